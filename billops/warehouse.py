@@ -1,0 +1,118 @@
+"""DuckDB warehouse I/O: connections, raw-zone views, the as-of time, and the serving snapshot."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from billops.config import Settings, get_settings
+from billops.errors import BillopsError
+from billops.raw_schema import LEDGER_DDL, TABLES, all_columns
+
+SCHEMAS = ("raw", "staging", "intermediate", "marts", "dq", "pm", "ml")
+
+
+def _sql_str(value: str | Path) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+@contextlib.contextmanager
+def connect(settings: Settings | None = None, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse. Only pipeline tasks open it for writing, one at a time."""
+    settings = settings or get_settings()
+    path = Path(settings.warehouse)  # type: ignore[arg-type]
+    if read_only and not path.exists():
+        raise BillopsError(f"{path}: warehouse not found; run 'billops ingest' first")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        raise BillopsError(f"{path}: cannot open the warehouse ({exc})") from exc
+    try:
+        if not read_only:
+            for schema in SCHEMAS:
+                con.execute(f"create schema if not exists {schema}")
+            con.execute(LEDGER_DDL)
+        yield con
+    finally:
+        con.close()
+
+
+def _empty_select(table: str) -> str:
+    cols = ", ".join(f"cast(null as {typ}) as {col}" for col, typ in all_columns(table).items())
+    return f"select {cols} where false"
+
+
+def refresh_raw_views(con: duckdb.DuckDBPyConnection, settings: Settings | None = None) -> None:
+    """(Re)create ``raw.<table>`` as a view over the raw zone's Parquet files.
+
+    A table with no files yet is an empty, fully typed view, so dbt and the checks always see the
+    contract's columns. Paths are absolute so the views work from any working directory.
+    """
+    settings = settings or get_settings()
+    root = settings.raw_zone.resolve()
+    for table in TABLES:
+        folder = root / table
+        files = sorted(folder.glob("batch_id=*/*.parquet")) if folder.exists() else []
+        if files:
+            cols = ", ".join(all_columns(table))
+            glob = _sql_str(folder / "batch_id=*" / "*.parquet")
+            body = (f"select {cols} from read_parquet({glob}, hive_partitioning = false, "
+                    f"union_by_name = true)")
+        else:
+            body = _empty_select(table)
+        con.execute(f"create or replace view raw.{table} as {body}")
+
+
+def as_of(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """The as-of time of every rule: the latest ``extracted_at`` among loaded batches."""
+    row = con.execute(
+        "select max(extracted_at) from raw._batches where status = 'LOADED'"
+    ).fetchone()
+    return row[0] if row else None
+
+
+def publish(settings: Settings | None = None) -> Path:
+    """Copy the warehouse to the serving snapshot by write-then-rename (atomic on one filesystem)."""
+    settings = settings or get_settings()
+    source = Path(settings.warehouse)  # type: ignore[arg-type]
+    target = Path(settings.serving)  # type: ignore[arg-type]
+    if not source.exists():
+        raise BillopsError(f"{source}: warehouse not found; run 'billops ingest' and 'billops transform' first")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        # Checkpoint so the file on disk holds everything, then copy it while no one writes.
+        with duckdb.connect(str(source)) as con:
+            con.execute("checkpoint")
+        shutil.copyfile(source, tmp)
+        with duckdb.connect(str(tmp)) as con:
+            con.execute("create schema if not exists meta")
+            con.execute(
+                "create or replace table meta.snapshot as select current_timestamp as published_at, "
+                "(select max(extracted_at) from raw._batches where status = 'LOADED') as as_of"
+            )
+            _materialize_raw_views(con)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def _materialize_raw_views(con: duckdb.DuckDBPyConnection) -> None:
+    """Raw views point at the lake; the snapshot must stand alone, so drop them there.
+
+    The dashboard reads marts and results, never raw Parquet, and a snapshot copied to another
+    machine would find the lake paths missing.
+    """
+    for (name,) in con.execute(
+        "select view_name from duckdb_views() where schema_name = 'raw' and not internal"
+    ).fetchall():
+        con.execute(f"drop view if exists raw.{name}")
