@@ -36,12 +36,12 @@ class RawTable:
     description: str
 
 
-def _t(name: str, system: str, source: str, key: tuple[str, ...], description: str,
+def _t(name: str, system: str, source: str, key: tuple[str, ...], description: str, /,
        **columns: str) -> RawTable:
     return RawTable(name, system, source, dict(columns), key, description)
 
 
-V, D, TS, DEC, I, B = "VARCHAR", "DATE", "TIMESTAMP", "DECIMAL(18,2)", "BIGINT", "BOOLEAN"
+V, D, TS, DEC, INT, B = "VARCHAR", "DATE", "TIMESTAMP", "DECIMAL(18,2)", "BIGINT", "BOOLEAN"
 
 TABLES: dict[str, RawTable] = {t.name: t for t in [
     # ---------------------------------------------------------------- EHR, FHIR R4 bulk export
@@ -52,7 +52,7 @@ TABLES: dict[str, RawTable] = {t.name: t for t in [
     _t("fhir_coverage", "ehr", "ndjson:Coverage", ("id", "version_id"),
        "FHIR Coverage; a registration update is a new version (meta.versionId).",
        id=V, version_id=V, last_updated=TS, status=V, patient_id=V, payer_id=V,
-       subscriber_id=V, relationship=V, coverage_order=I, period_start=D, period_end=D,
+       subscriber_id=V, relationship=V, coverage_order=INT, period_start=D, period_end=D,
        resource_json=V),
     _t("fhir_encounter", "ehr", "ndjson:Encounter", ("id", "_batch_id"),
        "FHIR Encounter; Encounter.id is the patient account number.",
@@ -79,11 +79,11 @@ TABLES: dict[str, RawTable] = {t.name: t for t in [
        statement_from=D, statement_to=D),
     _t("x12_claim_lines", "rcm", "x12:837", ("account_id", "st_control_number", "line_number"),
        "One row per 837 service line (2400 loop); charge_id is REF*6R = ChargeItem.id.",
-       interchange_control_number=V, st_control_number=V, account_id=V, line_number=I,
+       interchange_control_number=V, st_control_number=V, account_id=V, line_number=INT,
        charge_id=V, hcpcs=V, modifiers=V, charge_amount=DEC, units=DEC, service_date=D),
     _t("x12_claim_diagnoses", "rcm", "x12:837", ("account_id", "st_control_number", "sequence"),
        "Diagnoses of an 837 claim (HI segment), ICD-10-CM without the dot.",
-       interchange_control_number=V, st_control_number=V, account_id=V, sequence=I,
+       interchange_control_number=V, st_control_number=V, account_id=V, sequence=INT,
        qualifier=V, code=V),
     # ---------------------------------------------------------------- RCM, X12 835 remittance
     _t("x12_remittances", "rcm", "x12:835", ("trace_number",),
@@ -93,25 +93,25 @@ TABLES: dict[str, RawTable] = {t.name: t for t in [
        payer_id=V, payer_name=V, payee_npi=V, payee_name=V, production_date=D),
     _t("x12_remit_claims", "rcm", "x12:835", ("trace_number", "account_id", "claim_seq"),
        "One row per CLP (2100 loop); account_id is CLP01.",
-       interchange_control_number=V, st_control_number=V, trace_number=V, claim_seq=I,
+       interchange_control_number=V, st_control_number=V, trace_number=V, claim_seq=INT,
        account_id=V, claim_status_code=V, charge_amount=DEC, paid_amount=DEC,
        patient_responsibility_amount=DEC, claim_filing_indicator=V,
        payer_claim_control_number=V, facility_code=V, claim_frequency_code=V,
        patient_last_name=V, patient_first_name=V, member_id=V, paid_date=D),
     _t("x12_remit_adjustments", "rcm", "x12:835", ("trace_number", "claim_seq", "line_seq", "adj_seq"),
        "Every CAS group/reason/amount triple, at claim (line_seq 0) or service-line level.",
-       interchange_control_number=V, st_control_number=V, trace_number=V, claim_seq=I,
-       account_id=V, line_seq=I, charge_id=V, adj_seq=I, group_code=V, reason_code=V,
+       interchange_control_number=V, st_control_number=V, trace_number=V, claim_seq=INT,
+       account_id=V, line_seq=INT, charge_id=V, adj_seq=INT, group_code=V, reason_code=V,
        amount=DEC, quantity=DEC),
     _t("x12_remit_service_lines", "rcm", "x12:835", ("trace_number", "claim_seq", "line_seq"),
        "One row per SVC (2110 loop); charge_id echoes REF*6R.",
-       interchange_control_number=V, st_control_number=V, trace_number=V, claim_seq=I,
-       account_id=V, line_seq=I, charge_id=V, procedure_qualifier=V, procedure_code=V,
+       interchange_control_number=V, st_control_number=V, trace_number=V, claim_seq=INT,
+       account_id=V, line_seq=INT, charge_id=V, procedure_qualifier=V, procedure_code=V,
        modifiers=V, charge_amount=DEC, paid_amount=DEC, units_paid=DEC, service_date=D),
     _t("x12_remit_plb", "rcm", "x12:835", ("trace_number", "plb_seq", "adj_seq"),
        "Provider-level adjustments (PLB), one row per reason/amount pair.",
-       interchange_control_number=V, st_control_number=V, trace_number=V, plb_seq=I,
-       provider_id=V, fiscal_period_date=D, adj_seq=I, reason_code=V, reference_id=V,
+       interchange_control_number=V, st_control_number=V, trace_number=V, plb_seq=INT,
+       provider_id=V, fiscal_period_date=D, adj_seq=INT, reason_code=V, reference_id=V,
        amount=DEC),
     # ---------------------------------------------------------------- RCM, CSV
     _t("claim_events", "rcm", "csv:claim_events.csv", ("claim_id", "event_type", "event_ts"),
@@ -130,7 +130,7 @@ TABLES: dict[str, RawTable] = {t.name: t for t in [
        payment_id=V, patient_id=V, account_id=V, amount=DEC, received_at=TS, method=V),
     _t("payers", "rcm", "csv:payers.csv", ("payer_id",),
        "Reference: payers.",
-       payer_id=V, name=V, payer_type=V, timely_filing_days=I),
+       payer_id=V, name=V, payer_type=V, timely_filing_days=INT),
     _t("payer_contracts", "rcm", "csv:payer_contracts.csv", ("payer_id", "hcpcs", "effective_from"),
        "Reference: expected allowed amount per unit, or a fraction of charge.",
        payer_id=V, hcpcs=V, effective_from=D, effective_to=D,
@@ -144,7 +144,7 @@ TABLES: dict[str, RawTable] = {t.name: t for t in [
     # ---------------------------------------------------------------- ERP, CSV
     _t("gl_journal_lines", "erp", "csv:gl_journal_lines.csv", ("journal_id", "line_no"),
        "General-ledger journal lines.",
-       journal_id=V, line_no=I, entity=V, posting_date=D, period=V, account=V, debit=DEC,
+       journal_id=V, line_no=INT, entity=V, posting_date=D, period=V, account=V, debit=DEC,
        credit=DEC, source=V, reference=V, description=V, created_by=V, approved_by=V),
     _t("bank_deposits", "erp", "csv:bank_deposits.csv", ("deposit_id",),
        "Bank deposits; trace_number is the EFT trace (835 TRN02).",

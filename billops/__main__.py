@@ -1,0 +1,3 @@
+from billops.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,254 @@
+"""The ``billops`` command line (see docs/cli.md and ARCHITECTURE.md).
+
+Every command exits non-zero with one line naming the problem on bad input; a traceback is
+printed only when ``BILLOPS_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from billops.config import get_settings
+from billops.errors import BillopsError
+
+app = typer.Typer(
+    name="billops",
+    help="Patient-billing reconciliation: land, reconcile, check, mine, score and serve.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+console = Console(stderr=True)
+out = Console()
+
+SCALES = ("tiny", "small", "medium", "large")
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[str], None]]:
+    """A Rich status line on a terminal; silent otherwise (logs and CI stay clean)."""
+    if not console.is_terminal:
+        yield lambda _msg: None
+        return
+    with console.status(label) as status:
+        yield lambda msg: status.update(f"{label}: {msg}")
+
+
+def _print_summary(title: str, data: dict[str, Any]) -> None:
+    table = Table(title=title, show_header=False)
+    for key, value in data.items():
+        if key == "messages":
+            continue
+        table.add_row(str(key), str(value))
+    out.print(table)
+    for message in data.get("messages", []) or []:
+        console.print(message, markup=False, highlight=False)
+
+
+@app.command()
+def generate(
+    scale: Annotated[str, typer.Option(help="tiny, small, medium or large")] = "tiny",
+    start: Annotated[str | None, typer.Option(help="first month, YYYY-MM")] = None,
+    months: Annotated[int | None, typer.Option(help="number of months")] = None,
+    seed: Annotated[int, typer.Option(help="random seed; the same seed gives identical files")] = 42,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="output folder (default $BILLOPS_HOME)")] = None,
+) -> None:
+    """Write a synthetic health system's landing batches and the truth of its defects."""
+    if scale not in SCALES:
+        raise BillopsError(f"--scale {scale!r}: expected one of {', '.join(SCALES)}")
+    from billops.synth import generate as run_generate
+
+    target = out_dir or get_settings().home
+    with _progress("generating") as progress:
+        summary = run_generate(target, scale=scale, start=start, months=months, seed=seed,
+                               progress=progress)
+    _print_summary(f"generated {scale} system in {target}", _flat(summary))
+
+
+def _flat(data: dict[str, Any]) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            for sub, v in value.items():
+                flat[f"{key}.{sub}"] = v
+        elif not isinstance(value, list):
+            flat[key] = value
+    return flat
+
+
+@app.command()
+def ingest(
+    landing: Annotated[Path | None, typer.Option(help="landing folder (default $BILLOPS_HOME/landing)")] = None,
+) -> None:
+    """Load every complete, not yet loaded landing batch into the raw zone."""
+    from billops.pipeline import ingest_step
+
+    if landing is not None and not landing.is_dir():
+        raise BillopsError(f"{landing}: landing folder not found")
+    _print_summary("ingest", ingest_step(landing=landing))
+
+
+@app.command()
+def transform(
+    select: Annotated[str | None, typer.Option(help="dbt node selection")] = None,
+) -> None:
+    """Build the warehouse with dbt (staging, intermediate, marts, tests)."""
+    from billops.pipeline import transform_step
+
+    _print_summary("transform", transform_step(select=select))
+
+
+@app.command()
+def check() -> None:
+    """Run the Great Expectations suites; results go to dq.validation_results."""
+    from billops.pipeline import check_step
+
+    _print_summary("check", check_step())
+
+
+@app.command()
+def mine(
+    log_file: Annotated[Path | None, typer.Option("--log", help="external event log (CSV, CSV.GZ, Parquet)")] = None,
+    case: Annotated[str | None, typer.Option(help="case id column of --log")] = None,
+    activity: Annotated[str | None, typer.Option(help="activity column of --log")] = None,
+    timestamp: Annotated[str | None, typer.Option(help="timestamp column of --log")] = None,
+    resource: Annotated[str | None, typer.Option(help="resource column of --log")] = None,
+    sep: Annotated[str, typer.Option(help="CSV separator")] = ",",
+    as_json: Annotated[bool, typer.Option("--json", help="print the result as one JSON object")] = False,
+) -> None:
+    """Process mining on the warehouse event log, or on any external log."""
+    if log_file is not None:
+        missing = [n for n, v in (("--case", case), ("--activity", activity),
+                                  ("--timestamp", timestamp)) if not v]
+        if missing:
+            raise BillopsError(f"--log {log_file}: also give {', '.join(missing)}")
+        if not log_file.is_file():
+            raise BillopsError(f"{log_file}: event log not found")
+        from process_mining.mine import mine_file
+
+        result = mine_file(log_file, case, activity, timestamp, resource=resource, sep=sep)  # type: ignore[arg-type]
+    else:
+        from process_mining.mine import mine_warehouse
+
+        from billops.pipeline import mine_step
+
+        result = mine_warehouse(settings=get_settings()) if as_json else mine_step()
+    if as_json:
+        sys.stdout.write(json.dumps(result, default=str) + "\n")
+    else:
+        _print_summary("process mining", {k: result[k] for k in ("cases", "events", "activities", "variants")})
+
+
+@app.command()
+def score() -> None:
+    """Score open reconciliation breaks and rank the work queue."""
+    from billops.pipeline import score_step
+
+    _print_summary("score", score_step())
+
+
+@app.command()
+def publish() -> None:
+    """Atomically replace the serving snapshot that the dashboard reads."""
+    from billops.pipeline import publish_step
+
+    _print_summary("publish", publish_step())
+
+
+@app.command()
+def run() -> None:
+    """ingest -> transform -> check -> mine -> score -> publish (what the nightly DAG runs)."""
+    from billops.pipeline import run_all
+
+    with _progress("billops run") as progress:
+        results = run_all(progress=progress)
+    for name, result in results.items():
+        _print_summary(name, result)
+
+
+@app.command()
+def close(
+    period: Annotated[str, typer.Option(help="the period to close, YYYY-MM")],
+    reopen: Annotated[bool, typer.Option(help="rebuild a period that is already closed")] = False,
+) -> None:
+    """Write the month-end close package of a period and lock it."""
+    from billops.close import close_period
+
+    pkg = close_period(period, reopen=reopen)
+    _print_summary(f"closed {pkg.period}", {"folder": pkg.folder, "accounts": pkg.accounts,
+                                             "entities": pkg.entities, "files": ", ".join(pkg.files)})
+
+
+@app.command()
+def scorecard(
+    truth: Annotated[Path, typer.Option(help="the generator's truth folder")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the result as one JSON object")] = False,
+) -> None:
+    """Detection precision and recall per exception type against a generator's truth."""
+    from billops.scorecard import scorecard as run_scorecard
+
+    result = run_scorecard(truth)
+    if as_json:
+        sys.stdout.write(json.dumps(result) + "\n")
+        return
+    table = Table("exception_type", "injected", "flagged", "matched", "precision", "recall")
+    for etype, row in {**result["types"], "overall": result["overall"]}.items():
+        table.add_row(etype, *(str(row[k]) for k in ("injected", "flagged", "matched", "precision", "recall")))
+    out.print(table)
+
+
+@app.command()
+def dashboard(
+    port: Annotated[int, typer.Option(help="port to serve on")] = 8501,
+) -> None:
+    """Serve the Streamlit dashboard on the serving snapshot."""
+    from dashboards.launch import streamlit_command
+
+    settings = get_settings()
+    out.print(f"billops dashboard: http://localhost:{port}  (snapshot {settings.serving})")
+    raise typer.Exit(subprocess.call(streamlit_command(port=port), env=os.environ.copy()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: one line on stderr and a non-zero exit for every user error."""
+    logging.basicConfig(level=os.environ.get("BILLOPS_LOG_LEVEL", "WARNING"),
+                        format="%(levelname)s %(name)s: %(message)s")
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=argv, prog_name="billops", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        sys.stderr.write("billops: aborted\n")
+        return 130
+    except click.UsageError as exc:
+        sys.stderr.write(f"billops: {' '.join(exc.format_message().split())}\n")
+        return 2
+    except BillopsError as exc:
+        sys.stderr.write(f"billops: {exc}\n")
+        return exc.exit_code
+    except Exception as exc:
+        if os.environ.get("BILLOPS_DEBUG") == "1":
+            raise
+        sys.stderr.write(f"billops: internal error: {type(exc).__name__}: {' '.join(str(exc).split())} "
+                         "(set BILLOPS_DEBUG=1 for the traceback)\n")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

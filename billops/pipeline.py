@@ -1,0 +1,97 @@
+"""The pipeline steps, in the order the nightly DAG and ``billops run`` call them.
+
+Each step is a plain function so it can be tested alone, called by the CLI and called by a thin
+Airflow task. Steps that write the warehouse must run one at a time (Airflow pool ``warehouse``).
+Heavy imports (dbt, Great Expectations, pm4py) stay inside the functions so the CLI and DAG
+parsing stay fast.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from billops.config import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+STEPS = ("ingest", "transform", "check", "mine", "score", "publish")
+
+
+def _plain(result: Any) -> dict[str, Any]:
+    """A JSON-friendly summary of a step result (Airflow XCom and the CLI print it)."""
+    if is_dataclass(result) and not isinstance(result, type):
+        data = asdict(result)
+    elif isinstance(result, dict):
+        data = dict(result)
+    else:
+        data = {"result": str(result)}
+    return {k: (str(v) if isinstance(v, Path) else v) for k, v in data.items()
+            if not isinstance(v, list | dict) or k in ("messages",)}
+
+
+def ingest_step(settings: Settings | None = None, landing: Path | None = None) -> dict[str, Any]:
+    from billops.ingest import ingest
+
+    report = ingest(landing=landing, settings=settings or get_settings())
+    return _plain(report)
+
+
+def transform_step(settings: Settings | None = None, select: str | None = None) -> dict[str, Any]:
+    from billops.transform import transform
+
+    return _plain(transform(select=select, settings=settings or get_settings()))
+
+
+def check_step(settings: Settings | None = None) -> dict[str, Any]:
+    from expectations.runner import run_checks
+
+    summary = run_checks(settings=settings or get_settings())
+    return _plain(summary)
+
+
+def mine_step(settings: Settings | None = None) -> dict[str, Any]:
+    from process_mining.mine import mine_warehouse
+
+    result = mine_warehouse(settings=settings or get_settings())
+    return {k: result[k] for k in ("cases", "events", "activities", "variants")}
+
+
+def score_step(settings: Settings | None = None) -> dict[str, Any]:
+    from billops.scoring import score
+
+    return _plain(score(settings=settings or get_settings()))
+
+
+def publish_step(settings: Settings | None = None) -> dict[str, Any]:
+    from billops.warehouse import publish
+
+    return {"serving": str(publish(settings or get_settings()))}
+
+
+def close_step(settings: Settings | None = None, period: str | None = None,
+               reopen: bool = False) -> dict[str, Any]:
+    from billops.close import close_period, last_complete_period
+
+    settings = settings or get_settings()
+    pkg = close_period(period or last_complete_period(settings), settings=settings, reopen=reopen)
+    return {"period": pkg.period, "folder": str(pkg.folder), "accounts": pkg.accounts,
+            "entities": pkg.entities}
+
+
+def run_all(settings: Settings | None = None, progress: Any = None) -> dict[str, dict[str, Any]]:
+    """ingest -> transform -> check -> mine -> score -> publish, stopping at the first failure."""
+    settings = settings or get_settings()
+    functions = {
+        "ingest": ingest_step, "transform": transform_step, "check": check_step,
+        "mine": mine_step, "score": score_step, "publish": publish_step,
+    }
+    results: dict[str, dict[str, Any]] = {}
+    for name in STEPS:
+        if progress:
+            progress(name)
+        results[name] = functions[name](settings)
+        log.info("step %s done: %s", name, results[name])
+    return results

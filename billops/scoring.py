@@ -1,0 +1,64 @@
+"""Work-queue priorities for accounts whose charges and claims do not tie out.
+
+Until the governed denial model lands, the priority is an explicit rule, recorded as the method:
+dollars at risk (unbilled charges plus the absolute billing variance) weighted by age against
+the as-of time, so old, large breaks come first. Scores go to ``ml.account_priorities``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from billops.config import Settings, get_settings
+from billops.errors import BillopsError
+from billops.warehouse import connect
+
+METHOD = "rule:amount_at_risk*log(2+age_days)"
+
+
+@dataclass
+class ScoreResult:
+    accounts_scored: int
+    method: str
+    as_of: str | None
+
+
+def score(settings: Settings | None = None) -> ScoreResult:
+    settings = settings or get_settings()
+    with connect(settings) as con:
+        exists = con.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'marts' "
+            "and table_name = 'fct_account_reconciliation'"
+        ).fetchone()[0]
+        if not exists:
+            raise BillopsError(
+                f"{settings.warehouse}: marts.fct_account_reconciliation not built; "
+                "run 'billops transform' first"
+            )
+        con.execute("create schema if not exists ml")
+        con.execute(
+            """
+            create or replace table ml.account_priorities as
+            with at_risk as (
+                select account_id, entity, payer_id, recon_status, as_of,
+                       unbilled_amount + abs(variance_amount) as amount_at_risk,
+                       greatest(date_diff('day', service_date, cast(as_of as date)), 0) as age_days
+                from marts.fct_account_reconciliation
+                where recon_status <> 'TIED'
+            )
+            select account_id, entity, payer_id, recon_status,
+                   cast(amount_at_risk as decimal(18, 2)) as amount_at_risk, age_days,
+                   round(cast(amount_at_risk as double) * ln(2 + age_days), 4) as priority_score,
+                   row_number() over (
+                       order by cast(amount_at_risk as double) * ln(2 + age_days) desc, account_id
+                   ) as priority_rank,
+                   ? as method, as_of, ? as scored_at
+            from at_risk
+            """,
+            [METHOD, datetime.now(UTC).replace(tzinfo=None)],
+        )
+        n, as_of = con.execute(
+            "select count(*), max(as_of) from ml.account_priorities"
+        ).fetchone()
+    return ScoreResult(accounts_scored=n, method=METHOD, as_of=str(as_of) if as_of else None)
