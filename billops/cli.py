@@ -16,10 +16,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer._click.exceptions import UsageError  # Typer vendors Click; its usage errors live here
 
 from billops.config import get_settings
 from billops.errors import BillopsError
@@ -99,7 +99,11 @@ def ingest(
 
     if landing is not None and not landing.is_dir():
         raise BillopsError(f"{landing}: landing folder not found")
-    _print_summary("ingest", ingest_step(landing=landing))
+    report = ingest_step(landing=landing)
+    _print_summary("ingest", report)
+    if report.get("batches_quarantined"):
+        raise BillopsError(f"{report['batches_quarantined']} batch(es) quarantined; see the messages "
+                           "above and raw._batches")
 
 
 @app.command()
@@ -230,12 +234,12 @@ def main(argv: list[str] | None = None) -> int:
     command = typer.main.get_command(app)
     try:
         command.main(args=argv, prog_name="billops", standalone_mode=False)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return exc.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         sys.stderr.write("billops: aborted\n")
         return 130
-    except click.UsageError as exc:
+    except UsageError as exc:
         sys.stderr.write(f"billops: {' '.join(exc.format_message().split())}\n")
         return 2
     except BillopsError as exc:

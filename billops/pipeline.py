@@ -32,6 +32,26 @@ def _plain(result: Any) -> dict[str, Any]:
             if not isinstance(v, list | dict) or k in ("messages",)}
 
 
+def require_loaded(settings: Settings) -> None:
+    """Steps after ingest need a warehouse with at least one loaded batch."""
+    import duckdb
+
+    from billops.errors import BillopsError
+
+    path = Path(settings.warehouse)  # type: ignore[arg-type]
+    if not path.exists():
+        raise BillopsError(f"{path}: warehouse not found; run 'billops ingest' first")
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            loaded = con.execute(
+                "select count(*) from raw._batches where status = 'LOADED'").fetchone()[0]
+    except duckdb.Error as exc:
+        raise BillopsError(f"{path}: not a billops warehouse ({' '.join(str(exc).split())})") from exc
+    if not loaded:
+        raise BillopsError(f"{path}: no landing batch loaded yet; run 'billops generate' and "
+                           "'billops ingest' first")
+
+
 def ingest_step(settings: Settings | None = None, landing: Path | None = None) -> dict[str, Any]:
     from billops.ingest import ingest
 
@@ -40,35 +60,40 @@ def ingest_step(settings: Settings | None = None, landing: Path | None = None) -
 
 
 def transform_step(settings: Settings | None = None, select: str | None = None) -> dict[str, Any]:
+    settings = settings or get_settings()
+    require_loaded(settings)
     from billops.transform import transform
-
-    return _plain(transform(select=select, settings=settings or get_settings()))
+    return _plain(transform(select=select, settings=settings))
 
 
 def check_step(settings: Settings | None = None) -> dict[str, Any]:
+    settings = settings or get_settings()
+    require_loaded(settings)
     from expectations.runner import run_checks
-
-    summary = run_checks(settings=settings or get_settings())
+    summary = run_checks(settings=settings)
     return _plain(summary)
 
 
 def mine_step(settings: Settings | None = None) -> dict[str, Any]:
+    settings = settings or get_settings()
+    require_loaded(settings)
     from process_mining.mine import mine_warehouse
-
-    result = mine_warehouse(settings=settings or get_settings())
+    result = mine_warehouse(settings=settings)
     return {k: result[k] for k in ("cases", "events", "activities", "variants")}
 
 
 def score_step(settings: Settings | None = None) -> dict[str, Any]:
+    settings = settings or get_settings()
+    require_loaded(settings)
     from billops.scoring import score
-
-    return _plain(score(settings=settings or get_settings()))
+    return _plain(score(settings=settings))
 
 
 def publish_step(settings: Settings | None = None) -> dict[str, Any]:
+    settings = settings or get_settings()
+    require_loaded(settings)
     from billops.warehouse import publish
-
-    return {"serving": str(publish(settings or get_settings()))}
+    return {"serving": str(publish(settings))}
 
 
 def close_step(settings: Settings | None = None, period: str | None = None,

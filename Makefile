@@ -1,0 +1,90 @@
+# billops — `make run` (set up, generate, run the DAGs through Airflow, serve) and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+SCALE ?= small
+SEED ?= 42
+PORT ?= 8501
+
+export BILLOPS_HOME ?= $(CURDIR)/data
+export AIRFLOW_HOME ?= $(CURDIR)/airflow_home
+export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
+export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
+export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS := True
+export DO_NOT_TRACK := 1
+export SCARF_ANALYTICS := false
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+
+.PHONY: help setup test-debs run test lint bench airflow dashboard clean manifest airflow-db
+
+help:
+	@echo "make run        set up, generate a $(SCALE) health system, run the nightly and month-end DAGs, serve the dashboard"
+	@echo "make test       set up and run the tests"
+	@echo "make lint       ruff"
+	@echo "make bench      benchmarks (results in bench/results/)"
+	@echo "make airflow    Airflow standalone UI on http://localhost:8080 with the project's DAGs"
+	@echo "make dashboard  Streamlit on http://localhost:$(PORT) (serving snapshot)"
+	@echo "make clean      remove data, Airflow home, dbt target and caches (keeps .venv)"
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# The venv is rebuilt whenever the lock changes; `uv sync --frozen` never re-resolves.
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(shell command -v $(PYTHON))
+	@touch $@
+
+setup: $(VENV)/.synced
+
+# Debian packages the tests need: chromium for the browser test (the system browser; nothing is downloaded at run time).
+test-debs:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		echo "installing Debian chromium"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+manifest: setup
+	$(BIN)/python -c "from billops.transform import parse_manifest; parse_manifest()"
+
+airflow-db: setup
+	@mkdir -p $(AIRFLOW_HOME)
+	$(BIN)/airflow db migrate >/dev/null
+	$(BIN)/python -c "from billops.orchestration import ensure_pool; ensure_pool()"
+
+run: setup manifest airflow-db
+	$(BIN)/billops generate --scale $(SCALE) --seed $(SEED)
+	$(BIN)/airflow dags reserialize >/dev/null 2>&1 || true
+	$(BIN)/airflow dags test billing_nightly
+	$(BIN)/airflow dags test billing_month_end
+	@echo
+	@echo "billops dashboard: http://localhost:$(PORT)"
+	$(BIN)/billops dashboard --port $(PORT)
+
+test: setup test-debs manifest
+	$(BIN)/pytest -q -p no:cacheprovider
+
+lint: setup
+	$(BIN)/ruff check .
+
+bench: setup manifest
+	$(BIN)/python -m bench
+
+airflow: setup manifest airflow-db
+	@echo "Airflow UI: http://localhost:8080 (DAGs billing_nightly, billing_month_end)"
+	$(BIN)/airflow standalone
+
+dashboard: setup
+	@echo "billops dashboard: http://localhost:$(PORT)"
+	$(BIN)/billops dashboard --port $(PORT)
+
+clean:
+	rm -rf data airflow_home dbt_project/target dbt_project/logs logs .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -not -path "./.venv/*" -prune -exec rm -rf {} +

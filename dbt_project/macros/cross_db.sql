@@ -1,0 +1,40 @@
+{#-
+  Adapter-dispatched helpers for what the dbt cross-database macros do not cover. Each has a
+  DuckDB implementation and a default (ANSI or PostgreSQL flavoured) so the project can move to
+  another engine by adding an <adapter>__ variant here, not by editing models.
+-#}
+
+{#- 'YYYY-MM' of a date or timestamp. -#}
+{% macro period_of(expr) -%}
+    {{ return(adapter.dispatch('period_of', 'billops')(expr)) }}
+{%- endmacro %}
+
+{% macro default__period_of(expr) -%}
+    to_char({{ expr }}, 'YYYY-MM')
+{%- endmacro %}
+
+{% macro duckdb__period_of(expr) -%}
+    strftime({{ expr }}, '%Y-%m')
+{%- endmacro %}
+
+{% macro spark__period_of(expr) -%}
+    date_format({{ expr }}, 'yyyy-MM')
+{%- endmacro %}
+
+
+{#- A text expression as a BIGINT, or null when it is not an integer (FHIR meta.versionId). -#}
+{% macro try_to_bigint(expr) -%}
+    {{ return(adapter.dispatch('try_to_bigint', 'billops')(expr)) }}
+{%- endmacro %}
+
+{% macro default__try_to_bigint(expr) -%}
+    case when {{ expr }} ~ '^[0-9]{1,18}$' then cast({{ expr }} as bigint) end
+{%- endmacro %}
+
+{% macro duckdb__try_to_bigint(expr) -%}
+    try_cast({{ expr }} as bigint)
+{%- endmacro %}
+
+{% macro spark__try_to_bigint(expr) -%}
+    try_cast({{ expr }} as bigint)
+{%- endmacro %}

@@ -1,0 +1,63 @@
+{#- Portable building blocks shared by the staging models (plain SQL, no adapter specifics). -#}
+
+{#- Text key of several columns ('|' separated, null parts as empty) for uniqueness tests and joins. -#}
+{% macro key_of(columns) -%}
+    {%- set parts = [] -%}
+    {%- for column in columns -%}
+        {%- do parts.append("coalesce(cast(" ~ column ~ " as " ~ dbt.type_string() ~ "), '')") -%}
+        {%- if not loop.last %}{% do parts.append("'|'") %}{% endif -%}
+    {%- endfor -%}
+    {{ dbt.concat(parts) }}
+{%- endmacro %}
+
+
+{#- Rows of `relation` keeping one per `partition_by`, the first by `order_by`. -#}
+{% macro deduplicate(relation, partition_by, order_by) -%}
+    select *
+    from (
+        select
+            _dedupe_source.*,
+            row_number() over (partition by {{ partition_by }} order by {{ order_by }}) as _dedupe_rank
+        from {{ relation }} as _dedupe_source
+    ) as _deduped
+    where _dedupe_rank = 1
+{%- endmacro %}
+
+
+{#-
+  A reference extract: the latest batch that delivered the file replaces every earlier one, and
+  within it one row per key (the last record wins).
+-#}
+{% macro latest_reference_extract(relation, key_columns) -%}
+    {%- set partition_by = key_columns | join(', ') -%}
+    {{ billops.deduplicate(
+        "(select * from " ~ relation ~ " where _batch_id = (select max(_batch_id) from " ~ relation ~ "))",
+        partition_by,
+        "_record desc"
+    ) }}
+{%- endmacro %}
+
+
+{#- CSV rows that later batches may re-send: one row per key, from the latest batch. -#}
+{% macro latest_per_key(relation, key_columns) -%}
+    {{ billops.deduplicate(relation, key_columns | join(', '), "_batch_id desc, _record desc") }}
+{%- endmacro %}
+
+
+{#-
+  FHIR resources re-exported in several batches: the latest version per id, by batch, then by
+  meta.versionId as a number, then by record.
+-#}
+{% macro latest_fhir_version(relation) -%}
+    {{ billops.deduplicate(
+        relation,
+        "id",
+        "_batch_id desc, " ~ billops.try_to_bigint("version_id") ~ " desc nulls last, last_updated desc nulls last, _record desc"
+    ) }}
+{%- endmacro %}
+
+
+{#- The as-of time of every rule: the latest extracted_at among loaded batches, never the clock. -#}
+{% macro as_of_timestamp() -%}
+    (select max(extracted_at) from {{ ref('stg_ingest__batches') }} where is_loaded)
+{%- endmacro %}

@@ -1,0 +1,26 @@
+with
+
+source as (
+    select * from {{ source('erp', 'bank_deposits') }}
+),
+
+latest as (
+    {{ billops.latest_per_key('source', ['deposit_id']) }}
+),
+
+renamed as (
+    select
+        deposit_id,
+        entity,
+        bank_account,
+        deposit_date,
+        amount,
+        trace_number,
+        payer_name,
+        _batch_id,
+        _file,
+        _record
+    from latest
+)
+
+select * from renamed

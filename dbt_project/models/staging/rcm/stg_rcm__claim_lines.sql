@@ -1,0 +1,27 @@
+with
+
+source as (
+    select * from {{ source('rcm', 'x12_claim_lines') }}
+),
+
+renamed as (
+    select
+        {{ billops.key_of(['_batch_id', '_file', 'interchange_control_number',
+                           'st_control_number', 'account_id', 'line_number']) }} as claim_line_key,
+        {{ billops.key_of(['_batch_id', '_file', 'interchange_control_number',
+                           'st_control_number', 'account_id']) }} as claim_key,
+        account_id,
+        line_number,
+        charge_id,
+        hcpcs,
+        modifiers,
+        charge_amount,
+        units,
+        service_date,
+        _batch_id,
+        _file,
+        _record
+    from source
+)
+
+select * from renamed

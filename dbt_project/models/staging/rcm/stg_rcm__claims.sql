@@ -1,0 +1,44 @@
+-- One row per 837 claim as submitted. Originals and replacements are all kept; the current claim
+-- of an account is chosen in int_current_claims. The key includes the batch and file so that a
+-- control number reused by another file cannot merge two submissions.
+with
+
+source as (
+    select * from {{ source('rcm', 'x12_claims') }}
+),
+
+renamed as (
+    select
+        {{ billops.key_of(['_batch_id', '_file', 'interchange_control_number',
+                           'st_control_number', 'account_id']) }} as claim_key,
+        account_id,
+        interchange_control_number,
+        st_control_number,
+        implementation,
+        claim_type,
+        submitted_at,
+        billing_provider_npi,
+        billing_provider_name,
+        payer_id,
+        payer_name,
+        member_id,
+        subscriber_last_name,
+        subscriber_first_name,
+        subscriber_birth_date,
+        patient_id,
+        total_charge,
+        facility_code,
+        claim_frequency_code,
+        claim_frequency_code = '7' as is_replacement,
+        claim_frequency_code = '8' as is_void,
+        original_claim_ref,
+        prior_auth_number,
+        statement_from,
+        statement_to,
+        _batch_id,
+        _file,
+        _record
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,26 @@
+with
+
+source as (
+    select * from {{ source('rcm', 'patient_payments') }}
+),
+
+latest as (
+    {{ billops.latest_per_key('source', ['payment_id']) }}
+),
+
+renamed as (
+    select
+        payment_id,
+        patient_id,
+        account_id,
+        amount,
+        amount < 0 as is_refund,
+        received_at,
+        method as payment_method,
+        _batch_id,
+        _file,
+        _record
+    from latest
+)
+
+select * from renamed

@@ -1,0 +1,25 @@
+with
+
+source as (
+    select * from {{ source('rcm', 'payer_contracts') }}
+),
+
+latest_extract as (
+    {{ billops.latest_reference_extract('source', ['payer_id', 'hcpcs', 'effective_from']) }}
+),
+
+renamed as (
+    select
+        {{ billops.key_of(['payer_id', 'hcpcs', 'effective_from']) }} as payer_contract_key,
+        payer_id,
+        hcpcs,
+        effective_from,
+        effective_to,
+        expected_allowed_amount as expected_allowed_per_unit,
+        allowed_pct_of_charge,
+        _batch_id,
+        _record
+    from latest_extract
+)
+
+select * from renamed

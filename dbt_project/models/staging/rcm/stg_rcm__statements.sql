@@ -1,0 +1,26 @@
+with
+
+source as (
+    select * from {{ source('rcm', 'statements') }}
+),
+
+latest as (
+    {{ billops.latest_per_key('source', ['statement_id']) }}
+),
+
+renamed as (
+    select
+        statement_id,
+        patient_id,
+        account_id,
+        statement_date,
+        amount_due,
+        payer_id_on_file,
+        member_id_on_file,
+        _batch_id,
+        _file,
+        _record
+    from latest
+)
+
+select * from renamed

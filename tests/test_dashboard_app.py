@@ -1,0 +1,173 @@
+"""The Streamlit dashboard in-process (AppTest) over tiny serving snapshots built in tmp_path."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from billops.config import get_settings
+from dashboards import data, recon_data
+from dashboards.formatting import money
+from dashboards.launch import APP_PATH, streamlit_command
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from dashboard_fixtures import build_snapshot, recon_rows
+
+
+@pytest.fixture()
+def serving(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("BILLOPS_HOME", str(tmp_path))
+    return Path(get_settings(fresh=True).serving)  # type: ignore[arg-type]
+
+
+def _run() -> AppTest:
+    at = AppTest.from_file(str(APP_PATH), default_timeout=30)
+    return at.run()
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_reconciliation_page_shows_totals_and_accounts_not_tied(serving: Path) -> None:
+    build_snapshot(serving)
+    at = _run()
+
+    assert not at.exception
+    assert at.title[0].value == "Reconciliation"
+    assert not at.error and not at.warning
+    assert _metrics(at) == {
+        "Accounts": "7",
+        "Charges": "$3,550.50",
+        "Billed": "$1,975.25",
+        "Unbilled": "$1,630.50",
+        "Accounts not tied": "5",
+        "As of": "2025-02-28 23:30 UTC",
+    }
+
+    per_entity, not_tied = at.dataframe[0].value, at.dataframe[1].value
+    subtotals = per_entity[per_entity["recon_status"] == recon_data.ALL_STATUSES]
+    assert subtotals.set_index("entity")["charge_amount"].to_dict() == {
+        "HOSP-A": 2450.50, "HOSP-B": 1100.00,
+    }
+    assert list(not_tied["account_id"]) == ["ACC-A2", "ACC-A3", "ACC-B3", "ACC-B1", "ACC-B2"]
+    # Each dollar once: an unbilled account risks its charges, not twice its charges.
+    assert list(not_tied["amount_at_risk"]) == [1250.50, 300.00, 80.00, 75.25, 20.00]
+    assert "TIED" not in set(not_tied["recon_status"])
+    assert "patient_id" not in not_tied.columns and "patient_id" not in per_entity.columns
+
+
+def test_filters_narrow_every_number(serving: Path) -> None:
+    build_snapshot(serving)
+    at = _run()
+    assert at.multiselect(key="recon_entity").options == ["HOSP-A", "HOSP-B"]
+
+    at.multiselect(key="recon_entity").set_value(["HOSP-B"])
+    at.multiselect(key="recon_period").set_value(["2025-02"]).run()
+
+    assert not at.exception
+    metrics = _metrics(at)
+    assert metrics["Accounts"] == "3"
+    assert metrics["Charges"] == "$1,000.00"
+    assert metrics["Accounts not tied"] == "2"
+    assert list(at.dataframe[1].value["account_id"]) == ["ACC-B3", "ACC-B2"]
+
+    at.multiselect(key="recon_payer").set_value(["(none)"]).run()
+    assert _metrics(at)["Accounts"] == "1"
+    assert list(at.dataframe[1].value["account_id"]) == ["ACC-B3"]
+
+
+def test_filters_matching_nothing_say_so(serving: Path) -> None:
+    build_snapshot(serving)
+    at = _run()
+    at.multiselect(key="recon_entity").set_value(["HOSP-A"])
+    at.multiselect(key="recon_status").set_value(["AMOUNT_VARIANCE"]).run()
+    assert not at.exception
+    assert _metrics(at)["Accounts"] == "0"
+    assert any("No accounts match" in i.value for i in at.info)
+    assert not at.dataframe
+
+
+def test_missing_snapshot_says_what_to_run(serving: Path) -> None:
+    at = _run()
+    assert not at.exception
+    assert not at.error
+    [info] = at.info
+    assert info.value == (
+        f"No serving snapshot at {serving}. Run `billops run` (or `make run`) to build and "
+        "publish it."
+    )
+    assert not at.metric
+
+
+def test_snapshot_without_the_mart_warns(serving: Path) -> None:
+    build_snapshot(serving, with_mart=False)
+    at = _run()
+    assert not at.exception
+    [warning] = at.warning
+    assert "has no marts.fct_account_reconciliation" in warning.value
+    assert "Run `billops run`" in warning.value
+    assert not at.metric
+
+
+def test_empty_mart_says_what_to_run(serving: Path) -> None:
+    build_snapshot(serving, rows=[])
+    at = _run()
+    assert not at.exception
+    [info] = at.info
+    assert "is empty" in info.value and "`billops run`" in info.value
+    assert not at.metric and not at.dataframe
+
+
+def test_unreadable_snapshot_is_one_line_error(serving: Path) -> None:
+    serving.parent.mkdir(parents=True)
+    serving.write_bytes(b"not a duckdb file\n" * 100)
+    at = _run()
+    assert not at.exception
+    [error] = at.error
+    assert error.value.startswith(f"Cannot read the serving snapshot at {serving}: ")
+    assert "\n" not in error.value
+
+
+def test_a_republished_snapshot_is_read_again(serving: Path, tmp_path: Path) -> None:
+    build_snapshot(serving)
+    assert recon_data.totals(recon_data.ReconFilters()).accounts == 7
+    # publish writes a new file and renames it over the old one
+    fresh = build_snapshot(tmp_path / "next.duckdb", rows=recon_rows()[:2])
+    os.replace(fresh, serving)
+    assert recon_data.totals(recon_data.ReconFilters()).accounts == 2
+
+
+def test_snapshot_is_opened_read_only(serving: Path) -> None:
+    build_snapshot(serving)
+    data.query("select 1")
+    # a read-only reader leaves no lock behind, so a writer can open the file at once
+    with duckdb.connect(str(serving)) as con:
+        assert con.execute("select count(*) from meta.snapshot").fetchone() == (1,)
+    with pytest.raises(duckdb.Error):
+        data.query("create table meta.x (i integer)")
+
+
+def test_money_format() -> None:
+    assert money(1234.5) == "$1,234.50"
+    assert money(-75.25) == "-$75.25"
+    assert money(None) == "—"
+
+
+def test_streamlit_command_runs_the_app_headless() -> None:
+    argv = streamlit_command(port=8765)
+    assert argv[:5] == [sys.executable, "-m", "streamlit", "run", str(APP_PATH)]
+    assert Path(argv[4]).is_absolute() and Path(argv[4]).exists()
+    flags = dict(zip(argv[5::2], argv[6::2], strict=True))
+    assert flags == {
+        "--server.port": "8765",
+        "--server.headless": "true",
+        "--browser.gatherUsageStats": "false",
+        "--server.fileWatcherType": "none",
+    }
+    assert streamlit_command(headless=False)[8] == "false"
