@@ -66,6 +66,7 @@ def generate(
     months: Annotated[int | None, typer.Option(help="number of months")] = None,
     seed: Annotated[int, typer.Option(help="random seed; the same seed gives identical files")] = 42,
     out_dir: Annotated[Path | None, typer.Option("--out", help="output folder (default $BILLOPS_HOME)")] = None,
+    defect_rate: Annotated[float, typer.Option(help="share of accounts given an injected defect (0 = clean)")] = 0.03,
 ) -> None:
     """Write a synthetic health system's landing batches and the truth of its defects."""
     if scale not in SCALES:
@@ -75,7 +76,7 @@ def generate(
     target = out_dir or get_settings().home
     with _progress("generating") as progress:
         summary = run_generate(target, scale=scale, start=start, months=months, seed=seed,
-                               progress=progress)
+                               progress=progress, defect_rate=defect_rate)
     _print_summary(f"generated {scale} system in {target}", _flat(summary))
 
 
@@ -146,11 +147,12 @@ def mine(
 
         result = mine_file(log_file, case, activity, timestamp, resource=resource, sep=sep)  # type: ignore[arg-type]
     else:
+        from billops.pipeline import require_loaded
         from process_mining.mine import mine_warehouse
 
-        from billops.pipeline import mine_step
-
-        result = mine_warehouse(settings=get_settings()) if as_json else mine_step()
+        settings = get_settings()
+        require_loaded(settings)
+        result = mine_warehouse(settings=settings)
     if as_json:
         sys.stdout.write(json.dumps(result, default=str) + "\n")
     else:

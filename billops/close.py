@@ -113,7 +113,9 @@ def close_period(period: str, settings: Settings | None = None, reopen: bool = F
                            charge_amount, billed_amount, unbilled_amount, variance_amount
                     from marts.fct_account_reconciliation
                     where period = '{period}' and recon_status <> 'TIED'
-                    order by unbilled_amount + abs(variance_amount) desc, account_id
+                    order by unbilled_amount + billed_not_charged_amount
+                             + abs(billed_amount - billed_not_charged_amount - matched_amount) desc,
+                             account_id
                 ) to '{open_items}' (header, delimiter ',')"""
             )
             accounts, entities, as_of = con.execute(

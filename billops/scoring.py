@@ -1,7 +1,8 @@
 """Work-queue priorities for accounts whose charges and claims do not tie out.
 
 Until the governed denial model lands, the priority is an explicit rule, recorded as the method:
-dollars at risk (unbilled charges plus the absolute billing variance) weighted by age against
+dollars at risk (unbilled charges, lines billed without a charge, and the amount difference on
+matched lines) weighted by age against
 the as-of time, so old, large breaks come first. Scores go to ``ml.account_priorities``.
 """
 
@@ -42,7 +43,11 @@ def score(settings: Settings | None = None) -> ScoreResult:
             create or replace table ml.account_priorities as
             with at_risk as (
                 select account_id, entity, payer_id, recon_status, as_of,
-                       unbilled_amount + abs(variance_amount) as amount_at_risk,
+                       -- each dollar once: unbilled, billed without a charge, and the amount
+                       -- difference on lines matched by charge id
+                       unbilled_amount + billed_not_charged_amount
+                         + abs(billed_amount - billed_not_charged_amount - matched_amount)
+                         as amount_at_risk,
                        greatest(date_diff('day', service_date, cast(as_of as date)), 0) as age_days
                 from marts.fct_account_reconciliation
                 where recon_status <> 'TIED'

@@ -40,7 +40,7 @@ class SnapshotInfo:
 
 def snapshot_path() -> Path:
     """The serving snapshot of the current settings (BILLOPS_HOME / BILLOPS_SERVING)."""
-    return Path(get_settings().serving)  # type: ignore[arg-type]
+    return Path(get_settings().serving).absolute()  # type: ignore[arg-type]
 
 
 def _file_identity(path: Path) -> tuple[int, int, int]:

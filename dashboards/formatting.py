@@ -27,7 +27,7 @@ def count(value: int | float | None) -> str:
 
 
 def timestamp_utc(value: datetime | None) -> str:
-    """A warehouse timestamp (naive, UTC) to the minute."""
+    """A warehouse timestamp (naive, UTC) to the minute; the label says UTC."""
     if value is None:
         return MISSING
-    return f"{value:%Y-%m-%d %H:%M} UTC"
+    return f"{value:%Y-%m-%d %H:%M}"

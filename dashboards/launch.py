@@ -16,4 +16,5 @@ def streamlit_command(port: int = 8501, headless: bool = True) -> list[str]:
         "--server.headless", "true" if headless else "false",
         "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",
+        "--client.toolbarMode", "viewer",
     ]

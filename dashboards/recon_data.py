@@ -20,7 +20,7 @@ MART = f"{MART_SCHEMA}.{MART_TABLE}"
 
 # Contract order: TIED, then the precedence of the exception statuses.
 STATUSES = ("TIED", "UNBILLED", "PARTIALLY_BILLED", "BILLED_WITHOUT_CHARGE", "AMOUNT_VARIANCE")
-ALL_STATUSES = "(all)"
+ALL_STATUSES = "All statuses"
 NO_VALUE = "(none)"
 NOT_TIED_LIMIT = 1000
 
@@ -156,7 +156,7 @@ def entity_breakdown(filters: ReconFilters) -> pd.DataFrame:
 
 
 def entity_status_summary(filters: ReconFilters) -> pd.DataFrame:
-    """Sums per entity and status, with an entity subtotal row (status "(all)") first."""
+    """Sums per entity and status, with an entity subtotal row (status "All statuses") first."""
     where, params = filters.where()
     return data.query(
         f"""

@@ -1,0 +1,1 @@
+"""Great Expectations suites on warehouse tables and the runner behind ``billops check``."""

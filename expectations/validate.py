@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -102,7 +103,7 @@ def _outcome(spec: SuiteSpec, rule: Rule, result: Any) -> ExpectationOutcome:
         rule=rule.name,
         expectation=config.type,
         column_name=",".join(rule.columns) or None,
-        kwargs=json.dumps(rule.kwargs, default=_jsonable, sort_keys=True),
+        kwargs=_kwargs_json(rule),
         severity=rule.severity,
         owner_team=rule.owner_team,
         success=bool(result.success),
@@ -111,6 +112,21 @@ def _outcome(spec: SuiteSpec, rule: Rule, result: Any) -> ExpectationOutcome:
         unexpected_sample=json.dumps(sample[:SAMPLE_SIZE]),
         error=error,
     )
+
+
+def failed_without_result(spec: SuiteSpec, rule: Rule, error: str) -> ExpectationOutcome:
+    """The outcome of a rule that could not run (e.g. its table lacks a contract column)."""
+    return ExpectationOutcome(
+        suite=spec.name, data_asset=spec.data_asset, rule=rule.name,
+        expectation=re.sub(r"(?<!^)(?=[A-Z])", "_", rule.expectation).lower(),
+        column_name=",".join(rule.columns) or None, kwargs=_kwargs_json(rule),
+        severity=rule.severity, owner_team=rule.owner_team, success=False, element_count=None,
+        unexpected_count=None, unexpected_sample="[]", error=error,
+    )
+
+
+def _kwargs_json(rule: Rule) -> str:
+    return json.dumps(rule.kwargs, default=_jsonable, sort_keys=True)
 
 
 def _jsonable(value: Any) -> Any:

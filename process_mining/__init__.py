@@ -1,0 +1,1 @@
+"""Event-log analytics: DuckDB SQL for the DFG and variants, pm4py for model discovery."""

@@ -65,14 +65,18 @@ def recon_rows() -> list[tuple[object, ...]]:
 
 
 def build_snapshot(
-    path: Path, rows: list[tuple[object, ...]] | None = None, with_mart: bool = True
+    path: Path,
+    rows: list[tuple[object, ...]] | None = None,
+    with_mart: bool = True,
+    with_meta: bool = True,
 ) -> Path:
-    """Write a serving snapshot with meta.snapshot and (optionally) the reconciliation mart."""
+    """Write a serving snapshot: meta.snapshot and the reconciliation mart, each optional."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(path)) as con:
-        con.execute("create schema meta")
-        con.execute("create table meta.snapshot (published_at timestamp, as_of timestamp)")
-        con.execute("insert into meta.snapshot values (?, ?)", [PUBLISHED_AT, AS_OF])
+        if with_meta:
+            con.execute("create schema meta")
+            con.execute("create table meta.snapshot (published_at timestamp, as_of timestamp)")
+            con.execute("insert into meta.snapshot values (?, ?)", [PUBLISHED_AT, AS_OF])
         if with_mart:
             con.execute("create schema marts")
             con.execute(RECON_DDL)

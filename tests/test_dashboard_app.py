@@ -42,13 +42,16 @@ def test_reconciliation_page_shows_totals_and_accounts_not_tied(serving: Path) -
     assert at.title[0].value == "Reconciliation"
     assert not at.error and not at.warning
     assert _metrics(at) == {
-        "Accounts": "7",
         "Charges": "$3,550.50",
         "Billed": "$1,975.25",
         "Unbilled": "$1,630.50",
+        "Amount at risk": "$1,725.75",
+        "Accounts": "7",
         "Accounts not tied": "5",
-        "As of": "2025-02-28 23:30 UTC",
+        "Net variance": "$1,575.25",
+        "As of (UTC)": "2025-02-28 23:30",
     }
+    assert "published 2025-03-01 06:00 UTC" in at.caption[1].value
 
     per_entity, not_tied = at.dataframe[0].value, at.dataframe[1].value
     subtotals = per_entity[per_entity["recon_status"] == recon_data.ALL_STATUSES]
@@ -91,6 +94,14 @@ def test_filters_matching_nothing_say_so(serving: Path) -> None:
     assert _metrics(at)["Accounts"] == "0"
     assert any("No accounts match" in i.value for i in at.info)
     assert not at.dataframe
+
+
+def test_as_of_falls_back_to_the_mart_without_meta_snapshot(serving: Path) -> None:
+    build_snapshot(serving, with_meta=False)
+    at = _run()
+    assert not at.exception
+    assert _metrics(at)["As of (UTC)"] == "2025-02-28 23:30"
+    assert "publish time unknown" in at.caption[1].value
 
 
 def test_missing_snapshot_says_what_to_run(serving: Path) -> None:
@@ -141,6 +152,18 @@ def test_a_republished_snapshot_is_read_again(serving: Path, tmp_path: Path) -> 
     fresh = build_snapshot(tmp_path / "next.duckdb", rows=recon_rows()[:2])
     os.replace(fresh, serving)
     assert recon_data.totals(recon_data.ReconFilters()).accounts == 2
+
+
+def test_a_filter_value_gone_after_republish_falls_back_to_all(serving: Path, tmp_path: Path) -> None:
+    build_snapshot(serving)
+    at = _run()
+    at.multiselect(key="recon_entity").set_value(["HOSP-B"]).run()
+    assert _metrics(at)["Accounts"] == "4"
+    os.replace(build_snapshot(tmp_path / "next.duckdb", rows=recon_rows()[:3]), serving)
+    at.run()
+    assert not at.exception
+    assert at.multiselect(key="recon_entity").options == ["HOSP-A"]
+    assert _metrics(at)["Accounts"] == "3"
 
 
 def test_snapshot_is_opened_read_only(serving: Path) -> None:

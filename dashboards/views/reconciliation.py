@@ -105,22 +105,26 @@ def _filters(options: dict[str, list[str]]) -> ReconFilters:
 def _kpis(totals: recon_data.ReconTotals) -> None:
     info = data.snapshot_info()
     as_of = info.as_of or _to_datetime(recon_data.mart_as_of())
-    cols = st.columns(6)
-    cols[0].metric("Accounts", count(totals.accounts))
-    cols[1].metric("Charges", money(totals.charge_amount))
-    cols[2].metric("Billed", money(totals.billed_amount))
-    cols[3].metric("Unbilled", money(totals.unbilled_amount))
-    cols[4].metric(
-        "Accounts not tied",
-        count(totals.not_tied_accounts),
-        help=f"Amount at risk on these accounts: {money(totals.amount_at_risk)}",
+    money_row, count_row = st.columns(4), st.columns(4)
+    money_row[0].metric("Charges", money(totals.charge_amount))
+    money_row[1].metric("Billed", money(totals.billed_amount))
+    money_row[2].metric("Unbilled", money(totals.unbilled_amount))
+    money_row[3].metric(
+        "Amount at risk",
+        money(totals.amount_at_risk),
+        help="Unbilled charges + claim lines without a charge + |amount difference| on lines "
+        "matched by charge id, each dollar counted once.",
     )
-    cols[5].metric("As of", timestamp_utc(as_of), help="Latest extracted_at of loaded batches")
-    st.caption(
-        f"Net variance (charges − billed): {money(totals.variance_amount)} · "
-        f"amount at risk: {money(totals.amount_at_risk)} · "
-        f"snapshot published {timestamp_utc(info.published_at)}"
+    count_row[0].metric("Accounts", count(totals.accounts))
+    count_row[1].metric("Accounts not tied", count(totals.not_tied_accounts))
+    count_row[2].metric("Net variance", money(totals.variance_amount), help="Charges − billed")
+    count_row[3].metric(
+        "As of (UTC)", timestamp_utc(as_of), help="Latest extracted_at of the loaded batches"
     )
+    published = f"published {timestamp_utc(info.published_at)} UTC" if info.published_at else (
+        "publish time unknown (no meta.snapshot)"
+    )
+    st.caption(f"Serving snapshot {data.snapshot_path()}, {published}.")
 
 
 def _to_datetime(value: pd.Timestamp | None) -> datetime | None:
@@ -133,7 +137,7 @@ def _entity_chart(parts: pd.DataFrame) -> None:
         alt.Chart(parts)
         .mark_bar()
         .encode(
-            x=alt.X("entity:N", title="Entity"),
+            x=alt.X("entity:N", title="Entity", axis=alt.Axis(labelAngle=0)),
             y=alt.Y("sum(amount):Q", title="Amount ($)", axis=alt.Axis(format="$,.0f")),
             color=alt.Color(
                 "component:N",
@@ -177,6 +181,10 @@ def _column_config(frame: pd.DataFrame) -> dict[str, object]:
         label = _LABELS.get(column, column)
         if column in _MONEY_COLUMNS:
             config[column] = st.column_config.NumberColumn(label, format="dollar")
+        elif column == "service_date":
+            config[column] = st.column_config.DateColumn(label, format="YYYY-MM-DD")
+        elif column == "last_submitted_at":
+            config[column] = st.column_config.DatetimeColumn(label, format="YYYY-MM-DD HH:mm")
         else:
             config[column] = label
     return config

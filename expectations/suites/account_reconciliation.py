@@ -29,7 +29,7 @@ def rules(as_of: datetime | None) -> list[Rule]:
         Rule("recon_status_allowed", "ExpectColumnValuesToBeInSet",
              {"column": "recon_status", "value_set": RECON_STATUSES}, "critical", "BILLING"),
         Rule("period_format", "ExpectColumnValuesToMatchRegex",
-             {"column": "period", "regex": r"^[0-9]{4}-(0[1-9]|1[0-2])$"}, "warning", "FINANCE"),
+             {"column": "period", "regex": r"^[0-9]{4}-(?:0[1-9]|1[0-2])$"}, "warning", "FINANCE"),
         # Every EHR charge is either on the current claim (matched) or not (unbilled).
         Rule("charges_split_matched_unbilled", "ExpectColumnPairValuesToBeEqual",
              {"column_A": "charge_cents", "column_B": "matched_plus_unbilled_cents"},

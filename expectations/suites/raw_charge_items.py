@@ -43,7 +43,7 @@ def prepare(frame: pd.DataFrame) -> pd.DataFrame:
     """Both dates as timestamps: a charge entered any time on the service day is not early."""
     frame = frame.copy()
     for col in ("entered_date", "occurrence_date"):
-        frame[col] = pd.to_datetime(frame[col]).astype("datetime64[us]")
+        frame[col] = pd.to_datetime(frame[col], format="ISO8601").astype("datetime64[us]")
     return frame
 
 

@@ -32,7 +32,7 @@ claim_accounts as (
 ),
 
 account_ids as (
-    select account_id from encounters
+    select account_id from encounters where account_id is not null
     union
     select account_id from charge_accounts
     union

@@ -1,0 +1,134 @@
+"""Batch manifests (``_manifest.json``), the file kinds of each system, and file verification."""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+
+from billops.raw_schema import CSV_FILES, FHIR_RESOURCES
+
+MANIFEST = "_manifest.json"
+SYSTEMS = ("ehr", "rcm", "erp")
+BATCH_ID = re.compile(r"\d{8}T\d{6}Z")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+class ManifestError(ValueError):
+    """The manifest is missing a field, malformed, or disagrees with its folder."""
+
+
+@dataclass(frozen=True)
+class ManifestFile:
+    path: str  # relative to the batch folder, POSIX separators
+    sha256: str
+    records: int
+
+
+@dataclass(frozen=True)
+class Manifest:
+    system: str
+    batch_id: str
+    extracted_at: datetime  # naive UTC
+    files: tuple[ManifestFile, ...]
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """How a landing file is read: ``format`` is ndjson, x12 or csv; ``name`` the resource type,
+    the X12 transaction (837/835) or the CSV file name. ``format`` ``ignored`` is verified only."""
+
+    format: str
+    name: str
+
+
+def _extracted_at(value: object) -> datetime:
+    if not isinstance(value, str):
+        raise ManifestError("extracted_at is not an ISO 8601 timestamp")
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise ManifestError(f"extracted_at {value!r} is not an ISO 8601 timestamp") from exc
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
+
+
+def _file(entry: object, index: int) -> ManifestFile:
+    if not isinstance(entry, dict):
+        raise ManifestError(f"files[{index}] is not an object")
+    path, sha, records = entry.get("path"), entry.get("sha256"), entry.get("records")
+    if not isinstance(path, str) or not path.strip():
+        raise ManifestError(f"files[{index}].path is missing")
+    pure = PurePosixPath(path.replace("\\", "/"))
+    if pure.is_absolute() or ".." in pure.parts or str(pure) == MANIFEST:
+        raise ManifestError(f"files[{index}].path {path!r} is not a file inside the batch")
+    if not isinstance(sha, str) or not _SHA256.fullmatch(sha.lower()):
+        raise ManifestError(f"files[{index}].sha256 is not 64 hex digits")
+    if not isinstance(records, int) or isinstance(records, bool) or records < 0:
+        raise ManifestError(f"files[{index}].records is not a non-negative integer")
+    return ManifestFile(str(pure), sha.lower(), records)
+
+
+def read_manifest(folder: Path, system: str) -> Manifest:
+    """The batch's manifest, checked against its folder; ManifestError says what is wrong."""
+    try:
+        doc = json.loads((folder / MANIFEST).read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ManifestError(f"{MANIFEST} is not readable JSON ({exc})") from exc
+    if not isinstance(doc, dict):
+        raise ManifestError(f"{MANIFEST} is not a JSON object")
+    if doc.get("system") != system:
+        raise ManifestError(f"manifest system {doc.get('system')!r} is not the folder's {system!r}")
+    if doc.get("batch_id") != folder.name:
+        raise ManifestError(f"manifest batch_id {doc.get('batch_id')!r} is not the folder name")
+    files = doc.get("files")
+    if not isinstance(files, list):
+        raise ManifestError("manifest has no files list")
+    entries = tuple(_file(entry, i) for i, entry in enumerate(files))
+    paths = [f.path for f in entries]
+    repeated = sorted({p for p in paths if paths.count(p) > 1})
+    if repeated:
+        raise ManifestError(f"manifest lists {', '.join(repeated)} more than once")
+    return Manifest(system, folder.name, _extracted_at(doc.get("extracted_at")), entries)
+
+
+def file_kind(system: str, path: str) -> FileKind | None:
+    """How a manifest path of ``system`` is read, or None when it is no file of that system."""
+    parts = PurePosixPath(path).parts
+    if system == "ehr" and len(parts) == 1 and path.endswith(".ndjson"):
+        resource = path[: -len(".ndjson")]
+        return FileKind("ndjson", resource) if resource in FHIR_RESOURCES else FileKind("ignored", resource)
+    if system == "rcm" and len(parts) == 2 and parts[0] in ("837", "835"):
+        return FileKind("x12", parts[0])
+    if len(parts) == 1 and path in CSV_FILES and CSV_FILES[path].system == system:
+        return FileKind("csv", path)
+    return None
+
+
+def digest(path: Path, chunk: int = 1 << 20) -> tuple[str, str | None]:
+    """sha256 of the file and, when it is not valid UTF-8, where (one pass)."""
+    sha = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    problem: str | None = None
+    lines = 1
+    with open(path, "rb") as handle:
+        while data := handle.read(chunk):
+            sha.update(data)
+            if problem is None:
+                try:
+                    decoder.decode(data)
+                except UnicodeDecodeError as exc:
+                    line = lines + data[: exc.start].count(b"\n")
+                    problem = f"not valid UTF-8 (line {line})"
+                lines += data.count(b"\n")
+        if problem is None:
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                problem = "not valid UTF-8 (truncated character at the end)"
+    return sha.hexdigest(), problem

@@ -1,0 +1,379 @@
+"""``ingest()``: discover landing batches, verify them, load them into the raw zone, keep the ledger."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from billops.config import Settings, get_settings
+from billops.errors import BillopsError
+from billops.ingest import ledger
+from billops.ingest.manifest import (
+    BATCH_ID,
+    MANIFEST,
+    SYSTEMS,
+    FileKind,
+    Manifest,
+    ManifestError,
+    ManifestFile,
+    digest,
+    file_kind,
+    read_manifest,
+)
+from billops.ingest.parquet import BatchWriter, remove_temporary
+from billops.sources import FileError, Reject, Row, SourceReader
+from billops.sources.csvfiles import read_csv
+from billops.sources.fhir import read_ndjson
+from billops.sources.x12 import read_x12
+from billops.sources.x12_validate import UNSUPPORTED, VALID, validate_x12
+from billops.warehouse import connect, refresh_raw_views
+
+log = logging.getLogger("billops.ingest")
+
+REASON_FILE = "_reason.txt"
+# Left in a landing batch that could not be moved to quarantine, so it is not read again.
+QUARANTINED_MARKER = "_QUARANTINED"
+MESSAGES_PER_FILE = 20
+# sha256 of zero bytes: empty files carry no content to post twice, so they are never duplicates.
+EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+ProgressCallback = Callable[[int, int, str], None]
+
+
+@dataclass
+class IngestReport:
+    batches_loaded: int = 0
+    batches_skipped: int = 0  # already loaded (a re-delivered batch changes nothing)
+    batches_quarantined: int = 0
+    files_loaded: int = 0
+    files_skipped_duplicate: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    messages: list[str] = field(default_factory=list)
+    batches_pending: int = 0  # still arriving, or waiting behind an earlier batch that is
+
+    def note(self, message: str, level: int = logging.WARNING) -> None:
+        """Add a one-line message (never PHI) and log it."""
+        message = " ".join(message.split())
+        self.messages.append(message)
+        log.log(level, "%s", message)
+
+
+@dataclass(frozen=True)
+class _Batch:
+    system: str
+    batch_id: str
+    folder: Path
+
+    @property
+    def label(self) -> str:
+        return f"{self.system}/{self.batch_id}"
+
+
+class _Quarantine(Exception):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def _now() -> datetime:
+    """Wall-clock UTC, for lineage only (rules use the batches' extracted_at)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def ingest(landing: Path | None = None, settings: Settings | None = None,
+           progress: ProgressCallback | None = None, *, validate: bool = True) -> IngestReport:
+    """Load every complete, not yet loaded landing batch into the raw zone (see the package doc).
+
+    ``landing`` defaults to ``settings.landing``; an explicit folder that does not exist is a
+    BillopsError, a missing default folder means nothing has arrived yet.
+
+    ``progress(done, total, label)`` is called before each batch and once at the end.
+    ``validate=False`` skips pyx12 validation of X12 files (it is the slowest step).
+    """
+    settings = settings or get_settings()
+    if landing is not None and not Path(landing).is_dir():
+        raise BillopsError(f"{landing}: landing folder not found")
+    landing = Path(landing if landing is not None else settings.landing)  # type: ignore[arg-type]
+    report = IngestReport()
+    with connect(settings) as con:
+        _recover(con, settings, landing, report)
+        if landing.is_dir():
+            plan = _discover(con, landing, report)
+        else:  # the default landing folder not created yet: nothing has arrived
+            plan = []
+            report.note(f"{landing}: landing folder not found; nothing to load", logging.INFO)
+        hashes = ledger.loaded_hashes(con)
+        for done, batch in enumerate(plan):
+            if progress:
+                progress(done, len(plan), batch.label)
+            _load_batch(con, settings, batch, hashes, report, validate)
+        if progress:
+            progress(len(plan), len(plan), "done")
+        refresh_raw_views(con, settings)
+    return report
+
+
+# ---------------------------------------------------------------------------------- recovery
+
+
+def _recover(con: duckdb.DuckDBPyConnection, settings: Settings, landing: Path,
+             report: IngestReport) -> None:
+    """Undo what a killed load left: temporary folders, and Parquet of unfinished batches."""
+    for folder in remove_temporary(settings.raw_zone):
+        log.info("removed temporary folder %s of an interrupted load", folder)
+    for system, batch_id in ledger.interrupted(con):
+        BatchWriter(settings.raw_zone, system, batch_id, _now()).clear()
+        if (landing / system / batch_id / MANIFEST).is_file():
+            report.note(f"{system}/{batch_id}: an earlier load was interrupted; loading it again",
+                        logging.INFO)
+        else:
+            reason = "load was interrupted and the batch is no longer in the landing zone"
+            ledger.record_outcome(con, system, batch_id, None, ledger.INTERRUPTED, reason, [],
+                                  _now())
+            report.note(f"{system}/{batch_id}: {reason}")
+
+
+# ---------------------------------------------------------------------------------- discovery
+
+
+def _discover(con: duckdb.DuckDBPyConnection, landing: Path, report: IngestReport) -> list[_Batch]:
+    """Batches to load, in batch_id order per system; reports those still arriving."""
+    plan: list[_Batch] = []
+    for system in SYSTEMS:
+        root = landing / system
+        if not root.is_dir():
+            continue
+        states = ledger.batch_states(con, system)
+        latest_loaded = max((b for b, s in states.items() if s == ledger.LOADED), default="")
+        arriving: str | None = None
+        for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            batch = _Batch(system, folder.name, folder)
+            if not BATCH_ID.fullmatch(folder.name):
+                report.note(f"{batch.label}: not a batch folder (name is not a UTC stamp "
+                            "YYYYMMDDTHHMMSSZ); ignored")
+                continue
+            state = states.get(folder.name)
+            if state == ledger.LOADED:
+                report.batches_skipped += 1
+                continue
+            if state == ledger.QUARANTINED and (folder / QUARANTINED_MARKER).exists():
+                report.batches_skipped += 1
+                continue
+            if not (folder / MANIFEST).is_file():
+                report.batches_pending += 1
+                report.note(f"{batch.label}: no {MANIFEST} yet; batch still arriving, not read",
+                            logging.INFO)
+                arriving = arriving or folder.name
+                continue
+            if arriving:
+                report.batches_pending += 1
+                report.note(f"{batch.label}: waits for earlier batch {system}/{arriving}, "
+                            "still arriving (batches load in batch_id order)", logging.INFO)
+                continue
+            if folder.name < latest_loaded:
+                report.note(f"{batch.label}: arrived after later batch {system}/{latest_loaded} "
+                            "was loaded; loading it now", logging.INFO)
+            plan.append(batch)
+    return plan
+
+
+# ---------------------------------------------------------------------------------- one batch
+
+
+def _reader(kind: FileKind, path: Path) -> SourceReader:
+    if kind.format == "ndjson":
+        return read_ndjson(path, kind.name)
+    if kind.format == "x12":
+        return read_x12(path, kind.name)
+    return read_csv(path, kind.name)
+
+
+def _drain(reader: SourceReader, writer: BatchWriter, file: str) -> tuple[int, int, list[Reject]]:
+    """Write the reader's rows; returns (records, rows written, rejects)."""
+    rows = 0
+    rejects: list[Reject] = []
+    while True:
+        try:
+            item = next(reader)
+        except StopIteration as stop:
+            return int(stop.value), rows, rejects
+        if isinstance(item, Row):
+            writer.write(item.table, item.values, file, item.record)
+            rows += 1
+        else:
+            rejects.append(item)
+
+
+def _verify(batch: _Batch, manifest: Manifest, report: IngestReport
+            ) -> list[tuple[ManifestFile, FileKind]]:
+    """Every listed file present, of this system, with the manifest's sha256, and UTF-8."""
+    problems: list[str] = []
+    verified = []
+    for listed in manifest.files:
+        kind = file_kind(batch.system, listed.path)
+        path = batch.folder / listed.path
+        if kind is None:
+            problems.append(f"{listed.path}: not a file of system {batch.system} that this "
+                            "warehouse knows")
+        elif not path.is_file():
+            problems.append(f"{listed.path}: listed in the manifest but missing")
+        else:
+            sha, utf8_problem = digest(path)
+            if sha != listed.sha256:
+                problems.append(f"{listed.path}: sha256 {sha[:12]}… differs from the manifest's "
+                                f"{listed.sha256[:12]}…")
+            elif utf8_problem:
+                problems.append(f"{listed.path}: unreadable: {utf8_problem}")
+            verified.append((listed, kind))
+    if problems:
+        raise _Quarantine(problems)
+    listed_paths = {f.path for f in manifest.files} | {MANIFEST}
+    for path in sorted(p for p in batch.folder.rglob("*") if p.is_file()):
+        rel = path.relative_to(batch.folder).as_posix()
+        if rel not in listed_paths:
+            report.note(f"{batch.label}/{rel}: not listed in the manifest; not read")
+    return verified
+
+
+def _load_batch(con: duckdb.DuckDBPyConnection, settings: Settings, batch: _Batch,
+                hashes: dict[str, tuple[str, str, str]], report: IngestReport,
+                validate: bool) -> None:
+    try:
+        manifest = read_manifest(batch.folder, batch.system)
+    except ManifestError as exc:
+        _quarantine(con, settings, batch, None, [f"{MANIFEST}: {exc}"], report)
+        return
+    loaded_at = _now()
+    ledger.start_batch(con, batch.system, batch.batch_id, manifest.extracted_at, loaded_at)
+    writer = BatchWriter(settings.raw_zone, batch.system, batch.batch_id, loaded_at)
+    writer.clear()
+    outcomes: list[ledger.FileOutcome] = []
+    rejects: list[ledger.RejectRecord] = []
+    validations: list[ledger.ValidationRecord] = []
+    in_batch: dict[str, str] = {}
+    try:
+        for listed, kind in _verify(batch, manifest, report):
+            outcome = _load_file(batch, listed, kind, writer, hashes, in_batch, report,
+                                 rejects, validations, validate)
+            outcomes.append(outcome)
+    except _Quarantine as exc:
+        writer.clear()
+        _quarantine(con, settings, batch, manifest, exc.problems, report)
+        return
+    writer.close()
+    writer.publish()
+    ledger.commit_loaded(con, batch.system, batch.batch_id, manifest.extracted_at, outcomes,
+                         rejects, validations, _now())
+    for outcome in outcomes:
+        if outcome.status == ledger.FILE_LOADED and outcome.sha256:
+            hashes.setdefault(outcome.sha256, (batch.system, batch.batch_id, outcome.file))
+    loaded = [o for o in outcomes if o.status == ledger.FILE_LOADED]
+    report.batches_loaded += 1
+    report.files_loaded += len(loaded)
+    report.rows_loaded += sum(o.rows_loaded for o in loaded)
+    report.rows_rejected += sum(o.rows_rejected for o in loaded)
+    log.info("%s: loaded %d file(s), %d row(s), %d reject(s)", batch.label, len(loaded),
+             sum(o.rows_loaded for o in loaded), sum(o.rows_rejected for o in loaded))
+
+
+def _load_file(batch: _Batch, listed: ManifestFile, kind: FileKind, writer: BatchWriter,
+               hashes: dict[str, tuple[str, str, str]], in_batch: dict[str, str],
+               report: IngestReport, rejects: list[ledger.RejectRecord],
+               validations: list[ledger.ValidationRecord], validate: bool) -> ledger.FileOutcome:
+    started = _now()
+    where = f"{batch.label}/{listed.path}"
+    earlier = hashes.get(listed.sha256) if listed.sha256 != EMPTY_SHA256 else None
+    if earlier or (listed.sha256 in in_batch and listed.sha256 != EMPTY_SHA256):
+        source = "/".join(earlier) if earlier else f"{batch.label}/{in_batch[listed.sha256]}"
+        report.files_skipped_duplicate += 1
+        report.note(f"{where}: same content (sha256) as {source}, already loaded; skipped")
+        return ledger.FileOutcome(listed.path, listed.sha256, listed.records, 0, 0,
+                                  ledger.FILE_SKIPPED_DUPLICATE, started, _now(),
+                                  f"duplicate of {source}")
+    if kind.format == "ignored":
+        report.note(f"{where}: {kind.name} is not a resource this warehouse loads; not read",
+                    logging.INFO)
+        return ledger.FileOutcome(listed.path, listed.sha256, listed.records, 0, 0,
+                                  ledger.FILE_IGNORED, started, _now(), "not a loaded resource")
+    path = batch.folder / listed.path
+    try:
+        records, rows, file_rejects = _drain(_reader(kind, path), writer, listed.path)
+    except FileError as exc:
+        raise _Quarantine([f"{listed.path}: {exc}"]) from exc
+    if records != listed.records:
+        raise _Quarantine([f"{listed.path}: {records} records, the manifest says {listed.records}"])
+    in_batch[listed.sha256] = listed.path
+    for number, reject in enumerate(file_rejects):
+        rejects.append(ledger.RejectRecord(listed.path, reject.record, reject.reason,
+                                           reject.original_text))
+        if number < MESSAGES_PER_FILE:
+            report.note(f"{where}: record {reject.record}: {reject.reason}")
+    if len(file_rejects) > MESSAGES_PER_FILE:
+        report.note(f"{where}: {len(file_rejects) - MESSAGES_PER_FILE} more rejected record(s); "
+                    "see raw._rejects")
+    if kind.format == "x12" and validate:
+        result = validate_x12(path)
+        validations.append(ledger.ValidationRecord(listed.path, listed.sha256, result.status,
+                                                   result.error_count, result.errors_json))
+        if result.status == UNSUPPORTED:
+            report.note(f"{where}: pyx12 has no map for its implementation guide (UNSUPPORTED); "
+                        "loaded, see raw._x12_validation", logging.INFO)
+        elif result.status != VALID:
+            report.note(f"{where}: pyx12 validation {result.status} ({result.error_count} "
+                        "error(s)); loaded, see raw._x12_validation", logging.INFO)
+    return ledger.FileOutcome(listed.path, listed.sha256, records, rows, len(file_rejects),
+                              ledger.FILE_LOADED, started, _now())
+
+
+# ---------------------------------------------------------------------------------- quarantine
+
+
+def _quarantine_target(settings: Settings, batch: _Batch) -> Path:
+    base = Path(settings.quarantine) / batch.system  # type: ignore[arg-type]
+    target = base / batch.batch_id
+    n = 2
+    while target.exists():  # keep an earlier quarantined delivery of the same batch
+        target = base / f"{batch.batch_id}.{n}"
+        n += 1
+    return target
+
+
+def _quarantine(con: duckdb.DuckDBPyConnection, settings: Settings, batch: _Batch,
+                manifest: Manifest | None, problems: list[str], report: IngestReport) -> None:
+    """Move the whole batch out of landing with its reason; nothing of it stays in the raw zone."""
+    at = _now()
+    BatchWriter(settings.raw_zone, batch.system, batch.batch_id, at).clear()
+    target = _quarantine_target(settings, batch)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    reason = "; ".join(problems)
+    try:
+        shutil.move(str(batch.folder), str(target))
+        how = "moved"
+    except OSError:
+        shutil.copytree(batch.folder, target, dirs_exist_ok=True)
+        how = "copied"
+        try:
+            (batch.folder / QUARANTINED_MARKER).write_text(reason + "\n", encoding="utf-8")
+        except OSError:
+            log.warning("%s: cannot mark the landing batch as quarantined", batch.label)
+    (target / REASON_FILE).write_text(
+        f"{batch.label} quarantined at {at.isoformat()}Z\n" + "\n".join(problems) + "\n",
+        encoding="utf-8")
+    files = [
+        ledger.FileOutcome(f.path, f.sha256, f.records, 0, 0, ledger.FILE_QUARANTINED, at, at,
+                           next((p for p in problems if p.startswith(f"{f.path}:")), None))
+        for f in (manifest.files if manifest else ())]
+    ledger.record_outcome(con, batch.system, batch.batch_id,
+                          manifest.extracted_at if manifest else None, ledger.QUARANTINED,
+                          reason, files, at)
+    report.batches_quarantined += 1
+    for problem in problems:
+        report.note(f"{batch.label}/{problem}")
+    report.note(f"{batch.label}: batch quarantined ({how} to {target})")

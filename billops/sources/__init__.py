@@ -1,0 +1,49 @@
+"""Readers of the landing-zone formats: FHIR NDJSON, X12 837/835 and CSV extracts.
+
+Every reader is a generator over one file. It yields :class:`Row` (a typed record of a raw table)
+and :class:`Reject` (a record that could not be read, with the reason and its original text),
+raises :class:`FileError` when the file as a whole cannot be read, and returns the number of
+records the batch manifest counts for the file (CSV data rows, NDJSON lines, X12 transaction
+sets). Rows of one X12 claim are yielded only once the whole claim has mapped, so a rejected claim
+leaves no partial rows behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One record for raw table ``table``; ``record`` is its 1-based record number in the file."""
+
+    table: str
+    record: int
+    values: dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """A record that could not be read. ``reason`` never carries PHI values."""
+
+    record: int
+    reason: str
+    original_text: str
+
+
+class RecordError(ValueError):
+    """A record (row, line, claim) that cannot be mapped; the reader turns it into a Reject."""
+
+
+class FileError(Exception):
+    """The file as a whole cannot be read; its batch is quarantined."""
+
+    def __init__(self, reason: str, record: int | None = None) -> None:
+        self.reason = " ".join(reason.split())
+        self.record = record
+        where = f"record {record}: " if record is not None else ""
+        super().__init__(f"{where}{self.reason}")
+
+
+SourceReader = Generator[Row | Reject, None, int]

@@ -1,0 +1,174 @@
+"""FHIR R4 bulk-export NDJSON: one resource per line, mapped to the columns of a ``fhir_*`` table.
+
+The resource is kept whole (the line as delivered) in ``resource_json``. References keep only
+the id ("Encounter/abc", "http://host/fhir/Encounter/abc/_history/2" and "urn:uuid:abc" all give
+"abc"). Timestamps with an offset are converted to UTC. A DATE column fed by a FHIR dateTime takes
+its calendar date as written; a partial date ("1974", "1974-06") gives NULL, the full value stays
+in ``resource_json``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from billops.raw_schema import FHIR_RESOURCES, TABLES
+from billops.sources import FileError, RecordError, Reject, Row, SourceReader
+from billops.sources.values import cast_row
+
+NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
+_FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+Resource = dict[str, Any]
+
+
+def reference_id(ref: object) -> str | None:
+    """The id of a FHIR Reference (or of its ``reference`` string)."""
+    if isinstance(ref, dict):
+        ref = ref.get("reference")
+    if not isinstance(ref, str) or not ref:
+        return None
+    if ref.startswith("urn:uuid:") or ref.startswith("urn:oid:"):
+        return ref.split(":", 2)[2]
+    parts = [p for p in ref.split("/") if p]
+    if "_history" in parts:
+        parts = parts[:parts.index("_history")]
+    return parts[-1] if parts else None
+
+
+def _get(obj: object, *path: str | int) -> Any:
+    """obj[path[0]][path[1]]... or None when any step is missing or of the wrong kind."""
+    for step in path:
+        if isinstance(step, int):
+            if not isinstance(obj, list) or len(obj) <= step:
+                return None
+        elif not isinstance(obj, dict):
+            return None
+        obj = obj[step] if isinstance(step, int) else obj.get(step)
+    return obj
+
+
+def _date(value: object) -> str | None:
+    """The calendar date of a FHIR date/dateTime; NULL for a partial date."""
+    if not isinstance(value, str):
+        return value  # type: ignore[return-value]  # let the cast report the wrong kind
+    return value[:10] if _FULL_DATE.match(value) else None
+
+
+def _datetime(value: object) -> object:
+    """A FHIR dateTime/instant for a TIMESTAMP column; NULL for a partial date."""
+    if isinstance(value, str) and not _FULL_DATE.match(value):
+        return None
+    return value
+
+
+def _meta(resource: Resource) -> dict[str, object]:
+    return {"id": resource.get("id"), "version_id": _get(resource, "meta", "versionId"),
+            "last_updated": _datetime(_get(resource, "meta", "lastUpdated"))}
+
+
+def _patient(r: Resource) -> dict[str, object]:
+    names = r.get("name") if isinstance(r.get("name"), list) else []
+    name = next((n for n in names if isinstance(n, dict) and n.get("use") == "official"),
+                names[0] if names else None)
+    return {**_meta(r), "family_name": _get(name, "family"), "given_name": _get(name, "given", 0),
+            "birth_date": _date(r.get("birthDate")), "gender": r.get("gender"),
+            "postal_code": _get(r, "address", 0, "postalCode"),
+            "managing_organization_id": reference_id(r.get("managingOrganization"))}
+
+
+def _coverage(r: Resource) -> dict[str, object]:
+    return {**_meta(r), "status": r.get("status"),
+            "patient_id": reference_id(r.get("beneficiary")),
+            "payer_id": reference_id(_get(r, "payor", 0)),
+            "subscriber_id": r.get("subscriberId"),
+            "relationship": _get(r, "relationship", "coding", 0, "code"),
+            "coverage_order": r.get("order"),
+            "period_start": _date(_get(r, "period", "start")),
+            "period_end": _date(_get(r, "period", "end"))}
+
+
+def _encounter(r: Resource) -> dict[str, object]:
+    encounter_class = r.get("class")
+    if isinstance(encounter_class, list):  # R5 made class a list of CodeableConcepts
+        class_code = _get(encounter_class, 0, "coding", 0, "code")
+    else:
+        class_code = _get(encounter_class, "code")
+    return {**_meta(r), "status": r.get("status"), "class_code": class_code,
+            "type_code": _get(r, "type", 0, "coding", 0, "code"),
+            "patient_id": reference_id(r.get("subject")),
+            "service_provider_id": reference_id(r.get("serviceProvider")),
+            "period_start": _datetime(_get(r, "period", "start")),
+            "period_end": _datetime(_get(r, "period", "end"))}
+
+
+def _charge_item(r: Resource) -> dict[str, object]:
+    occurrence = r.get("occurrenceDateTime") or _get(r, "occurrencePeriod", "start")
+    return {**_meta(r), "status": r.get("status"),
+            "hcpcs": _get(r, "code", "coding", 0, "code"),
+            "quantity": _get(r, "quantity", "value"),
+            "price_override": _get(r, "priceOverride", "value"),
+            "occurrence_date": _date(occurrence),
+            "entered_date": _datetime(r.get("enteredDate")),
+            "account_id": reference_id(r.get("context")),
+            "patient_id": reference_id(r.get("subject")),
+            "performer_id": reference_id(_get(r, "performer", 0, "actor"))}
+
+
+def _organization(r: Resource) -> dict[str, object]:
+    identifiers = r.get("identifier") if isinstance(r.get("identifier"), list) else []
+    npi = next((i.get("value") for i in identifiers
+                if isinstance(i, dict) and i.get("system") == NPI_SYSTEM), None)
+    return {**_meta(r), "active": r.get("active"), "name": r.get("name"),
+            "type_code": _get(r, "type", 0, "coding", 0, "code"), "npi": npi,
+            "part_of_id": reference_id(r.get("partOf"))}
+
+
+MAPPERS: dict[str, Callable[[Resource], dict[str, object]]] = {
+    "Patient": _patient, "Coverage": _coverage, "Encounter": _encounter,
+    "ChargeItem": _charge_item, "Organization": _organization,
+}
+
+
+def map_resource(resource: object, resource_type: str, original: str) -> dict[str, object]:
+    """Typed row values of a resource of ``resource_type``; a RecordError says why not."""
+    if not isinstance(resource, dict):
+        raise RecordError(f"expected a JSON object, found a JSON {type(resource).__name__}")
+    found = resource.get("resourceType")
+    if found != resource_type:
+        raise RecordError(f"resourceType is {found!r}, expected {resource_type!r} in this file")
+    if not isinstance(resource.get("id"), str) or not resource["id"]:
+        raise RecordError("resource has no id")
+    table = FHIR_RESOURCES[resource_type]
+    values = MAPPERS[resource_type](resource)
+    values["resource_json"] = original
+    return cast_row(values, TABLES[table.name].columns)
+
+
+def read_ndjson(path: Path, resource_type: str) -> SourceReader:
+    """Reader of one ``<ResourceType>.ndjson`` file; returns the number of non-blank lines."""
+    table = FHIR_RESOURCES[resource_type].name
+    records = 0
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            for number, line in enumerate(handle, start=1):
+                text = line.rstrip("\r\n")
+                if not text.strip():
+                    continue
+                records += 1
+                try:
+                    resource = json.loads(text, parse_float=Decimal)
+                except json.JSONDecodeError as exc:
+                    yield Reject(number, f"invalid JSON ({exc.msg} at column {exc.colno})", text)
+                    continue
+                try:
+                    yield Row(table, number, map_resource(resource, resource_type, text))
+                except RecordError as exc:
+                    yield Reject(number, str(exc), text)
+    except UnicodeDecodeError as exc:
+        raise FileError(f"not valid UTF-8 after line {records}") from exc
+    return records

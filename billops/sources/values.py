@@ -1,0 +1,140 @@
+"""Casting source values to the raw-zone contract types, with one-line errors free of PHI."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+
+from billops.sources import RecordError
+
+# Columns whose values are PHI: an error about them names the column, never the value.
+PHI_COLUMNS = frozenset({
+    "family_name", "given_name", "birth_date", "postal_code", "subscriber_id", "member_id",
+    "subscriber_last_name", "subscriber_first_name", "subscriber_birth_date",
+    "patient_last_name", "patient_first_name", "member_id_on_file",
+})
+
+_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+_INTEGER = re.compile(r"[+-]?\d+")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DECIMAL_TYPE = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)")
+_BIGINT_MAX = 2**63 - 1
+
+
+def shown(value: object, column: str) -> str:
+    """The value as an error message may show it: masked for PHI columns, shortened otherwise."""
+    if column in PHI_COLUMNS:
+        return "the value"
+    text = str(value)
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def to_decimal(value: object, precision: int, scale: int, column: str) -> Decimal:
+    """An exact decimal with at most ``scale`` places; never rounds money silently."""
+    if isinstance(value, bool):
+        raise RecordError(f"{column}: {shown(value, column)} is not a decimal number")
+    if isinstance(value, Decimal | int):
+        number = Decimal(value)
+    elif isinstance(value, str) and _DECIMAL.fullmatch(value.strip()):
+        number = Decimal(value.strip())
+    else:
+        raise RecordError(f"{column}: {shown(value, column)} is not a decimal number")
+    try:
+        quantized = number.quantize(Decimal(1).scaleb(-scale))
+    except InvalidOperation as exc:
+        raise RecordError(f"{column}: {shown(value, column)} does not fit DECIMAL({precision},{scale})") from exc
+    if quantized != number:
+        raise RecordError(f"{column}: {shown(value, column)} has more than {scale} decimal places")
+    if len(quantized.as_tuple().digits) > precision and quantized != 0:
+        raise RecordError(f"{column}: {shown(value, column)} does not fit DECIMAL({precision},{scale})")
+    return quantized
+
+
+def to_bigint(value: object, column: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+        number = int(value.strip())
+    elif isinstance(value, Decimal) and value == value.to_integral_value():
+        number = int(value)
+    else:
+        raise RecordError(f"{column}: {shown(value, column)} is not an integer")
+    if abs(number) > _BIGINT_MAX:
+        raise RecordError(f"{column}: {shown(value, column)} is out of the BIGINT range")
+    return number
+
+
+def to_date(value: object, column: str) -> date:
+    if isinstance(value, datetime):
+        raise RecordError(f"{column}: {shown(value, column)} is a timestamp, not a date")
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise RecordError(f"{column}: {shown(value, column)} is not a date (YYYY-MM-DD)")
+
+
+def to_timestamp(value: object, column: str) -> datetime:
+    """A naive UTC timestamp; offsets are converted to UTC, values without one are UTC already."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime(value.year, value.month, value.day)
+    elif isinstance(value, str) and value.strip()[:1].isdigit():
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise RecordError(f"{column}: {shown(value, column)} is not an ISO 8601 timestamp") from exc
+    else:
+        raise RecordError(f"{column}: {shown(value, column)} is not an ISO 8601 timestamp")
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
+
+
+def to_boolean(value: object, column: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0"):
+        return value.strip().lower() in ("true", "1")
+    raise RecordError(f"{column}: {shown(value, column)} is not a boolean (true/false)")
+
+
+def to_varchar(value: object, column: str) -> str:
+    if isinstance(value, dict | list):
+        raise RecordError(f"{column}: expected a single value, found a JSON {type(value).__name__}")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def cast(value: object, type_name: str, column: str) -> object:
+    """``value`` as the Python value of DuckDB type ``type_name``; empty text is NULL."""
+    if value is None or (isinstance(value, str) and value == ""):
+        return None
+    if type_name == "VARCHAR":
+        return to_varchar(value, column)
+    if isinstance(value, str) and not value.strip():
+        return None
+    if type_name == "BIGINT":
+        return to_bigint(value, column)
+    if type_name == "DATE":
+        return to_date(value, column)
+    if type_name == "TIMESTAMP":
+        return to_timestamp(value, column)
+    if type_name == "BOOLEAN":
+        return to_boolean(value, column)
+    match = _DECIMAL_TYPE.fullmatch(type_name)
+    if match:
+        return to_decimal(value, int(match.group(1)), int(match.group(2)), column)
+    raise TypeError(f"unsupported contract type {type_name} for column {column}")
+
+
+def cast_row(values: dict[str, object], columns: dict[str, str]) -> dict[str, object]:
+    """Every contract column of ``columns`` cast from ``values`` (missing keys are NULL)."""
+    return {column: cast(values.get(column), type_name, column)
+            for column, type_name in columns.items()}

@@ -1,0 +1,806 @@
+"""X12 5010: a streaming tokenizer, the ISA/GS/ST envelope, and the 837 and 835 extractors.
+
+Tokenizing. Delimiters are never assumed: every ISA segment (fixed length, 106 characters) gives
+its own element separator (byte 4), repetition separator (ISA11, 5010 only), component separator
+(ISA16) and segment terminator (the character after ISA16). Line breaks after a terminator are
+tolerated. Segments are read from text chunks, so a file of any size streams.
+
+Envelope. ST..SE transaction sets are yielded one at a time. SE01 (segment count), GE01 and IEA01
+(counts) and the ST/SE, GS/GE and ISA/IEA control numbers are checked; a disagreement is an
+:class:`X12Error`, a file-level error.
+
+Extraction follows loops by segment id and the HL hierarchy (20 billing provider, 22 subscriber,
+23 patient). The unit of rejection is the 837 claim (2300 loop with its lines), the 835 header
+(BPR/TRN/N1), the 835 claim (CLP with its service lines and adjustments) and the PLB segment: a
+unit whose segments cannot be mapped becomes one Reject, the units beside it load. An 835 without
+a trace number (TRN02) is rejected whole, since every row of it is keyed by the trace.
+
+Choices where the guides leave room: ``x12_claims.patient_id`` is 2300 REF*EA (medical record
+number); ``claim_type`` is ``P`` (837P, X222) or ``I`` (837I, X223); ``modifiers`` are the
+procedure modifiers joined with ``,``; statement dates come from 2300 DTP*434; the 835
+``payer_id`` is 1000A REF*2U, else N1*PR N104; ``payee_npi`` is N1*PE N104 when N103 is XX; the
+835 claim ``member_id`` is NM1*IL NM109, else NM1*QC NM109; ``paid_date`` is claim DTM*232, else
+DTM*050, else BPR16 (NULL when BPR16 itself is not a date: that header is rejected); an 835
+service line's ``service_date`` is DTM*472, else DTM*150.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from billops.sources import FileError, RecordError, Reject, Row, SourceReader
+from billops.sources.values import to_decimal
+
+ISA_LENGTH = 106
+# Offsets of the 16 element separators of a well-formed ISA segment.
+_ISA_SEPARATORS = (3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103)
+_SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}")
+_LINE_BREAKS = "\r\n"
+CHUNK_SIZE = 1 << 16
+
+
+class X12Error(FileError):
+    """The file cannot be tokenized or its envelope is wrong: a file-level error."""
+
+
+@dataclass(frozen=True, slots=True)
+class Delimiters:
+    element: str
+    component: str
+    repetition: str | None
+    segment: str
+
+
+@dataclass(slots=True)
+class Segment:
+    """One segment; ``elements[0]`` is the segment id, so element n is ``seg[n]`` (1-based)."""
+
+    id: str
+    elements: list[str]
+    number: int  # 1-based position in the file
+    delimiters: Delimiters
+
+    def __getitem__(self, index: int) -> str:
+        return self.elements[index] if index < len(self.elements) else ""
+
+    def components(self, index: int) -> list[str]:
+        return self[index].split(self.delimiters.component)
+
+    def component(self, index: int, sub: int) -> str:
+        parts = self.components(index)
+        return parts[sub - 1] if sub - 1 < len(parts) else ""
+
+    @property
+    def text(self) -> str:
+        return self.delimiters.element.join(self.elements) + self.delimiters.segment
+
+
+# ---------------------------------------------------------------------------------- tokenizer
+
+
+def read_chunks(path: Path, size: int = CHUNK_SIZE) -> Iterator[str]:
+    """The file as UTF-8 text chunks (a leading BOM dropped); invalid UTF-8 is a FileError."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    offset = 0
+    with open(path, "rb") as handle:
+        while True:
+            data = handle.read(size)
+            try:
+                text = decoder.decode(data, final=not data)
+            except UnicodeDecodeError as exc:
+                raise FileError(f"not valid UTF-8 at byte {offset + exc.start}") from exc
+            offset += len(data)
+            if text:
+                yield text
+            if not data:
+                return
+
+
+def _delimiters(isa: str, number: int) -> Delimiters:
+    if len(isa) < ISA_LENGTH:
+        raise X12Error(f"ISA segment is truncated ({len(isa)} of {ISA_LENGTH} characters)", number)
+    element = isa[3]
+    if any(isa[pos] != element for pos in _ISA_SEPARATORS):
+        raise X12Error("ISA segment is not 106 characters with its element separator at the "
+                       "fixed positions (bad envelope or delimiters)", number)
+    component, segment, repetition = isa[104], isa[105], isa[82]
+    if isa[84:89] != "00501" or repetition.isalnum() or repetition.isspace():
+        repetition = None  # 4010 carries a standards id there; some 5010 senders too ("U")
+    chars = [element, component, segment] + ([repetition] if repetition else [])
+    bad = [c for c in (element, component) if c.isalnum() or c.isspace()]
+    if bad or segment.isalnum() or segment == " " or len(set(chars)) != len(chars):
+        raise X12Error("ISA delimiters are not distinct non-alphanumeric characters", number)
+    return Delimiters(element, component, repetition, segment)
+
+
+def iter_segments(chunks: Iterable[str]) -> Iterator[Segment]:
+    """Segments of an X12 text stream, with delimiters taken from each ISA segment."""
+    source = iter(chunks)
+    buffer, pos, number = "", 0, 0
+    delimiters: Delimiters | None = None
+
+    def more() -> bool:
+        nonlocal buffer, pos
+        for chunk in source:
+            if chunk:
+                buffer, pos = buffer[pos:] + chunk, 0
+                return True
+        return False
+
+    while True:
+        while True:  # skip line breaks between segments
+            while pos < len(buffer) and buffer[pos] in _LINE_BREAKS:
+                pos += 1
+            if pos < len(buffer) or not more():
+                break
+        if pos >= len(buffer):
+            return
+        while len(buffer) - pos < 3 and more():
+            pass
+        number += 1
+        if buffer.startswith("ISA", pos):
+            while len(buffer) - pos < ISA_LENGTH and more():
+                pass
+            isa = buffer[pos:pos + ISA_LENGTH]
+            delimiters = _delimiters(isa, number)
+            pos += ISA_LENGTH
+            yield Segment("ISA", isa[:-1].split(delimiters.element), number, delimiters)
+            continue
+        if delimiters is None:
+            if not buffer[pos:].strip():
+                return
+            raise X12Error("the file does not start with an ISA segment", number)
+        end = buffer.find(delimiters.segment, pos)
+        while end < 0 and more():
+            end = buffer.find(delimiters.segment, pos)
+        if end < 0:
+            if not buffer[pos:].strip(" \t\r\n\x1a\x00"):
+                return  # padding after the last segment
+            raise X12Error(f"segment {number} is not terminated (expected "
+                           f"{delimiters.segment!r}; wrong delimiters?)", number)
+        text = buffer[pos:end]
+        pos = end + 1
+        if delimiters.segment == "\n":
+            text = text.rstrip("\r")
+        elements = text.split(delimiters.element)
+        if not _SEGMENT_ID.fullmatch(elements[0]):
+            raise X12Error(f"segment {number} does not start with a segment id "
+                           "(bad delimiters or garbled data)", number)
+        yield Segment(elements[0], elements, number, delimiters)
+
+
+# ---------------------------------------------------------------------------------- envelope
+
+
+@dataclass(slots=True)
+class TransactionSet:
+    """One ST..SE transaction set with its envelope identifiers."""
+
+    kind: str  # ST01: 837, 835, ...
+    control_number: str  # ST02
+    implementation: str  # ST03, else GS08
+    interchange_control_number: str  # ISA13
+    segments: list[Segment] = field(default_factory=list)  # ST..SE inclusive
+
+    @property
+    def number(self) -> int:
+        return self.segments[0].number
+
+    @property
+    def body(self) -> list[Segment]:
+        return self.segments[1:-1]
+
+
+def _same_control(a: str, b: str) -> bool:
+    a, b = a.strip(), b.strip()
+    return int(a) == int(b) if a.isdigit() and b.isdigit() else a == b
+
+
+def _count(value: str) -> int | None:
+    return int(value) if value.strip().isdigit() else None
+
+
+def iter_transaction_sets(segments: Iterable[Segment],
+                          errors: list[X12Error] | None = None) -> Iterator[TransactionSet]:
+    """ST..SE sets of a segment stream, with the envelope checked.
+
+    An envelope error raises :class:`X12Error`; when ``errors`` is a list the error is appended
+    there instead and reading goes on (for diagnostics and tests of third-party files).
+    """
+
+    def fail(reason: str, seg: Segment | None) -> None:
+        error = X12Error(reason, seg.number if seg else None)
+        if errors is None:
+            raise error
+        errors.append(error)
+
+    isa: Segment | None = None
+    gs: Segment | None = None
+    current: TransactionSet | None = None
+    groups = sets = interchanges = 0
+    last: Segment | None = None
+    for seg in segments:
+        last = seg
+        if current is not None and seg.id not in ("SE", "ST", "GS", "GE", "ISA", "IEA"):
+            current.segments.append(seg)
+            continue
+        if current is not None and seg.id != "SE":
+            fail(f"{seg.id} inside transaction set {current.control_number} (SE missing)", seg)
+            current = None
+        if seg.id == "ISA":
+            if isa is not None:
+                fail(f"ISA before the IEA of interchange {isa[13]}", seg)
+            isa, gs, groups, interchanges = seg, None, 0, interchanges + 1
+        elif seg.id == "GS":
+            if isa is None or gs is not None:
+                fail("GS outside an interchange or before the previous GE", seg)
+            gs, sets, groups = seg, 0, groups + 1
+        elif seg.id == "ST":
+            if gs is None or isa is None:
+                fail("ST outside a functional group", seg)
+            sets += 1
+            implementation = seg[3] or (gs[8] if gs else "")
+            current = TransactionSet(seg[1], seg[2], implementation, isa[13] if isa else "", [seg])
+        elif seg.id == "SE":
+            if current is None:
+                fail("SE without ST", seg)
+                continue
+            current.segments.append(seg)
+            if _count(seg[1]) != len(current.segments):
+                fail(f"SE01 of transaction set {current.control_number} says {seg[1]!r} "
+                     f"segments, found {len(current.segments)}", seg)
+            if not _same_control(seg[2], current.control_number):
+                fail(f"SE02 {seg[2]!r} does not match ST02 {current.control_number!r}", seg)
+            yield current
+            current = None
+        elif seg.id == "GE":
+            if gs is None:
+                fail("GE without GS", seg)
+                continue
+            if _count(seg[1]) != sets:
+                fail(f"GE01 of group {gs[6]} says {seg[1]!r} transaction sets, found {sets}", seg)
+            if not _same_control(seg[2], gs[6]):
+                fail(f"GE02 {seg[2]!r} does not match GS06 {gs[6]!r}", seg)
+            gs = None
+        elif seg.id == "IEA":
+            if isa is None or gs is not None:
+                fail("IEA without ISA, or before the GE of its group", seg)
+                isa = gs = None
+                continue
+            if _count(seg[1]) != groups:
+                fail(f"IEA01 of interchange {isa[13]} says {seg[1]!r} groups, found {groups}", seg)
+            if not _same_control(seg[2], isa[13]):
+                fail(f"IEA02 {seg[2]!r} does not match ISA13 {isa[13]!r}", seg)
+            isa = None
+        else:
+            fail(f"{seg.id} outside a transaction set", seg)
+    if interchanges == 0:
+        fail("no ISA segment: the file is empty or not X12", None)
+    if current is not None:
+        fail(f"file ends inside transaction set {current.control_number} (SE missing)", last)
+    if gs is not None:
+        fail("file ends inside a functional group (GE missing)", last)
+    if isa is not None:
+        fail("file ends inside an interchange (IEA missing)", last)
+
+
+def read_transaction_sets(path: Path, errors: list[X12Error] | None = None
+                          ) -> Iterator[TransactionSet]:
+    """Transaction sets of an X12 file, streamed."""
+    return iter_transaction_sets(iter_segments(read_chunks(path)), errors)
+
+
+# ---------------------------------------------------------------------------------- values
+
+
+def _date(value: str, where: str, phi: bool = False) -> date | None:
+    """CCYYMMDD, or the start of a CCYYMMDD-CCYYMMDD range; empty is NULL."""
+    value = value.strip()
+    if not value:
+        return None
+    head = value.split("-", 1)[0] if "-" in value else value
+    try:
+        if len(head) == 8 and head.isdigit():
+            return date(int(head[:4]), int(head[4:6]), int(head[6:]))
+    except ValueError:
+        pass
+    raise RecordError(f"{where}: {'the value' if phi else repr(value)} is not a CCYYMMDD date")
+
+
+def _range_end(value: str, where: str) -> date | None:
+    if "-" in value:
+        return _date(value.split("-", 1)[1], where)
+    return _date(value, where)
+
+
+def _amount(value: str, where: str) -> Decimal | None:
+    return to_decimal(value, 18, 2, where) if value.strip() else None
+
+
+def _int(value: str, where: str) -> int | None:
+    value = value.strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        raise RecordError(f"{where}: {value!r} is not a number")
+    return int(value)
+
+
+def _timestamp(day: str, hhmm: str, where: str) -> datetime | None:
+    start = _date(day, where)
+    if start is None:
+        return None
+    digits = hhmm.strip()
+    if digits and (not digits.isdigit() or len(digits) < 4):
+        raise RecordError(f"{where}: time {digits!r} is not HHMM[SS[DD]]")
+    hour, minute = (int(digits[:2]), int(digits[2:4])) if digits else (0, 0)
+    second = int(digits[4:6]) if len(digits) >= 6 else 0
+    try:
+        return datetime(start.year, start.month, start.day, hour, minute, second)
+    except ValueError as exc:
+        raise RecordError(f"{where}: time {digits!r} is not a valid time") from exc
+
+
+def _text(segments: list[Segment]) -> str:
+    return "".join(seg.text for seg in segments)
+
+
+def _modifiers(composite: list[str]) -> str | None:
+    mods = [m for m in composite[2:6] if m]
+    return ",".join(mods) if mods else None
+
+
+# ---------------------------------------------------------------------------------- 837
+
+
+# HI qualifiers that carry diagnoses (ICD-10-CM, and ICD-9-CM for old files).
+DIAGNOSIS_QUALIFIERS = frozenset({"ABK", "ABF", "ABJ", "APR", "ABN", "BK", "BF", "BJ", "PR", "BN"})
+# Loops that start inside a 2300 claim or 2400 line and hold their own NM1/REF/DTP segments.
+_CLAIM_SUBLOOP = frozenset({"NM1", "SBR"})
+_LINE_SUBLOOP = frozenset({"NM1", "LIN", "SVD"})
+
+
+@dataclass
+class _HLevel:
+    level: str  # HL03: 20 billing provider, 22 subscriber, 23 patient
+    parent: str
+    values: dict[str, object] = field(default_factory=dict)
+
+
+def _claim_type(implementation: str, body: list[Segment]) -> str:
+    if "X222" in implementation or "X098" in implementation:
+        return "P"
+    if "X223" in implementation or "X096" in implementation:
+        return "I"
+    for seg in body:
+        if seg.id in ("SV1", "SV2"):
+            return "P" if seg.id == "SV1" else "I"
+    return ""
+
+
+class _Claims837:
+    """Walks one 837 transaction set and builds its claims."""
+
+    def __init__(self, ts: TransactionSet) -> None:
+        self.ts = ts
+        self.claim_type = _claim_type(ts.implementation, ts.body)
+        self.levels: dict[str, _HLevel] = {}
+        self.latest: dict[str, _HLevel] = {}
+        self.current: _HLevel | None = None
+        self.bht: Segment | None = None
+
+    def rows(self) -> Iterator[Row | Reject]:
+        claim: list[Segment] = []
+        claim_level: _HLevel | None = None
+        for seg in self.ts.body:
+            if seg.id in ("HL", "CLM"):
+                if claim:
+                    yield from self._claim(claim, claim_level)
+                    claim = []
+                if seg.id == "HL":
+                    self._start_level(seg)
+                else:
+                    claim, claim_level = [seg], self.current
+            elif claim:
+                claim.append(seg)
+            elif seg.id == "BHT":
+                self.bht = seg
+            elif self.current is not None:
+                self._level_segment(self.current, seg)
+        if claim:
+            yield from self._claim(claim, claim_level)
+
+    def _start_level(self, seg: Segment) -> None:
+        level = _HLevel(seg[3], seg[2])
+        self.levels[seg[1]] = level
+        self.latest[level.level] = level
+        self.current = level
+
+    @staticmethod
+    def _level_segment(level: _HLevel, seg: Segment) -> None:
+        values = level.values
+        if seg.id == "NM1":
+            values["_last_nm1"] = seg[1]
+            if seg[1] == "85":
+                values["billing_provider_name"] = seg[3] or None
+                values["billing_provider_npi"] = seg[9] if seg[8] == "XX" and seg[9] else None
+            elif seg[1] == "IL":
+                values.update(member_id=seg[9] or None, subscriber_last_name=seg[3] or None,
+                              subscriber_first_name=seg[4] or None)
+            elif seg[1] == "PR":
+                values.update(payer_id=seg[9] or None, payer_name=seg[3] or None)
+        elif seg.id == "DMG" and values.get("_last_nm1") == "IL":
+            values["_dmg"] = seg
+
+    def _parent(self, level: _HLevel | None, wanted: str) -> _HLevel | None:
+        """The ancestor of ``level`` at HL level ``wanted`` by HL02, else the latest one seen."""
+        seen = 0
+        node = level
+        while node is not None and seen < 10:
+            if node.level == wanted:
+                return node
+            node = self.levels.get(node.parent)
+            seen += 1
+        return self.latest.get(wanted)
+
+    def _claim(self, segments: list[Segment], level: _HLevel | None) -> Iterator[Row | Reject]:
+        clm = segments[0]
+        try:
+            rows, rejects = self._map_claim(segments, level)
+        except RecordError as exc:
+            yield Reject(clm.number, f"claim (CLM at segment {clm.number}) cannot be mapped: {exc}",
+                         _text(segments))
+            return
+        yield from rows
+        yield from rejects
+
+    def _map_claim(self, segments: list[Segment], level: _HLevel | None
+                   ) -> tuple[list[Row], list[Reject]]:
+        clm = segments[0]
+        account_id = clm[1]
+        if not account_id:
+            raise RecordError("CLM01 (patient account number) is empty")
+        if level is None:
+            raise RecordError("claim is not inside an HL loop")
+        subscriber = self._parent(level, "22")
+        provider = self._parent(level, "20")
+        sub = subscriber.values if subscriber else {}
+        prov = provider.values if provider else {}
+        dmg = sub.get("_dmg")
+        ts = self.ts
+        envelope = {"interchange_control_number": ts.interchange_control_number,
+                    "st_control_number": ts.control_number}
+        submitted_at = (_timestamp(self.bht[4], self.bht[5], "BHT04/BHT05")
+                        if self.bht is not None else None)
+        claim: dict[str, object] = {
+            **envelope, "implementation": ts.implementation, "claim_type": self.claim_type,
+            "submitted_at": submitted_at,
+            "billing_provider_npi": prov.get("billing_provider_npi"),
+            "billing_provider_name": prov.get("billing_provider_name"),
+            "payer_id": sub.get("payer_id"), "payer_name": sub.get("payer_name"),
+            "member_id": sub.get("member_id"),
+            "subscriber_last_name": sub.get("subscriber_last_name"),
+            "subscriber_first_name": sub.get("subscriber_first_name"),
+            "subscriber_birth_date": (_date(dmg[2], "DMG02", phi=True)
+                                      if isinstance(dmg, Segment) and dmg[1] == "D8" else None),
+            "patient_id": None, "account_id": account_id,
+            "total_charge": _amount(clm[2], "CLM02"),
+            "facility_code": clm.component(5, 1) or None,
+            "claim_frequency_code": clm.component(5, 3) or None,
+            "original_claim_ref": None, "prior_auth_number": None,
+            "statement_from": None, "statement_to": None,
+        }
+        lines: list[Row] = []
+        diagnoses: list[Row] = []
+        rejects: list[Reject] = []
+        in_subloop = False
+        line: dict[str, object] | None = None
+        line_seg: Segment | None = None
+        line_subloop = False
+
+        def close_line() -> None:
+            if line is None or line_seg is None:
+                return
+            if line.get("hcpcs") is None:
+                raise RecordError(f"service line LX*{line['line_number']} has no SV1/SV2 "
+                                  "procedure code")
+            lines.append(Row("x12_claim_lines", line_seg.number, line))
+
+        for seg in segments[1:]:
+            if seg.id == "LX":
+                close_line()
+                line_seg, line_subloop = seg, False
+                line = {**envelope, "account_id": account_id,
+                        "line_number": _int(seg[1], "LX01"), "charge_id": None, "hcpcs": None,
+                        "modifiers": None, "charge_amount": None, "units": None,
+                        "service_date": None}
+                if line["line_number"] is None:
+                    raise RecordError(f"LX at segment {seg.number} has no line number")
+            elif line is not None:
+                if seg.id in _LINE_SUBLOOP:
+                    line_subloop = True
+                elif line_subloop:
+                    continue
+                elif seg.id in ("SV1", "SV2"):
+                    professional = seg.id == "SV1"
+                    composite = seg.components(1 if professional else 2)
+                    where = "SV101" if professional else "SV202"
+                    if len(composite) < 2 or not composite[1]:
+                        raise RecordError(f"{where} has no procedure code")
+                    line.update(
+                        hcpcs=composite[1], modifiers=_modifiers(composite),
+                        charge_amount=_amount(seg[2] if professional else seg[3],
+                                              "SV102" if professional else "SV203"),
+                        units=_amount(seg[4] if professional else seg[5],
+                                      "SV104" if professional else "SV205"))
+                elif seg.id == "DTP" and seg[1] == "472":
+                    line["service_date"] = _date(seg[3], "DTP*472")
+                elif seg.id == "REF" and seg[1] == "6R":
+                    line["charge_id"] = seg[2] or None
+            elif seg.id in _CLAIM_SUBLOOP:
+                in_subloop = True
+            elif in_subloop:
+                continue
+            elif seg.id == "REF":
+                key = {"G1": "prior_auth_number", "F8": "original_claim_ref",
+                       "EA": "patient_id"}.get(seg[1])
+                if key:
+                    claim[key] = seg[2] or None
+            elif seg.id == "DTP" and seg[1] == "434":
+                claim["statement_from"] = _date(seg[3], "DTP*434")
+                claim["statement_to"] = _range_end(seg[3], "DTP*434")
+            elif seg.id == "HI":
+                self._diagnoses(seg, account_id, envelope, diagnoses, rejects)
+        close_line()
+        return [Row("x12_claims", clm.number, claim), *lines, *diagnoses], rejects
+
+    @staticmethod
+    def _diagnoses(seg: Segment, account_id: str, envelope: dict[str, object],
+                   diagnoses: list[Row], rejects: list[Reject]) -> None:
+        for index in range(1, len(seg.elements)):
+            composite = seg.components(index)
+            qualifier = composite[0]
+            if qualifier not in DIAGNOSIS_QUALIFIERS:
+                continue  # value, occurrence, condition codes and procedures are not diagnoses
+            code = composite[1].replace(".", "") if len(composite) > 1 else ""
+            if not code:
+                rejects.append(Reject(seg.number, f"HI{index:02d}: diagnosis qualifier "
+                                      f"{qualifier} without a code", seg.text))
+                continue
+            diagnoses.append(Row("x12_claim_diagnoses", seg.number, {
+                **envelope, "account_id": account_id, "sequence": len(diagnoses) + 1,
+                "qualifier": qualifier, "code": code}))
+
+
+def extract_837(ts: TransactionSet) -> Iterator[Row | Reject]:
+    """Rows of x12_claims, x12_claim_lines and x12_claim_diagnoses for one 837 set."""
+    return _Claims837(ts).rows()
+
+
+# ---------------------------------------------------------------------------------- 835
+
+
+def _cas_rows(seg: Segment, base: dict[str, object], start: int) -> list[dict[str, object]]:
+    """Every group/reason/amount/quantity triple of a CAS segment."""
+    group = seg[1]
+    if not group:
+        raise RecordError(f"CAS at segment {seg.number} has no group code")
+    rows = []
+    for k in range(6):
+        reason, amount, quantity = seg[2 + 3 * k], seg[3 + 3 * k], seg[4 + 3 * k]
+        if not (reason or amount or quantity):
+            continue
+        if not reason or not amount:
+            raise RecordError(f"CAS at segment {seg.number}: adjustment {k + 1} lacks a "
+                              "reason code or amount")
+        rows.append({**base, "adj_seq": start + len(rows), "group_code": group,
+                     "reason_code": reason, "amount": _amount(amount, f"CAS{3 + 3 * k:02d}"),
+                     "quantity": _amount(quantity, f"CAS{4 + 3 * k:02d}")})
+    return rows
+
+
+class _Remittance835:
+    """Walks one 835 transaction set: header, CLP claims and PLB adjustments."""
+
+    def __init__(self, ts: TransactionSet) -> None:
+        self.ts = ts
+        self.envelope: dict[str, object] = {
+            "interchange_control_number": ts.interchange_control_number,
+            "st_control_number": ts.control_number}
+        self.trace = ""
+        self.bpr16: date | None = None
+
+    def rows(self) -> Iterator[Row | Reject]:
+        body = self.ts.body
+        first = next((i for i, s in enumerate(body) if s.id in ("LX", "CLP", "PLB")), len(body))
+        header, rest = body[:first], body[first:]
+        trn = next((s for s in header if s.id == "TRN"), None)
+        if trn is None or not trn[2]:
+            yield Reject(self.ts.number, f"835 transaction set {self.ts.control_number} has no "
+                         "TRN02 trace number; the whole set is rejected", _text(self.ts.segments))
+            return
+        self.trace = trn[2]
+        self.envelope["trace_number"] = self.trace
+        bpr = next((s for s in header if s.id == "BPR"), None)
+        if bpr is not None:
+            try:
+                self.bpr16 = _date(bpr[16], "BPR16")
+            except RecordError:
+                self.bpr16 = None
+        try:
+            yield Row("x12_remittances", (bpr or trn).number, self._header(header, bpr))
+        except RecordError as exc:
+            yield Reject((bpr or trn).number, f"835 header (trace {self.trace}) cannot be "
+                         f"mapped: {exc}", _text(header))
+        claim_seq = plb_seq = 0
+        claim: list[Segment] = []
+        for seg in rest:
+            if seg.id in ("CLP", "LX", "PLB") and claim:
+                yield from self._claim(claim, claim_seq)
+                claim = []
+            if seg.id == "CLP":
+                claim_seq += 1
+                claim = [seg]
+            elif claim:
+                claim.append(seg)
+            elif seg.id == "PLB":
+                plb_seq += 1
+                yield from self._plb(seg, plb_seq)
+        if claim:
+            yield from self._claim(claim, claim_seq)
+
+    def _header(self, header: list[Segment], bpr: Segment | None) -> dict[str, object]:
+        values: dict[str, object] = {
+            **self.envelope, "payment_amount": None, "credit_debit": None,
+            "payment_method": None, "payment_date": None, "payer_id": None, "payer_name": None,
+            "payee_npi": None, "payee_name": None, "production_date": None}
+        if bpr is None:
+            raise RecordError("no BPR segment")
+        values.update(payment_amount=_amount(bpr[2], "BPR02"), credit_debit=bpr[3] or None,
+                      payment_method=bpr[4] or None, payment_date=_date(bpr[16], "BPR16"))
+        n1 = ""
+        payer_ref = None
+        for seg in header:
+            if seg.id == "N1":
+                n1 = seg[1]
+                if n1 == "PR":
+                    values.update(payer_name=seg[2] or None, payer_id=seg[4] or None)
+                elif n1 == "PE":
+                    values.update(payee_name=seg[2] or None,
+                                  payee_npi=seg[4] if seg[3] == "XX" and seg[4] else None)
+            elif seg.id == "REF" and n1 == "PR" and seg[1] == "2U" and seg[2]:
+                payer_ref = seg[2]
+            elif seg.id == "DTM" and seg[1] == "405":
+                values["production_date"] = _date(seg[2], "DTM*405")
+        if payer_ref:
+            values["payer_id"] = payer_ref
+        return values
+
+    def _claim(self, segments: list[Segment], claim_seq: int) -> Iterator[Row | Reject]:
+        clp = segments[0]
+        try:
+            rows = self._map_claim(segments, claim_seq)
+        except RecordError as exc:
+            yield Reject(clp.number, f"835 claim (CLP at segment {clp.number}) cannot be "
+                         f"mapped: {exc}", _text(segments))
+            return
+        yield from rows
+
+    def _map_claim(self, segments: list[Segment], claim_seq: int) -> list[Row]:
+        clp = segments[0]
+        account_id = clp[1]
+        if not account_id:
+            raise RecordError("CLP01 (patient account number) is empty")
+        base = {**self.envelope, "claim_seq": claim_seq, "account_id": account_id}
+        claim: dict[str, object] = {
+            **base, "claim_status_code": clp[2] or None,
+            "charge_amount": _amount(clp[3], "CLP03"), "paid_amount": _amount(clp[4], "CLP04"),
+            "patient_responsibility_amount": _amount(clp[5], "CLP05"),
+            "claim_filing_indicator": clp[6] or None, "payer_claim_control_number": clp[7] or None,
+            "facility_code": clp[8] or None, "claim_frequency_code": clp[9] or None,
+            "patient_last_name": None, "patient_first_name": None, "member_id": None,
+            "paid_date": None}
+        claim_dates: dict[str, date | None] = {}
+        qc_member = il_member = None
+        adjustments: list[Row] = []
+        lines: list[tuple[Segment, dict[str, object], list[tuple[Segment, dict[str, object]]]]] = []
+        for seg in segments[1:]:
+            if seg.id == "SVC":
+                composite = seg.components(1)
+                if len(composite) < 2 or not composite[1]:
+                    raise RecordError(f"SVC01 at segment {seg.number} has no procedure code")
+                line = {**base, "line_seq": len(lines) + 1, "charge_id": None,
+                        "procedure_qualifier": composite[0] or None,
+                        "procedure_code": composite[1], "modifiers": _modifiers(composite),
+                        "charge_amount": _amount(seg[2], "SVC02"),
+                        "paid_amount": _amount(seg[3], "SVC03"),
+                        "units_paid": _amount(seg[5], "SVC05"), "service_date": None,
+                        "_dtm150": None}
+                lines.append((seg, line, []))
+            elif lines:
+                _, line, line_cas = lines[-1]
+                if seg.id == "DTM" and seg[1] in ("472", "150"):
+                    line["_dtm" + seg[1]] = _date(seg[2], f"DTM*{seg[1]}")
+                elif seg.id == "REF" and seg[1] == "6R":
+                    line["charge_id"] = seg[2] or None
+                elif seg.id == "CAS":
+                    start = sum(len(rows) for _, rows in line_cas) + 1
+                    line_cas.append((seg, _cas_rows(seg, {**base, "line_seq": line["line_seq"],
+                                                          "charge_id": None}, start)))
+            elif seg.id == "NM1" and seg[1] == "QC":
+                claim.update(patient_last_name=seg[3] or None, patient_first_name=seg[4] or None)
+                qc_member = seg[9] or None
+            elif seg.id == "NM1" and seg[1] == "IL":
+                il_member = seg[9] or None
+            elif seg.id == "DTM" and seg[1] in ("232", "050"):
+                claim_dates.setdefault(seg[1], _date(seg[2], f"DTM*{seg[1]}"))
+            elif seg.id == "CAS":
+                start = len(adjustments) + 1
+                for values in _cas_rows(seg, {**base, "line_seq": 0, "charge_id": None}, start):
+                    adjustments.append(Row("x12_remit_adjustments", seg.number, values))
+        claim["member_id"] = il_member or qc_member
+        claim["paid_date"] = claim_dates.get("232") or claim_dates.get("050") or self.bpr16
+        rows = [Row("x12_remit_claims", clp.number, claim), *adjustments]
+        for svc, line, line_cas in lines:
+            dtm150 = line.pop("_dtm150")
+            line["service_date"] = line.pop("_dtm472", None) or dtm150
+            rows.append(Row("x12_remit_service_lines", svc.number, line))
+            for cas, cas_rows in line_cas:
+                for values in cas_rows:
+                    values["charge_id"] = line["charge_id"]
+                    rows.append(Row("x12_remit_adjustments", cas.number, values))
+        return rows
+
+    def _plb(self, seg: Segment, plb_seq: int) -> Iterator[Row | Reject]:
+        try:
+            base = {**self.envelope, "plb_seq": plb_seq, "provider_id": seg[1] or None,
+                    "fiscal_period_date": _date(seg[2], "PLB02")}
+            rows = []
+            for k in range(6):
+                reason, amount = seg[3 + 2 * k], seg[4 + 2 * k]
+                if not (reason or amount):
+                    continue
+                composite = reason.split(seg.delimiters.component)
+                if not composite[0] or not amount:
+                    raise RecordError(f"adjustment {k + 1} lacks a reason code or amount")
+                rows.append(Row("x12_remit_plb", seg.number, {
+                    **base, "adj_seq": len(rows) + 1, "reason_code": composite[0],
+                    "reference_id": composite[1] if len(composite) > 1 and composite[1] else None,
+                    "amount": _amount(amount, f"PLB{4 + 2 * k:02d}")}))
+        except RecordError as exc:
+            yield Reject(seg.number, f"PLB at segment {seg.number} cannot be mapped: {exc}",
+                         seg.text)
+            return
+        yield from rows
+
+
+def extract_835(ts: TransactionSet) -> Iterator[Row | Reject]:
+    """Rows of the x12_remit* tables for one 835 set."""
+    return _Remittance835(ts).rows()
+
+
+# ---------------------------------------------------------------------------------- reader
+
+EXTRACTORS = {"837": extract_837, "835": extract_835}
+
+
+def read_x12(path: Path, kind: str) -> SourceReader:
+    """Reader of one X12 file of ``kind`` (837 or 835); returns the transaction-set count.
+
+    A transaction set of another kind is rejected; tokenizer and envelope errors raise X12Error.
+    """
+    sets = 0
+    for ts in read_transaction_sets(path):
+        sets += 1
+        if ts.kind != kind:
+            yield Reject(ts.number, f"transaction set {ts.control_number} is a {ts.kind or '?'}, "
+                         f"expected {kind}", _text(ts.segments))
+            continue
+        yield from EXTRACTORS[kind](ts)
+    return sets

@@ -1,0 +1,35 @@
+"""Business-time helpers: every simulated event happens between 06:00 and 22:00 UTC."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, time, timedelta
+
+DAY_OPEN = 6
+DAY_CLOSE = 22
+
+
+def at(day: date, hour: int, minute: int = 0, second: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute, second))
+
+
+def office_time(rng: random.Random, day: date, first_hour: int = 8, last_hour: int = 17) -> datetime:
+    """A time on ``day`` between first_hour:00 and last_hour:59, to the second."""
+    return at(day, rng.randint(first_hour, last_hour), rng.randrange(60), rng.randrange(60))
+
+
+def later(rng: random.Random, ts: datetime, min_minutes: int, max_minutes: int) -> datetime:
+    """ts plus a random delay; pushed to the next morning if it would fall outside the day."""
+    out = ts + timedelta(minutes=rng.randint(min_minutes, max_minutes),
+                         seconds=rng.randrange(60))
+    if out.hour < DAY_OPEN or out.hour >= DAY_CLOSE:
+        day = out.date() if out.hour < DAY_OPEN else out.date() + timedelta(days=1)
+        out = office_time(rng, day, 8, 10)
+    return out
+
+
+def next_weekday(day: date, weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)) -> date:
+    """The first day on or after ``day`` whose weekday is in ``weekdays``."""
+    while day.weekday() not in weekdays:
+        day += timedelta(days=1)
+    return day

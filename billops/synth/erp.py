@@ -1,0 +1,116 @@
+"""ERP side: general-ledger journals and bank deposits derived from the billing events.
+
+Every journal balances. Accounts are the chart-of-accounts numbers of reference.py; the GL
+entity is the hospital Organization id (a clinic posts to its hospital).
+
+* gross revenue: one journal per entity and charge-entry day, Dr PATIENT_AR / Cr GROSS_REVENUE
+* remittance: one journal per 835 payment, reference = TRN02 trace: Dr CASH / Cr PATIENT_AR for
+  the payment and Dr CONTRACTUAL_ALLOWANCE / Cr PATIENT_AR for the CO-45 adjustments (denied
+  amounts stay in AR)
+* patient cash: one journal per patient payment, Dr CASH / Cr PATIENT_AR
+* refunds: Dr PATIENT_AR / Cr REFUNDS_PAYABLE, reference = the refund payment id
+* write-offs: Dr WRITE_OFF / Cr PATIENT_AR, reference = the account, approved_by set
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from billops.synth.clock import at
+from billops.synth.model import World
+from billops.synth.reference import GL_BY_TYPE, Reference
+
+SOURCE_ORDER = ("CHARGES", "REMITTANCE", "PATIENT_PAYMENT", "REFUND", "WRITE_OFF")
+
+
+@dataclass
+class Journal:
+    id: str
+    entity: str
+    posting_date: date
+    ts: datetime  # when the journal is posted (decides its landing batch)
+    source: str
+    reference: str
+    description: str
+    created_by: str
+    approved_by: str
+    lines: list[tuple[str, int, int]] = field(default_factory=list)  # account, debit, credit
+
+    def add(self, account_type: str, debit: int, credit: int) -> None:
+        if debit < 0 or credit < 0:  # a negative amount posts to the other side
+            debit, credit = -credit, -debit
+        self.lines.append((GL_BY_TYPE[account_type], debit, credit))
+
+    def pair(self, debit_type: str, credit_type: str, amount: int) -> None:
+        if amount:
+            self.add(debit_type, amount, 0)
+            self.add(credit_type, 0, amount)
+
+
+@dataclass
+class Deposit:
+    id: str
+    entity: str
+    bank_account: str
+    deposit_date: date
+    ts: datetime
+    amount: int
+    trace_number: str
+    payer_name: str
+
+
+def build_journals(world: World) -> list[Journal]:
+    journals: list[Journal] = []
+    revenue: dict[tuple[str, date], int] = defaultdict(int)
+    for account in world.accounts:
+        for c in account.charges:
+            revenue[(account.entity, c.entered_at.date())] += c.amount
+    for (entity, day), amount in sorted(revenue.items()):
+        j = Journal("", entity, day, at(day, 21, 30), "CHARGES", f"CHG-{entity}-{day:%Y%m%d}",
+                    "daily charge interface", "interface.ehr", "")
+        j.pair("PATIENT_AR", "GROSS_REVENUE", amount)
+        journals.append(j)
+    for pay in world.payments:
+        j = Journal("", pay.entity, pay.paid_on, pay.posted_at, "REMITTANCE", pay.trace,
+                    f"835 payment {pay.payer.id}", "interface.era", "")
+        j.pair("CASH", "PATIENT_AR", pay.amount)
+        # CO-45 is the contractual allowance; a denial (other CO reasons) leaves the AR open
+        contractual = sum(a.amount for c in pay.claims for ln in c.lines
+                          for a in ln.adjustments if a.group == "CO" and a.reason == "45")
+        if contractual:
+            j.add("CONTRACTUAL_ALLOWANCE", contractual, 0)
+            j.add("PATIENT_AR", 0, contractual)
+        if j.lines:
+            journals.append(j)
+    for pp in world.patient_payments:
+        if pp.amount > 0:
+            j = Journal("", pp.entity, pp.received_at.date(), pp.received_at, "PATIENT_PAYMENT",
+                        pp.id, f"patient payment {pp.method.lower()}", "cashier", "")
+            j.pair("CASH", "PATIENT_AR", pp.amount)
+        else:
+            j = Journal("", pp.entity, pp.received_at.date(), pp.received_at, "REFUND", pp.id,
+                        "patient refund", "refunds.clerk", "finance.manager01")
+            j.pair("PATIENT_AR", "REFUNDS_PAYABLE", -pp.amount)
+        journals.append(j)
+    for wo in world.write_offs:
+        j = Journal("", wo.entity, wo.at.date(), wo.at, "WRITE_OFF", wo.account_id,
+                    f"{wo.reason} write-off", "billing.system", wo.approved_by)
+        j.pair("WRITE_OFF", "PATIENT_AR", wo.amount)
+        journals.append(j)
+    journals.sort(key=lambda j: (j.ts, SOURCE_ORDER.index(j.source), j.entity, j.reference))
+    for n, j in enumerate(journals, 1):
+        j.id = f"JE{n:08d}"
+    return journals
+
+
+def build_deposits(world: World, ref: Reference) -> list[Deposit]:
+    out = []
+    for pay in world.payments:
+        if pay.amount <= 0:
+            continue
+        facility = ref.facility_by_id[pay.entity]
+        out.append(Deposit(f"DP{len(out) + 1:08d}", pay.entity, facility.bank_account,
+                           pay.paid_on, pay.posted_at, pay.amount, pay.trace, pay.payer.name))
+    return out

@@ -1,0 +1,135 @@
+"""FHIR R4 resources of the EHR bulk export, as plain dicts in a fixed key order."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from billops.synth.model import Account, Charge, CoverageVersion, Patient
+from billops.synth.money import as_number
+from billops.synth.params import iso
+from billops.synth.reference import (
+    CHARGEMASTER,
+    HCPCS_SYSTEM,
+    ICD10CM_SYSTEM,
+    LOCAL_SID,
+    NPI_SYSTEM,
+    Address,
+    Facility,
+    Payer,
+)
+
+ORG_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/organization-type"
+V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
+ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+SOPT_SYSTEM = "https://nahdo.org/sopt"
+RELATIONSHIP_SYSTEM = "http://terminology.hl7.org/CodeSystem/subscriber-relationship"
+VISIT_TYPE_SYSTEM = "https://billops.example.org/CodeSystem/visit-type"
+
+Resource = dict[str, Any]
+
+
+def _meta(version: int, updated: datetime) -> Resource:
+    return {"versionId": str(version), "lastUpdated": iso(updated)}
+
+
+def _ref(kind: str, rid: str) -> Resource:
+    return {"reference": f"{kind}/{rid}"}
+
+
+def _address(a: Address) -> Resource:
+    return {"line": [a.line], "city": a.city, "state": a.state, "postalCode": a.zip5,
+            "country": "US"}
+
+
+def facility_organization(f: Facility, updated: datetime) -> Resource:
+    res: Resource = {
+        "resourceType": "Organization", "id": f.id, "meta": _meta(1, updated),
+        "identifier": [{"system": NPI_SYSTEM, "value": f.npi}],
+        "active": True,
+        "type": [{"coding": [{"system": ORG_TYPE_SYSTEM, "code": "prov",
+                              "display": "Healthcare Provider"}]}],
+        "name": f.name,
+        "address": [_address(f.address)],
+    }
+    if f.part_of:
+        res["partOf"] = _ref("Organization", f.part_of)
+    return res
+
+
+def payer_organization(p: Payer, updated: datetime) -> Resource:
+    return {
+        "resourceType": "Organization", "id": p.id, "meta": _meta(1, updated),
+        "identifier": [{"system": f"{LOCAL_SID}/payer-id", "value": p.id}],
+        "active": True,
+        "type": [{"coding": [{"system": ORG_TYPE_SYSTEM, "code": "pay", "display": "Payer"}]}],
+        "name": p.name,
+        "address": [_address(p.address)],
+    }
+
+
+def patient(p: Patient) -> Resource:
+    return {
+        "resourceType": "Patient", "id": p.id, "meta": _meta(1, p.registered_at),
+        "identifier": [{"type": {"coding": [{"system": V2_0203, "code": "MR"}]},
+                        "system": f"{LOCAL_SID}/mrn", "value": p.mrn}],
+        "active": True,
+        "name": [{"use": "official", "family": p.family, "given": [p.given]}],
+        "gender": p.gender,
+        "birthDate": p.birth_date.isoformat(),
+        "address": [_address(p.address)],
+        "managingOrganization": _ref("Organization", p.hospital_id),
+    }
+
+
+def coverage(p: Patient, v: CoverageVersion) -> Resource:
+    return {
+        "resourceType": "Coverage", "id": p.coverage_id, "meta": _meta(v.version, v.updated_at),
+        "status": "active",
+        "type": {"coding": [{"system": SOPT_SYSTEM, "code": p.payer.sopt}]},
+        "subscriber": _ref("Patient", p.id),
+        "subscriberId": v.member_id,
+        "beneficiary": _ref("Patient", p.id),
+        "relationship": {"coding": [{"system": RELATIONSHIP_SYSTEM, "code": "self"}]},
+        "period": {"start": p.coverage_start.isoformat()},
+        "payor": [_ref("Organization", p.payer.id)],
+        "order": 1,
+    }
+
+
+ENCOUNTER_CLASS = {"OBSERVATION": ("OBSENC", "observation encounter"),
+                   "TELEHEALTH": ("VR", "virtual")}
+
+
+def encounter(a: Account) -> Resource:
+    code, display = ENCOUNTER_CLASS.get(a.profile, ("AMB", "ambulatory"))
+    return {
+        "resourceType": "Encounter", "id": a.id, "meta": _meta(1, a.end),
+        "identifier": [{"type": {"coding": [{"system": V2_0203, "code": "AN"}]},
+                        "system": f"{LOCAL_SID}/account", "value": a.id}],
+        "status": "finished",
+        "class": {"system": ACT_CODE, "code": code, "display": display},
+        "type": [{"coding": [{"system": VISIT_TYPE_SYSTEM, "code": a.profile}]}],
+        "subject": _ref("Patient", a.patient.id),
+        "period": {"start": iso(a.start), "end": iso(a.end)},
+        "reasonCode": [{"coding": [{"system": ICD10CM_SYSTEM, "code": dx}]}
+                       for dx in a.diagnoses],
+        "serviceProvider": _ref("Organization", a.facility.id),
+    }
+
+
+def charge_item(c: Charge) -> Resource:
+    return {
+        "resourceType": "ChargeItem", "id": c.id, "meta": _meta(1, c.entered_at),
+        "status": "billable",
+        "code": {"coding": [{"system": HCPCS_SYSTEM, "code": c.hcpcs,
+                             "display": CHARGEMASTER[c.hcpcs].description}]},
+        "subject": _ref("Patient", c.patient_id),
+        "context": _ref("Encounter", c.account_id),
+        "occurrenceDateTime": c.service_date.isoformat(),
+        "performingOrganization": _ref("Organization", c.facility_id),
+        "quantity": {"value": c.units},
+        "priceOverride": {"value": as_number(c.amount), "currency": "USD"},
+        "enteredDate": iso(c.entered_at),
+    }
+

@@ -1,0 +1,589 @@
+"""Patient journeys: registration, encounters, charges, claims, adjudication, remittance and
+the patient-side money (copays, statements, payments, refunds, small-balance write-offs).
+
+Each patient and each account draws from its own ``random.Random`` stream derived from the
+seed, so adding defects (which draw from their own streams) leaves the clean journeys of the
+other accounts unchanged.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from billops.synth import defects
+from billops.synth.clock import at, later, next_weekday, office_time
+from billops.synth.model import (
+    Account,
+    Adjustment,
+    Charge,
+    Claim,
+    ClaimEvent,
+    CoverageVersion,
+    EligibilityCheck,
+    Patient,
+    PatientPayment,
+    Payment,
+    RemitClaim,
+    RemitLine,
+    Statement,
+    World,
+    WriteOff,
+)
+from billops.synth.money import mul_fraction
+from billops.synth.params import Horizon, Scale
+from billops.synth.reference import (
+    CHARGEMASTER,
+    DIAGNOSES,
+    GIVEN_NAMES,
+    SURNAME_HEADS,
+    SURNAME_TAILS,
+    Address,
+    Payer,
+    Reference,
+    street_address,
+    zip9,
+)
+
+BILLERS = tuple(f"biller{i:02d}" for i in range(1, 13))
+REGISTRARS = tuple(f"registrar{i:02d}" for i in range(1, 9))
+CASH_POSTERS = tuple(f"cashposter{i:02d}" for i in range(1, 5))
+SUPERVISORS = ("billing.supervisor01", "billing.supervisor02")
+SMALL_BALANCE = 500  # cents: balances below this are written off instead of billed
+
+
+# ------------------------------------------------------------------------------- patients
+
+MBI_LETTERS = "ACDEFGHJKMNPQRTUVWXY"
+
+
+def _member_id(rng: random.Random, payer: Payer) -> str:
+    if payer.member_prefix == "MBI":  # the Medicare Beneficiary Identifier pattern
+        digit = "0123456789"
+        alnum = MBI_LETTERS + digit
+        pattern = ["123456789", MBI_LETTERS, alnum, digit, MBI_LETTERS, alnum, digit,
+                   MBI_LETTERS, MBI_LETTERS, digit, digit]
+        return "".join(rng.choice(p) for p in pattern)
+    return f"{payer.member_prefix}{rng.randrange(10**8, 10**9)}"
+
+
+def _pick_payer(rng: random.Random, ref: Reference, senior: bool) -> Payer:
+    pool = [p for p in ref.payers if p.senior == senior]
+    return rng.choices(pool, weights=[p.weight for p in pool])[0]
+
+
+def _service_days(rng: random.Random, horizon: Horizon, count: int) -> list[date]:
+    span = (horizon.end - horizon.start).days + 1
+    days = []
+    for _ in range(count):
+        day = horizon.start + timedelta(days=rng.randrange(span))
+        while day.weekday() >= 5:  # clinics and outpatient departments run Monday to Friday
+            day = horizon.start + timedelta(days=rng.randrange(span))
+        days.append(day)
+    return sorted(days)
+
+
+def make_patient(seed: int, n: int, ref: Reference, horizon: Horizon) -> Patient:
+    rng = random.Random(f"{seed}:patient:{n}")
+    senior = rng.random() < 0.38
+    payer = _pick_payer(rng, ref, senior)
+    if senior:
+        age = rng.randint(65, 94)
+    elif payer.payer_type == "MEDICAID":
+        age = rng.randint(0, 64)
+    else:
+        age = rng.randint(19, 64)
+    gender = "female" if rng.random() < 0.52 else "male"
+    birth = date(horizon.start.year - age, horizon.start.month, 1) - timedelta(
+        days=rng.randrange(365))
+    hospital = rng.choice(ref.hospitals)
+    clinic = rng.choice(ref.clinics_of(hospital.id) or [hospital])
+    zip3 = hospital.address.zip9[:3]
+    address = Address(street_address(rng), clinic.address.city, clinic.address.state,
+                      zip9(rng, zip3))
+    months_insured = rng.randint(1, 96)
+    coverage_start = date(horizon.start.year, horizon.start.month, 1)
+    for _ in range(months_insured):
+        coverage_start = (coverage_start - timedelta(days=1)).replace(day=1)
+    if senior and payer.payer_type == "MEDICARE":
+        # nobody is on Medicare before 65
+        turned_65 = date(birth.year + 65, birth.month, 1)
+        coverage_start = max(coverage_start, turned_65)
+    visits = 1 + sum(rng.random() < 0.35 for _ in range(horizon.months)) + (rng.random() < 0.08)
+    days = _service_days(rng, horizon, visits)
+    registered = office_time(rng, days[0] - timedelta(days=rng.randint(3, 12)))
+    first_member = _member_id(rng, payer)
+    coverage = [CoverageVersion(1, registered, first_member)]
+    if rng.random() < 0.10:
+        # a registration update: the member id keyed at registration was wrong, and patient
+        # access corrects it the next day, after a NOT_FOUND eligibility response
+        coverage.append(CoverageVersion(2, office_time(rng, registered.date() + timedelta(days=1)),
+                                        _member_id(rng, payer)))
+    deductible = 0
+    if payer.deductible and rng.random() < payer.deductible_share:
+        deductible = rng.randrange(0, payer.deductible // 100 + 1) * 100
+    family = rng.choice(SURNAME_HEADS) + rng.choice(SURNAME_TAILS)
+    return Patient(
+        id=f"P{n:07d}", mrn=f"MR{n:08d}", family=family, given=rng.choice(GIVEN_NAMES[gender]),
+        gender=gender, birth_date=birth, address=address, hospital_id=hospital.id,
+        clinic_id=clinic.id, payer=payer, coverage_id=f"COV{n:07d}",
+        coverage_start=coverage_start, registered_at=registered, coverage=coverage,
+        deductible_left=deductible, service_days=days)
+
+
+# ------------------------------------------------------------------------------- encounters
+
+
+@dataclass(frozen=True)
+class Visit:
+    profile: str
+    kind: str  # clinic | hospital
+    lines: list[tuple[str, int]]
+    diagnoses: list[str]
+    minutes: int
+
+
+def _age(p: Patient, on: date) -> int:
+    return on.year - p.birth_date.year - ((on.month, on.day) < (p.birth_date.month, p.birth_date.day))
+
+
+def _injection(rng: random.Random) -> list[tuple[str, int]]:
+    code, units = rng.choice([("J1885", rng.randint(1, 2)), ("J3301", rng.randint(1, 4)),
+                              ("J1100", rng.randint(4, 10)), ("J1030", 1),
+                              ("J0696", rng.randint(1, 4)), ("J3420", 1), ("J2930", 1)])
+    lines = [(code, units)]
+    if rng.random() < 0.3:
+        lines.append(("A4216", rng.randint(1, 2)))
+    return lines
+
+
+def _visit(rng: random.Random, p: Patient, day: date) -> Visit:
+    age = _age(p, day)
+    if age < 18:
+        weights = {"CLINIC_VISIT": 60, "WELLNESS": 20, "TELEHEALTH": 10, "DME": 5,
+                   "HOSPITAL_VISIT": 5}
+    elif age >= 65:
+        weights = {"CLINIC_VISIT": 40, "WELLNESS": 14, "HOSPITAL_VISIT": 8, "OBSERVATION": 6,
+                   "INFUSION": 4, "COLONOSCOPY": 5, "DME": 9, "TELEHEALTH": 6, "THERAPY": 8}
+    else:
+        weights = {"CLINIC_VISIT": 45, "WELLNESS": 12, "HOSPITAL_VISIT": 8, "OBSERVATION": 4,
+                   "INFUSION": 3, "COLONOSCOPY": 3 if age >= 45 else 0, "DME": 7,
+                   "TELEHEALTH": 10, "THERAPY": 8}
+    profile = rng.choices(list(weights), weights=list(weights.values()))[0]
+    dx = DIAGNOSES
+    if profile in ("CLINIC_VISIT", "HOSPITAL_VISIT"):
+        lines = [("G0463", 1)]
+        if rng.random() < 0.4:
+            lines.append(("G2211", 1))
+        if rng.random() < 0.25:
+            lines += _injection(rng)
+        diagnoses = rng.sample(dx["acute"], rng.randint(1, 2))
+        if rng.random() < 0.5:
+            diagnoses.append(rng.choice(dx["chronic"]))
+        kind = "clinic" if profile == "CLINIC_VISIT" else "hospital"
+        return Visit(profile, kind, lines, diagnoses, rng.randint(20, 60))
+    if profile == "WELLNESS":
+        lines, diagnoses = [], [rng.choice(dx["wellness"][:2])]
+        if age < 18:
+            pass
+        elif p.payer.senior:
+            if (day - p.coverage_start).days < 365 and p.payer.payer_type == "MEDICARE":
+                lines.append(("G0402", 1))
+            else:
+                lines.append(("G0438", 1) if rng.random() < 0.25 else ("G0439", 1))
+        else:
+            if rng.random() < 0.3:
+                lines.append(("G0447", 1))
+                diagnoses.append("Z68.30")
+            if p.gender == "female" and 21 <= age <= 65 and rng.random() < 0.35:
+                lines.append(("Q0091", 1))
+                diagnoses.append(rng.choice(dx["pap"]))
+        if age >= 12 and rng.random() < 0.4:
+            lines.append(("G0444", 1))
+            diagnoses.append("Z13.31")
+        if age >= 18 and rng.random() < 0.2:
+            lines.append(("G0442", 1))
+            diagnoses.append("Z71.41")
+        if not lines or (day.month in (9, 10, 11, 12, 1, 2, 3) and rng.random() < 0.55):
+            lines += [("G0008", 1), ("Q2039", 1)]
+            diagnoses.append("Z23")
+        return Visit(profile, "clinic", lines, diagnoses, rng.randint(30, 60))
+    if profile == "OBSERVATION":
+        hours = rng.randint(4, 12)
+        lines = [("G0378", hours), ("J7030", rng.randint(1, 2))]
+        if rng.random() < 0.7:
+            lines.append(("J2405", rng.choice((4, 8))))
+        if rng.random() < 0.4:
+            lines.append(("J1885", rng.randint(1, 2)))
+        if rng.random() < 0.5:
+            lines.append(("A4216", 2))
+        return Visit(profile, "hospital", lines, rng.sample(dx["observation"], rng.randint(1, 2)),
+                     hours * 60 + rng.randint(20, 50))
+    if profile == "INFUSION":
+        if age >= 65 and rng.random() < 0.5:
+            lines, diagnoses = [("J0897", 60)], ["M81.0"]
+        else:
+            lines = [("J1745", rng.choice((30, 40, 50, 60)))]
+            diagnoses = [rng.choice(dx["infusion"])]
+        lines += [("J7050", 1), ("A4216", 2)]
+        return Visit(profile, "hospital", lines, diagnoses, rng.randint(120, 300))
+    if profile == "COLONOSCOPY":
+        lines = [("G0121", 1)] + ([("A4216", 1)] if rng.random() < 0.5 else [])
+        return Visit(profile, "hospital", lines, ["Z12.11"], rng.randint(90, 180))
+    if profile == "DME":
+        code, units, diagnosis = rng.choice([
+            ("E0114", 1, rng.choice(("S93.401A", "S83.91XA"))), ("E0143", 1, "R26.81"),
+            ("E0601", 1, "G47.33"), ("A4253", rng.randint(1, 3), "E11.65"),
+            ("L3908", 1, "S61.411A")])
+        return Visit(profile, "clinic", [(code, units)], [diagnosis], rng.randint(15, 30))
+    if profile == "TELEHEALTH":
+        lines = [("Q3014", 1)] + ([("G2211", 1)] if rng.random() < 0.3 else [])
+        diagnoses = [rng.choice(dx["acute"] + dx["chronic"])]
+        return Visit(profile, "clinic", lines, diagnoses, rng.randint(15, 40))
+    lines = [("G0283", 1)] + ([("G0463", 1)] if rng.random() < 0.2 else [])
+    return Visit("THERAPY", "clinic", lines, rng.sample(dx["therapy"], 1), rng.randint(30, 60))
+
+
+# ------------------------------------------------------------------------------- adjudication
+
+
+def adjudicate(ref: Reference, claim: Claim, deductible_left: int) -> tuple[RemitClaim, int]:
+    """Price every line at the contract, apply copay, deductible and coinsurance.
+
+    Returns the remittance of the claim (CLP02 = 1) and the deductible left afterwards."""
+    payer = claim.payer
+    copay_left = payer.copay
+    lines = []
+    for ch in claim.lines:
+        code = CHARGEMASTER[ch.hcpcs]
+        if payer.fee_factor is not None:
+            allowed = ref.contract_rate(payer, ch.hcpcs, ch.service_date) * ch.units
+        else:
+            assert payer.pct_of_charge is not None
+            allowed = mul_fraction(ch.amount, payer.pct_of_charge)
+        allowed = min(allowed, ch.amount)
+        adjustments = []
+        if ch.amount > allowed:
+            adjustments.append(Adjustment("CO", "45", ch.amount - allowed))
+        remaining = allowed
+        if not code.preventive:
+            for reason, share in (("3", None), ("1", None), ("2", payer.coinsurance)):
+                if reason == "3":
+                    amount = min(copay_left, remaining) if code.visit else 0
+                    copay_left -= amount
+                elif reason == "1":
+                    amount = min(deductible_left, remaining)
+                    deductible_left -= amount
+                else:
+                    amount = mul_fraction(remaining, share or "0")
+                if amount:
+                    adjustments.append(Adjustment("PR", reason, amount))
+                    remaining -= amount
+        lines.append(RemitLine(ch, ch.amount, remaining, allowed, adjustments))
+    return RemitClaim(claim, "1", claim.icn, lines), deductible_left
+
+
+def reversal(remit: RemitClaim) -> RemitClaim:
+    """CLP02 = 22: the payer takes back a previous payment of the claim, every amount negated."""
+    lines = [RemitLine(ln.charge, -ln.charge_amount, -ln.paid, -ln.allowed,
+                       [Adjustment(a.group, a.reason, -a.amount) for a in ln.adjustments])
+             for ln in remit.lines]
+    return RemitClaim(remit.claim, "22", remit.icn, lines)
+
+
+def remit_date(rng: random.Random, claim: Claim) -> date:
+    payer = claim.payer
+    earliest = claim.submitted_at.date() + timedelta(days=rng.randint(*payer.adjudication_days))
+    return next_weekday(earliest, payer.pay_weekdays)
+
+
+def payment_times(ref: Reference, payer: Payer, entity: str, day: date) -> tuple[datetime, datetime]:
+    """When a payer's EFT/835 of a day arrives, and when it is auto-posted."""
+    p = ref.payers.index(payer)
+    e = [h.id for h in ref.hospitals].index(entity)
+    received = at(day, 9, 10 * p + e)
+    return received, received + timedelta(hours=2)
+
+
+# ------------------------------------------------------------------------------- the simulation
+
+
+class Simulation:
+    def __init__(self, ref: Reference, horizon: Horizon, scale: Scale, seed: int,
+                 defect_rate: float) -> None:
+        self.ref, self.horizon, self.scale = ref, horizon, scale
+        self.seed, self.defect_rate = seed, defect_rate
+        self.world = World()
+        self._charge_seq = 0
+        self._accounts: dict[str, Account] = {}
+
+    def new_charge_id(self) -> str:
+        self._charge_seq += 1
+        return f"CI{self._charge_seq:09d}"
+
+    def run(self, progress: Callable[[str], None] | None = None) -> World:
+        w = self.world
+        w.patients = [make_patient(self.seed, n, self.ref, self.horizon)
+                      for n in range(1, self.scale.patients + 1)]
+        for p in w.patients:
+            self._registration(p)
+        visits = sorted(((day, p.id, p) for p in w.patients for day in p.service_days),
+                        key=lambda v: (v[0], v[1]))
+        if progress:
+            progress(f"simulating {len(w.patients)} patients, {len(visits)} encounters")
+        for seq, (day, _, patient) in enumerate(visits, 1):
+            self._account(seq, day, patient)
+        self._payments()
+        self._number_records()
+        return w
+
+    # -- registration and eligibility
+    def _registration(self, p: Patient) -> None:
+        if len(p.coverage) > 1:
+            rng = random.Random(f"{self.seed}:registration:{p.id}")
+            self.world.eligibility.append(EligibilityCheck(
+                "", p.id, p.payer.id, p.coverage[0].member_id,
+                later(rng, p.registered_at, 5, 30), "NOT_FOUND", None, None))
+
+    # -- one encounter, from check-in to a zero balance
+    def _account(self, seq: int, day: date, p: Patient) -> None:
+        rng = random.Random(f"{self.seed}:account:{seq}")
+        ref, w = self.ref, self.world
+        visit = _visit(rng, p, day)
+        if visit.kind == "hospital":
+            facility = ref.facility_by_id[p.hospital_id]
+        else:
+            clinics = ref.clinics_of(p.hospital_id)
+            home = ref.facility_by_id[p.clinic_id]
+            facility = home if not clinics or rng.random() < 0.85 else rng.choice(clinics)
+        start = at(day, rng.randint(8, 15), rng.randrange(0, 60, 5))
+        end = start + timedelta(minutes=visit.minutes)
+        account = Account(f"A{seq:09d}", p, facility, visit.profile, start, end,
+                          visit.diagnoses, [])
+        for hcpcs, units in visit.lines:
+            entered = later(rng, end, 15, 24 * 60)
+            account.charges.append(Charge(
+                self.new_charge_id(), account.id, p.id, hcpcs, units,
+                self.ref.unit_price(hcpcs, day) * units, day, entered, facility.id))
+        account.eligibility_at = start - timedelta(minutes=rng.randint(20, 120))
+        w.eligibility.append(EligibilityCheck(
+            "", p.id, p.payer.id, p.member_id_at(account.eligibility_at), account.eligibility_at,
+            "ACTIVE", p.coverage_start, None))
+        auth_codes = [c.hcpcs for c in account.charges if ref.needs_auth(p.payer, c.hcpcs)]
+        if auth_codes:
+            account.auth_number = f"PA{rng.randrange(10**8, 10**9)}"
+            account.auth_at = office_time(rng, day - timedelta(days=rng.randint(2, 10)))
+            w.claim_events.append(ClaimEvent(
+                account.id, "AUTH_OBTAINED", account.auth_at, rng.choice(REGISTRARS),
+                "PATIENT_ACCESS", f"prior authorization {account.auth_number} for "
+                + ",".join(sorted(set(auth_codes)))))
+        copay_owed = p.payer.copay if any(
+            CHARGEMASTER[c.hcpcs].visit for c in account.charges) else 0
+        if not copay_owed and p.payer.copay and rng.random() < 0.08:
+            copay_owed = p.payer.copay  # collected at check-in although the visit had none
+        if copay_owed:
+            w.patient_payments.append(PatientPayment(
+                "", p.id, account.id, account.entity, copay_owed,
+                start - timedelta(minutes=rng.randint(5, 15)), "CARD"))
+
+        claim = self._claim(rng, account, account.charges, "1", None,
+                            max(c.entered_at for c in account.charges))
+        behaviour = _PatientBehaviour.draw(rng)
+        claim_remit_date = remit_date(rng, claim)
+        drng = random.Random(f"{self.seed}:defects:{seq}")
+        plan = defects.plan_account(drng, self.defect_rate, account, claim, claim_remit_date,
+                                    copay_owed, self.horizon)
+        late = None
+        if plan.late is not None:
+            late = Charge(self.new_charge_id(), account.id, p.id, plan.late.hcpcs,
+                          plan.late.units, ref.unit_price(plan.late.hcpcs, day) * plan.late.units,
+                          day, plan.late.entered_at, facility.id)
+        w.accounts.append(account)
+        self._accounts[account.id] = account
+        w.defects.extend(plan.truth(account, late))
+        if plan.blocked:
+            created = claim.created_at
+            w.claim_events += [
+                ClaimEvent(account.id, "CLAIM_CREATED", created, "system", "BILLING", "claim built"),
+                ClaimEvent(account.id, "SCRUBBER_FAILED", later(rng, created, 5, 40), "system",
+                           "CODING", "claim edit failed: held for coding review")]
+            return
+        if plan.dropped:
+            dropped = {c.id for c in plan.dropped}
+            claim.lines = [c for c in claim.lines if c.id not in dropped]
+        self._claim_events(rng, claim)
+        account.claims.append(claim)
+        deductible_before = p.deductible_left
+        remit, p.deductible_left = adjudicate(ref, claim, deductible_before)
+        if late is not None:
+            account.charges.append(late)
+            replacement = self._claim(rng, account, [*claim.lines, late], "7", claim.icn,
+                                      late.entered_at)
+            self._claim_events(rng, replacement)
+            account.claims.append(replacement)
+            new_remit, p.deductible_left = adjudicate(ref, replacement, deductible_before)
+            replacement_remit_date = remit_date(rng, replacement)
+            if claim_remit_date < replacement.submitted_at.date():
+                account.remits.append(remit)
+                account.remit_dates.append(claim_remit_date)
+                account.remits.append(reversal(remit))
+                account.remit_dates.append(replacement_remit_date)
+            account.remits.append(new_remit)
+            account.remit_dates.append(replacement_remit_date)
+        elif plan.denial_reason is not None:
+            p.deductible_left = deductible_before
+            account.remits.append(defects.deny(remit, plan.denial_reason))
+            account.remit_dates.append(claim_remit_date)
+        else:
+            account.remits.append(remit)
+            account.remit_dates.append(claim_remit_date)
+        self._patient_side(rng, account, behaviour, copay_owed)
+
+    def _claim(self, rng: random.Random, account: Account, lines: list[Charge], frequency: str,
+               original_icn: str | None, ready: datetime) -> Claim:
+        p = account.patient
+        submit_day = next_weekday(ready.date() + timedelta(days=rng.randint(1, 2)))
+        created = office_time(rng, submit_day, 9, 15)
+        submitted = at(submit_day, 19)
+        accepted = office_time(rng, submitted.date() + timedelta(days=1), 7, 9)
+        claim = Claim(account.id, frequency, created, submitted, accepted, list(lines), p.payer,
+                      p.member_id_at(created), account.auth_number,
+                      f"{accepted:%y%j}{rng.randrange(10**9, 10**10)}", original_icn)
+        if rng.random() < 0.08:
+            claim.scrubber_failed_at = later(rng, created, 5, 40)
+        return claim
+
+    def _claim_events(self, rng: random.Random, claim: Claim) -> None:
+        ev = self.world.claim_events
+        biller = rng.choice(BILLERS)
+        detail = "replacement claim" if claim.frequency == "7" else "original claim"
+        ev.append(ClaimEvent(claim.account_id, "CLAIM_CREATED", claim.created_at, "system",
+                             "BILLING", detail))
+        if claim.scrubber_failed_at:
+            ev.append(ClaimEvent(claim.account_id, "SCRUBBER_FAILED", claim.scrubber_failed_at,
+                                 "system", "BILLING", "claim edit failed: corrected by biller"))
+        ev.append(ClaimEvent(claim.account_id, "CLAIM_SUBMITTED", claim.submitted_at, biller,
+                             "BILLING", f"837P frequency {claim.frequency}"))
+        ev.append(ClaimEvent(claim.account_id, "CLAIM_ACCEPTED", claim.accepted_at,
+                             "clearinghouse", "BILLING", "accepted by payer"))
+
+    # -- after the (last) remittance: what the patient owes
+    def _patient_side(self, rng: random.Random, account: Account, b: _PatientBehaviour,
+                      collected: int) -> None:
+        w, p = self.world, account.patient
+        ev = w.claim_events
+        for remit, day in zip(account.remits, account.remit_dates, strict=True):
+            _, posted = payment_times(self.ref, remit.claim.payer, account.entity, day)
+            ev.append(ClaimEvent(account.id, "PAYMENT_POSTED", posted, "era-autopost",
+                                 "CASH_POSTING", f"CLP02 {remit.status}"))
+        _, posted = payment_times(self.ref, p.payer, account.entity, account.remit_dates[-1])
+        if account.remits[-1].status == "4":  # denied: worked by the denials team, AR stays open
+            reason = account.remits[-1].lines[0].adjustments[0].reason
+            ev.append(ClaimEvent(account.id, "DENIED", posted, "era-autopost", "DENIALS",
+                                 f"claim denied CO-{reason}"))
+            return
+        responsibility = sum(r.adjusted("PR") for r in account.remits)
+        balance = responsibility - collected
+        if balance < 0:
+            # refunded when the remittance is posted, so no credit balance outlives a batch
+            refunded = later(rng, posted, 30, 240)
+            w.patient_payments.append(PatientPayment(
+                "", p.id, account.id, account.entity, balance, refunded, "REFUND_CHECK"))
+            ev.append(ClaimEvent(account.id, "REFUNDED", refunded, rng.choice(SUPERVISORS),
+                                 "CASH_POSTING", "patient credit balance refunded"))
+            ev.append(ClaimEvent(account.id, "CLOSED", refunded, "system", "BILLING",
+                                 "zero balance"))
+            return
+        if balance == 0:
+            ev.append(ClaimEvent(account.id, "CLOSED", posted + timedelta(minutes=1), "system",
+                                 "BILLING", "zero balance"))
+            return
+        if balance < SMALL_BALANCE:
+            wo_at = office_time(rng, posted.date() + timedelta(days=rng.randint(1, 2)))
+            w.write_offs.append(WriteOff(account.id, account.entity, balance, wo_at,
+                                         rng.choice(SUPERVISORS), "small balance"))
+            ev.append(ClaimEvent(account.id, "WRITTEN_OFF", wo_at, rng.choice(BILLERS),
+                                 "BILLING", "small balance write-off"))
+            ev.append(ClaimEvent(account.id, "CLOSED", wo_at, "system", "BILLING",
+                                 "zero balance"))
+            return
+        statement_day = posted.date() + timedelta(days=b.statement_lag)
+        owed = balance
+        for cycle in range(3):
+            sent = at(statement_day, 18)
+            w.statements.append(Statement("", p.id, account.id, statement_day, sent, owed,
+                                          p.payer.id, p.member_id_at(sent)))
+            pays = b.pays_on_cycle(cycle)
+            if pays:
+                amount = owed if pays == "full" else owed // 2
+                paid_at = office_time(rng, statement_day + timedelta(days=b.pay_lag[cycle]),
+                                      7, 20)
+                w.patient_payments.append(PatientPayment(
+                    "", p.id, account.id, account.entity, amount, paid_at, b.method))
+                owed -= amount
+                if owed == 0:
+                    ev.append(ClaimEvent(account.id, "CLOSED", paid_at, "system", "BILLING",
+                                         "zero balance"))
+                    return
+            statement_day += timedelta(days=30)
+
+    # -- payer payments: one per payer, entity and payment day
+    def _payments(self) -> None:
+        groups: dict[tuple[date, int, str], list[RemitClaim]] = {}
+        payer_index = {p.id: i for i, p in enumerate(self.ref.payers)}
+        for account in self.world.accounts:
+            for remit, day in zip(account.remits, account.remit_dates, strict=True):
+                key = (day, payer_index[remit.claim.payer.id], account.entity)
+                groups.setdefault(key, []).append(remit)
+        for n, key in enumerate(sorted(groups), 1):
+            day, pi, entity = key
+            payer = self.ref.payers[pi]
+            received, posted = payment_times(self.ref, payer, entity, day)
+            payment = Payment(
+                f"{day:%Y%m%d}{n:07d}", payer, entity, day, received, posted,
+                sorted(groups[key], key=lambda r: (r.claim.account_id, r.status != "22")))
+            self.world.payments.append(payment)
+            for remit in payment.claims:
+                if remit.status == "4":
+                    account = self._accounts[remit.claim.account_id]
+                    self.world.defects.append(defects.denial_truth(account, remit, payment))
+
+    def _number_records(self) -> None:
+        """Ids of checks, statements and patient payments follow their time order."""
+        w = self.world
+        w.eligibility.sort(key=lambda e: (e.checked_at, e.patient_id))
+        for n, e in enumerate(w.eligibility, 1):
+            e.id = f"EC{n:08d}"
+        w.statements.sort(key=lambda s: (s.sent_at, s.account_id))
+        for n, s in enumerate(w.statements, 1):
+            s.id = f"ST{n:08d}"
+        w.patient_payments.sort(key=lambda pp: (pp.received_at, pp.account_id))
+        for n, pp in enumerate(w.patient_payments, 1):
+            pp.id = f"PM{n:08d}"
+        w.claim_events.sort(key=lambda e: (e.ts, e.claim_id))
+
+
+@dataclass(frozen=True)
+class _PatientBehaviour:
+    """How a patient answers statements, drawn up front so that defects do not shift it."""
+
+    statement_lag: int
+    kind: str  # full | partial | none
+    pay_lag: tuple[int, int, int]
+    method: str
+
+    @staticmethod
+    def draw(rng: random.Random) -> _PatientBehaviour:
+        kind = rng.choices(("full", "partial", "none"), weights=(60, 20, 20))[0]
+        return _PatientBehaviour(rng.randint(2, 6), kind,
+                                 (rng.randint(5, 25), rng.randint(5, 20), rng.randint(5, 20)),
+                                 rng.choice(("CARD", "CHECK", "ONLINE")))
+
+    def pays_on_cycle(self, cycle: int) -> str | None:
+        if self.kind == "full":
+            return "full" if cycle == 0 else None
+        if self.kind == "partial":
+            return ("partial", "full", None)[cycle]
+        return None

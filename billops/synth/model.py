@@ -1,0 +1,240 @@
+"""The simulated world: patients, accounts (encounters), charges, claims, remittances and the
+patient-side money, each with the timestamps that decide which landing batch shows it.
+
+Amounts are integer cents. Timestamps are naive datetimes in UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from billops.synth.reference import Address, Facility, Payer
+
+
+@dataclass
+class CoverageVersion:
+    version: int
+    updated_at: datetime
+    member_id: str
+
+
+@dataclass
+class Patient:
+    id: str
+    mrn: str
+    family: str
+    given: str
+    gender: str
+    birth_date: date
+    address: Address
+    hospital_id: str
+    clinic_id: str
+    payer: Payer
+    coverage_id: str
+    coverage_start: date
+    registered_at: datetime
+    coverage: list[CoverageVersion]
+    deductible_left: int
+    service_days: list[date]
+
+    def member_id_at(self, ts: datetime) -> str:
+        """Member id of the coverage version current at ``ts``."""
+        current = self.coverage[0]
+        for v in self.coverage:
+            if v.updated_at <= ts:
+                current = v
+        return current.member_id
+
+
+@dataclass
+class Charge:
+    id: str
+    account_id: str
+    patient_id: str
+    hcpcs: str
+    units: int
+    amount: int
+    service_date: date
+    entered_at: datetime
+    facility_id: str
+
+
+@dataclass
+class Claim:
+    account_id: str
+    frequency: str  # 1 original, 7 replacement
+    created_at: datetime
+    submitted_at: datetime
+    accepted_at: datetime
+    lines: list[Charge]
+    payer: Payer
+    member_id: str
+    auth_number: str | None
+    icn: str  # payer claim control number, assigned at acceptance
+    original_icn: str | None = None
+    scrubber_failed_at: datetime | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(c.amount for c in self.lines)
+
+
+@dataclass
+class Adjustment:
+    group: str  # CO | PR | OA | PI
+    reason: str  # bare CARC value
+    amount: int
+
+
+@dataclass
+class RemitLine:
+    charge: Charge
+    charge_amount: int  # negative on a reversal
+    paid: int
+    allowed: int
+    adjustments: list[Adjustment]
+
+
+@dataclass
+class RemitClaim:
+    claim: Claim
+    status: str  # CLP02: 1 processed as primary, 22 reversal of previous payment
+    icn: str
+    lines: list[RemitLine]
+
+    @property
+    def charge(self) -> int:
+        return sum(ln.charge_amount for ln in self.lines)
+
+    @property
+    def paid(self) -> int:
+        return sum(ln.paid for ln in self.lines)
+
+    def adjusted(self, group: str) -> int:
+        return sum(a.amount for ln in self.lines for a in ln.adjustments if a.group == group)
+
+
+@dataclass
+class Payment:
+    """One payer payment (EFT) = one 835 transaction set = one bank deposit."""
+
+    trace: str
+    payer: Payer
+    entity: str
+    paid_on: date
+    received_at: datetime
+    posted_at: datetime
+    claims: list[RemitClaim] = field(default_factory=list)
+
+    @property
+    def amount(self) -> int:
+        return sum(c.paid for c in self.claims)
+
+
+@dataclass
+class Account:
+    """An encounter: Encounter.id is the account number (CLM01, CLP01)."""
+
+    id: str
+    patient: Patient
+    facility: Facility
+    profile: str
+    start: datetime
+    end: datetime
+    diagnoses: list[str]
+    charges: list[Charge]
+    auth_number: str | None = None
+    auth_at: datetime | None = None
+    eligibility_at: datetime | None = None
+    claims: list[Claim] = field(default_factory=list)
+    remits: list[RemitClaim] = field(default_factory=list)
+    remit_dates: list[date] = field(default_factory=list)
+
+    @property
+    def entity(self) -> str:
+        return self.facility.entity
+
+
+@dataclass
+class PatientPayment:
+    id: str
+    patient_id: str
+    account_id: str
+    entity: str
+    amount: int  # negative = refund
+    received_at: datetime
+    method: str
+
+
+@dataclass
+class Statement:
+    id: str
+    patient_id: str
+    account_id: str
+    statement_date: date
+    sent_at: datetime
+    amount_due: int
+    payer_id: str
+    member_id: str
+
+
+@dataclass
+class WriteOff:
+    account_id: str
+    entity: str
+    amount: int
+    at: datetime
+    approved_by: str
+    reason: str
+
+
+@dataclass
+class ClaimEvent:
+    claim_id: str
+    event_type: str
+    ts: datetime
+    actor: str
+    queue: str
+    detail: str
+
+
+@dataclass
+class EligibilityCheck:
+    id: str
+    patient_id: str
+    payer_id: str
+    member_id: str
+    checked_at: datetime
+    status: str
+    plan_begin: date | None
+    plan_end: date | None
+
+
+@dataclass
+class Defect:
+    defect_type: str
+    key: str
+    system: str  # the system whose batch shows the defect
+    seen_at: datetime  # when the defect's evidence lands
+    account_id: str = ""
+    claim_id: str = ""
+    charge_id: str = ""
+    trace_number: str = ""
+    journal_id: str = ""
+    statement_id: str = ""
+    patient_id: str = ""
+    amount: int = 0
+
+
+@dataclass
+class World:
+    patients: list[Patient] = field(default_factory=list)
+    accounts: list[Account] = field(default_factory=list)
+    payments: list[Payment] = field(default_factory=list)
+    patient_payments: list[PatientPayment] = field(default_factory=list)
+    statements: list[Statement] = field(default_factory=list)
+    write_offs: list[WriteOff] = field(default_factory=list)
+    claim_events: list[ClaimEvent] = field(default_factory=list)
+    eligibility: list[EligibilityCheck] = field(default_factory=list)
+    defects: list[Defect] = field(default_factory=list)

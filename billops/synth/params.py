@@ -1,0 +1,112 @@
+"""Generation parameters: scales, the simulated horizon and the landing extract times."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from billops.errors import BillopsError
+
+DEFAULT_START = "2026-10"
+DEFAULT_DEFECT_RATE = 0.03
+
+# Extract hour (UTC) of each system's month-end batch, on the first day of the next month.
+# Business events are simulated between 06:00 and 22:00 UTC only, so the extracts of one
+# month-end see the same set of events whatever their order.
+EXTRACT_HOUR: dict[str, int] = {"ehr": 2, "rcm": 3, "erp": 4}
+SYSTEMS: tuple[str, ...] = ("ehr", "rcm", "erp")
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    patients: int
+    months: int
+    hospitals: int
+    clinics_per_hospital: int
+
+
+SCALES: dict[str, Scale] = {
+    "tiny": Scale("tiny", patients=200, months=1, hospitals=1, clinics_per_hospital=4),
+    "small": Scale("small", patients=2_000, months=3, hospitals=1, clinics_per_hospital=4),
+}
+PLANNED_SCALES = ("medium", "large")
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """The simulated months and the extract time of each system's batch per month-end."""
+
+    start: date  # first day of the first month
+    months: int
+
+    @property
+    def periods(self) -> list[str]:
+        return [f"{d.year:04d}-{d.month:02d}" for d in self.month_starts]
+
+    @property
+    def month_starts(self) -> list[date]:
+        out = []
+        y, m = self.start.year, self.start.month
+        for _ in range(self.months):
+            out.append(date(y, m, 1))
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        return out
+
+    @property
+    def end(self) -> date:
+        """Last simulated service day (the last day of the last month)."""
+        last = self.month_starts[-1]
+        return date(last.year, last.month, calendar.monthrange(last.year, last.month)[1])
+
+    def extracts(self, system: str) -> list[datetime]:
+        """Extract time of each month-end batch of ``system``, in order."""
+        out = []
+        for first in self.month_starts:
+            days = calendar.monthrange(first.year, first.month)[1]
+            out.append(datetime(first.year, first.month, days, EXTRACT_HOUR[system])
+                       + timedelta(days=1))
+        return out
+
+    @property
+    def as_of(self) -> datetime:
+        """The latest extract of all systems: the as-of time of the generated data."""
+        return max(self.extracts(s)[-1] for s in SYSTEMS)
+
+
+def resolve_scale(scale: str) -> Scale:
+    if scale in SCALES:
+        return SCALES[scale]
+    if scale in PLANNED_SCALES:
+        raise BillopsError(f"scale {scale!r} is not generated yet; use one of: "
+                           f"{', '.join(SCALES)}")
+    raise BillopsError(f"unknown scale {scale!r}; use one of: {', '.join(SCALES)}")
+
+
+def resolve_horizon(scale: Scale, start: str | None, months: int | None) -> Horizon:
+    text = DEFAULT_START if start is None else start
+    match = re.fullmatch(r"(\d{4})-(\d{2})", text)
+    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1900:
+        raise BillopsError(f"bad --start {text!r}: expected a month YYYY-MM, e.g. 2026-10")
+    n = scale.months if months is None else months
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise BillopsError(f"bad --months {months!r}: expected a whole number of months >= 1")
+    if n > 120:
+        raise BillopsError(f"bad --months {n}: at most 120 months")
+    return Horizon(date(int(match.group(1)), int(match.group(2)), 1), n)
+
+
+def validate_defect_rate(rate: float) -> float:
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 0.5:
+        raise BillopsError(f"bad defect rate {rate!r}: expected a fraction between 0 and 0.5")
+    return float(rate)
+
+
+def batch_id(ts: datetime) -> str:
+    return ts.strftime("%Y%m%dT%H%M%SZ")
+
+
+def iso(ts: datetime) -> str:
+    return ts.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,245 @@
+"""HIPAA X12 5010 writers: 837P claims (005010X222A1) and 835 remittance (005010X221A1).
+
+One file per landing batch and kind. Each file is one interchange (ISA); each submission day
+(837) or payer payment (835) is its own functional group with one transaction set, so the
+GS04/GS05 and BHT04/BHT05 of a claim are its submission time and BPR16/DTM*405 of a payment
+its payment date. Delimiters: element ``*``, segment ``~`` (followed by a newline), component
+``:``, repetition ``^``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TextIO
+
+from billops.synth.model import Account, Claim, Payment, RemitClaim, RemitLine
+from billops.synth.money import fmt_x12
+from billops.synth.reference import Address, Reference
+
+IMPL_837P = "005010X222A1"
+IMPL_835 = "005010X221A1"
+SEGMENT_END = "~\n"
+PHONE_BILLING = "6145550100"
+PHONE_PAYER = "8005550199"
+PLACE_OF_SERVICE = {"clinic": "11", "hospital": "22"}
+
+
+@dataclass
+class ControlNumbers:
+    """Interchange and group control numbers, unique across the whole generation."""
+
+    interchange: int = 0
+    group: int = 0
+
+    def next_interchange(self) -> int:
+        self.interchange += 1
+        return self.interchange
+
+    def next_group(self) -> int:
+        self.group += 1
+        return self.group
+
+
+def seg(*elements: str) -> str:
+    """One segment; trailing empty elements are dropped as X12 requires."""
+    items = list(elements)
+    while items and items[-1] == "":
+        items.pop()
+    return "*".join(items) + SEGMENT_END
+
+
+def x12_text(value: str) -> str:
+    """Upper case with the delimiter characters removed."""
+    return "".join(ch for ch in value.upper() if ch not in "*~:^")
+
+
+def _isa(sender: str, receiver: str, ts: datetime, control: int) -> str:
+    return seg("ISA", "00", " " * 10, "00", " " * 10, "ZZ", f"{sender:<15}", "ZZ",
+               f"{receiver:<15}", f"{ts:%y%m%d}", f"{ts:%H%M}", "^", "00501", f"{control:09d}",
+               "0", "P", ":")
+
+
+def _n3n4(a: Address, zip_code: str) -> list[str]:
+    return [seg("N3", x12_text(a.line)), seg("N4", x12_text(a.city), a.state, zip_code)]
+
+
+class _Writer:
+    """Counts segments of the open transaction set."""
+
+    def __init__(self, fh: TextIO) -> None:
+        self.fh = fh
+        self.count = 0
+
+    def put(self, segments: str | Iterable[str]) -> None:
+        for s in [segments] if isinstance(segments, str) else segments:
+            self.fh.write(s)
+            self.count += 1
+
+
+def write_837(fh: TextIO, days: list[tuple[datetime, list[Claim]]], ref: Reference,
+              accounts: Mapping[str, Account], controls: ControlNumbers,
+              created: datetime) -> int:
+    """Write one 837P interchange with a group per submission day; returns the ST count."""
+    icn = controls.next_interchange()
+    fh.write(_isa(ref.submitter_id, ref.receiver_id, created, icn))
+    for st, (submitted, claims) in enumerate(days, 1):
+        gs = controls.next_group()
+        fh.write(seg("GS", "HC", ref.submitter_id, ref.receiver_id, f"{submitted:%Y%m%d}",
+                     f"{submitted:%H%M}", str(gs), "X", IMPL_837P))
+        w = _Writer(fh)
+        w.put(seg("ST", "837", f"{st:04d}", IMPL_837P))
+        w.put(seg("BHT", "0019", "00", f"{submitted:%Y%m%d}{st:04d}", f"{submitted:%Y%m%d}",
+                  f"{submitted:%H%M}", "CH"))
+        w.put(seg("NM1", "41", "2", ref.submitter_name, "", "", "", "", "46", ref.submitter_id))
+        w.put(seg("PER", "IC", "BILLING OFFICE", "TE", PHONE_BILLING))
+        w.put(seg("NM1", "40", "2", ref.receiver_name, "", "", "", "", "46", ref.receiver_id))
+        hl = 0
+        by_entity: dict[str, list[Claim]] = {}
+        for c in sorted(claims, key=lambda c: (accounts[c.account_id].entity, c.account_id)):
+            by_entity.setdefault(accounts[c.account_id].entity, []).append(c)
+        for entity, entity_claims in by_entity.items():
+            billing = ref.facility_by_id[entity]
+            hl += 1
+            parent = hl
+            w.put(seg("HL", str(hl), "", "20", "1"))
+            w.put(seg("NM1", "85", "2", x12_text(billing.name), "", "", "", "", "XX",
+                      billing.npi))
+            w.put(_n3n4(billing.address, billing.address.zip9))
+            w.put(seg("REF", "EI", billing.ein))
+            for claim in entity_claims:
+                hl += 1
+                w.put(_claim_segments(claim, accounts[claim.account_id], hl, parent))
+        w.put(seg("SE", str(w.count + 1), f"{st:04d}"))
+        fh.write(seg("GE", "1", str(gs)))
+    fh.write(seg("IEA", str(len(days)), f"{icn:09d}"))
+    return len(days)
+
+
+def _claim_segments(claim: Claim, account: Account, hl: int, parent: int) -> list[str]:
+    p = account.patient
+    payer = claim.payer
+    out = [
+        seg("HL", str(hl), str(parent), "22", "0"),
+        seg("SBR", "P", "18", "", "", "", "", "", "", payer.filing_indicator),
+        seg("NM1", "IL", "1", x12_text(p.family), x12_text(p.given), "", "", "", "MI",
+            claim.member_id),
+        *_n3n4(p.address, p.address.zip5),
+        seg("DMG", "D8", f"{p.birth_date:%Y%m%d}", "F" if p.gender == "female" else "M"),
+        seg("NM1", "PR", "2", x12_text(payer.name), "", "", "", "", "PI", payer.id),
+        seg("CLM", claim.account_id, fmt_x12(claim.total), "", "",
+            f"{PLACE_OF_SERVICE[account.facility.kind]}:B:{claim.frequency}", "Y", "A", "Y",
+            "Y"),
+    ]
+    if claim.auth_number:
+        out.append(seg("REF", "G1", claim.auth_number))
+    if claim.original_icn:
+        out.append(seg("REF", "F8", claim.original_icn))
+    out.append(seg("REF", "EA", p.id))  # medical record number: the EHR Patient.id
+    codes = [dx.replace(".", "") for dx in account.diagnoses[:12]]
+    out.append(seg("HI", *[f"{'ABK' if i == 0 else 'ABF'}:{code}"
+                           for i, code in enumerate(codes)]))
+    if account.facility.kind == "clinic":
+        f = account.facility
+        out.append(seg("NM1", "77", "2", x12_text(f.name), "", "", "", "", "XX", f.npi))
+        out += _n3n4(f.address, f.address.zip9)
+    pointers = ":".join(str(i) for i in range(1, min(len(codes), 4) + 1))
+    for n, line in enumerate(claim.lines, 1):
+        out += [
+            seg("LX", str(n)),
+            seg("SV1", f"HC:{line.hcpcs}", fmt_x12(line.amount), "UN", str(line.units), "", "",
+                pointers),
+            seg("DTP", "472", "D8", f"{line.service_date:%Y%m%d}"),
+            seg("REF", "6R", line.id),
+        ]
+    return out
+
+
+def write_835(fh: TextIO, payments: list[Payment], ref: Reference,
+              accounts: Mapping[str, Account], controls: ControlNumbers,
+              created: datetime) -> int:
+    """Write one 835 interchange with a group per payer payment; returns the ST count."""
+    icn = controls.next_interchange()
+    fh.write(_isa(ref.receiver_id, ref.submitter_id, created, icn))
+    for st, pay in enumerate(payments, 1):
+        gs = controls.next_group()
+        fh.write(seg("GS", "HP", ref.receiver_id, ref.submitter_id, f"{pay.received_at:%Y%m%d}",
+                     f"{pay.received_at:%H%M}", str(gs), "X", IMPL_835))
+        w = _Writer(fh)
+        w.put(seg("ST", "835", f"{st:04d}"))
+        w.put(_payment_header(pay, ref))
+        w.put(seg("LX", "1"))
+        for remit in pay.claims:
+            w.put(_remit_claim(remit, accounts[remit.claim.account_id]))
+        w.put(seg("SE", str(w.count + 1), f"{st:04d}"))
+        fh.write(seg("GE", "1", str(gs)))
+    fh.write(seg("IEA", str(len(payments)), f"{icn:09d}"))
+    return len(payments)
+
+
+def payee_bank(entity_ein: str) -> tuple[str, str]:
+    """Routing and account number of a hospital's operating account (synthetic)."""
+    return f"0{entity_ein[:8]}", f"7{entity_ein}"
+
+
+def _payment_header(pay: Payment, ref: Reference) -> list[str]:
+    payer = pay.payer
+    payee = ref.facility_by_id[pay.entity]
+    amount = pay.amount
+    if amount < 0:
+        raise ValueError(f"payment {pay.trace} is negative")
+    date = f"{pay.paid_on:%Y%m%d}"
+    company = f"1{payer.ein}"
+    if amount == 0:
+        bpr = seg("BPR", "H", "0", "C", "NON", "", "", "", "", "", "", "", "", "", "", "", date)
+    else:
+        routing, account = payee_bank(payee.ein)
+        bpr = seg("BPR", "I", fmt_x12(amount), "C", "ACH", "CCP", "01", payer.routing, "DA",
+                  payer.account, company, "", "01", routing, "DA", account, date)
+    return [
+        bpr,
+        seg("TRN", "1", pay.trace, company),
+        seg("DTM", "405", date),
+        seg("N1", "PR", x12_text(payer.name)),
+        *_n3n4(payer.address, payer.address.zip9),
+        seg("REF", "2U", payer.id),
+        seg("PER", "BL", "PROVIDER SERVICES", "TE", PHONE_PAYER),
+        seg("N1", "PE", x12_text(payee.name), "XX", payee.npi),
+        *_n3n4(payee.address, payee.address.zip9),
+        seg("REF", "TJ", payee.ein),
+    ]
+
+
+def _remit_claim(remit: RemitClaim, account: Account) -> list[str]:
+    claim = remit.claim
+    p = account.patient
+    responsibility = remit.adjusted("PR")
+    out = [
+        seg("CLP", claim.account_id, remit.status, fmt_x12(remit.charge), fmt_x12(remit.paid),
+            fmt_x12(responsibility), claim.payer.remit_filing_indicator, remit.icn,
+            PLACE_OF_SERVICE[account.facility.kind], claim.frequency),
+        seg("NM1", "QC", "1", x12_text(p.family), x12_text(p.given), "", "", "", "MI",
+            claim.member_id),
+    ]
+    for line in remit.lines:
+        out += _service_line(line)
+    return out
+
+
+def _service_line(line: RemitLine) -> list[str]:
+    out = [
+        seg("SVC", f"HC:{line.charge.hcpcs}", fmt_x12(line.charge_amount), fmt_x12(line.paid),
+            "", str(line.charge.units)),
+        seg("DTM", "472", f"{line.charge.service_date:%Y%m%d}"),
+    ]
+    for group in ("CO", "PR", "OA", "PI"):
+        triplets: list[str] = []
+        for a in line.adjustments:
+            if a.group == group:
+                triplets += [a.reason, fmt_x12(a.amount), ""]
+        for i in range(0, len(triplets), 18):  # at most six reason/amount/quantity triplets
+            out.append(seg("CAS", group, *triplets[i:i + 18]))
+    out.append(seg("REF", "6R", line.charge.id))
+    out.append(seg("AMT", "B6", fmt_x12(line.allowed)))
+    return out

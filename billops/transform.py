@@ -1,0 +1,234 @@
+"""Run the dbt project in-process (``dbt build``, ``dbt parse``) with ``dbtRunner``.
+
+dbt writes its target and log folders under ``Settings.home`` (not into the project), so a
+read-only checkout works and two homes can build side by side. The warehouse path reaches
+``profiles.yml`` through the ``BILLOPS_WAREHOUSE`` environment variable, and the rule settings
+through ``--vars``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import billops
+from billops.config import Settings, get_settings
+from billops.errors import BillopsError
+from billops.warehouse import connect, refresh_raw_views
+
+WAREHOUSE_ENV = "BILLOPS_WAREHOUSE"
+RULE_VARS = (
+    "billing_window_days",
+    "follow_up_window_days",
+    "late_charge_window_days",
+    "underpayment_tolerance",
+    "write_off_approval_threshold",
+)
+_FAILED = frozenset({"error", "fail", "runtime error"})
+_PASSED = frozenset({"success", "pass", "no-op"})
+_MAX_LISTED_FAILURES = 5
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    """The outcome of one dbt node (model, data test, unit test, seed, ...)."""
+
+    unique_id: str
+    resource_type: str
+    status: str
+    message: str | None
+    execution_time: float
+
+
+@dataclass(frozen=True)
+class TransformResult:
+    """Summary of a ``dbt build``; ``nodes`` holds every node's outcome."""
+
+    success: bool
+    elapsed_s: float
+    models: int
+    data_tests: int
+    unit_tests: int
+    passed: int
+    warned: int
+    failed: int
+    skipped: int
+    target_path: Path
+    warehouse: Path
+    messages: list[str] = field(default_factory=list)
+    nodes: list[NodeResult] = field(default_factory=list)
+
+    def nodes_of(self, resource_type: str) -> list[NodeResult]:
+        return [n for n in self.nodes if n.resource_type == resource_type]
+
+
+def dbt_paths() -> tuple[Path, Path]:
+    """(project_dir, profiles_dir) of the repository's dbt project."""
+    project = Path(billops.__file__).resolve().parents[1] / "dbt_project"
+    return project, project
+
+
+def dbt_vars(settings: Settings | None = None) -> dict[str, Any]:
+    """The rule settings as dbt vars (the project's defaults apply to a bare ``dbt build``)."""
+    settings = settings or get_settings()
+    return {name: getattr(settings, name) for name in RULE_VARS}
+
+
+def _work_dir(settings: Settings) -> Path:
+    return settings.home.resolve() / "dbt"
+
+
+@contextlib.contextmanager
+def _warehouse_env(warehouse: Path) -> Iterator[None]:
+    """Point profiles.yml at the warehouse for the duration of one dbt invocation."""
+    previous = os.environ.get(WAREHOUSE_ENV)
+    os.environ[WAREHOUSE_ENV] = str(warehouse)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(WAREHOUSE_ENV, None)
+        else:
+            os.environ[WAREHOUSE_ENV] = previous
+
+
+def _invoke(command: str, args: list[str], target_path: Path, log_path: Path,
+            warehouse: Path) -> Any:
+    from dbt.cli.main import dbtRunner
+
+    project_dir, profiles_dir = dbt_paths()
+    cli = [
+        command,
+        "--project-dir", str(project_dir),
+        "--profiles-dir", str(profiles_dir),
+        "--target-path", str(target_path),
+        "--log-path", str(log_path),
+        "--quiet",
+        "--no-use-colors",
+        "--no-send-anonymous-usage-stats",
+        *args,
+    ]
+    with _warehouse_env(warehouse):
+        try:
+            return dbtRunner().invoke(cli)
+        finally:
+            _release_warehouse()
+
+
+def _release_warehouse() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in this process after a run.
+
+    Without this, the warehouse stays open here with dbt's configuration and opening it again
+    (read-only, or from the next step of ``billops run``) fails. dbt-duckdb has no public call
+    that closes it, so this reaches its connection manager's environment.
+    """
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        env = DuckDBConnectionManager._ENV
+        DuckDBConnectionManager._ENV = None
+    if env is not None:
+        env.close()
+
+
+def _first_line(text: str | None) -> str:
+    for line in (text or "").splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def _node_results(run_result: Any) -> list[NodeResult]:
+    nodes = []
+    for item in getattr(run_result, "results", None) or []:
+        node = item.node
+        nodes.append(NodeResult(
+            unique_id=node.unique_id,
+            resource_type=str(node.resource_type),
+            status=str(item.status),
+            message=_first_line(item.message) or None,
+            execution_time=float(item.execution_time or 0.0),
+        ))
+    return nodes
+
+
+def _summary(nodes: list[NodeResult]) -> str:
+    failures = [n for n in nodes if n.status in _FAILED]
+    skipped = sum(n.status == "skipped" for n in nodes)
+    listed = "; ".join(f"{n.unique_id} ({n.status}: {n.message or 'no message'})"
+                       for n in failures[:_MAX_LISTED_FAILURES])
+    more = len(failures) - _MAX_LISTED_FAILURES
+    extra = f"; and {more} more" if more > 0 else ""
+    return (f"dbt build failed: {len(failures)} of {len(nodes)} nodes failed, {skipped} skipped: "
+            f"{listed}{extra}")
+
+
+def transform(select: str | None = None, settings: Settings | None = None,
+              full_refresh: bool = False) -> TransformResult:
+    """Refresh the raw views, then ``dbt build`` (models, unit tests, data tests) the warehouse.
+
+    Raises BillopsError with a one-line summary of the failing nodes if any node fails.
+    """
+    settings = settings or get_settings()
+    warehouse = Path(settings.warehouse).resolve()  # type: ignore[arg-type]
+    with connect(settings) as con:
+        refresh_raw_views(con, settings)
+
+    work = _work_dir(settings)
+    target_path, log_path = work / "target", work / "logs"
+    args = ["--vars", json.dumps(dbt_vars(settings))]
+    if select:
+        args += ["--select", *select.split()]
+    if full_refresh:
+        args.append("--full-refresh")
+    outcome = _invoke("build", args, target_path, log_path, warehouse)
+
+    if outcome.result is None:
+        reason = _first_line(str(outcome.exception)) if outcome.exception else "no result"
+        raise BillopsError(f"dbt build could not run: {reason} (log: {log_path / 'dbt.log'})")
+
+    nodes = _node_results(outcome.result)
+    by_type = [n.resource_type for n in nodes]
+    result = TransformResult(
+        success=bool(outcome.success) and not any(n.status in _FAILED for n in nodes),
+        elapsed_s=round(float(getattr(outcome.result, "elapsed_time", 0.0) or 0.0), 3),
+        models=by_type.count("model"),
+        data_tests=by_type.count("test"),
+        unit_tests=by_type.count("unit_test"),
+        passed=sum(n.status in _PASSED for n in nodes),
+        warned=sum(n.status == "warn" for n in nodes),
+        failed=sum(n.status in _FAILED for n in nodes),
+        skipped=sum(n.status == "skipped" for n in nodes),
+        target_path=target_path,
+        warehouse=warehouse,
+        messages=[f"{n.unique_id}: {n.status}: {n.message or ''}".rstrip(": ")
+                  for n in nodes if n.status == "warn" or n.status in _FAILED],
+        nodes=nodes,
+    )
+    if not result.success:
+        raise BillopsError(_summary(nodes) if result.failed else
+                           f"dbt build failed (log: {log_path / 'dbt.log'})")
+    return result
+
+
+def parse_manifest(target_path: Path | None = None, settings: Settings | None = None) -> Path:
+    """``dbt parse`` the project and return its manifest.json (Cosmos LoadMode.DBT_MANIFEST).
+
+    The default target path is ``dbt_project/target``, where the Airflow DAGs look.
+    """
+    settings = settings or get_settings()
+    project_dir, _ = dbt_paths()
+    target_path = (target_path or project_dir / "target").resolve()
+    warehouse = Path(settings.warehouse).resolve()  # type: ignore[arg-type]
+    outcome = _invoke("parse", ["--vars", json.dumps(dbt_vars(settings))], target_path,
+                      target_path.parent / "logs", warehouse)
+    manifest = target_path / "manifest.json"
+    if not outcome.success or not manifest.exists():
+        reason = _first_line(str(outcome.exception)) if outcome.exception else "see the dbt log"
+        raise BillopsError(f"dbt parse failed: {reason}")
+    return manifest

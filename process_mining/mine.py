@@ -1,0 +1,174 @@
+"""``billops mine``: process mining on the warehouse event log or on an external log file.
+
+Both entry points return the contract object of ARCHITECTURE.md::
+
+    cases, events, activities, variants, top_variants [{activities, cases, share}],
+    dfg [{source, target, count, median_wait_s, mean_wait_s}],
+    bottlenecks [{source, target, cases, median_wait_s, total_wait_s}], rework [{activity, cases}]
+
+``mine_warehouse`` also replaces the previous run's rows in ``pm.runs``, ``pm.dfg``,
+``pm.variants``, ``pm.model``, ``pm.bottlenecks`` and ``pm.rework`` (all keyed by run_id).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from billops.config import Settings, get_settings
+from billops.warehouse import connect
+from process_mining.dfg import (
+    Edge,
+    LogStats,
+    Variant,
+    directly_follows,
+    log_stats,
+    rework,
+    variants,
+)
+from process_mining.discovery import MODEL_VARIANT_CAP, Model, discover_model
+from process_mining.event_log import WAREHOUSE_LOG, load_log_file, stage_frame, stage_warehouse_log
+
+TOP_VARIANTS = 10
+TOP_BOTTLENECKS = 10
+# pm.variants keeps the most frequent variants only; pm.runs.variants has the full count.
+VARIANT_ROWS = 1_000
+
+
+@dataclass(frozen=True)
+class Analysis:
+    stats: LogStats
+    edges: list[Edge]
+    variants: list[Variant]  # most frequent first, at most max(VARIANT_ROWS, MODEL_VARIANT_CAP)
+    rework: list[tuple[str, int]]
+
+    @property
+    def bottlenecks(self) -> list[Edge]:
+        """Edges where cases spend the most waiting time in total."""
+        waiting = [e for e in self.edges if e.total_wait_s > 0]
+        return sorted(waiting, key=lambda e: (-e.total_wait_s, e.source, e.target))[
+            :TOP_BOTTLENECKS]
+
+    def contract(self) -> dict[str, Any]:
+        s = self.stats
+        return {
+            "cases": s.cases,
+            "events": s.events,
+            "activities": s.activities,
+            "variants": s.variants,
+            "top_variants": [{"activities": list(v.activities), "cases": v.cases,
+                              "share": v.share} for v in self.variants[:TOP_VARIANTS]],
+            "dfg": [{"source": e.source, "target": e.target, "count": e.count,
+                     "median_wait_s": e.median_wait_s, "mean_wait_s": e.mean_wait_s}
+                    for e in self.edges],
+            "bottlenecks": [{"source": e.source, "target": e.target, "cases": e.cases,
+                             "median_wait_s": e.median_wait_s, "total_wait_s": e.total_wait_s}
+                            for e in self.bottlenecks],
+            "rework": [{"activity": a, "cases": n} for a, n in self.rework],
+        }
+
+
+def analyze(con: duckdb.DuckDBPyConnection, events: str) -> Analysis:
+    return Analysis(
+        stats=log_stats(con, events),
+        edges=directly_follows(con, events),
+        variants=variants(con, events, limit=max(VARIANT_ROWS, MODEL_VARIANT_CAP)),
+        rework=rework(con, events),
+    )
+
+
+def mine_file(path: str | Path, case: str, activity: str, timestamp: str,
+              resource: str | None = None, sep: str = ",") -> dict[str, Any]:
+    """Mines an external CSV / CSV.GZ / Parquet log in memory; nothing is written."""
+    frame = load_log_file(path, case, activity, timestamp, resource=resource, sep=sep)
+    with duckdb.connect() as con:
+        return analyze(con, stage_frame(con, frame)).contract()
+
+
+def mine_warehouse(settings: Settings | None = None) -> dict[str, Any]:
+    """Mines ``marts.billing_event_log`` and replaces the ``pm`` results with this run's."""
+    settings = settings or get_settings()
+    mined_at = datetime.now(UTC).replace(tzinfo=None)  # audit time of the run, not a rule input
+    run_id = f"pm-{mined_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+    with connect(settings) as con:
+        events = stage_warehouse_log(con)
+        analysis = analyze(con, events)
+        model = discover_model(con, events, analysis.edges,
+                               [v.activities for v in analysis.variants])
+        write_results(con, run_id, mined_at, analysis, model)
+    return analysis.contract()
+
+
+# ---------------------------------------------------------------- pm.* tables
+
+PM_DDL = """
+create schema if not exists pm;
+create table if not exists pm.runs (
+    run_id varchar, source varchar, cases bigint, events bigint, activities bigint,
+    variants bigint, mined_at timestamp);
+create table if not exists pm.dfg (
+    run_id varchar, source varchar, target varchar, count bigint, median_wait_s double,
+    mean_wait_s double, p90_wait_s double);
+create table if not exists pm.variants (
+    run_id varchar, variant_rank integer, activities varchar, cases bigint, share double,
+    median_throughput_s double);
+create table if not exists pm.model (
+    run_id varchar, algorithm varchar, model_text varchar, dot varchar, fitness double);
+create table if not exists pm.bottlenecks (
+    run_id varchar, source varchar, target varchar, cases bigint, median_wait_s double,
+    total_wait_s double);
+create table if not exists pm.rework (run_id varchar, activity varchar, cases bigint);
+"""
+
+
+def write_results(con: duckdb.DuckDBPyConnection, run_id: str, mined_at: datetime,
+                  analysis: Analysis, model: Model) -> None:
+    """Replaces every pm table's rows with this run's, in one transaction."""
+    s = analysis.stats
+    frames = {
+        "runs": pd.DataFrame([{
+            "run_id": run_id, "source": WAREHOUSE_LOG, "cases": s.cases, "events": s.events,
+            "activities": s.activities, "variants": s.variants, "mined_at": mined_at}]),
+        "dfg": pd.DataFrame(
+            [{"run_id": run_id, "source": e.source, "target": e.target, "count": e.count,
+              "median_wait_s": e.median_wait_s, "mean_wait_s": e.mean_wait_s,
+              "p90_wait_s": e.p90_wait_s} for e in analysis.edges],
+            columns=["run_id", "source", "target", "count", "median_wait_s", "mean_wait_s",
+                     "p90_wait_s"]),
+        "variants": pd.DataFrame(
+            [{"run_id": run_id, "variant_rank": v.rank, "activities": " > ".join(v.activities),
+              "cases": v.cases, "share": v.share, "median_throughput_s": v.median_throughput_s}
+             for v in analysis.variants[:VARIANT_ROWS]],
+            columns=["run_id", "variant_rank", "activities", "cases", "share",
+                     "median_throughput_s"]),
+        "model": pd.DataFrame([{
+            "run_id": run_id, "algorithm": model.algorithm, "model_text": model.model_text,
+            "dot": model.dot, "fitness": model.fitness}]),
+        "bottlenecks": pd.DataFrame(
+            [{"run_id": run_id, "source": e.source, "target": e.target, "cases": e.cases,
+              "median_wait_s": e.median_wait_s, "total_wait_s": e.total_wait_s}
+             for e in analysis.bottlenecks],
+            columns=["run_id", "source", "target", "cases", "median_wait_s", "total_wait_s"]),
+        "rework": pd.DataFrame([{"run_id": run_id, "activity": a, "cases": n}
+                                for a, n in analysis.rework],
+                               columns=["run_id", "activity", "cases"]),
+    }
+    con.execute(PM_DDL)
+    con.begin()
+    try:
+        for table, frame in frames.items():
+            con.execute(f"delete from pm.{table}")
+            if len(frame):
+                con.register("pm_rows", frame)
+                con.execute(f"insert into pm.{table} by name select * from pm_rows")
+                con.unregister("pm_rows")
+        con.commit()
+    except Exception:
+        con.rollback()
+        raise
