@@ -192,5 +192,6 @@ def test_streamlit_command_runs_the_app_headless() -> None:
         "--server.headless": "true",
         "--browser.gatherUsageStats": "false",
         "--server.fileWatcherType": "none",
+        "--client.toolbarMode": "viewer",
     }
     assert streamlit_command(headless=False)[8] == "false"

@@ -20,9 +20,9 @@ DAG_TEST = textwrap.dedent(
     from billops.orchestration import ensure_pool
 
     ensure_pool()
-    bag = DagBag(dag_folder=sys.argv[1], include_examples=False)
+    bag = DagBag(dag_folder=sys.argv[1])
     assert not bag.import_errors, bag.import_errors
-    dag = bag.get_dag(sys.argv[2])
+    dag = bag.dags[sys.argv[2]]
     run = dag.test()
     print("DAGRUN_STATE", run.state)
     failed = [ti.task_id for ti in run.get_task_instances() if ti.state != "success"]
