@@ -6,6 +6,7 @@ project with Cosmos from its manifest, one Airflow task per dbt model.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,8 @@ WAREHOUSE_POOL_DESCRIPTION = "DuckDB allows one writing process: every warehouse
 
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "data-engineering",
-    "retries": 2,
+    # Tests and `make run` set BILLOPS_TASK_RETRIES=0 so a failure surfaces at once.
+    "retries": int(os.environ.get("BILLOPS_TASK_RETRIES", "2")),
     "retry_delay": timedelta(minutes=5),
     "pool": WAREHOUSE_POOL,
 }
@@ -42,6 +44,8 @@ def cosmos_task_group_args(settings: Settings | None = None) -> dict[str, Any]:
     from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
     from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
+    from billops.transform import release_warehouse
+
     project = dbt_project_dir()
     return {
         "project_config": ProjectConfig(
@@ -62,6 +66,8 @@ def cosmos_task_group_args(settings: Settings | None = None) -> dict[str, Any]:
         "render_config": RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
             test_behavior=TestBehavior.BUILD,
+            # A test on two models (relationships) runs as its own task after both are built.
+            should_detach_multiple_parents_tests=True,
             emit_datasets=False,
         ),
         "operator_args": {
@@ -70,6 +76,8 @@ def cosmos_task_group_args(settings: Settings | None = None) -> dict[str, Any]:
             "append_env": True,
             "install_deps": False,
             "quiet": True,
+            # dbt runs in the task's process: release the warehouse so later steps can open it.
+            "callback": release_warehouse,
         },
     }
 

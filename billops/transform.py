@@ -117,15 +117,16 @@ def _invoke(command: str, args: list[str], target_path: Path, log_path: Path,
         try:
             return dbtRunner().invoke(cli)
         finally:
-            _release_warehouse()
+            release_warehouse()
 
 
-def _release_warehouse() -> None:
+def release_warehouse(*_args: Any, **_kwargs: Any) -> None:
     """Close the DuckDB database dbt-duckdb keeps open in this process after a run.
 
     Without this, the warehouse stays open here with dbt's configuration and opening it again
     (read-only, or from the next step of ``billops run``) fails. dbt-duckdb has no public call
-    that closes it, so this reaches its connection manager's environment.
+    that closes it, so this reaches its connection manager's environment. Cosmos calls it after
+    each in-process dbt task (its ``callback``, with the project dir and context, ignored here).
     """
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 

@@ -37,6 +37,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
            if not k.startswith(("BILLOPS_", "AIRFLOW__", "AIRFLOW_"))}
     env.update({
         "BILLOPS_HOME": str(tmp_path / "home"),
+        "BILLOPS_TASK_RETRIES": "0",
         "AIRFLOW_HOME": str(tmp_path / "airflow"),
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
