@@ -21,6 +21,8 @@ export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS := True
 export DO_NOT_TRACK := 1
 export SCARF_ANALYTICS := false
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+# Airflow standalone and Cosmos start `airflow`/`dbt` by name: the venv's bin comes first.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help setup test-debs run test lint bench airflow dashboard clean manifest airflow-db
 
