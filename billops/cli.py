@@ -94,13 +94,23 @@ def _flat(data: dict[str, Any]) -> dict[str, Any]:
 @app.command()
 def ingest(
     landing: Annotated[Path | None, typer.Option(help="landing folder (default $BILLOPS_HOME/landing)")] = None,
+    synthea: Annotated[Path | None, typer.Option(help="a Synthea CSV export to map and load (see docs/synthea.md)")] = None,
 ) -> None:
     """Load every complete, not yet loaded landing batch into the raw zone."""
     from billops.pipeline import ingest_step
 
     if landing is not None and not landing.is_dir():
         raise BillopsError(f"{landing}: landing folder not found")
-    report = ingest_step(landing=landing)
+    if synthea is not None:
+        if not synthea.is_dir():
+            raise BillopsError(f"{synthea}: Synthea export folder not found")
+        from dataclasses import asdict
+
+        from billops.ingest.synthea import ingest_synthea
+
+        report = asdict(ingest_synthea(synthea))
+    else:
+        report = ingest_step(landing=landing)
     _print_summary("ingest", report)
     if report.get("batches_quarantined"):
         raise BillopsError(f"{report['batches_quarantined']} batch(es) quarantined; see the messages "

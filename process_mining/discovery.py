@@ -101,13 +101,32 @@ def human_duration(seconds: float) -> str:
     return f"{seconds / 86400:.1f}d"
 
 
+def process_map_dots(con: duckdb.DuckDBPyConnection, events: str, edges: Sequence[Edge],
+                     ) -> dict[str, str]:
+    """The process map as DOT text in both views, ``{"frequency": ..., "performance": ...}``."""
+    activities = activity_counts(con, events)
+    starts, ends = endpoint_counts(con, events)
+    return {view: dfg_dot(edges, activities, starts, ends, view=view)
+            for view in ("frequency", "performance")}
+
+
+def _heat(share: float) -> str:
+    """Grey for no waiting, through orange to red for the step with the most waiting time."""
+    red, green, blue = 0x9e + (0xd3 - 0x9e) * share, 0x9e - 0x9e * share * 0.8, 0x9e * (1 - share)
+    return f"#{int(red):02x}{int(green):02x}{int(blue):02x}"
+
+
 def dfg_dot(edges: Sequence[Edge], activities: dict[str, int], starts: dict[str, int],
-            ends: dict[str, int]) -> str:
-    """Frequency view of the DFG: node labels carry event counts, edges the count and median wait.
+            ends: dict[str, int], view: str = "frequency") -> str:
+    """The DFG as DOT. Frequency view: edge width and label by count (median wait beside it).
+    Performance view: edge width and colour by total waiting time, labelled with the median and
+    p90 wait, so the bottlenecks stand out.
 
     Written by hand so no Graphviz binary is needed; any Graphviz renderer (the dashboard's
     ``st.graphviz_chart`` included) draws it.
     """
+    if view not in ("frequency", "performance"):
+        raise ValueError(f"unknown process map view {view!r}")
     ids = {activity: f"a{i}" for i, activity in enumerate(sorted(activities))}
     top = max([e.count for e in edges] + [*starts.values(), *ends.values(), 1])
     lines = [
@@ -129,10 +148,18 @@ def dfg_dot(edges: Sequence[Edge], activities: dict[str, int], starts: dict[str,
     for activity, count in sorted(starts.items()):
         lines.append(f'  "start" -> {ids[activity]} [label="{count:,}", penwidth={width(count)}, '
                      'style=dashed];')
+    top_wait = max([e.total_wait_s for e in edges] + [1.0])
     for edge in edges:
-        label = f"{edge.count:,}\n{human_duration(edge.median_wait_s)}"
+        if view == "performance":
+            share = max(edge.total_wait_s, 0.0) / top_wait
+            label = (f"{human_duration(edge.median_wait_s)} median\n"
+                     f"{human_duration(edge.p90_wait_s)} p90 ({edge.count:,})")
+            style = f"penwidth={1 + 4 * share:.2f}, color=\"{_heat(share)}\""
+        else:
+            label = f"{edge.count:,}\n{human_duration(edge.median_wait_s)}"
+            style = f"penwidth={width(edge.count)}"
         lines.append(f"  {ids[edge.source]} -> {ids[edge.target]} [label={_dot_str(label)}, "
-                     f"penwidth={width(edge.count)}];")
+                     f"{style}];")
     for activity, count in sorted(ends.items()):
         lines.append(f'  {ids[activity]} -> "end" [label="{count:,}", penwidth={width(count)}, '
                      'style=dashed];')

@@ -1,7 +1,7 @@
 """Event logs for mining: the warehouse's ``marts.billing_event_log`` or an external file.
 
 Either way the log is staged in DuckDB as ``pm_events`` with the columns ``case_id, activity, ts,
-resource, event_order``: ``ts`` is UTC without a zone and ``event_order`` breaks ties between
+resource, event_order`` (the warehouse log adds ``entity`` and ``payer_id``): ``ts`` is UTC without a zone and ``event_order`` breaks ties between
 equal timestamps so that they keep source (file) order.
 """
 
@@ -16,20 +16,22 @@ import pandas as pd
 from billops.config import Settings, get_settings
 from billops.errors import BillopsError
 from billops.warehouse import connect
+from process_mining.xes import read_xes
 
 WAREHOUSE_LOG = "marts.billing_event_log"
 STAGED = "pm_events"
 EVENT_COLUMNS = ("case_id", "activity", "ts", "resource", "event_order")
 _REQUIRED_MART_COLUMNS = ("case_id", "activity", "ts", "event_order")
-_PARQUET_SUFFIXES = (".parquet", ".pq")
+PARQUET_SUFFIXES = (".parquet", ".pq")
 _CSV_SUFFIXES = (".csv", ".csv.gz", ".txt", ".txt.gz", ".tsv", ".tsv.gz")
+_XES_SUFFIXES = (".xes", ".xes.gz")
 
 
 # ---------------------------------------------------------------- external files
 
 def load_log_file(path: str | Path, case: str, activity: str, timestamp: str,
                   resource: str | None = None, sep: str = ",") -> pd.DataFrame:
-    """Reads a CSV, CSV.GZ or Parquet event log into the staged shape (see module docstring).
+    """Reads a CSV, CSV.GZ, Parquet, XES or XES.GZ event log into the staged (module) shape.
 
     Case ids and activities are read as text and only an empty value is missing, so ids such as
     "NA" or "null" stay ids. Timestamps are ISO 8601; an offset is honoured and converted to
@@ -42,12 +44,16 @@ def load_log_file(path: str | Path, case: str, activity: str, timestamp: str,
     if resource:
         roles["resource"] = resource
     name = path.name.lower()
-    if name.endswith(_PARQUET_SUFFIXES):
+    if name.endswith(PARQUET_SUFFIXES):
         raw = _read_parquet(path, roles)
     elif name.endswith(_CSV_SUFFIXES):
         raw = _read_csv(path, roles, sep)
+    elif name.endswith(_XES_SUFFIXES):
+        raw = read_xes(path, roles.values())
+        raw = raw.where(raw.ne(""), None)  # as in CSV, an empty value is a missing one
     else:
-        raise BillopsError(f"{path}: unsupported event log format (use .csv, .csv.gz or .parquet)")
+        raise BillopsError(f"{path}: unsupported event log format (use .csv, .csv.gz, "
+                           ".parquet, .xes or .xes.gz)")
 
     frame = pd.DataFrame({"event_order": np.arange(1, len(raw) + 1, dtype="int64")})
     for role in ("case_id", "activity"):
@@ -117,6 +123,59 @@ def _read_parquet(path: Path, roles: dict[str, str]) -> pd.DataFrame:
         con.close()
 
 
+def stage_parquet(con: duckdb.DuckDBPyConnection, path: str | Path, case: str, activity: str,
+                  timestamp: str, resource: str | None = None) -> str:
+    """Stages a Parquet log as ``pm_events`` inside DuckDB, without a round trip through pandas;
+    the same rules as ``load_log_file`` (file row order, text ids, offsets to UTC)."""
+    path = Path(path)
+    if not path.is_file():
+        raise BillopsError(f"{path}: event log file not found")
+    roles = {"case_id": case, "activity": activity, "ts": timestamp}
+    if resource:
+        roles["resource"] = resource
+    source = f"read_parquet({_sql_str(path)}, file_row_number = true)"
+    con.execute("set TimeZone = 'UTC'")
+    try:
+        types = {r[0]: r[1] for r in con.execute(f"describe select * from {source}").fetchall()}
+        _columns_error(path, roles, [c for c in types if c != "file_row_number"])
+        quoted = {role: '"' + col.replace('"', '""') + '"' for role, col in roles.items()}
+        kind = types[timestamp].upper()
+        if kind.startswith("TIMESTAMP WITH TIME ZONE") or kind == "TIMESTAMPTZ":
+            ts = f"timezone('UTC', {quoted['ts']})"
+        elif kind.startswith(("TIMESTAMP", "DATE")):
+            ts = f"cast({quoted['ts']} as timestamp)"
+        elif kind == "VARCHAR":
+            ts = f"timezone('UTC', try_cast(nullif({quoted['ts']}, '') as timestamptz))"
+        else:
+            raise BillopsError(f"{path}: column {timestamp!r} is {kind}, not a timestamp or text")
+        res = f"cast({quoted['resource']} as varchar)" if resource else "cast(null as varchar)"
+        con.execute(f"""
+            create or replace temp table {STAGED} as
+            select nullif(cast({quoted['case_id']} as varchar), '') as case_id,
+                   nullif(cast({quoted['activity']} as varchar), '') as activity,
+                   {ts} as ts, {res} as resource,
+                   cast(file_row_number + 1 as bigint) as event_order,
+                   {quoted['ts']} as ts_raw
+            from {source}""")
+    except duckdb.Error as exc:
+        reason = " ".join(str(exc).split())[:200]
+        raise BillopsError(f"{path}: cannot read as Parquet ({reason})") from exc
+    for role in ("case_id", "activity", "ts"):
+        row, n = con.execute(f"select min(event_order), count(*) from {STAGED} "
+                             f"where {role} is null").fetchone()
+        if n:
+            (raw,) = con.execute(f"select ts_raw from {STAGED} where event_order = ?",
+                                 [row]).fetchone()
+            if role == "ts" and raw not in (None, ""):
+                raise BillopsError(
+                    f"{path}: row {row}: {timestamp} {raw!r} is not an ISO 8601 timestamp "
+                    f"(e.g. 2024-01-31 14:05:00+01:00; {n} row(s) affected)")
+            raise BillopsError(f"{path}: row {row}: empty value in column {roles[role]!r} "
+                               f"({n} row(s) affected)")
+    con.execute(f"alter table {STAGED} drop column ts_raw")
+    return STAGED
+
+
 def _reject_missing(path: Path, values: pd.Series, column: str) -> None:
     missing = np.flatnonzero(values.isna().to_numpy())
     if len(missing):
@@ -174,12 +233,14 @@ def stage_warehouse_log(con: duckdb.DuckDBPyConnection) -> str:
     missing = [c for c in _REQUIRED_MART_COLUMNS if c not in columns]
     if missing:
         raise BillopsError(f"{WAREHOUSE_LOG} lacks column(s) {', '.join(missing)}")
-    resource = "cast(resource as varchar)" if "resource" in columns else "cast(null as varchar)"
+    optional = ", ".join(
+        f"cast({c} as varchar) as {c}" if c in columns else f"cast(null as varchar) as {c}"
+        for c in ("resource", "entity", "payer_id"))
     # An event without case, activity or time cannot be placed in a trace.
     con.execute(
         f"create or replace temp view {STAGED} as select cast(case_id as varchar) as case_id, "
-        f"cast(activity as varchar) as activity, cast(ts as timestamp) as ts, {resource} as "
-        f"resource, cast(event_order as bigint) as event_order from {WAREHOUSE_LOG} "
+        f"cast(activity as varchar) as activity, cast(ts as timestamp) as ts, {optional}, "
+        f"cast(event_order as bigint) as event_order from {WAREHOUSE_LOG} "
         "where case_id is not null and activity is not null and ts is not null")
     return STAGED
 

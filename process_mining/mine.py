@@ -7,7 +7,10 @@ Both entry points return the contract object of ARCHITECTURE.md::
     bottlenecks [{source, target, cases, median_wait_s, total_wait_s}], rework [{activity, cases}]
 
 ``mine_warehouse`` also replaces the previous run's rows in ``pm.runs``, ``pm.dfg``,
-``pm.variants``, ``pm.model``, ``pm.bottlenecks`` and ``pm.rework`` (all keyed by run_id).
+``pm.variants``, ``pm.model``, ``pm.bottlenecks``, ``pm.rework``, and the measures'
+``pm.segments``, ``pm.sla``, ``pm.sla_breaches``, ``pm.bottleneck_cases``, ``pm.process_map``,
+and the conformance's ``pm.conformance``, ``pm.deviations``, ``pm.temporal_deviations`` (all
+keyed by run_id).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import pandas as pd
 
 from billops.config import Settings, get_settings
 from billops.warehouse import connect
+from process_mining.conformance import REFERENCE_MODEL, Conformance, conformance
 from process_mining.dfg import (
     Edge,
     LogStats,
@@ -30,15 +34,33 @@ from process_mining.dfg import (
     directly_follows,
     log_stats,
     rework,
+    stage_traces,
     variants,
 )
-from process_mining.discovery import MODEL_VARIANT_CAP, Model, discover_model
-from process_mining.event_log import WAREHOUSE_LOG, load_log_file, stage_frame, stage_warehouse_log
+from process_mining.discovery import MODEL_VARIANT_CAP, Model, discover_model, process_map_dots
+from process_mining.event_log import (
+    PARQUET_SUFFIXES,
+    WAREHOUSE_LOG,
+    load_log_file,
+    stage_frame,
+    stage_parquet,
+    stage_warehouse_log,
+)
+from process_mining.measures import (
+    bottleneck_cases,
+    dimensions,
+    segments,
+    sla,
+    sla_rules,
+    stage_cases,
+)
 
 TOP_VARIANTS = 10
 TOP_BOTTLENECKS = 10
 # pm.variants keeps the most frequent variants only; pm.runs.variants has the full count.
 VARIANT_ROWS = 1_000
+# pm.temporal_deviations keeps the steps furthest from their usual time apart.
+TEMPORAL_ROWS = 1_000
 
 
 @dataclass(frozen=True)
@@ -75,17 +97,50 @@ class Analysis:
 
 
 def analyze(con: duckdb.DuckDBPyConnection, events: str) -> Analysis:
+    traces = stage_traces(con, events)
     return Analysis(
-        stats=log_stats(con, events),
-        edges=directly_follows(con, events),
-        variants=variants(con, events, limit=max(VARIANT_ROWS, MODEL_VARIANT_CAP)),
+        stats=log_stats(con, events, traces),
+        edges=directly_follows(con, events, traces),
+        variants=variants(con, events, limit=max(VARIANT_ROWS, MODEL_VARIANT_CAP),
+                          traces=traces),
         rework=rework(con, events),
+    )
+
+
+@dataclass(frozen=True)
+class Measures:
+    """Segmented measures and the case lists behind them (see ``process_mining.measures``)."""
+
+    segments: list[dict[str, Any]]
+    sla: list[dict[str, Any]]
+    sla_breaches: list[dict[str, Any]]
+    bottleneck_cases: list[dict[str, Any]]
+    dots: dict[str, str]
+
+
+def measure(con: duckdb.DuckDBPyConnection, events: str, analysis: Analysis,
+            settings: Settings) -> Measures:
+    dims = dimensions(con, events)
+    cases = stage_cases(con, events)
+    summary, breaches = sla(con, events, cases, dims, sla_rules(settings))
+    return Measures(
+        segments=segments(con, cases, dims),
+        sla=summary,
+        sla_breaches=breaches,
+        bottleneck_cases=bottleneck_cases(
+            con, events, [(e.source, e.target) for e in analysis.bottlenecks]),
+        dots=process_map_dots(con, events, analysis.edges),
     )
 
 
 def mine_file(path: str | Path, case: str, activity: str, timestamp: str,
               resource: str | None = None, sep: str = ",") -> dict[str, Any]:
-    """Mines an external CSV / CSV.GZ / Parquet log in memory; nothing is written."""
+    """Mines an external CSV(.GZ), Parquet or XES(.GZ) log in memory; nothing is written.
+    Parquet is staged straight in DuckDB; the others go through ``load_log_file``."""
+    if str(path).lower().endswith(PARQUET_SUFFIXES):
+        with duckdb.connect() as con:
+            events = stage_parquet(con, path, case, activity, timestamp, resource=resource)
+            return analyze(con, events).contract()
     frame = load_log_file(path, case, activity, timestamp, resource=resource, sep=sep)
     with duckdb.connect() as con:
         return analyze(con, stage_frame(con, frame)).contract()
@@ -101,7 +156,9 @@ def mine_warehouse(settings: Settings | None = None) -> dict[str, Any]:
         analysis = analyze(con, events)
         model = discover_model(con, events, analysis.edges,
                                [v.activities for v in analysis.variants])
-        write_results(con, run_id, mined_at, analysis, model)
+        measures = measure(con, events, analysis, settings)
+        checked = conformance(con, events)
+        write_results(con, run_id, mined_at, analysis, model, measures, checked)
     return analysis.contract()
 
 
@@ -124,11 +181,69 @@ create table if not exists pm.bottlenecks (
     run_id varchar, source varchar, target varchar, cases bigint, median_wait_s double,
     total_wait_s double);
 create table if not exists pm.rework (run_id varchar, activity varchar, cases bigint);
+create table if not exists pm.segments (
+    run_id varchar, dimension varchar, segment varchar, cases bigint, events bigint,
+    median_duration_s double, mean_duration_s double, p90_duration_s double,
+    rework_cases bigint);
+create table if not exists pm.sla (
+    run_id varchar, rule varchar, source varchar, target varchar, window_s double,
+    dimension varchar, segment varchar, cases bigint, breaches bigint, open_breaches bigint,
+    breach_rate double, median_s double, p90_s double);
+create table if not exists pm.sla_breaches (
+    run_id varchar, rule varchar, case_id varchar, start_ts timestamp, end_ts timestamp,
+    elapsed_s double, open boolean);
+create table if not exists pm.bottleneck_cases (
+    run_id varchar, source varchar, target varchar, case_id varchar, wait_s double);
+create table if not exists pm.process_map (run_id varchar, view varchar, dot varchar);
+create table if not exists pm.conformance (
+    run_id varchar, reference varchar, cases_checked bigint, fitness double, precision double,
+    deviating_cases bigint);
+create table if not exists pm.deviations (
+    run_id varchar, case_id varchar, fitness double, how varchar);
+create table if not exists pm.temporal_deviations (
+    run_id varchar, case_id varchar, source varchar, target varchar, elapsed_s double,
+    zeta double);
 """
+_MEASURE_COLUMNS = {
+    "segments": ["dimension", "segment", "cases", "events", "median_duration_s",
+                 "mean_duration_s", "p90_duration_s", "rework_cases"],
+    "sla": ["rule", "source", "target", "window_s", "dimension", "segment", "cases", "breaches",
+            "open_breaches", "breach_rate", "median_s", "p90_s"],
+    "sla_breaches": ["rule", "case_id", "start_ts", "end_ts", "elapsed_s", "open"],
+    "bottleneck_cases": ["source", "target", "case_id", "wait_s"],
+}
+
+
+def _conformance_frames(run_id: str, checked: Conformance) -> dict[str, pd.DataFrame]:
+    return {
+        "conformance": pd.DataFrame([{
+            "run_id": run_id, "reference": REFERENCE_MODEL.name,
+            "cases_checked": checked.cases_checked, "fitness": checked.fitness,
+            "precision": checked.precision, "deviating_cases": len(checked.deviations)}]),
+        "deviations": pd.DataFrame(
+            [{"run_id": run_id, "case_id": d.case_id, "fitness": d.fitness, "how": d.how}
+             for d in checked.deviations], columns=["run_id", "case_id", "fitness", "how"]),
+        "temporal_deviations": pd.DataFrame(
+            [{"run_id": run_id, **d} for d in checked.temporal[:TEMPORAL_ROWS]],
+            columns=["run_id", "case_id", "source", "target", "elapsed_s", "zeta"]),
+    }
+
+
+def _measure_frames(run_id: str, measures: Measures) -> dict[str, pd.DataFrame]:
+    frames = {}
+    for table, columns in _MEASURE_COLUMNS.items():
+        frame = pd.DataFrame(getattr(measures, table), columns=columns)
+        frame.insert(0, "run_id", run_id)
+        frames[table] = frame
+    frames["process_map"] = pd.DataFrame(
+        [{"run_id": run_id, "view": view, "dot": dot} for view, dot in measures.dots.items()],
+        columns=["run_id", "view", "dot"])
+    return frames
 
 
 def write_results(con: duckdb.DuckDBPyConnection, run_id: str, mined_at: datetime,
-                  analysis: Analysis, model: Model) -> None:
+                  analysis: Analysis, model: Model, measures: Measures | None = None,
+                  checked: Conformance | None = None) -> None:
     """Replaces every pm table's rows with this run's, in one transaction."""
     s = analysis.stats
     frames = {
@@ -159,6 +274,10 @@ def write_results(con: duckdb.DuckDBPyConnection, run_id: str, mined_at: datetim
                                 for a, n in analysis.rework],
                                columns=["run_id", "activity", "cases"]),
     }
+    if measures is not None:
+        frames.update(_measure_frames(run_id, measures))
+    if checked is not None:
+        frames.update(_conformance_frames(run_id, checked))
     con.execute(PM_DDL)
     con.begin()
     try:

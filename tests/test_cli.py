@@ -128,3 +128,18 @@ def test_help_lists_every_contract_command(home: Path) -> None:
     for command in ("generate", "ingest", "transform", "check", "mine", "score", "publish",
                     "run", "close", "scorecard", "dashboard"):
         assert command in result.stdout
+
+
+def test_ingest_synthea_missing_folder(home: Path) -> None:
+    assert_one_line_error(run_cli(home, "ingest", "--synthea", "no-such-export"),
+                          "no-such-export", "not found")
+
+
+def test_ingest_synthea_fixture(home: Path) -> None:
+    export = REPO.parent / "shared" / "fixtures" / "synthea"
+    if not export.is_dir():
+        pytest.skip(f"Synthea fixture not found at {export}")
+    result = run_cli(home, "ingest", "--synthea", str(export))
+    assert result.returncode == 0, result.stderr
+    with duckdb.connect(str(home / "warehouse" / "billops.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from raw.fhir_patient").fetchone()[0] == 27

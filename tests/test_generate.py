@@ -82,21 +82,27 @@ def parse_837(path: Path) -> dict[str, list[dict[str, Any]]]:
     claims: dict[str, list[dict[str, Any]]] = defaultdict(list)
     submitted = None
     claim: dict[str, Any] | None = None
-    amount = 0
+    amount, code = 0, ""
+    subscriber: dict[str, str] = {}
     for s in segments(path):
         if s[0] == "BHT":
             submitted = datetime.strptime(s[4] + s[5], "%Y%m%d%H%M")
+        elif s[0] == "NM1" and s[1] in ("IL", "PR"):
+            subscriber[s[1]] = s[9]
         elif s[0] == "CLM":
             claim = {"submitted": submitted, "total": cents(s[2]),
-                     "frequency": s[5].split(":")[2], "lines": {}, "refs": {}}
+                     "frequency": s[5].split(":")[2], "lines": {}, "refs": {},
+                     "member": subscriber["IL"], "payer": subscriber["PR"], "codes": {}}
             claims[s[1]].append(claim)
         elif s[0] == "REF" and claim is not None and s[1] in ("F8", "G1"):
             claim["refs"][s[1]] = s[2]
         elif s[0] == "SV1":
             amount = cents(s[2])
+            code = s[1].split(":")[1]
             assert HCPCS_LEVEL_II.fullmatch(s[1].split(":")[1])
         elif s[0] == "REF" and s[1] == "6R" and claim is not None:
             claim["lines"][s[2]] = amount
+            claim["codes"][s[2]] = code
     return claims
 
 
@@ -124,7 +130,8 @@ def parse_835(path: Path) -> list[dict[str, Any]]:
             target = clp
         elif s[0] == "SVC":
             line = {"code": s[1], "charge": cents(s[2]), "paid": cents(s[3]),
-                    "adj": defaultdict(int), "charge_id": None}
+                    "adj": defaultdict(int), "charge_id": None,
+                    "units": int(s[5]) if len(s) > 5 and s[5] else 1}
             clp["lines"].append(line)
             target = line
         elif s[0] == "CAS":
@@ -244,6 +251,39 @@ def test_months_give_one_batch_per_system_and_month_end(tmp_path: Path) -> None:
             assert ref_id(item["context"]) in encounters  # charges never precede their account
 
 
+def test_daily_cadence_lands_the_same_records_in_nightly_and_intraday_batches(
+        tmp_path: Path, default: tuple[Path, dict[str, Any]]) -> None:
+    daily = generate(tmp_path, cadence="daily")
+    monthly_out, monthly = default
+    assert {k: v for k, v in daily.items() if k not in ("cadence", "batches")} == {
+        k: v for k, v in monthly.items() if k not in ("cadence", "batches")}
+    for system, hour in (("ehr", "02"), ("rcm", "03"), ("erp", "04")):
+        folders = sorted((tmp_path / "landing" / system).iterdir())
+        names = [f.name for f in folders]
+        nightly = [n for n in names if n[9:11] == hour]
+        intraday = [n for n in names if n.startswith("20261031T") and n[9:11] != hour]
+        assert len(nightly) == 31 and nightly[0] == f"20261002T{hour}0000Z"
+        assert len(intraday) == 16 and names[-1] == f"20261101T{hour}0000Z"
+        assert names[-17:-1] == intraday  # hourly batches of the last day, then its nightly
+        for folder in folders:
+            manifest = json.loads((folder / "_manifest.json").read_text())
+            assert manifest["batch_id"] == folder.name and manifest["system"] == system
+            files = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+            assert files - {"_manifest.json"} == {f["path"] for f in manifest["files"]}
+            for f in manifest["files"]:
+                data = (folder / f["path"]).read_bytes()
+                assert hashlib.sha256(data).hexdigest() == f["sha256"]
+    for name in ("ChargeItem.ndjson", "Encounter.ndjson", "Coverage.ndjson"):
+        assert sorted(map(json.dumps, landed(tmp_path, "ehr", name))) == sorted(
+            map(json.dumps, landed(monthly_out, "ehr", name)))
+    for name in ("statements.csv", "patient_payments.csv", "claim_events.csv"):
+        assert landed(tmp_path, "rcm", name) == landed(monthly_out, "rcm", name)
+    daily_journals = landed(tmp_path, "erp", "gl_journal_lines.csv")
+    assert daily_journals == landed(monthly_out, "erp", "gl_journal_lines.csv")
+    truth = read_csv(tmp_path / "truth" / "defects.csv")
+    assert truth and all((tmp_path / "landing").glob(f"*/{r['batch_id']}") for r in truth)
+
+
 # ----------------------------------------------------------------------------- FHIR and codes
 
 
@@ -272,10 +312,11 @@ def test_fhir_resources_are_valid_r4(default: tuple[Path, dict[str, Any]]) -> No
         assert c["payor"][0]["reference"].startswith("Organization/") and c["subscriberId"]
     updated = [v for v in versions.values() if len(v) > 1]
     assert updated, "some patients have a registration update"
-    for v1, v2 in updated:
-        assert (v1["meta"]["versionId"], v2["meta"]["versionId"]) == ("1", "2")
-        assert v2["meta"]["lastUpdated"] > v1["meta"]["lastUpdated"]
-        assert v2["subscriberId"] != v1["subscriberId"]
+    for v in updated:
+        assert [c["meta"]["versionId"] for c in v] == [str(n) for n in range(1, len(v) + 1)]
+        stamps = [c["meta"]["lastUpdated"] for c in v]
+        assert stamps == sorted(set(stamps))
+    assert any(v[1]["subscriberId"] != v[0]["subscriberId"] for v in updated)
 
     orgs = {o["id"]: o for o in read_ndjson(folder / "Organization.ndjson")}
     kinds = defaultdict(list)
@@ -283,8 +324,10 @@ def test_fhir_resources_are_valid_r4(default: tuple[Path, dict[str, Any]]) -> No
         kinds[o["type"][0]["coding"][0]["code"]].append(o)
     hospitals = [o for o in kinds["prov"] if "partOf" not in o]
     clinics = [o for o in kinds["prov"] if "partOf" in o]
-    assert len(hospitals) == 1 and len(clinics) == 4 and len(kinds["pay"]) >= 3
-    assert all(ref_id(c["partOf"]) == hospitals[0]["id"] for c in clinics)
+    # tiny: two GL entities (hospital plus its clinics), two clinics each
+    assert len(hospitals) == 2 and len(clinics) == 4
+    parents = [ref_id(c["partOf"]) for c in clinics]
+    assert sorted(parents) == sorted(h["id"] for h in hospitals for _ in range(2))
     for o in kinds["prov"]:
         assert npi_is_valid(o["identifier"][0]["value"])
     payer_ids = {o["id"] for o in kinds["pay"]}
@@ -397,7 +440,10 @@ def test_clean_money_ties_out_per_account_and_in_the_gl(clean: Path) -> None:
 
 
 def test_remits_balance_with_replacements_reversals_and_denials(tmp_path: Path) -> None:
-    generate(tmp_path, months=2, defect_rate=0.2, seed=3)
+    generate(tmp_path, months=2, defect_rate=0.2, seed=3,
+             defect_rates={"LATE_CHARGE": 0.3, "DENIAL": 0.1})
+    unbalanced = {r["key"] for r in read_csv(tmp_path / "truth" / "defects.csv")
+                  if r["defect_type"] == "REMIT_UNBALANCED"}
     statuses: set[str] = set()
     claims: dict[str, list[dict[str, Any]]] = defaultdict(list)
     net: dict[str, int] = defaultdict(int)
@@ -409,6 +455,8 @@ def test_remits_balance_with_replacements_reversals_and_denials(tmp_path: Path) 
             assert pay["amount"] == sum(c["paid"] for c in pay["claims"]) >= 0
             for clp in pay["claims"]:
                 statuses.add(clp["status"])
+                if clp["account"] in unbalanced:
+                    continue  # the injected 835 that drops an adjustment
                 assert clp["charge"] == clp["paid"] + sum(clp["adj"].values())
                 for line in clp["lines"]:
                     assert line["charge"] == line["paid"] + sum(line["adj"].values())
@@ -434,45 +482,259 @@ def test_remits_balance_with_replacements_reversals_and_denials(tmp_path: Path) 
 # ----------------------------------------------------------------------------- truth
 
 
-def test_truth_rows_point_at_their_evidence(default: tuple[Path, dict[str, Any]]) -> None:
-    out, summary = default
+@pytest.fixture(scope="module")
+def defective(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """Three months at a high defect rate, so that every type is injected."""
+    out = tmp_path_factory.mktemp("defective")
+    return out, generate(out, months=3, defect_rate=0.3, seed=5, defect_rates={
+        "COVERAGE_INACTIVE": 0.04, "STATEMENT_STALE_COVERAGE": 0.04, "CREDIT_BALANCE": 0.03})
+
+
+def landed(out: Path, system: str, name: str) -> list[dict[str, Any]]:
+    """Rows of one extract over all batches of a system, in batch order."""
+    rows: list[dict[str, Any]] = []
+    for folder in sorted((out / "landing" / system).iterdir()):
+        path = folder / name
+        if path.exists():
+            rows += read_ndjson(path) if name.endswith(".ndjson") else read_csv(path)
+    return rows
+
+
+def landed_x12(out: Path, kind: str) -> list[Path]:
+    return sorted((out / "landing" / "rcm").glob(f"*/{kind}/*.x12"))
+
+
+def ts(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
+
+
+class Evidence:
+    """The landed extracts of a generation, indexed for the truth checks."""
+
+    def __init__(self, out: Path, summary: dict[str, Any]) -> None:
+        self.as_of = ts(summary["as_of"])
+        self.items = {i["id"]: i for i in landed(out, "ehr", "ChargeItem.ndjson")}
+        self.encounters = {e["id"]: e for e in landed(out, "ehr", "Encounter.ndjson")}
+        self.coverages: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for c in landed(out, "ehr", "Coverage.ndjson"):
+            self.coverages[ref_id(c["beneficiary"])].append(c)
+        self.claims: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for path in landed_x12(out, "837"):
+            for account, account_claims in parse_837(path).items():
+                self.claims[account] += account_claims
+        self.payments = [p for path in landed_x12(out, "835") for p in parse_835(path)]
+        self.remits: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for pay in self.payments:
+            for clp in pay["claims"]:
+                self.remits[clp["account"]].append(clp)
+        self.statements = {s["statement_id"]: s for s in landed(out, "rcm", "statements.csv")}
+        self.patient_payments = landed(out, "rcm", "patient_payments.csv")
+        self.auth = {(r["payer_id"], r["hcpcs"]) for r in landed(out, "rcm", "auth_rules.csv")}
+        self.contracts = {(r["payer_id"], r["hcpcs"], r["effective_from"][:4]): r
+                          for r in landed(out, "rcm", "payer_contracts.csv")}
+        self.journals: dict[str, list[dict[str, str]]] = defaultdict(list)
+        for line in landed(out, "erp", "gl_journal_lines.csv"):
+            self.journals[line["journal_id"]].append(line)
+        self.coa = {r["account"]: r["account_type"]
+                    for r in landed(out, "erp", "chart_of_accounts.csv")}
+        self.deposits = {(d["trace_number"], cents(d["amount"]))
+                         for d in landed(out, "erp", "bank_deposits.csv")}
+
+    def current_coverage(self, patient: str) -> dict[str, Any]:
+        """The latest version of the Coverage that started last."""
+        latest: dict[str, dict[str, Any]] = {}
+        for c in self.coverages[patient]:
+            latest[c["id"]] = c
+        return max(latest.values(), key=lambda c: (c["period"]["start"], c["id"]))
+
+    def cash_journals(self, trace: str) -> dict[str, int]:
+        return {jid: sum(cents(x["debit"]) for x in lines if self.coa[x["account"]] == "CASH")
+                for jid, lines in self.journals.items()
+                if lines[0]["source"] == "REMITTANCE" and lines[0]["reference"] == trace}
+
+    def expected(self, clp: dict[str, Any], payer: str) -> int:
+        total = 0
+        for line in clp["lines"]:
+            item = self.items[line["charge_id"]]
+            code = line["code"].split(":")[1]
+            c = self.contracts[(payer, code, item["occurrenceDateTime"][:4])]
+            if c["expected_allowed_amount"]:
+                amount = cents(c["expected_allowed_amount"]) * line["units"]
+            else:
+                amount = int((Decimal(line["charge"]) * Decimal(c["allowed_pct_of_charge"]))
+                             .quantize(Decimal(1), rounding="ROUND_HALF_UP"))
+            total += min(amount, line["charge"])
+        return total
+
+
+def check_truth_row(ev: Evidence, row: dict[str, str]) -> None:
+    kind, key, amount = row["defect_type"], row["key"], cents(row["amount"])
+    account_claims = ev.claims.get(row["account_id"], [])
+    if kind in ("UNBILLED_CHARGE", "LATE_CHARGE", "DUPLICATE_CHARGE"):
+        item = ev.items[key]
+        assert row["charge_id"] == key and ref_id(item["context"]) == row["account_id"]
+        assert amount == cents(item["priceOverride"]["value"])
+        entered = ts(item["enteredDate"])
+        if kind == "UNBILLED_CHARGE":
+            assert all(key not in c["lines"] for c in account_claims)
+            assert entered <= ev.as_of - timedelta(days=10)
+        elif kind == "LATE_CHARGE":
+            assert entered > account_claims[0]["submitted"]
+            assert account_claims[-1]["frequency"] == "7" and key in account_claims[-1]["lines"]
+        else:
+            twins = [i for i in ev.items.values() if i["id"] != key
+                     and i["context"] == item["context"] and i["code"] == item["code"]
+                     and i["quantity"] == item["quantity"]
+                     and i["priceOverride"] == item["priceOverride"]]
+            assert twins and all(t["enteredDate"] < item["enteredDate"] for t in twins)
+        return
+    if kind in ("DENIAL", "COVERAGE_MISMATCH", "COVERAGE_INACTIVE", "MISSING_PRIOR_AUTH",
+                "CLAIM_NO_RESPONSE", "UNDERPAYMENT", "REMIT_UNBALANCED", "CREDIT_BALANCE"):
+        assert key == row["account_id"] == row["claim_id"] and account_claims
+    claim = account_claims[-1] if account_claims else None
+    remits = ev.remits.get(key, [])
+    if kind == "DENIAL":
+        [clp] = [c for p in ev.payments if p["trace"] == row["trace_number"]
+                 for c in p["claims"] if c["account"] == key]
+        assert clp["status"] == "4" and clp["paid"] == 0 and amount == clp["charge"]
+    elif kind == "COVERAGE_MISMATCH":
+        assert claim is not None
+        assert claim["member"] != ev.current_coverage(row["patient_id"])["subscriberId"]
+    elif kind == "COVERAGE_INACTIVE":
+        coverage = ev.current_coverage(row["patient_id"])
+        start = ev.encounters[key]["period"]["start"][:10]
+        assert coverage["period"]["end"] < start
+    elif kind == "MISSING_PRIOR_AUTH":
+        assert claim is not None and "G1" not in claim["refs"]
+        assert any((claim["payer"], code) in ev.auth for code in claim["codes"].values())
+    elif kind == "CLAIM_NO_RESPONSE":
+        assert not remits and claim is not None
+        assert claim["submitted"] <= ev.as_of - timedelta(days=40)
+    elif kind == "UNDERPAYMENT":
+        [clp] = remits
+        assert clp["status"] == "1" and claim is not None
+        shortfall = ev.expected(clp, claim["payer"]) - clp["paid"] - clp["pr"]
+        assert shortfall == amount >= 500
+    elif kind == "REMIT_UNBALANCED":
+        clp = remits[-1]
+        assert clp["charge"] - clp["paid"] - sum(clp["adj"].values()) == amount > 0
+    elif kind == "CREDIT_BALANCE":
+        paid = sum(cents(p["amount"]) for p in ev.patient_payments if p["account_id"] == key)
+        assert paid - sum(c["pr"] for c in remits) == amount > 0
+    elif kind in ("REMIT_NOT_IN_GL", "GL_AMOUNT_MISMATCH", "DEPOSIT_MISMATCH"):
+        assert key == row["trace_number"]
+        [pay] = [p for p in ev.payments if p["trace"] == key]
+        cash = ev.cash_journals(key)
+        if kind == "REMIT_NOT_IN_GL":
+            assert not cash
+        elif kind == "GL_AMOUNT_MISMATCH":
+            [posted] = cash.values()
+            assert abs(posted - pay["amount"]) == amount > 0
+        else:
+            assert (key, pay["amount"]) not in ev.deposits
+    elif kind == "GL_DUPLICATE_POSTING":
+        cash = ev.cash_journals(row["trace_number"])
+        assert len(cash) == 2 and key == row["journal_id"] == max(cash)
+    elif kind == "WRITE_OFF_UNAPPROVED":
+        lines = ev.journals[key]
+        assert lines[0]["source"] == "WRITE_OFF" and not lines[0]["approved_by"]
+        assert sum(cents(x["debit"]) for x in lines) == amount >= 100_000
+    elif kind in ("STATEMENT_STALE_COVERAGE", "PATIENT_BALANCE_MISMATCH"):
+        s = ev.statements[key]
+        assert key == row["statement_id"]
+        if kind == "STATEMENT_STALE_COVERAGE":
+            current = ev.current_coverage(s["patient_id"])
+            assert s["member_id_on_file"] != current["subscriberId"]
+        else:
+            sent = s["statement_date"]
+            paid = sum(cents(p["amount"]) for p in ev.patient_payments
+                       if p["account_id"] == s["account_id"] and p["received_at"][:10] < sent)
+            pr = sum(c["pr"] for c in ev.remits[s["account_id"]])
+            assert cents(s["amount_due"]) - (pr - paid) == amount > 0
+    else:
+        raise AssertionError(f"unknown defect type {kind}")
+
+
+def test_every_defect_type_is_injected_with_one_truth_row_at_its_evidence(
+        defective: tuple[Path, dict[str, Any]]) -> None:
+    out, summary = defective
     rows = read_csv(out / "truth" / "defects.csv")
-    assert rows and list(rows[0]) == ["defect_type", "key", "account_id", "claim_id",
-                                      "charge_id", "trace_number", "journal_id",
-                                      "statement_id", "patient_id", "amount", "batch_id"]
-    items = {i["id"]: i for i in read_ndjson(batch(out, "ehr") / "ChargeItem.ndjson")}
-    claims = parse_837(x12_file(out, "837"))
-    remits = {(p["trace"], c["account"]): c for p in parse_835(x12_file(out, "835"))
-              for c in p["claims"]}
-    as_of = datetime(2026, 11, 1, 4)
+    assert list(rows[0]) == ["defect_type", "key", "account_id", "claim_id", "charge_id",
+                             "trace_number", "journal_id", "statement_id", "patient_id",
+                             "amount", "batch_id"]
+    ev = Evidence(out, summary)
+    batches = {f"{s}/{b.name}" for s in ("ehr", "rcm", "erp")
+               for b in (out / "landing" / s).iterdir()}
     counts: dict[str, int] = defaultdict(int)
     for row in rows:
         counts[row["defect_type"]] += 1
-        account_claims = claims.get(row["account_id"], [])
-        if row["defect_type"] == "DENIAL":
-            assert row["key"] == row["account_id"] == row["claim_id"]
-            clp = remits[(row["trace_number"], row["key"])]
-            assert clp["status"] == "4" and clp["paid"] == 0
-            assert cents(row["amount"]) == clp["charge"] == clp["adj"]["CO"]
-            assert row["batch_id"] == batch(out, "rcm").name
-            continue
-        item = items[row["key"]]
-        assert row["charge_id"] == row["key"] and ref_id(item["context"]) == row["account_id"]
-        assert cents(row["amount"]) == cents(item["priceOverride"]["value"])
-        assert row["batch_id"] == batch(out, "ehr").name
-        entered = datetime.strptime(item["enteredDate"], "%Y-%m-%dT%H:%M:%SZ")
-        if row["defect_type"] == "UNBILLED_CHARGE":
-            assert all(row["key"] not in c["lines"] for c in account_claims)
-            assert entered <= as_of - timedelta(days=10)
-        else:
-            assert row["defect_type"] == "LATE_CHARGE"
-            assert entered > account_claims[0]["submitted"]
-            assert account_claims[-1]["frequency"] == "7" and "F8" in account_claims[-1]["refs"]
-            assert row["key"] in account_claims[-1]["lines"]
-    assert counts["UNBILLED_CHARGE"] and counts["LATE_CHARGE"] and counts["DENIAL"]
+        assert any(b.endswith("/" + row["batch_id"]) for b in batches)
+        check_truth_row(ev, row)
+    keys = [(r["defect_type"], r["key"]) for r in rows]
+    assert len(keys) == len(set(keys))  # one truth row per defect
+    assert set(counts) == set(summary["defects"])  # every type of the contract
     assert summary["defects"] == dict(counts)
-    denied = {c["account"] for c in remits.values() if c["status"] == "4"}
+    # evidence of these types appears only where the truth says so
+    denied = {c["account"] for p in ev.payments for c in p["claims"] if c["status"] == "4"}
     assert denied == {r["key"] for r in rows if r["defect_type"] == "DENIAL"}
+    unbalanced = {c["account"] for p in ev.payments for c in p["claims"]
+                  if c["charge"] != c["paid"] + sum(c["adj"].values())}
+    assert unbalanced == {r["key"] for r in rows if r["defect_type"] == "REMIT_UNBALANCED"}
+    short = {p["trace"] for p in ev.payments
+             if p["amount"] > 0 and (p["trace"], p["amount"]) not in ev.deposits}
+    assert short == {r["key"] for r in rows if r["defect_type"] == "DEPOSIT_MISMATCH"}
+    for path in [*landed_x12(out, "837"), *landed_x12(out, "835")]:
+        valid, errors, _ = pyx12_validate(path)  # defects keep the files valid X12
+        assert errors == [] and valid, path.name
+
+
+def test_clean_output_shows_no_defect_evidence(clean: Path) -> None:
+    ev = Evidence(clean, json.loads((clean / "truth" / "summary.json").read_text()))
+    for account, claims in ev.claims.items():
+        coverage = ev.current_coverage(ref_id(ev.encounters[account]["subject"]))
+        assert claims[-1]["member"] == coverage["subscriberId"]
+        assert "end" not in coverage["period"]
+        codes = claims[-1]["codes"].values()
+        if any((claims[-1]["payer"], code) in ev.auth for code in codes):
+            assert "G1" in claims[-1]["refs"]
+    signatures = [(i["context"]["reference"], i["code"]["coding"][0]["code"],
+                   i["quantity"]["value"], i["priceOverride"]["value"]) for i in ev.items.values()]
+    assert len(signatures) == len(set(signatures))  # no service charged twice
+    for pay in ev.payments:
+        posted = [v for v in ev.cash_journals(pay["trace"]).values() if v]
+        assert posted == ([pay["amount"]] if pay["amount"] > 0 else [])
+        for clp in pay["claims"]:
+            # paid exactly at contract: paid + patient responsibility = expected allowed
+            assert clp["paid"] + clp["pr"] == ev.expected(clp, ev.claims[clp["account"]][-1]["payer"])
+    for s in ev.statements.values():
+        assert s["member_id_on_file"] == ev.current_coverage(s["patient_id"])["subscriberId"]
+
+
+def test_scales_model_the_regional_system() -> None:
+    from billops.synth.params import SCALES
+    from billops.synth.reference import build_reference
+
+    for name in ("small", "medium"):
+        sc = SCALES[name]
+        ref = build_reference(1, sc.hospitals, sc.clinics_per_hospital, 2026, 2026)
+        assert len(ref.hospitals) == 3 and len(ref.facilities) == 15
+        assert {f.entity for f in ref.facilities} == {h.id for h in ref.hospitals}
+        assert all(npi_is_valid(f.npi) for f in ref.facilities)
+    types = [p.payer_type for p in ref.payers]
+    assert {"MEDICARE", "MEDICAID"} <= set(types) and types.count("COMMERCIAL") >= 4
+    assert all(p.timely_filing_days > 0 and p.adjudication_days[0] > 0 for p in ref.payers)
+    assert sum(bool(p.auth_codes) for p in ref.payers) >= 4
+    assert len({p.denial_tendency for p in ref.payers}) > 1
+
+
+def test_default_rate_injects_about_three_percent_of_accounts(
+        default: tuple[Path, dict[str, Any]]) -> None:
+    out, summary = default
+    rows = read_csv(out / "truth" / "defects.csv")
+    accounts = {r["account_id"] for r in rows if r["account_id"]}
+    assert 0.01 <= len(accounts) / summary["accounts"] <= 0.06
+    assert summary["defects"] == {t: sum(r["defect_type"] == t for r in rows)
+                                  for t in summary["defects"]}
 
 
 def test_clean_output_has_an_empty_truth_with_header(clean: Path) -> None:
@@ -518,6 +780,8 @@ def test_same_seed_is_byte_identical_and_another_seed_differs(tmp_path: Path) ->
     ({"months": -2}, "bad --months"),
     ({"seed": "abc"}, "bad --seed"),
     ({"defect_rate": 1.5}, "bad defect rate"),
+    ({"defect_rates": {"TYPO": 0.1}}, "unknown defect type"),
+    ({"defect_rates": {"DENIAL": -0.1}}, "bad defect rate"),
 ])
 def test_bad_arguments_raise_billops_error(tmp_path: Path, kwargs: dict[str, Any],
                                            message: str) -> None:

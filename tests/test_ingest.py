@@ -341,6 +341,25 @@ def test_unreadable_files_quarantine_the_batch(billops_home: Settings, files: di
     assert_quarantined(billops_home, run(billops_home), "erp", B1, reason)
 
 
+@pytest.mark.parametrize(("system", "files", "reason"), [
+    ("rcm", {"835/remit.x12": file_835().replace("*^*00501*", "*:*00501*")},
+     "835/remit.x12: record 1: ISA delimiters are not distinct"),
+    ("rcm", {"835/remit.x12": file_835().replace("GE*1*1", "GE*2*1")},
+     "835/remit.x12: record 14: GE01"),
+    ("rcm", {"837/claims.x12": ""}, "837/claims.x12: no ISA segment"),
+    ("rcm", {"payers.csv": PAYERS.replace("timely_filing_days", "timely_filing_days,extra")},
+     "payers.csv: unexpected column(s) extra"),
+    ("ehr", {"Patient.ndjson": ndjson(PATIENT).replace("Jane", "Jos\u00e9").encode()
+             + json.dumps({**PATIENT, "id": "p2"}).encode("utf-16")},
+     "Patient.ndjson: unreadable: not valid UTF-8 (line 2)"),
+])
+def test_unreadable_x12_csv_and_ndjson_quarantine_the_batch(
+        billops_home: Settings, system: str, files: dict, reason: str) -> None:
+    write_batch(billops_home.landing, system, B1, files, records={
+        "837/claims.x12": 0, "Patient.ndjson": 2})
+    assert_quarantined(billops_home, run(billops_home), system, B1, reason)
+
+
 def test_missing_listed_file_quarantines_the_batch(billops_home: Settings) -> None:
     folder = write_batch(billops_home.landing, "erp", B1, erp_files())
     (folder / "bank_deposits.csv").unlink()

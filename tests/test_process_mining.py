@@ -138,7 +138,7 @@ def test_missing_file_and_unknown_format(tmp_path: Path) -> None:
     with pytest.raises(BillopsError, match="event log file not found"):
         load_log_file(tmp_path / "nope.csv", "case", "act", "when")
     with pytest.raises(BillopsError, match="unsupported event log format"):
-        load_log_file(_write(tmp_path, "x", "log.xes"), "case", "act", "when")
+        load_log_file(_write(tmp_path, "x", "log.json"), "case", "act", "when")
 
 
 # ---------------------------------------------------------------- DFG, variants, waits

@@ -1,22 +1,66 @@
 """Injected defects and their truth rows (``truth/defects.csv``).
 
-Each account draws its defects from its own stream, ``Random(f"{seed}:defects:{seq}")``, so the
-clean journeys do not move when the rate changes. A defect is only injected where the as-of
-time of the generated data makes it unambiguous: an unbilled charge is old enough to be past
-any reasonable billing window, a late charge is followed by its replacement claim inside the
-landed data. Each truth row has exactly one correct key (ARCHITECTURE.md, exception table).
+Each account draws from its own stream, ``Random(f"{seed}:defects:{seq}")``, and each payer
+payment from ``Random(f"{seed}:payment:{trace}")``, so the clean journeys do not move when the
+rates change. An account carries at most one injected type (``choose``); some types bring a
+consequence that is a defect of its own (a claim billed without authorization or on terminated
+coverage is usually denied: the DENIAL row sits beside it). A defect is only injected where the
+as-of time of the generated data makes it unambiguous, and each truth row has exactly one
+correct key (ARCHITECTURE.md, exception table).
 
-Types injected so far: UNBILLED_CHARGE (a charge left off its claim, or an account whose claim
-is held by the scrubber and never sent), LATE_CHARGE (a charge entered after the claim was
-submitted, billed on a replacement claim, CLM05-3 = 7) and DENIAL (the payer denies the whole
-claim, CLP02 = 4 with CO-<reason> on every line; the account stays open in AR). The next issue
-adds the rest of the catalog (coverage, authorization, duplicates, underpayments, cash and GL
-breaks, statements, credit balances, unapproved write-offs).
+What is injected (detection must find these from the extracts and its own settings, never from
+the constants below):
+
+* UNBILLED_CHARGE (key charge_id): a charge left off its claim, or an account whose claim is
+  held by the scrubber and never sent (one row per charge). Entered at least 10 days before
+  the as-of time.
+* LATE_CHARGE (charge_id): a charge entered 4-14 days after the claim went out, billed on a
+  replacement claim (CLM05-3 = 7, REF*F8 = the payer's original claim number).
+* DUPLICATE_CHARGE (charge_id of the later one): the charge interface sends a line twice: a
+  second ChargeItem with the same code, units, amount and service date, entered minutes to
+  hours later. Both lines are billed and paid.
+* DENIAL (account_id): the payer denies the whole claim (CLP02 = 4, CO-<reason> on every line,
+  nothing paid); the account stays open in AR. The chance depends on the payer's tendency, the
+  service and noise.
+* COVERAGE_MISMATCH (account_id): at check-in the patient shows a new card, registration adds a
+  Coverage version with the new member id, but the claim goes out with the id keyed at
+  registration (a stale, real-looking id). Only on a patient's first visit.
+* COVERAGE_INACTIVE (account_id): the eligibility check at check-in answers INACTIVE, the EHR
+  records the termination (a Coverage version with period.end before the service date), and
+  the claim is billed to that coverage anyway; the payer denies it with CARC 27. Only on a
+  patient's last visit, so earlier visits stay covered.
+* MISSING_PRIOR_AUTH (account_id): a service on the payer's auth_rules is billed with no
+  REF*G1 (no authorization was requested); the payer usually denies it with CARC 197.
+* CLAIM_NO_RESPONSE (account_id): the claim is accepted by the clearinghouse and the payer
+  never sends an 835. Submitted at least 40 days before the as-of time.
+* UNDERPAYMENT (account_id): the payer prices the claim 10-25% below the contract and books the
+  difference as CO-45; paid plus patient responsibility falls short of the contract by $5 or
+  more.
+* REMIT_UNBALANCED (account_id): the 835 drops the CO-45 adjustment of one line, so CLP03
+  differs from CLP04 plus the CAS amounts (the GL contractual posting follows the 835).
+* REMIT_NOT_IN_GL (trace_number): an 835 payment whose cash receipt journal is never posted.
+* GL_AMOUNT_MISMATCH (trace_number): the cash receipt is keyed with two digits transposed (or
+  off by $9.00 when no transposition changes the amount).
+* GL_DUPLICATE_POSTING (journal_id of the later journal): the remittance journal is posted a
+  second time the next business day.
+* DEPOSIT_MISMATCH (trace_number): the EFT never reaches the bank extract, or it arrives short
+  by a bank fee ($15-$35).
+* STATEMENT_STALE_COVERAGE (statement_id): a single-visit patient changes coverage (a new
+  Coverage resource with a new member id replaces the old one, which gets period.end) after
+  the claim was paid; the first statement still shows the old member id.
+* PATIENT_BALANCE_MISMATCH (statement_id): the first statement ignores the copay collected at
+  check-in (amount due = patient responsibility); later statements are right.
+* CREDIT_BALANCE (account_id): an over-collected copay is never refunded, or the patient pays
+  a statement twice (two methods, days apart).
+* WRITE_OFF_UNAPPROVED (journal_id): a claim of $1,000 or more is denied for timely filing
+  (CARC 29) and a biller writes the whole charge off without an approver. $1,000 is this
+  health system's approval policy (and the default of the detection setting).
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -35,17 +79,55 @@ from billops.synth.params import Horizon
 
 UNBILLED_CHARGE = "UNBILLED_CHARGE"
 LATE_CHARGE = "LATE_CHARGE"
+DUPLICATE_CHARGE = "DUPLICATE_CHARGE"
 DENIAL = "DENIAL"
-DEFECT_TYPES: tuple[str, ...] = (UNBILLED_CHARGE, LATE_CHARGE, DENIAL)
+COVERAGE_MISMATCH = "COVERAGE_MISMATCH"
+COVERAGE_INACTIVE = "COVERAGE_INACTIVE"
+MISSING_PRIOR_AUTH = "MISSING_PRIOR_AUTH"
+CLAIM_NO_RESPONSE = "CLAIM_NO_RESPONSE"
+UNDERPAYMENT = "UNDERPAYMENT"
+REMIT_UNBALANCED = "REMIT_UNBALANCED"
+REMIT_NOT_IN_GL = "REMIT_NOT_IN_GL"
+GL_AMOUNT_MISMATCH = "GL_AMOUNT_MISMATCH"
+GL_DUPLICATE_POSTING = "GL_DUPLICATE_POSTING"
+DEPOSIT_MISMATCH = "DEPOSIT_MISMATCH"
+STATEMENT_STALE_COVERAGE = "STATEMENT_STALE_COVERAGE"
+PATIENT_BALANCE_MISMATCH = "PATIENT_BALANCE_MISMATCH"
+CREDIT_BALANCE = "CREDIT_BALANCE"
+WRITE_OFF_UNAPPROVED = "WRITE_OFF_UNAPPROVED"
+
+# Share of the total defect rate per type; the account types are drawn per account, the
+# payment types per payer payment (scaled by PAYMENT_BOOST, as a payment carries many accounts).
+ACCOUNT_SHARES: dict[str, float] = {
+    UNBILLED_CHARGE: 0.10, LATE_CHARGE: 0.08, DUPLICATE_CHARGE: 0.06, DENIAL: 0.10,
+    COVERAGE_MISMATCH: 0.06, COVERAGE_INACTIVE: 0.04, MISSING_PRIOR_AUTH: 0.04,
+    CLAIM_NO_RESPONSE: 0.05, UNDERPAYMENT: 0.08, REMIT_UNBALANCED: 0.04,
+    STATEMENT_STALE_COVERAGE: 0.05, PATIENT_BALANCE_MISMATCH: 0.06, CREDIT_BALANCE: 0.05,
+    WRITE_OFF_UNAPPROVED: 0.04,
+}
+PAYMENT_SHARES: dict[str, float] = {
+    REMIT_NOT_IN_GL: 0.0375, GL_AMOUNT_MISMATCH: 0.0375, GL_DUPLICATE_POSTING: 0.0375,
+    DEPOSIT_MISMATCH: 0.0375,
+}
+DEFECT_TYPES: tuple[str, ...] = (*ACCOUNT_SHARES, *PAYMENT_SHARES)
+PAYMENT_BOOST = 10.0
+# About half of the account defects drawn cannot be placed (no statement or remittance before
+# the as-of time, a claim too young to be unanswered), so they are drawn twice as often for
+# about ``rate`` of the accounts to carry one.
+PLACEMENT_FACTOR = 2.0
+# Types that only some accounts can carry are drawn more often where they can, so that their
+# count stays near their share.
+CONDITIONAL_BOOST: dict[str, float] = {
+    MISSING_PRIOR_AUTH: 15.0, WRITE_OFF_UNAPPROVED: 6.0, COVERAGE_INACTIVE: 1.0,
+    COVERAGE_MISMATCH: 1.0, STATEMENT_STALE_COVERAGE: 4.0, PATIENT_BALANCE_MISMATCH: 4.0,
+    CREDIT_BALANCE: 6.0,
+}
 TRUTH_COLUMNS: tuple[str, ...] = (
     "defect_type", "key", "account_id", "claim_id", "charge_id", "trace_number", "journal_id",
     "statement_id", "patient_id", "amount", "batch_id")
 
-# An unbilled charge is at least this old at the as-of time (longer than any billing window a
-# health system would configure for outpatient claims).
 UNBILLED_MIN_AGE = timedelta(days=10)
-# A late charge arrives this many days after the claim went out; the replacement claim needs
-# at most this long after it to be submitted (next business day, weekend included).
+NO_RESPONSE_MIN_AGE = timedelta(days=40)
 LATE_AFTER_SUBMISSION_DAYS = (4, 14)
 REPLACEMENT_MAX_DELAY = timedelta(days=5)
 LATE_CODES: tuple[tuple[str, int], ...] = (
@@ -53,6 +135,52 @@ LATE_CODES: tuple[tuple[str, int], ...] = (
 # Bare CARC values of whole-claim denials (group CO): information missing, not medically
 # necessary, diagnosis inconsistent with the procedure, non-covered charge.
 DENIAL_REASONS = ("16", "50", "11", "96")
+AUTH_DENIAL_REASON = "197"
+INACTIVE_DENIAL_REASON = "27"
+TIMELY_FILING_REASON = "29"
+UNDERPAYMENT_MIN = 500  # cents: smaller cuts are not injected (below any sane tolerance)
+WRITE_OFF_POLICY = 100_000  # cents: write-offs from this amount need an approver
+# Services whose claims a payer denies more often (documentation-heavy or costly).
+SERVICE_DENIAL_FACTOR = {"DME": 2.0, "INFUSION": 2.0, "OBSERVATION": 1.5, "THERAPY": 1.5,
+                         "WELLNESS": 0.4}
+
+
+def type_rates(rate: float, overrides: Mapping[str, float] | None = None) -> dict[str, float]:
+    """The rate of each type: its share of ``rate``, unless ``overrides`` sets it."""
+    out = {t: rate * share * PLACEMENT_FACTOR for t, share in ACCOUNT_SHARES.items()}
+    out.update({t: rate * share for t, share in PAYMENT_SHARES.items()})
+    out.update(overrides or {})
+    return out
+
+
+def choose(rng: random.Random, rates: Mapping[str, float],
+           eligible: dict[str, float]) -> str | None:
+    """At most one account-level type: ``eligible`` maps the types the account can carry to a
+    factor on their probability (1 = the plain rate)."""
+    u, cumulative = rng.random(), 0.0
+    for kind in ACCOUNT_SHARES:
+        if kind in eligible and rates[kind] > 0:
+            cumulative += min(0.5, rates[kind] * eligible[kind])
+            if u < cumulative:
+                return kind
+    return None
+
+
+def choose_payment(rng: random.Random, rates: Mapping[str, float]) -> str | None:
+    u, cumulative = rng.random(), 0.0
+    for kind in PAYMENT_SHARES:
+        if rates[kind] > 0:
+            cumulative += min(0.2, rates[kind] * PAYMENT_BOOST)
+            if u < cumulative:
+                return kind
+    return None
+
+
+def denial_factor(account: Account) -> float:
+    """Denials follow the payer, the service and noise, so a model can learn them."""
+    noise = random.Random(f"denial-noise:{account.id}").uniform(0.5, 1.5)
+    return (account.patient.payer.denial_tendency
+            * SERVICE_DENIAL_FACTOR.get(account.profile, 1.0) * noise)
 
 
 @dataclass(frozen=True)
@@ -64,6 +192,7 @@ class LateCharge:
 
 @dataclass
 class AccountPlan:
+    kind: str | None = None
     blocked: bool = False  # the claim never leaves the scrubber: every charge is unbilled
     dropped: list[Charge] = field(default_factory=list)  # charges left off the claim
     late: LateCharge | None = None
@@ -84,32 +213,35 @@ class AccountPlan:
         return rows
 
 
-def plan_account(rng: random.Random, rate: float, account: Account, claim: Claim,
-                 remit_day: date, patient_paid: int, horizon: Horizon) -> AccountPlan:
-    """Decide the defects of one account from its clean claim draft and remittance day."""
-    plan = AccountPlan()
-    if rate <= 0:
-        return plan
-    u_block, u_drop, u_late, u_deny = rng.random(), rng.random(), rng.random(), rng.random()
+def plan_claim(rng: random.Random, kind: str | None, account: Account, claim: Claim,
+               remit_day: date, patient_paid: int, horizon: Horizon) -> AccountPlan:
+    """Decide the claim-stage defects of one account from its clean claim and remit day."""
+    plan = AccountPlan(kind)
     oldest_entry = horizon.as_of - UNBILLED_MIN_AGE
     rcm_final = horizon.extracts("rcm")[-1]
-    if u_block < rate / 3 and all(c.entered_at <= oldest_entry for c in account.charges):
-        plan.blocked = True
-        return plan
-    if u_drop < rate and len(claim.lines) >= 2:
-        candidates = [c for c in claim.lines[1:] if c.entered_at <= oldest_entry]
-        if candidates:
-            plan.dropped = [rng.choice(candidates)]
-    if u_late < rate:
+    if kind == UNBILLED_CHARGE:
+        if rng.random() < 1 / 3 and all(c.entered_at <= oldest_entry for c in account.charges):
+            plan.blocked = True
+        elif len(claim.lines) >= 2:
+            candidates = [c for c in claim.lines[1:] if c.entered_at <= oldest_entry]
+            if candidates:
+                plan.dropped = [rng.choice(candidates)]
+    elif kind == LATE_CHARGE:
         days = rng.randint(*LATE_AFTER_SUBMISSION_DAYS)
         entered = office_time(rng, claim.submitted_at.date() + timedelta(days=days))
         if entered + REPLACEMENT_MAX_DELAY <= rcm_final:
             hcpcs, units = rng.choice(LATE_CODES)
             plan.late = LateCharge(hcpcs, units, entered)
-    # a denied account that holds a copay would also read as a credit balance: not injected
-    if (u_deny < rate and plan.late is None and not patient_paid
-            and remit_day < rcm_final.date()):
+    # a denied account that holds a copay would also read as a credit balance: not denied
+    can_deny = not patient_paid and remit_day < rcm_final.date()
+    if kind == DENIAL and can_deny:
         plan.denial_reason = rng.choice(DENIAL_REASONS)
+    elif kind == MISSING_PRIOR_AUTH and can_deny and rng.random() < 0.75:
+        plan.denial_reason = AUTH_DENIAL_REASON
+    elif kind == COVERAGE_INACTIVE and can_deny:
+        plan.denial_reason = INACTIVE_DENIAL_REASON
+    elif kind == WRITE_OFF_UNAPPROVED and can_deny:
+        plan.denial_reason = TIMELY_FILING_REASON
     return plan
 
 
@@ -120,7 +252,89 @@ def deny(remit: RemitClaim, reason: str) -> RemitClaim:
     return RemitClaim(remit.claim, "4", remit.icn, lines)
 
 
+def underpay(rng: random.Random, remit: RemitClaim) -> tuple[RemitClaim, int]:
+    """The payer prices below contract: a cut of every paid line moves into CO-45."""
+    cut = rng.uniform(0.10, 0.25)
+    lines, short = [], 0
+    for ln in remit.lines:
+        less = int(ln.paid * cut)
+        adjustments = [Adjustment(a.group, a.reason, a.amount) for a in ln.adjustments]
+        if less:
+            co = next((a for a in adjustments if a.group == "CO" and a.reason == "45"), None)
+            if co is None:
+                adjustments.insert(0, Adjustment("CO", "45", less))
+            else:
+                co.amount += less
+        lines.append(RemitLine(ln.charge, ln.charge_amount, ln.paid - less, ln.allowed - less,
+                               adjustments))
+        short += less
+    return RemitClaim(remit.claim, remit.status, remit.icn, lines), short
+
+
+def unbalance(remit: RemitClaim) -> tuple[RemitClaim, int] | None:
+    """The 835 as the payer sent it: the CO-45 of the costliest adjusted line is missing."""
+    candidates = [i for i, ln in enumerate(remit.lines)
+                  if any(a.group == "CO" and a.reason == "45" for a in ln.adjustments)]
+    if remit.status != "1" or not candidates:
+        return None
+    i = max(candidates, key=lambda k: (remit.lines[k].charge_amount, -k))
+    ln = remit.lines[i]
+    dropped = next(a for a in ln.adjustments if a.group == "CO" and a.reason == "45")
+    lines = list(remit.lines)
+    lines[i] = RemitLine(ln.charge, ln.charge_amount, ln.paid, ln.allowed,
+                         [a for a in ln.adjustments if a is not dropped])
+    return RemitClaim(remit.claim, remit.status, remit.icn, lines), dropped.amount
+
+
+def transposed(amount: int) -> int:
+    """A keying error: the first pair of different adjacent digits swapped, else +$9.00."""
+    digits = list(str(amount))
+    for i in range(len(digits) - 1):
+        if digits[i] != digits[i + 1] and not (i == 0 and digits[i + 1] == "0"):
+            digits[i], digits[i + 1] = digits[i + 1], digits[i]
+            return int("".join(digits))
+    return amount + 900
+
+
+def plan_payment(rng: random.Random, rates: Mapping[str, float],
+                 payment: Payment) -> Defect | None:
+    """Break the ERP side of one payer payment; returns the truth row (journal-keyed rows are
+    made when the journals are numbered, see erp.py)."""
+    if payment.amount <= 0:
+        return None
+    kind = choose_payment(rng, rates)
+    trace = payment.trace
+    row = Defect(kind or "", trace, "erp", payment.posted_at, trace_number=trace,
+                 amount=payment.amount)
+    if kind == REMIT_NOT_IN_GL:
+        payment.gl = "skip"
+    elif kind == GL_AMOUNT_MISMATCH:
+        payment.gl, payment.gl_amount = "amount", transposed(payment.amount)
+        row.amount = abs(payment.gl_amount - payment.amount)
+    elif kind == GL_DUPLICATE_POSTING:
+        payment.gl = "twice"
+        return None
+    elif kind == DEPOSIT_MISMATCH:
+        fee = rng.randint(1500, 3500)
+        if rng.random() < 0.5 or payment.amount <= 2 * fee:
+            payment.deposit = "missing"
+        else:
+            payment.deposit, payment.deposit_amount = "short", payment.amount - fee
+            row.amount = fee
+    else:
+        return None
+    return row
+
+
 def denial_truth(account: Account, remit: RemitClaim, payment: Payment) -> Defect:
     return Defect(DENIAL, account.id, "rcm", payment.received_at, account_id=account.id,
                   claim_id=account.id, trace_number=payment.trace,
                   patient_id=account.patient.id, amount=remit.charge)
+
+
+def account_truth(kind: str, account: Account, seen_at: datetime, amount: int,
+                  system: str = "rcm") -> Defect:
+    """A truth row keyed by the account."""
+    return Defect(kind, account.id, system, seen_at, account_id=account.id,
+                  claim_id=account.id if account.claims else "", patient_id=account.patient.id,
+                  amount=amount)

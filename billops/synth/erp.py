@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from billops.synth.clock import at
-from billops.synth.model import World
+from billops.synth.clock import at, next_weekday
+from billops.synth.defects import GL_DUPLICATE_POSTING, WRITE_OFF_POLICY, WRITE_OFF_UNAPPROVED
+from billops.synth.model import Defect, Payment, World
 from billops.synth.reference import GL_BY_TYPE, Reference
 
 SOURCE_ORDER = ("CHARGES", "REMITTANCE", "PATIENT_PAYMENT", "REFUND", "WRITE_OFF")
@@ -61,8 +62,11 @@ class Deposit:
     payer_name: str
 
 
-def build_journals(world: World) -> list[Journal]:
+def build_journals(world: World) -> tuple[list[Journal], list[Defect]]:
+    """The journals in posting order with their ids, and the truth rows keyed by a journal
+    (a remittance posted twice, a write-off above the approval policy without an approver)."""
     journals: list[Journal] = []
+    duplicates: list[Journal] = []
     revenue: dict[tuple[str, date], int] = defaultdict(int)
     for account in world.accounts:
         for c in account.charges:
@@ -73,17 +77,16 @@ def build_journals(world: World) -> list[Journal]:
         j.pair("PATIENT_AR", "GROSS_REVENUE", amount)
         journals.append(j)
     for pay in world.payments:
-        j = Journal("", pay.entity, pay.paid_on, pay.posted_at, "REMITTANCE", pay.trace,
-                    f"835 payment {pay.payer.id}", "interface.era", "")
-        j.pair("CASH", "PATIENT_AR", pay.amount)
-        # CO-45 is the contractual allowance; a denial (other CO reasons) leaves the AR open
-        contractual = sum(a.amount for c in pay.claims for ln in c.lines
-                          for a in ln.adjustments if a.group == "CO" and a.reason == "45")
-        if contractual:
-            j.add("CONTRACTUAL_ALLOWANCE", contractual, 0)
-            j.add("PATIENT_AR", 0, contractual)
+        if pay.gl == "skip":
+            continue
+        j = _remittance_journal(pay, pay.posted_at)
         if j.lines:
             journals.append(j)
+        if pay.gl == "twice":
+            again = _remittance_journal(pay, at(next_weekday(pay.posted_at.date()
+                                                             + timedelta(days=1)), 10, 15))
+            journals.append(again)
+            duplicates.append(again)
     for pp in world.patient_payments:
         if pp.amount > 0:
             j = Journal("", pp.entity, pp.received_at.date(), pp.received_at, "PATIENT_PAYMENT",
@@ -96,21 +99,43 @@ def build_journals(world: World) -> list[Journal]:
         journals.append(j)
     for wo in world.write_offs:
         j = Journal("", wo.entity, wo.at.date(), wo.at, "WRITE_OFF", wo.account_id,
-                    f"{wo.reason} write-off", "billing.system", wo.approved_by)
+                    f"{wo.reason} write-off", wo.created_by, wo.approved_by)
         j.pair("WRITE_OFF", "PATIENT_AR", wo.amount)
         journals.append(j)
     journals.sort(key=lambda j: (j.ts, SOURCE_ORDER.index(j.source), j.entity, j.reference))
     for n, j in enumerate(journals, 1):
         j.id = f"JE{n:08d}"
-    return journals
+    truth = [Defect(GL_DUPLICATE_POSTING, j.id, "erp", j.ts, trace_number=j.reference,
+                    journal_id=j.id, amount=sum(d for _, d, _ in j.lines)) for j in duplicates]
+    for j in journals:
+        if j.source == "WRITE_OFF" and not j.approved_by:
+            amount = sum(d for _, d, _ in j.lines)
+            if amount >= WRITE_OFF_POLICY:
+                truth.append(Defect(WRITE_OFF_UNAPPROVED, j.id, "erp", j.ts,
+                                    account_id=j.reference, journal_id=j.id, amount=amount))
+    return journals, truth
+
+
+def _remittance_journal(pay: Payment, ts: datetime) -> Journal:
+    j = Journal("", pay.entity, ts.date(), ts, "REMITTANCE", pay.trace,
+                f"835 payment {pay.payer.id}", "interface.era", "")
+    j.pair("CASH", "PATIENT_AR", pay.gl_amount if pay.gl == "amount" else pay.amount)
+    # CO-45 is the contractual allowance; a denial (other CO reasons) leaves the AR open
+    contractual = sum(a.amount for c in pay.claims for ln in c.lines
+                      for a in ln.adjustments if a.group == "CO" and a.reason == "45")
+    if contractual:
+        j.add("CONTRACTUAL_ALLOWANCE", contractual, 0)
+        j.add("PATIENT_AR", 0, contractual)
+    return j
 
 
 def build_deposits(world: World, ref: Reference) -> list[Deposit]:
     out = []
     for pay in world.payments:
-        if pay.amount <= 0:
+        if pay.amount <= 0 or pay.deposit == "missing":
             continue
         facility = ref.facility_by_id[pay.entity]
+        amount = pay.deposit_amount if pay.deposit == "short" else pay.amount
         out.append(Deposit(f"DP{len(out) + 1:08d}", pay.entity, facility.bank_account,
-                           pay.paid_on, pay.posted_at, pay.amount, pay.trace, pay.payer.name))
+                           pay.paid_on, pay.posted_at, amount, pay.trace, pay.payer.name))
     return out

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from billops.synth.model import Account, Charge, CoverageVersion, Patient
+from billops.synth.model import Account, Charge, CoverageVersion, Patient, Successor
 from billops.synth.money import as_number
 from billops.synth.params import iso
 from billops.synth.reference import (
@@ -82,19 +82,34 @@ def patient(p: Patient) -> Resource:
     }
 
 
-def coverage(p: Patient, v: CoverageVersion) -> Resource:
+def _coverage(p: Patient, cid: str, version: int, updated: datetime, member_id: str,
+              start: date, end: date | None) -> Resource:
+    period = {"start": start.isoformat()}
+    if end is not None:
+        period["end"] = end.isoformat()
     return {
-        "resourceType": "Coverage", "id": p.coverage_id, "meta": _meta(v.version, v.updated_at),
+        "resourceType": "Coverage", "id": cid, "meta": _meta(version, updated),
         "status": "active",
         "type": {"coding": [{"system": SOPT_SYSTEM, "code": p.payer.sopt}]},
         "subscriber": _ref("Patient", p.id),
-        "subscriberId": v.member_id,
+        "subscriberId": member_id,
         "beneficiary": _ref("Patient", p.id),
         "relationship": {"coding": [{"system": RELATIONSHIP_SYSTEM, "code": "self"}]},
-        "period": {"start": p.coverage_start.isoformat()},
+        "period": period,
         "payor": [_ref("Organization", p.payer.id)],
         "order": 1,
     }
+
+
+def coverage(p: Patient, v: CoverageVersion) -> Resource:
+    """A version of the patient's first Coverage (a termination sets period.end)."""
+    return _coverage(p, p.coverage_id, v.version, v.updated_at, v.member_id, p.coverage_start,
+                     v.period_end)
+
+
+def successor_coverage(p: Patient, s: Successor) -> Resource:
+    """The Coverage that replaces the first one (a new card: new id, new member id)."""
+    return _coverage(p, s.id, 1, s.created_at, s.member_id, s.start, None)
 
 
 ENCOUNTER_CLASS = {"OBSERVATION": ("OBSENC", "observation encounter"),

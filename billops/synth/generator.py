@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from bisect import bisect_left
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,11 +14,11 @@ from billops.errors import BillopsError
 from billops.raw_schema import CSV_FILES
 from billops.synth import extracts, fhir
 from billops.synth.clock import at
-from billops.synth.defects import DEFECT_TYPES, TRUTH_COLUMNS
-from billops.synth.erp import Deposit, Journal, build_deposits, build_journals
+from billops.synth.defects import DEFECT_TYPES, TRUTH_COLUMNS, type_rates
+from billops.synth.erp import Deposit, build_deposits, build_journals
 from billops.synth.journeys import Simulation
 from billops.synth.landing import BatchWriter
-from billops.synth.model import Charge, Claim, CoverageVersion, Patient, Payment, World
+from billops.synth.model import Charge, Claim, Payment, World
 from billops.synth.money import fmt
 from billops.synth.params import (
     DEFAULT_DEFECT_RATE,
@@ -39,11 +39,15 @@ Progress = Callable[[str], None]
 
 def generate(out: Path | str, scale: str = "tiny", start: str | None = None,
              months: int | None = None, seed: int = 42, progress: Progress | None = None,
-             defect_rate: float = DEFAULT_DEFECT_RATE) -> dict[str, Any]:
+             defect_rate: float = DEFAULT_DEFECT_RATE,
+             defect_rates: Mapping[str, float] | None = None,
+             cadence: str | None = None) -> dict[str, Any]:
     """Write landing batches to ``out/landing`` and the truth to ``out/truth``.
 
     Returns the summary (also written to ``out/truth/summary.json``). The same arguments give
-    byte-identical files. Raises BillopsError for bad arguments or an ``out`` that already
+    byte-identical files. ``defect_rate`` is the share of accounts given a defect, spread over
+    the types by defects.py; ``defect_rates`` sets the rate of single types. ``cadence``
+    (monthly or daily, default per scale) chooses the landing batches (params.Horizon). Raises BillopsError for bad arguments or an ``out`` that already
     holds one of the batches to write."""
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -51,8 +55,14 @@ def generate(out: Path | str, scale: str = "tiny", start: str | None = None,
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise BillopsError(f"bad --seed {seed!r}: expected a whole number")
     sc = resolve_scale(scale)
-    horizon = resolve_horizon(sc, start, months)
+    horizon = resolve_horizon(sc, start, months, cadence)
     rate = validate_defect_rate(defect_rate)
+    overrides = {}
+    for kind, value in (defect_rates or {}).items():
+        if kind not in DEFECT_TYPES:
+            raise BillopsError(f"unknown defect type {kind!r}; use one of: "
+                               f"{', '.join(DEFECT_TYPES)}")
+        overrides[kind] = validate_defect_rate(value)
     landing = out / "landing"
     for system in SYSTEMS:
         for ts in horizon.extracts(system):
@@ -62,13 +72,15 @@ def generate(out: Path | str, scale: str = "tiny", start: str | None = None,
     say = progress or (lambda _msg: None)
     ref = build_reference(seed, sc.hospitals, sc.clinics_per_hospital, horizon.start.year,
                           horizon.end.year)
-    world = Simulation(ref, horizon, sc, seed, rate).run(say)
+    world = Simulation(ref, horizon, sc, seed, type_rates(rate, overrides)).run(say)
     writer = _LandingWriter(landing, ref, horizon, world, say)
     writer.write_ehr()
     writer.write_rcm()
     writer.write_erp()
     truth = writer.truth_rows()
     summary = writer.summary(sc.name, seed, rate, truth)
+    if overrides:
+        summary["defect_rates"] = overrides
     _write_truth(out / "truth", truth, summary)
     say(f"wrote {len(writer.batches)} batches and {sum(summary['defects'].values())} "
         "truth rows")
@@ -112,13 +124,15 @@ class _LandingWriter:
     # ---------------------------------------------------------------------------- EHR
     def write_ehr(self) -> None:
         w, extracts_at = self.world, self.horizon.extracts("ehr")
-        versions: list[tuple[Patient, CoverageVersion]] = [
-            (p, v) for p in w.patients for v in p.coverage]
+        versions: list[tuple[datetime, str, dict[str, Any]]] = [
+            (v.updated_at, p.id, fhir.coverage(p, v)) for p in w.patients for v in p.coverage]
+        versions += [(p.successor.created_at, p.id, fhir.successor_coverage(p, p.successor))
+                     for p in w.patients if p.successor is not None]
         charges: list[Charge] = [c for a in w.accounts for c in a.charges]
         patients = _partition(sorted(w.patients, key=lambda p: (p.registered_at, p.id)),
                               lambda p: p.registered_at, extracts_at)
-        coverages = _partition(sorted(versions, key=lambda pv: (pv[1].updated_at, pv[0].id)),
-                               lambda pv: pv[1].updated_at, extracts_at)
+        coverages = _partition(sorted(versions, key=lambda v: (v[0], v[1], v[2]["id"])),
+                               lambda v: v[0], extracts_at)
         encounters = _partition(sorted(w.accounts, key=lambda a: (a.end, a.id)),
                                 lambda a: a.end, extracts_at)
         items = _partition(sorted(charges, key=lambda c: (c.entered_at, c.id)),
@@ -134,7 +148,7 @@ class _LandingWriter:
                 self.counts["patients"] += bw.ndjson("Patient.ndjson",
                                                      map(fhir.patient, patients[k]))
             if coverages[k]:
-                bw.ndjson("Coverage.ndjson", (fhir.coverage(p, v) for p, v in coverages[k]))
+                bw.ndjson("Coverage.ndjson", (res for _, _, res in coverages[k]))
             if encounters[k]:
                 self.counts["accounts"] += bw.ndjson("Encounter.ndjson",
                                                      map(fhir.encounter, encounters[k]))
@@ -185,7 +199,8 @@ class _LandingWriter:
     # ---------------------------------------------------------------------------- ERP
     def write_erp(self) -> None:
         extracts_at = self.horizon.extracts("erp")
-        journals: list[Journal] = build_journals(self.world)
+        journals, journal_truth = build_journals(self.world)
+        self.world.defects.extend(journal_truth)
         deposits: list[Deposit] = build_deposits(self.world, self.ref)
         by_batch = _partition(journals, lambda j: j.ts, extracts_at)
         deposits_by_batch = _partition(deposits, lambda d: d.ts, extracts_at)
@@ -220,6 +235,7 @@ class _LandingWriter:
         c = self.counts
         return {
             "scale": scale, "seed": seed, "start": self.horizon.periods[0],
+            "cadence": self.horizon.cadence,
             "months": self.horizon.months, "defect_rate": rate,
             "as_of": iso(self.horizon.as_of),
             "patients": c["patients"], "accounts": c["accounts"], "claims": c["claims"],

@@ -9,7 +9,7 @@ other accounts unchanged.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -22,6 +22,7 @@ from billops.synth.model import (
     Claim,
     ClaimEvent,
     CoverageVersion,
+    Defect,
     EligibilityCheck,
     Patient,
     PatientPayment,
@@ -29,6 +30,7 @@ from billops.synth.model import (
     RemitClaim,
     RemitLine,
     Statement,
+    Successor,
     World,
     WriteOff,
 )
@@ -104,9 +106,8 @@ def make_patient(seed: int, n: int, ref: Reference, horizon: Horizon) -> Patient
     address = Address(street_address(rng), clinic.address.city, clinic.address.state,
                       zip9(rng, zip3))
     months_insured = rng.randint(1, 96)
-    coverage_start = date(horizon.start.year, horizon.start.month, 1)
-    for _ in range(months_insured):
-        coverage_start = (coverage_start - timedelta(days=1)).replace(day=1)
+    month = horizon.start.year * 12 + horizon.start.month - 1 - months_insured
+    coverage_start = date(month // 12, month % 12 + 1, 1)
     if senior and payer.payer_type == "MEDICARE":
         # nobody is on Medicare before 65
         turned_65 = date(birth.year + 65, birth.month, 1)
@@ -301,9 +302,9 @@ def remit_date(rng: random.Random, claim: Claim) -> date:
 
 def payment_times(ref: Reference, payer: Payer, entity: str, day: date) -> tuple[datetime, datetime]:
     """When a payer's EFT/835 of a day arrives, and when it is auto-posted."""
-    p = ref.payers.index(payer)
-    e = [h.id for h in ref.hospitals].index(entity)
-    received = at(day, 9, 10 * p + e)
+    p = ref.payer_index[payer.id]
+    e = ref.hospital_index[entity]
+    received = at(day, 9) + timedelta(minutes=len(ref.hospitals) * p + e)
     return received, received + timedelta(hours=2)
 
 
@@ -312,12 +313,13 @@ def payment_times(ref: Reference, payer: Payer, entity: str, day: date) -> tuple
 
 class Simulation:
     def __init__(self, ref: Reference, horizon: Horizon, scale: Scale, seed: int,
-                 defect_rate: float) -> None:
+                 rates: Mapping[str, float]) -> None:
         self.ref, self.horizon, self.scale = ref, horizon, scale
-        self.seed, self.defect_rate = seed, defect_rate
+        self.seed, self.rates = seed, rates
         self.world = World()
         self._charge_seq = 0
         self._accounts: dict[str, Account] = {}
+        self._statement_truth: list[tuple[Defect, Statement]] = []
 
     def new_charge_id(self) -> str:
         self._charge_seq += 1
@@ -350,6 +352,7 @@ class Simulation:
     # -- one encounter, from check-in to a zero balance
     def _account(self, seq: int, day: date, p: Patient) -> None:
         rng = random.Random(f"{self.seed}:account:{seq}")
+        drng = random.Random(f"{self.seed}:defects:{seq}")
         ref, w = self.ref, self.world
         visit = _visit(rng, p, day)
         if visit.kind == "hospital":
@@ -368,11 +371,38 @@ class Simulation:
                 self.new_charge_id(), account.id, p.id, hcpcs, units,
                 self.ref.unit_price(hcpcs, day) * units, day, entered, facility.id))
         account.eligibility_at = start - timedelta(minutes=rng.randint(20, 120))
+        auth_codes = [c.hcpcs for c in account.charges if ref.needs_auth(p.payer, c.hcpcs)]
+        kind = defects.choose(drng, self.rates, self._eligible(account, day, auth_codes))
+        truth: list[Defect] = []
+        if kind == defects.DUPLICATE_CHARGE:
+            orig = drng.choice(account.charges)
+            dup = Charge(self.new_charge_id(), account.id, p.id, orig.hcpcs, orig.units,
+                         orig.amount, day, later(drng, orig.entered_at, 5, 180), facility.id)
+            account.charges.append(dup)
+            truth.append(Defect(kind, dup.id, "ehr", dup.entered_at, account_id=account.id,
+                                claim_id=account.id, charge_id=dup.id, patient_id=p.id,
+                                amount=dup.amount))
+        stale_member = None
+        status, plan_end = "ACTIVE", None
+        if kind == defects.COVERAGE_MISMATCH:
+            # a new card at check-in: registration records it, billing keeps the old id
+            updated = account.eligibility_at - timedelta(minutes=drng.randint(5, 15))
+            stale_member = p.coverage[-1].member_id
+            p.coverage.append(CoverageVersion(len(p.coverage) + 1, updated,
+                                              _member_id(drng, p.payer)))
+        elif kind == defects.COVERAGE_INACTIVE:
+            earlier = [d for d in p.service_days if d < day]
+            plan_end = day - timedelta(days=drng.randint(1, 20))
+            if earlier:
+                plan_end = max(plan_end, earlier[-1])
+            status = "INACTIVE"
+            p.coverage.append(CoverageVersion(
+                len(p.coverage) + 1, later(drng, account.eligibility_at, 10, 90),
+                p.member_id_at(account.eligibility_at), plan_end))
         w.eligibility.append(EligibilityCheck(
             "", p.id, p.payer.id, p.member_id_at(account.eligibility_at), account.eligibility_at,
-            "ACTIVE", p.coverage_start, None))
-        auth_codes = [c.hcpcs for c in account.charges if ref.needs_auth(p.payer, c.hcpcs)]
-        if auth_codes:
+            status, p.coverage_start, plan_end))
+        if auth_codes and kind != defects.MISSING_PRIOR_AUTH:
             account.auth_number = f"PA{rng.randrange(10**8, 10**9)}"
             account.auth_at = office_time(rng, day - timedelta(days=rng.randint(2, 10)))
             w.claim_events.append(ClaimEvent(
@@ -383,6 +413,8 @@ class Simulation:
             CHARGEMASTER[c.hcpcs].visit for c in account.charges) else 0
         if not copay_owed and p.payer.copay and rng.random() < 0.08:
             copay_owed = p.payer.copay  # collected at check-in although the visit had none
+        if status != "ACTIVE":
+            copay_owed = 0  # no active plan, no copay
         if copay_owed:
             w.patient_payments.append(PatientPayment(
                 "", p.id, account.id, account.entity, copay_owed,
@@ -390,11 +422,12 @@ class Simulation:
 
         claim = self._claim(rng, account, account.charges, "1", None,
                             max(c.entered_at for c in account.charges))
+        if stale_member is not None:
+            claim.member_id = stale_member
         behaviour = _PatientBehaviour.draw(rng)
         claim_remit_date = remit_date(rng, claim)
-        drng = random.Random(f"{self.seed}:defects:{seq}")
-        plan = defects.plan_account(drng, self.defect_rate, account, claim, claim_remit_date,
-                                    copay_owed, self.horizon)
+        plan = defects.plan_claim(drng, kind, account, claim, claim_remit_date, copay_owed,
+                                  self.horizon)
         late = None
         if plan.late is not None:
             late = Charge(self.new_charge_id(), account.id, p.id, plan.late.hcpcs,
@@ -402,6 +435,7 @@ class Simulation:
                           day, plan.late.entered_at, facility.id)
         w.accounts.append(account)
         self._accounts[account.id] = account
+        w.defects.extend(truth)
         w.defects.extend(plan.truth(account, late))
         if plan.blocked:
             created = claim.created_at
@@ -415,8 +449,19 @@ class Simulation:
             claim.lines = [c for c in claim.lines if c.id not in dropped]
         self._claim_events(rng, claim)
         account.claims.append(claim)
+        billed_on = claim.submitted_at
+        if kind in (defects.COVERAGE_MISMATCH, defects.COVERAGE_INACTIVE):
+            w.defects.append(defects.account_truth(kind, account, billed_on, claim.total))
+        if kind == defects.MISSING_PRIOR_AUTH:
+            w.defects.append(defects.account_truth(kind, account, billed_on, sum(
+                c.amount for c in claim.lines if ref.needs_auth(p.payer, c.hcpcs))))
+        if (kind == defects.CLAIM_NO_RESPONSE
+                and billed_on <= self.horizon.as_of - defects.NO_RESPONSE_MIN_AGE):
+            w.defects.append(defects.account_truth(kind, account, billed_on, claim.total))
+            return  # the payer never answers
         deductible_before = p.deductible_left
         remit, p.deductible_left = adjudicate(ref, claim, deductible_before)
+        remit_received, _ = payment_times(ref, p.payer, account.entity, claim_remit_date)
         if late is not None:
             account.charges.append(late)
             replacement = self._claim(rng, account, [*claim.lines, late], "7", claim.icn,
@@ -437,9 +482,42 @@ class Simulation:
             account.remits.append(defects.deny(remit, plan.denial_reason))
             account.remit_dates.append(claim_remit_date)
         else:
+            if kind == defects.UNDERPAYMENT and remit.paid > 0:
+                underpaid, short = defects.underpay(drng, remit)
+                if short >= defects.UNDERPAYMENT_MIN:
+                    remit = underpaid
+                    w.defects.append(defects.account_truth(kind, account, remit_received, short))
             account.remits.append(remit)
             account.remit_dates.append(claim_remit_date)
-        self._patient_side(rng, account, behaviour, copay_owed)
+        self._patient_side(rng, drng, kind, account, behaviour, copay_owed)
+        if kind == defects.REMIT_UNBALANCED:
+            unbalanced = defects.unbalance(account.remits[-1])
+            if unbalanced is not None:
+                account.remits[-1] = unbalanced[0]
+                w.defects.append(defects.account_truth(kind, account, remit_received,
+                                                       unbalanced[1]))
+
+    def _eligible(self, account: Account, day: date, auth_codes: list[str]) -> dict[str, float]:
+        """The account-level defect types this account can carry, with their boosts."""
+        p, boost = account.patient, defects.CONDITIONAL_BOOST
+        out = {t: 1.0 for t in (defects.UNBILLED_CHARGE, defects.LATE_CHARGE,
+                                defects.DUPLICATE_CHARGE, defects.CLAIM_NO_RESPONSE,
+                                defects.UNDERPAYMENT, defects.REMIT_UNBALANCED)}
+        out[defects.DENIAL] = defects.denial_factor(account)
+        out[defects.CREDIT_BALANCE] = boost[defects.CREDIT_BALANCE]
+        out[defects.PATIENT_BALANCE_MISMATCH] = boost[defects.PATIENT_BALANCE_MISMATCH]
+        only_that_day = p.service_days.count(day) == 1
+        if only_that_day and day == p.service_days[0]:
+            out[defects.COVERAGE_MISMATCH] = boost[defects.COVERAGE_MISMATCH]
+        if only_that_day and day == p.service_days[-1] and day > p.coverage_start:
+            out[defects.COVERAGE_INACTIVE] = boost[defects.COVERAGE_INACTIVE]
+        if auth_codes:
+            out[defects.MISSING_PRIOR_AUTH] = boost[defects.MISSING_PRIOR_AUTH]
+        if sum(c.amount for c in account.charges) >= defects.WRITE_OFF_POLICY:
+            out[defects.WRITE_OFF_UNAPPROVED] = boost[defects.WRITE_OFF_UNAPPROVED]
+        if len(p.service_days) == 1:
+            out[defects.STATEMENT_STALE_COVERAGE] = boost[defects.STATEMENT_STALE_COVERAGE]
+        return out
 
     def _claim(self, rng: random.Random, account: Account, lines: list[Charge], frequency: str,
                original_icn: str | None, ready: datetime) -> Claim:
@@ -470,8 +548,8 @@ class Simulation:
                              "clearinghouse", "BILLING", "accepted by payer"))
 
     # -- after the (last) remittance: what the patient owes
-    def _patient_side(self, rng: random.Random, account: Account, b: _PatientBehaviour,
-                      collected: int) -> None:
+    def _patient_side(self, rng: random.Random, drng: random.Random, kind: str | None,
+                      account: Account, b: _PatientBehaviour, collected: int) -> None:
         w, p = self.world, account.patient
         ev = w.claim_events
         for remit, day in zip(account.remits, account.remit_dates, strict=True):
@@ -483,10 +561,21 @@ class Simulation:
             reason = account.remits[-1].lines[0].adjustments[0].reason
             ev.append(ClaimEvent(account.id, "DENIED", posted, "era-autopost", "DENIALS",
                                  f"claim denied CO-{reason}"))
+            if kind == defects.WRITE_OFF_UNAPPROVED:
+                biller = drng.choice(BILLERS)
+                wo_at = office_time(drng, posted.date() + timedelta(days=drng.randint(2, 7)))
+                w.write_offs.append(WriteOff(account.id, account.entity,
+                                             account.remits[-1].charge, wo_at, "",
+                                             "timely filing denial", created_by=biller))
+                ev.append(ClaimEvent(account.id, "WRITTEN_OFF", wo_at, biller, "BILLING",
+                                     "denied balance write-off"))
             return
         responsibility = sum(r.adjusted("PR") for r in account.remits)
         balance = responsibility - collected
         if balance < 0:
+            if kind == defects.CREDIT_BALANCE:  # the over-collected copay is never refunded
+                w.defects.append(defects.account_truth(kind, account, posted, -balance))
+                return
             # refunded when the remittance is posted, so no credit balance outlives a batch
             refunded = later(rng, posted, 30, 240)
             w.patient_payments.append(PatientPayment(
@@ -510,11 +599,31 @@ class Simulation:
                                  "zero balance"))
             return
         statement_day = posted.date() + timedelta(days=b.statement_lag)
+        stale = None
+        if kind == defects.STATEMENT_STALE_COVERAGE:
+            # the patient changes plans after the claim was paid; a new Coverage replaces the
+            # old one, which ends the day before
+            changed = office_time(drng, posted.date() + timedelta(days=1))
+            stale = p.member_id_at(changed)
+            p.coverage.append(CoverageVersion(len(p.coverage) + 1, changed, stale,
+                                              changed.date() - timedelta(days=1)))
+            p.successor = Successor(f"{p.coverage_id}-2", changed.date(), changed,
+                                    _member_id(drng, p.payer))
         owed = balance
         for cycle in range(3):
             sent = at(statement_day, 18)
-            w.statements.append(Statement("", p.id, account.id, statement_day, sent, owed,
-                                          p.payer.id, p.member_id_at(sent)))
+            due = owed
+            if cycle == 0 and kind == defects.PATIENT_BALANCE_MISMATCH and collected:
+                due = owed + collected  # the check-in copay was not applied
+            member = p.successor.member_id if p.successor else p.member_id_at(sent)
+            if cycle == 0 and stale is not None:
+                member = stale
+            statement = Statement("", p.id, account.id, statement_day, sent, due, p.payer.id,
+                                  member)
+            w.statements.append(statement)
+            if due != owed or (cycle == 0 and stale is not None):
+                self._statement_truth.append((defects.account_truth(
+                    kind or "", account, sent, abs(due - owed) or due), statement))
             pays = b.pays_on_cycle(cycle)
             if pays:
                 amount = owed if pays == "full" else owed // 2
@@ -523,6 +632,15 @@ class Simulation:
                 w.patient_payments.append(PatientPayment(
                     "", p.id, account.id, account.entity, amount, paid_at, b.method))
                 owed -= amount
+                if owed == 0 and kind == defects.CREDIT_BALANCE:
+                    # the same statement paid a second time, another way, days later
+                    again = office_time(drng, paid_at.date() + timedelta(days=drng.randint(2, 9)),
+                                        7, 20)
+                    method = "ONLINE" if b.method != "ONLINE" else "CHECK"
+                    w.patient_payments.append(PatientPayment(
+                        "", p.id, account.id, account.entity, amount, again, method))
+                    w.defects.append(defects.account_truth(kind, account, again, amount))
+                    return
                 if owed == 0:
                     ev.append(ClaimEvent(account.id, "CLOSED", paid_at, "system", "BILLING",
                                          "zero balance"))
@@ -545,6 +663,10 @@ class Simulation:
                 f"{day:%Y%m%d}{n:07d}", payer, entity, day, received, posted,
                 sorted(groups[key], key=lambda r: (r.claim.account_id, r.status != "22")))
             self.world.payments.append(payment)
+            row = defects.plan_payment(random.Random(f"{self.seed}:payment:{payment.trace}"),
+                                       self.rates, payment)
+            if row is not None:
+                self.world.defects.append(row)
             for remit in payment.claims:
                 if remit.status == "4":
                     account = self._accounts[remit.claim.account_id]
@@ -559,6 +681,9 @@ class Simulation:
         w.statements.sort(key=lambda s: (s.sent_at, s.account_id))
         for n, s in enumerate(w.statements, 1):
             s.id = f"ST{n:08d}"
+        for row, s in self._statement_truth:
+            row.key = row.statement_id = s.id
+            w.defects.append(row)
         w.patient_payments.sort(key=lambda pp: (pp.received_at, pp.account_id))
         for n, pp in enumerate(w.patient_payments, 1):
             pp.id = f"PM{n:08d}"

@@ -17,6 +17,17 @@ class CoverageVersion:
     version: int
     updated_at: datetime
     member_id: str
+    period_end: date | None = None  # set by a termination (or the start of a successor)
+
+
+@dataclass
+class Successor:
+    """A second Coverage resource that replaces the patient's first one from ``start``."""
+
+    id: str
+    start: date
+    created_at: datetime
+    member_id: str
 
 
 @dataclass
@@ -37,6 +48,7 @@ class Patient:
     coverage: list[CoverageVersion]
     deductible_left: int
     service_days: list[date]
+    successor: Successor | None = None
 
     def member_id_at(self, ts: datetime) -> str:
         """Member id of the coverage version current at ``ts``."""
@@ -117,7 +129,10 @@ class RemitClaim:
 
 @dataclass
 class Payment:
-    """One payer payment (EFT) = one 835 transaction set = one bank deposit."""
+    """One payer payment (EFT) = one 835 transaction set = one bank deposit.
+
+    ``gl`` and ``deposit`` say how the ERP side records it: ``post`` / ``deposit`` when clean,
+    otherwise the defect of defects.py that breaks it."""
 
     trace: str
     payer: Payer
@@ -126,6 +141,10 @@ class Payment:
     received_at: datetime
     posted_at: datetime
     claims: list[RemitClaim] = field(default_factory=list)
+    gl: str = "post"  # post | skip | amount | twice
+    gl_amount: int = 0  # the cash amount the GL records when gl == "amount"
+    deposit: str = "deposit"  # deposit | missing | short
+    deposit_amount: int = 0  # the deposited amount when deposit == "short"
 
     @property
     def amount(self) -> int:
@@ -187,6 +206,7 @@ class WriteOff:
     at: datetime
     approved_by: str
     reason: str
+    created_by: str = "billing.system"
 
 
 @dataclass

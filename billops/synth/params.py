@@ -5,7 +5,8 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 from billops.errors import BillopsError
 
@@ -26,13 +27,24 @@ class Scale:
     months: int
     hospitals: int
     clinics_per_hospital: int
+    cadence: str = "monthly"  # default landing cadence, see Horizon.extracts
+
+
+CADENCES = ("monthly", "daily")
+# Intraday extracts on the last simulated day (hours, UTC) when the cadence is daily.
+INTRADAY_HOURS = tuple(range(7, 23))
+INTRADAY_MINUTE: dict[str, int] = {"ehr": 0, "rcm": 5, "erp": 10}
 
 
 SCALES: dict[str, Scale] = {
-    "tiny": Scale("tiny", patients=200, months=1, hospitals=1, clinics_per_hospital=4),
-    "small": Scale("small", patients=2_000, months=3, hospitals=1, clinics_per_hospital=4),
+    # tiny keeps two GL entities so that per-entity views mean something
+    "tiny": Scale("tiny", patients=200, months=1, hospitals=2, clinics_per_hospital=2),
+    "small": Scale("small", patients=2_000, months=3, hospitals=3, clinics_per_hospital=4),
+    # one month of the whole regional system: about 60,000 accounts
+    "medium": Scale("medium", patients=41_000, months=1, hospitals=3, clinics_per_hospital=4,
+                    cadence="daily"),
 }
-PLANNED_SCALES = ("medium", "large")
+PLANNED_SCALES = ("large",)
 
 
 @dataclass(frozen=True)
@@ -41,6 +53,7 @@ class Horizon:
 
     start: date  # first day of the first month
     months: int
+    cadence: str = "monthly"
 
     @property
     def periods(self) -> list[str]:
@@ -62,7 +75,19 @@ class Horizon:
         return date(last.year, last.month, calendar.monthrange(last.year, last.month)[1])
 
     def extracts(self, system: str) -> list[datetime]:
-        """Extract time of each month-end batch of ``system``, in order."""
+        """Extract time of each batch of ``system``, in order.
+
+        monthly: one batch after each month-end. daily: one nightly batch after each day, plus
+        hourly intraday batches during the last day (before its nightly batch)."""
+        return list(_extracts(self, system))
+
+    def _extracts(self, system: str) -> list[datetime]:
+        if self.cadence == "daily":
+            out = [datetime.combine(self.start + timedelta(days=n + 1), time(EXTRACT_HOUR[system]))
+                   for n in range((self.end - self.start).days + 1)]
+            intraday = [datetime.combine(self.end, time(h, INTRADAY_MINUTE[system]))
+                        for h in INTRADAY_HOURS]
+            return out[:-1] + intraday + out[-1:]
         out = []
         for first in self.month_starts:
             days = calendar.monthrange(first.year, first.month)[1]
@@ -73,7 +98,12 @@ class Horizon:
     @property
     def as_of(self) -> datetime:
         """The latest extract of all systems: the as-of time of the generated data."""
-        return max(self.extracts(s)[-1] for s in SYSTEMS)
+        return max(_extracts(self, s)[-1] for s in SYSTEMS)
+
+
+@lru_cache(maxsize=64)
+def _extracts(horizon: Horizon, system: str) -> tuple[datetime, ...]:
+    return tuple(horizon._extracts(system))
 
 
 def resolve_scale(scale: str) -> Scale:
@@ -85,7 +115,8 @@ def resolve_scale(scale: str) -> Scale:
     raise BillopsError(f"unknown scale {scale!r}; use one of: {', '.join(SCALES)}")
 
 
-def resolve_horizon(scale: Scale, start: str | None, months: int | None) -> Horizon:
+def resolve_horizon(scale: Scale, start: str | None, months: int | None,
+                    cadence: str | None = None) -> Horizon:
     text = DEFAULT_START if start is None else start
     match = re.fullmatch(r"(\d{4})-(\d{2})", text)
     if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1900:
@@ -95,7 +126,10 @@ def resolve_horizon(scale: Scale, start: str | None, months: int | None) -> Hori
         raise BillopsError(f"bad --months {months!r}: expected a whole number of months >= 1")
     if n > 120:
         raise BillopsError(f"bad --months {n}: at most 120 months")
-    return Horizon(date(int(match.group(1)), int(match.group(2)), 1), n)
+    how = scale.cadence if cadence is None else cadence
+    if how not in CADENCES:
+        raise BillopsError(f"bad cadence {how!r}; use one of: {', '.join(CADENCES)}")
+    return Horizon(date(int(match.group(1)), int(match.group(2)), 1), n, how)
 
 
 def validate_defect_rate(rate: float) -> float:
@@ -109,4 +143,5 @@ def batch_id(ts: datetime) -> str:
 
 
 def iso(ts: datetime) -> str:
-    return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """UTC timestamp to the second, e.g. 2026-10-01T08:00:00Z."""
+    return ts.isoformat(timespec="seconds") + "Z"

@@ -96,6 +96,7 @@ class Payer:
     address: Address
     routing: str
     account: str
+    denial_tendency: float = 1.0  # multiplies the denial probability of its claims
 
     @property
     def remit_filing_indicator(self) -> str:
@@ -230,17 +231,23 @@ class Reference:
     receiver_name: str = "SYNTHETIC CLEARINGHOUSE"
     payer_by_id: dict[str, Payer] = field(default_factory=dict)
     facility_by_id: dict[str, Facility] = field(default_factory=dict)
+    payer_index: dict[str, int] = field(default_factory=dict)
+    hospital_index: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.payer_by_id = {p.id: p for p in self.payers}
         self.facility_by_id = {f.id: f for f in self.facilities}
+        self.payer_index = {p.id: i for i, p in enumerate(self.payers)}
+        self.hospital_index = {h.id: i for i, h in enumerate(self.hospitals)}
+        self._clinics = {h.id: [f for f in self.facilities if f.part_of == h.id]
+                         for h in self.hospitals}
 
     @property
     def hospitals(self) -> list[Facility]:
         return [f for f in self.facilities if f.kind == "hospital"]
 
     def clinics_of(self, hospital_id: str) -> list[Facility]:
-        return [f for f in self.facilities if f.part_of == hospital_id]
+        return self._clinics.get(hospital_id, [])
 
     def unit_price(self, hcpcs: str, on: date) -> int:
         """Chargemaster unit price in cents in effect on a date (versions start each Jan 1)."""
@@ -290,14 +297,21 @@ def _payers(rng: random.Random) -> list[Payer]:
          "SHP"),
         ("BMM01", "Blue Meadow Mutual", "COMMERCIAL", "BL", "5", 180, 30, False, None, "0.6800",
          "25.00", "0.20", "1000.00", 0.25, (3,), (9, 20), ("J1745", "E0601"), "BMM"),
+        ("RHA01", "Ridgeline Health Alliance HMO", "COMMERCIAL", "HM", "511", 90, 20, False,
+         "1.18", None, "35.00", "0.00", "500.00", 0.20, (0, 2), (8, 16),
+         ("J1745", "J0897", "E0601", "E0143"), "RHA"),
+        ("PWT01", "Prairie Workers Trust", "COMMERCIAL", "CI", "5", 365, 15, False, None,
+         "0.5800", "20.00", "0.25", "2500.00", 0.40, (4,), (12, 25), ("J1745",), "PWT"),
     ]
+    tendency = {"MCRB1": 0.6, "KMA01": 1.3, "MCDST": 1.6, "SHP01": 1.1, "BMM01": 0.9,
+                "RHA01": 1.4, "PWT01": 1.0}
     out = []
     for (pid, name, ptype, filing, sopt, tfd, weight, senior, fee, pct, copay, coins, ded,
          ded_share, weekdays, adj, auth, prefix) in specs:
         routing, account = bank()
         out.append(Payer(pid, name, ptype, filing, sopt, tfd, weight, senior, fee, pct,
                          cents(copay), coins, cents(ded), ded_share, weekdays, adj, auth, ein(),
-                         prefix, addr(rng.choice(TOWNS)), routing, account))
+                         prefix, addr(rng.choice(TOWNS)), routing, account, tendency[pid]))
     return out
 
 

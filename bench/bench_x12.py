@@ -1,0 +1,158 @@
+"""X12 837/835 reading: our streaming tokenizer and extractors against pyx12, side by side.
+
+Both read the same generated files (``billops generate --scale small``: three months of 837 and
+835). Ours: tokenize, check the envelope, and map every claim, line, remittance and adjustment to
+raw rows. pyx12: its X12Reader (its tokenizer alone, without the slower map-driven validation),
+reading the values the raw tables hold with ``get_value``. The values extracted must be identical;
+throughput is segments per second, best of a few runs each.
+
+Two pyx12 figures are recorded. Its map-driven parse (``x12n_document``, the loop- and
+HL-following walk against the implementation guide that the loader also runs for
+raw._x12_validation) does the work our extractors do, and is the basis of the 50x target. Its bare
+X12Reader only splits segments, and its ratio is recorded beside it for candour.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from billops.sources import Row
+from billops.sources.x12 import EXTRACTORS, read_transaction_sets
+from billops.sources.x12_validate import validate_x12
+
+SCALE = os.environ.get("BENCH_X12_SCALE", "small")
+REPEAT = int(os.environ.get("BENCH_X12_REPEAT", "3"))
+TARGET_SPEEDUP = 50.0
+
+Values = dict[str, list[tuple[Any, ...]]]
+
+
+def _dec(value: str | None) -> Decimal | None:
+    return Decimal(value) if value else None
+
+
+def ours(path: Path) -> Values:
+    """The values our extractors put in the raw tables."""
+    found: Values = {"CLM": [], "SV1": [], "CLP": [], "CAS": [], "TRN": [], "BPR": []}
+    for ts in read_transaction_sets(path):
+        for item in EXTRACTORS[ts.kind](ts):
+            if not isinstance(item, Row):
+                continue
+            v = item.values
+            if item.table == "x12_claims":
+                found["CLM"].append((v["account_id"], v["total_charge"]))
+            elif item.table == "x12_claim_lines":
+                found["SV1"].append((v["hcpcs"], v["charge_amount"]))
+            elif item.table == "x12_remit_claims":
+                found["CLP"].append((v["account_id"], v["claim_status_code"], v["charge_amount"],
+                                     v["paid_amount"], v["patient_responsibility_amount"]))
+            elif item.table == "x12_remit_adjustments":
+                found["CAS"].append((v["group_code"], v["reason_code"], v["amount"]))
+            elif item.table == "x12_remittances":
+                found["TRN"].append((v["trace_number"],))
+                found["BPR"].append((v["payment_amount"],))
+    return found
+
+
+def pyx12_values(path: Path) -> Values:
+    """The same values, as pyx12's reader gives them."""
+    import pyx12.x12file
+
+    found: Values = {"CLM": [], "SV1": [], "CLP": [], "CAS": [], "TRN": [], "BPR": []}
+    with pyx12.x12file.X12Reader(str(path)) as source:
+        for seg in source:
+            sid = seg.get_seg_id()
+            if sid == "CLM":
+                found["CLM"].append((seg.get_value("CLM01"), _dec(seg.get_value("CLM02"))))
+            elif sid in ("SV1", "SV2"):
+                if sid == "SV1":
+                    found["SV1"].append((seg.get_value("SV101-2"), _dec(seg.get_value("SV102"))))
+                else:
+                    found["SV1"].append((seg.get_value("SV202-2"), _dec(seg.get_value("SV203"))))
+            elif sid == "CLP":
+                a, b, c, d, e = (seg.get_value(f"CLP0{i}") for i in range(1, 6))
+                found["CLP"].append((a, b, _dec(c), _dec(d), _dec(e)))
+            elif sid == "CAS":
+                group = seg.get_value("CAS01")
+                for k in range(6):
+                    reason = seg.get_value(f"CAS{2 + 3 * k:02d}")
+                    if reason:
+                        found["CAS"].append(
+                            (group, reason, _dec(seg.get_value(f"CAS{3 + 3 * k:02d}"))))
+            elif sid == "TRN":
+                found["TRN"].append((seg.get_value("TRN02"),))
+            elif sid == "BPR":
+                found["BPR"].append((_dec(seg.get_value("BPR02")),))
+    return found
+
+
+def pyx12_parse(path: Path) -> Values:
+    """pyx12's map-driven parse of the file (what the loader runs to validate it)."""
+    validate_x12(path)
+    return {}
+
+
+def _best(read: Callable[[Path], Values], files: list[Path]) -> tuple[float, Values]:
+    """Best wall time of REPEAT runs over all files, and the values of all files."""
+    best = float("inf")
+    values: Values = {}
+    for _ in range(REPEAT):
+        start = time.perf_counter()
+        results = [read(p) for p in files]
+        best = min(best, time.perf_counter() - start)
+        values = {k: [v for found in results for v in found[k]] for k in results[0]}
+        if read is pyx12_parse:  # minutes per run: once is enough
+            break
+    return best, values
+
+
+def _segment_count(files: list[Path]) -> int:
+    """Segments in the files, counted once for both readers (the ISA terminator splits them)."""
+    total = 0
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        total += sum(1 for s in text.split(text[105]) if s.strip())
+    return total
+
+
+def run() -> dict[str, Any]:
+    from billops.synth import generate
+
+    with tempfile.TemporaryDirectory(prefix="bench-x12-") as tmp:
+        generate(Path(tmp), scale=SCALE, seed=5)
+        files = sorted(Path(tmp, "landing", "rcm").glob("*/*/*.x12"))
+        segments = _segment_count(files)
+        ours_s, our_values = _best(ours, files)
+        pyx12_s, pyx12_found = _best(pyx12_values, files)
+        parse_s, _ = _best(pyx12_parse, files)
+    identical = our_values == pyx12_found
+    counts = {k: len(v) for k, v in our_values.items()}
+    ours_rate = segments / ours_s
+    pyx12_rate = segments / pyx12_s
+    parse_rate = segments / parse_s
+    speedup = ours_rate / parse_rate
+    figures = {
+        "scale": SCALE, "files": len(files), "segments": segments,
+        "values_compared": counts,
+        "ours_s": round(ours_s, 3), "pyx12_s": round(pyx12_s, 3),
+        "pyx12_parse_s": round(parse_s, 3),
+        "ours_segments_per_s": round(ours_rate), "pyx12_parse_segments_per_s": round(parse_rate),
+        "pyx12_reader_segments_per_s": round(pyx12_rate),
+        "speedup_vs_pyx12_parse": round(speedup, 1),
+        "speedup_vs_pyx12_reader": round(ours_rate / pyx12_rate, 1),
+        "identical_values": identical,
+    }
+    print(f"   ours {ours_rate:,.0f} seg/s, pyx12 parse {parse_rate:,.0f} seg/s (x{speedup:.1f}), "
+          f"pyx12 reader {pyx12_rate:,.0f} seg/s, identical={identical}", flush=True)
+    return {"figures": figures, "targets": [
+        {"name": "X12 throughput vs pyx12's map-driven parse (segments/s ratio)", "value": round(speedup, 1),
+         "target": f">= {TARGET_SPEEDUP:g}", "met": speedup >= TARGET_SPEEDUP},
+        {"name": "extracted values identical to pyx12", "value": identical, "target": True,
+         "met": identical},
+    ]}

@@ -1,0 +1,25 @@
+{#- Helpers shared by the exception rule models (int_exc_*) and marts.billing_exceptions. -#}
+
+{#- A typed null text column. -#}
+{% macro null_text() -%}
+    cast(null as {{ dbt.type_string() }})
+{%- endmacro %}
+
+
+{#- True when `day` lies in [from_col, to_col], an empty bound being open (reference data). -#}
+{% macro effective_on(day, from_col, to_col) -%}
+    ({{ from_col }} is null or {{ from_col }} <= {{ day }})
+    and ({{ to_col }} is null or {{ to_col }} >= {{ day }})
+{%- endmacro %}
+
+
+{#- `ts` plus a number of days held in a dbt var (a rule window). -#}
+{% macro plus_window(ts, var_name) -%}
+    {{ dbt.dateadd('day', var(var_name), ts) }}
+{%- endmacro %}
+
+
+{#- Two amounts differ by more than half a cent. -#}
+{% macro amounts_differ(a, b) -%}
+    abs(coalesce({{ a }}, 0) - coalesce({{ b }}, 0)) > 0.005
+{%- endmacro %}

@@ -1,0 +1,251 @@
+-- Claim-to-remittance exceptions, one per account.
+-- CLAIM_NO_RESPONSE: the current claim has no 835 claim payment for its account once the
+-- follow-up window has passed since its submission.
+-- DENIAL: the latest adjudication (reversals aside) is a denial; root_cause is the CAS group and
+-- reason code of its largest adjustment (code values only).
+-- UNDERPAYMENT: the latest primary adjudication, not a denial, paid plus patient responsibility
+-- short of the payer's contract (units x per-unit amount, or charge x fraction, effective on the
+-- service date) by more than the tolerance. Judged per SVC line where the 835 has them, else on
+-- the claim's billed lines when every one has a contract.
+-- REMIT_UNBALANCED: an 835 claim whose charge differs from paid plus all its CAS adjustments.
+with
+
+accounts as (
+    select * from {{ ref('int_accounts') }}
+),
+
+current_claims as (
+    select * from {{ ref('int_current_claims') }}
+    where not is_void
+),
+
+adjudications as (
+    select * from {{ ref('int_account_adjudications') }}
+),
+
+adjustments as (
+    select * from {{ ref('stg_rcm__remit_adjustments') }}
+),
+
+contracts as (
+    select * from {{ ref('stg_rcm__payer_contracts') }}
+),
+
+no_response as (
+    select
+        'CLAIM_NO_RESPONSE' as exception_type,
+        current_claims.account_id,
+        current_claims.total_charge as amount_at_risk,
+        {{ billops.plus_window('current_claims.submitted_at', 'follow_up_window_days') }}
+            as detected_at,
+        {{ billops.null_text() }} as root_cause
+    from current_claims
+    left join adjudications on current_claims.account_id = adjudications.account_id
+    where adjudications.account_id is null
+        and {{ billops.plus_window('current_claims.submitted_at', 'follow_up_window_days') }}
+            <= {{ billops.as_of_timestamp() }}
+),
+
+denial_reasons as (
+    select
+        adjudications.account_id,
+        {{ dbt.concat(['adjustments.group_code', "'-'", 'adjustments.reason_code']) }} as reason,
+        row_number() over (
+            partition by adjudications.account_id
+            order by abs(adjustments.amount) desc, adjustments.line_seq, adjustments.adj_seq
+        ) as reason_rank
+    from adjudications
+    inner join adjustments
+        on adjudications.latest_trace_number = adjustments.trace_number
+        and adjudications.latest_claim_seq = adjustments.claim_seq
+    where adjudications.latest_is_denied
+),
+
+denials as (
+    select
+        'DENIAL' as exception_type,
+        adjudications.account_id,
+        adjudications.latest_charge_amount as amount_at_risk,
+        cast(adjudications.latest_remit_date as {{ dbt.type_timestamp() }}) as detected_at,
+        denial_reasons.reason as root_cause
+    from adjudications
+    left join denial_reasons
+        on adjudications.account_id = denial_reasons.account_id
+        and denial_reasons.reason_rank = 1
+    where adjudications.latest_is_denied
+),
+
+primary_claims as (
+    select adjudications.*, accounts.service_date
+    from adjudications
+    inner join accounts on adjudications.account_id = accounts.account_id
+    where adjudications.primary_trace_number is not null
+        and not adjudications.primary_is_denied
+),
+
+billed_units as (
+    select lines.account_id, lines.charge_id, max(lines.units) as units
+    from {{ ref('stg_rcm__claim_lines') }} as lines
+    inner join current_claims on lines.claim_key = current_claims.current_claim_key
+    where lines.charge_id is not null
+    group by lines.account_id, lines.charge_id
+),
+
+line_patient_resp as (
+    select trace_number, claim_seq, line_seq, sum(amount) as amount
+    from adjustments
+    where group_code = 'PR' and not is_claim_level
+    group by trace_number, claim_seq, line_seq
+),
+
+-- per SVC line of the primary adjudication, where the line has a contract
+svc_expected as (
+    select
+        primary_claims.account_id,
+        coalesce(svc.paid_amount, 0) + coalesce(line_patient_resp.amount, 0) as actual_amount,
+        coalesce(
+            coalesce(billed_units.units, svc.units_paid, 1) * contracts.expected_allowed_per_unit,
+            svc.charge_amount * contracts.allowed_pct_of_charge
+        ) as expected_amount
+    from primary_claims
+    inner join {{ ref('stg_rcm__remit_service_lines') }} as svc
+        on primary_claims.primary_trace_number = svc.trace_number
+        and primary_claims.primary_claim_seq = svc.claim_seq
+    left join line_patient_resp
+        on svc.trace_number = line_patient_resp.trace_number
+        and svc.claim_seq = line_patient_resp.claim_seq
+        and svc.line_seq = line_patient_resp.line_seq
+    left join billed_units
+        on svc.account_id = billed_units.account_id
+        and svc.charge_id = billed_units.charge_id
+    inner join contracts
+        on primary_claims.primary_payer_id = contracts.payer_id
+        and svc.procedure_code = contracts.hcpcs
+        and {{ billops.effective_on('coalesce(svc.service_date, primary_claims.service_date)',
+                                    'contracts.effective_from', 'contracts.effective_to') }}
+),
+
+svc_totals as (
+    select
+        account_id,
+        sum(actual_amount) as actual_amount,
+        sum(expected_amount) as expected_amount
+    from svc_expected
+    group by account_id
+),
+
+-- an 835 without SVC lines: the claim's billed lines, when every one has a contract
+claim_line_expected as (
+    select
+        primary_claims.account_id,
+        count(*) as line_count,
+        count(contracts.payer_id) as contracted_count,
+        sum(coalesce(
+            lines.units * contracts.expected_allowed_per_unit,
+            lines.charge_amount * contracts.allowed_pct_of_charge
+        )) as expected_amount
+    from primary_claims
+    inner join current_claims on primary_claims.account_id = current_claims.account_id
+    inner join {{ ref('stg_rcm__claim_lines') }} as lines
+        on current_claims.current_claim_key = lines.claim_key
+    left join contracts
+        on primary_claims.primary_payer_id = contracts.payer_id
+        and lines.hcpcs = contracts.hcpcs
+        and {{ billops.effective_on('coalesce(lines.service_date, primary_claims.service_date)',
+                                    'contracts.effective_from', 'contracts.effective_to') }}
+    where primary_claims.account_id not in (select account_id from svc_totals)
+    group by primary_claims.account_id
+),
+
+payment_vs_contract as (
+    select account_id, actual_amount, expected_amount from svc_totals
+    union all
+    select
+        claim_line_expected.account_id,
+        coalesce(primary_claims.primary_paid_amount, 0)
+            + coalesce(primary_claims.primary_patient_responsibility_amount, 0),
+        claim_line_expected.expected_amount
+    from claim_line_expected
+    inner join primary_claims on claim_line_expected.account_id = primary_claims.account_id
+    where claim_line_expected.line_count = claim_line_expected.contracted_count
+),
+
+underpayments as (
+    select
+        'UNDERPAYMENT' as exception_type,
+        payment_vs_contract.account_id,
+        payment_vs_contract.expected_amount - payment_vs_contract.actual_amount
+            as amount_at_risk,
+        cast(primary_claims.primary_remit_date as {{ dbt.type_timestamp() }}) as detected_at,
+        {{ billops.null_text() }} as root_cause
+    from payment_vs_contract
+    inner join primary_claims on payment_vs_contract.account_id = primary_claims.account_id
+    where payment_vs_contract.expected_amount - payment_vs_contract.actual_amount
+        > {{ var('underpayment_tolerance') }}
+),
+
+claim_adjustments as (
+    select trace_number, claim_seq, sum(amount) as adjusted_amount
+    from adjustments
+    group by trace_number, claim_seq
+),
+
+unbalanced_claims as (
+    select
+        remit_claims.account_id,
+        abs(coalesce(remit_claims.charge_amount, 0) - coalesce(remit_claims.paid_amount, 0)
+            - coalesce(claim_adjustments.adjusted_amount, 0)) as difference,
+        remit_claims.remit_date,
+        row_number() over (
+            partition by remit_claims.account_id
+            order by remit_claims.remit_date desc, remit_claims.trace_number desc,
+                remit_claims.claim_seq desc
+        ) as recency_rank
+    from {{ ref('int_remit_claims') }} as remit_claims
+    left join claim_adjustments
+        on remit_claims.trace_number = claim_adjustments.trace_number
+        and remit_claims.claim_seq = claim_adjustments.claim_seq
+    where remit_claims.account_id is not null
+        and {{ billops.amounts_differ('remit_claims.charge_amount',
+                                      'coalesce(remit_claims.paid_amount, 0) '
+                                      ~ '+ coalesce(claim_adjustments.adjusted_amount, 0)') }}
+),
+
+unbalanced as (
+    select
+        'REMIT_UNBALANCED' as exception_type,
+        account_id,
+        difference as amount_at_risk,
+        cast(remit_date as {{ dbt.type_timestamp() }}) as detected_at,
+        {{ billops.null_text() }} as root_cause
+    from unbalanced_claims
+    where recency_rank = 1
+),
+
+unioned as (
+    select * from no_response
+    union all select * from denials
+    union all select * from underpayments
+    union all select * from unbalanced
+),
+
+final as (
+    select
+        unioned.exception_type,
+        unioned.account_id as exception_key,
+        accounts.entity,
+        accounts.patient_id,
+        unioned.account_id,
+        unioned.account_id as claim_id,
+        {{ billops.null_text() }} as charge_id,
+        {{ billops.null_text() }} as trace_number,
+        {{ billops.null_text() }} as journal_id,
+        {{ billops.null_text() }} as statement_id,
+        unioned.amount_at_risk,
+        unioned.detected_at,
+        unioned.root_cause
+    from unioned
+    left join accounts on unioned.account_id = accounts.account_id
+)
+
+select * from final

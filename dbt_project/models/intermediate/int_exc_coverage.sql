@@ -1,0 +1,115 @@
+-- Coverage exceptions of an account's current claim, judged against the EHR coverage (current
+-- version of each Coverage) active on the service date, and the payers' authorization rules.
+-- COVERAGE_MISMATCH: an active coverage exists but none has the billed payer and member id (a
+-- claim billed to an active secondary coverage matches it). COVERAGE_INACTIVE: none is active.
+-- MISSING_PRIOR_AUTH: a billed line's HCPCS needs authorization under the billed payer's rules
+-- on its service date and the claim carries no REF*G1.
+with
+
+claims as (
+    select
+        current_claims.account_id,
+        current_claims.current_claim_key,
+        current_claims.payer_id,
+        current_claims.member_id,
+        current_claims.prior_auth_number,
+        current_claims.submitted_at,
+        current_claims.total_charge,
+        accounts.patient_id,
+        accounts.entity,
+        accounts.service_date
+    from {{ ref('int_current_claims') }} as current_claims
+    inner join {{ ref('int_accounts') }} as accounts
+        on current_claims.account_id = accounts.account_id
+    where not current_claims.is_void
+),
+
+active_coverages as (
+    select claims.account_id, coverages.payer_id, coverages.member_id
+    from claims
+    inner join {{ ref('stg_ehr__coverages') }} as coverages
+        on claims.patient_id = coverages.patient_id
+        and coverages.is_current_version
+        and coverages.status = 'active'
+        and {{ billops.effective_on('claims.service_date', 'cast(coverages.period_start as date)',
+                                    'cast(coverages.period_end as date)') }}
+),
+
+coverage_match as (
+    select
+        claims.account_id,
+        count(active_coverages.account_id) as active_count,
+        sum(case when active_coverages.payer_id = claims.payer_id
+                  and active_coverages.member_id = claims.member_id then 1 else 0 end)
+            as matching_count
+    from claims
+    left join active_coverages on claims.account_id = active_coverages.account_id
+    group by claims.account_id
+),
+
+coverage_exceptions as (
+    select
+        case when coverage_match.active_count = 0 then 'COVERAGE_INACTIVE'
+             else 'COVERAGE_MISMATCH' end as exception_type,
+        claims.*,
+        claims.total_charge as amount_at_risk,
+        {{ billops.null_text() }} as root_cause
+    from claims
+    inner join coverage_match on claims.account_id = coverage_match.account_id
+    where coverage_match.matching_count = 0
+),
+
+auth_lines as (
+    select
+        lines.account_id,
+        sum(coalesce(lines.charge_amount, 0)) as amount,
+        min(lines.hcpcs) as first_hcpcs
+    from {{ ref('stg_rcm__claim_lines') }} as lines
+    inner join claims on lines.claim_key = claims.current_claim_key
+    where coalesce(trim(claims.prior_auth_number), '') = ''
+        and exists (
+            select 1
+            from {{ ref('stg_rcm__auth_rules') }} as rules
+            where rules.payer_id = claims.payer_id
+                and rules.hcpcs = lines.hcpcs
+                and {{ billops.effective_on('coalesce(lines.service_date, claims.service_date)',
+                                            'rules.effective_from', 'rules.effective_to') }}
+        )
+    group by lines.account_id
+),
+
+auth_exceptions as (
+    select
+        'MISSING_PRIOR_AUTH' as exception_type,
+        claims.*,
+        auth_lines.amount as amount_at_risk,
+        {{ dbt.concat(["'AUTH_REQUIRED_'", 'auth_lines.first_hcpcs']) }} as root_cause
+    from claims
+    inner join auth_lines on claims.account_id = auth_lines.account_id
+),
+
+unioned as (
+    select * from coverage_exceptions
+    union all
+    select * from auth_exceptions
+),
+
+final as (
+    select
+        exception_type,
+        account_id as exception_key,
+        entity,
+        patient_id,
+        account_id,
+        account_id as claim_id,
+        {{ billops.null_text() }} as charge_id,
+        {{ billops.null_text() }} as trace_number,
+        {{ billops.null_text() }} as journal_id,
+        {{ billops.null_text() }} as statement_id,
+        amount_at_risk,
+        submitted_at as detected_at,
+        root_cause
+    from unioned
+)
+
+select * from final

@@ -1,0 +1,189 @@
+-- Patient-side exceptions.
+-- STATEMENT_STALE_COVERAGE: the statement's payer and member id on file match none of the
+-- patient's EHR coverages (current versions) active on the statement date: a registration update
+-- superseded them, by a new version or by a new coverage that replaced an ended one.
+-- PATIENT_BALANCE_MISMATCH: amount due differs from the patient responsibility of the latest
+-- adjudication (reversals aside) less patient payments (net of refunds) received by the
+-- statement date.
+-- CREDIT_BALANCE: payer payments over every 835 claim (reversals net out) plus patient payments
+-- net of refunds exceed what the account owes: the primary payer's allowed amount (paid plus
+-- patient responsibility), or the EHR charges when no payer has adjudicated it; an account with
+-- neither is not judged yet.
+with
+
+accounts as (
+    select * from {{ ref('int_accounts') }}
+),
+
+statements as (
+    select * from {{ ref('stg_rcm__statements') }}
+),
+
+adjudications as (
+    select * from {{ ref('int_account_adjudications') }}
+),
+
+payments as (
+    select * from {{ ref('stg_rcm__patient_payments') }}
+    where account_id is not null
+),
+
+current_coverages as (
+    select patient_id, payer_id, member_id, period_start, period_end
+    from {{ ref('stg_ehr__coverages') }}
+    where is_current_version and status = 'active'
+),
+
+-- the EHR's current coverage on each statement's date
+statement_coverages as (
+    select statements.statement_id, current_coverages.payer_id, current_coverages.member_id
+    from statements
+    inner join current_coverages
+        on statements.patient_id = current_coverages.patient_id
+        and {{ billops.effective_on('statements.statement_date',
+                                    'cast(current_coverages.period_start as date)',
+                                    'cast(current_coverages.period_end as date)') }}
+),
+
+stale as (
+    select
+        'STATEMENT_STALE_COVERAGE' as exception_type,
+        statements.statement_id,
+        statements.patient_id,
+        statements.account_id,
+        statements.amount_due as amount_at_risk,
+        statements.statement_date
+    from statements
+    where statements.statement_id in (select statement_id from statement_coverages)
+        and not exists (
+            select 1
+            from statement_coverages
+            where statement_coverages.statement_id = statements.statement_id
+                and statement_coverages.payer_id = statements.payer_id_on_file
+                and statement_coverages.member_id = statements.member_id_on_file
+        )
+),
+
+balance as (
+    select
+        'PATIENT_BALANCE_MISMATCH' as exception_type,
+        statements.statement_id,
+        statements.patient_id,
+        statements.account_id,
+        abs(statements.amount_due
+            - (coalesce(adjudications.latest_patient_responsibility_amount, 0)
+               - coalesce(paid.amount, 0))) as amount_at_risk,
+        statements.statement_date
+    from statements
+    inner join adjudications on statements.account_id = adjudications.account_id
+    left join (
+        select statements.statement_id, sum(payments.amount) as amount
+        from statements
+        inner join payments
+            on statements.account_id = payments.account_id
+            and cast(payments.received_at as date) <= statements.statement_date
+        group by statements.statement_id
+    ) as paid on statements.statement_id = paid.statement_id
+    where {{ billops.amounts_differ(
+        'statements.amount_due',
+        'coalesce(adjudications.latest_patient_responsibility_amount, 0) - coalesce(paid.amount, 0)'
+    ) }}
+),
+
+statement_exceptions as (
+    select * from stale
+    union all
+    select * from balance
+),
+
+charges as (
+    select account_id, sum(charge_amount) as charge_amount
+    from {{ ref('stg_ehr__charge_items') }}
+    where is_billable and account_id is not null
+    group by account_id
+),
+
+patient_paid as (
+    select account_id, sum(amount) as amount, max(received_at) as last_received_at
+    from payments
+    group by account_id
+),
+
+account_balances as (
+    select
+        coalesce(adjudications.account_id, patient_paid.account_id) as account_id,
+        coalesce(adjudications.total_paid_amount, 0) + coalesce(patient_paid.amount, 0)
+            as paid_amount,
+        case
+            when adjudications.primary_trace_number is not null
+                then coalesce(adjudications.primary_paid_amount, 0)
+                    + coalesce(adjudications.primary_patient_responsibility_amount, 0)
+            else coalesce(charges.charge_amount, 0)
+        end as owed_amount,
+        adjudications.primary_trace_number is not null or charges.account_id is not null
+            as is_judged,
+        greatest(
+            coalesce(cast(adjudications.latest_remit_date as {{ dbt.type_timestamp() }}),
+                     patient_paid.last_received_at),
+            coalesce(patient_paid.last_received_at,
+                     cast(adjudications.latest_remit_date as {{ dbt.type_timestamp() }}))
+        ) as last_paid_at
+    from adjudications
+    full outer join patient_paid on adjudications.account_id = patient_paid.account_id
+    left join charges
+        on coalesce(adjudications.account_id, patient_paid.account_id) = charges.account_id
+),
+
+credit_balances as (
+    select
+        'CREDIT_BALANCE' as exception_type,
+        account_balances.account_id,
+        accounts.entity,
+        accounts.patient_id,
+        account_balances.paid_amount - account_balances.owed_amount as amount_at_risk,
+        account_balances.last_paid_at
+    from account_balances
+    left join accounts on account_balances.account_id = accounts.account_id
+    where account_balances.paid_amount - account_balances.owed_amount > 0.005
+        -- a payment before any charge or adjudication (a copay at registration) is no credit yet
+        and account_balances.is_judged
+),
+
+final as (
+    select
+        statement_exceptions.exception_type,
+        statement_exceptions.statement_id as exception_key,
+        accounts.entity,
+        statement_exceptions.patient_id,
+        statement_exceptions.account_id,
+        {{ billops.null_text() }} as claim_id,
+        {{ billops.null_text() }} as charge_id,
+        {{ billops.null_text() }} as trace_number,
+        {{ billops.null_text() }} as journal_id,
+        statement_exceptions.statement_id,
+        statement_exceptions.amount_at_risk,
+        cast(statement_exceptions.statement_date as {{ dbt.type_timestamp() }}) as detected_at,
+        {{ billops.null_text() }} as root_cause
+    from statement_exceptions
+    left join accounts on statement_exceptions.account_id = accounts.account_id
+
+    union all
+
+    select
+        exception_type,
+        account_id as exception_key,
+        entity,
+        patient_id,
+        account_id,
+        {{ billops.null_text() }} as claim_id,
+        {{ billops.null_text() }} as charge_id,
+        {{ billops.null_text() }} as trace_number,
+        {{ billops.null_text() }} as journal_id,
+        {{ billops.null_text() }} as statement_id,
+        amount_at_risk,
+        last_paid_at as detected_at,
+        {{ billops.null_text() }} as root_cause
+    from credit_balances
+)
+
+select * from final

@@ -1,0 +1,93 @@
+{%- set write_off_types = var('write_off_account_types') -%}
+-- Money movements per entity and period ('YYYY-MM' of the movement's own date), one row per
+-- (entity, period, measure): the RCM subledger (charges, 835 payments and contractual
+-- adjustments, patient payments and refunds), the GL (cash receipts, AR account movement,
+-- write-offs; accounts found by chart_of_accounts.account_type) and the bank.
+with
+
+accounts as (
+    select account_id, entity from {{ ref('int_accounts') }}
+),
+
+remit_claims as (
+    select * from {{ ref('int_remit_claims') }}
+),
+
+gl_typed as (
+    select lines.*, coa.account_type
+    from {{ ref('stg_erp__gl_journal_lines') }} as lines
+    inner join {{ ref('stg_erp__chart_of_accounts') }} as coa
+        on lines.entity = coa.entity and lines.account = coa.account
+),
+
+trace_entities as (
+    select remit_claims.trace_number, min(accounts.entity) as entity
+    from remit_claims
+    inner join accounts on remit_claims.account_id = accounts.account_id
+    group by remit_claims.trace_number
+),
+
+movements as (
+    select accounts.entity, {{ billops.period_of('charges.entered_at') }} as period,
+        'charges' as measure, charges.charge_amount as amount
+    from {{ ref('stg_ehr__charge_items') }} as charges
+    inner join accounts on charges.account_id = accounts.account_id
+    where charges.is_billable
+
+    union all
+    select accounts.entity, {{ billops.period_of('remit_claims.remit_date') }},
+        'payer_payments', remit_claims.paid_amount
+    from remit_claims
+    inner join accounts on remit_claims.account_id = accounts.account_id
+
+    union all
+    select accounts.entity, {{ billops.period_of('remit_claims.remit_date') }},
+        'contractual_adjustments', adjustments.amount
+    from {{ ref('stg_rcm__remit_adjustments') }} as adjustments
+    inner join remit_claims
+        on adjustments.trace_number = remit_claims.trace_number
+        and adjustments.claim_seq = remit_claims.claim_seq
+    inner join accounts on remit_claims.account_id = accounts.account_id
+    where adjustments.group_code <> 'PR'
+
+    union all
+    select accounts.entity, {{ billops.period_of('payments.received_at') }},
+        case when payments.is_refund then 'refunds' else 'patient_payments' end,
+        abs(payments.amount)
+    from {{ ref('stg_rcm__patient_payments') }} as payments
+    inner join accounts on payments.account_id = accounts.account_id
+
+    union all
+    select trace_entities.entity, {{ billops.period_of('remittances.payment_date') }},
+        'remittance_payments', remittances.payment_amount
+    from {{ ref('stg_rcm__remittances') }} as remittances
+    inner join trace_entities on remittances.trace_number = trace_entities.trace_number
+
+    union all
+    select entity, period, 'gl_cash_receipts', net_amount
+    from gl_typed
+    where account_type = 'CASH' and reference is not null
+
+    union all
+    select entity, period, 'gl_ar_movement', net_amount
+    from gl_typed
+    where account_type = 'PATIENT_AR'
+
+    union all
+    select entity, period, 'write_offs', net_amount
+    from gl_typed
+    where account_type in ('{{ write_off_types | join("', '") }}')
+
+    union all
+    select entity, {{ billops.period_of('deposit_date') }}, 'bank_deposits', amount
+    from {{ ref('stg_erp__bank_deposits') }}
+),
+
+final as (
+    select entity, period, measure, sum(coalesce(amount, 0)) as amount
+    from movements
+    where entity is not null and period is not null
+    group by entity, period, measure
+)
+
+select * from final

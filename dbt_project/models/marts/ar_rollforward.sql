@@ -1,0 +1,66 @@
+{%- set measures = ['charges', 'payer_payments', 'patient_payments', 'contractual_adjustments',
+                    'write_offs', 'refunds', 'gl_ar_movement'] -%}
+-- AR roll-forward per entity and period: beginning AR + charges - payer payments - patient
+-- payments - contractual adjustments - write-offs + refunds = ending AR (the RCM subledger),
+-- against the GL AR control account balance (PATIENT_AR accounts, by account_type). The
+-- variance is explained by the open exceptions' amount at risk of the entity.
+with
+
+movements as (
+    select * from {{ ref('int_subledger_movements') }}
+),
+
+pivoted as (
+    select
+        entity,
+        period,
+        {% for m in measures -%}
+        sum(case when measure = '{{ m }}' then amount else 0 end) as {{ m }}
+        {%- if not loop.last %},{% endif %}
+        {% endfor %}
+    from movements
+    group by entity, period
+),
+
+rolled as (
+    select
+        pivoted.*,
+        sum(charges - payer_payments - patient_payments - contractual_adjustments - write_offs
+            + refunds) over (
+            partition by entity order by period rows between unbounded preceding and current row
+        ) as ending_ar,
+        sum(gl_ar_movement) over (
+            partition by entity order by period rows between unbounded preceding and current row
+        ) as gl_ar_balance
+    from pivoted
+),
+
+open_exceptions as (
+    select entity, sum(amount_at_risk) as amount
+    from {{ ref('billing_exceptions') }}
+    where status = 'OPEN'
+    group by entity
+),
+
+final as (
+    select
+        cast(rolled.entity as {{ dbt.type_string() }}) as entity,
+        cast(rolled.period as {{ dbt.type_string() }}) as period,
+        cast(rolled.ending_ar - (rolled.charges - rolled.payer_payments - rolled.patient_payments
+            - rolled.contractual_adjustments - rolled.write_offs + rolled.refunds)
+            as decimal(18, 2)) as beginning_ar,
+        cast(rolled.charges as decimal(18, 2)) as charges,
+        cast(rolled.payer_payments as decimal(18, 2)) as payer_payments,
+        cast(rolled.patient_payments as decimal(18, 2)) as patient_payments,
+        cast(rolled.contractual_adjustments as decimal(18, 2)) as contractual_adjustments,
+        cast(rolled.write_offs as decimal(18, 2)) as write_offs,
+        cast(rolled.refunds as decimal(18, 2)) as refunds,
+        cast(rolled.ending_ar as decimal(18, 2)) as ending_ar,
+        cast(rolled.gl_ar_balance as decimal(18, 2)) as gl_ar_balance,
+        cast(rolled.ending_ar - rolled.gl_ar_balance as decimal(18, 2)) as variance,
+        cast(coalesce(open_exceptions.amount, 0) as decimal(18, 2)) as open_exception_amount
+    from rolled
+    left join open_exceptions on rolled.entity = open_exceptions.entity
+)
+
+select * from final

@@ -1,0 +1,69 @@
+{%- set text = dbt.type_string() -%}
+{%- set integer = dbt.type_int() -%}
+{%- set ts = dbt.type_timestamp() -%}
+{%- set families = ['int_exc_coverage', 'int_exc_charges', 'int_exc_claims', 'int_exc_cash',
+                    'int_exc_patient', 'int_exc_gl'] -%}
+-- Every exception the rules detect, one row per (type, key). The routing seed gives the owner
+-- team, severity and the default root cause. exception_id = md5(type || '|' || key) stays the
+-- same across runs. status is OPEN until the operational store's actions are merged in.
+-- priority_score = |amount at risk| x ln(2 + age in days), as the work queue ranks accounts.
+with
+
+detected as (
+    {% for family in families -%}
+    select * from {{ ref(family) }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+routing as (
+    select * from {{ ref('exception_routing') }}
+),
+
+as_of as (
+    select {{ billops.as_of_timestamp() }} as as_of_at
+),
+
+aged as (
+    select
+        detected.*,
+        coalesce(detected.detected_at, as_of.as_of_at) as detected_on,
+        as_of.as_of_at,
+        greatest(
+            {{ dbt.datediff('coalesce(detected.detected_at, as_of.as_of_at)', 'as_of.as_of_at',
+                            'day') }},
+            0
+        ) as age_days
+    from detected
+    cross join as_of
+),
+
+final as (
+    select
+        cast({{ dbt.hash(dbt.concat(['aged.exception_type', "'|'", 'aged.exception_key'])) }}
+            as {{ text }}) as exception_id,
+        cast(aged.exception_type as {{ text }}) as exception_type,
+        cast(routing.severity as {{ text }}) as severity,
+        cast(aged.entity as {{ text }}) as entity,
+        cast(aged.patient_id as {{ text }}) as patient_id,
+        cast(aged.account_id as {{ text }}) as account_id,
+        cast(aged.claim_id as {{ text }}) as claim_id,
+        cast(aged.charge_id as {{ text }}) as charge_id,
+        cast(aged.trace_number as {{ text }}) as trace_number,
+        cast(aged.journal_id as {{ text }}) as journal_id,
+        cast(aged.statement_id as {{ text }}) as statement_id,
+        cast(round(aged.amount_at_risk, 2) as decimal(18, 2)) as amount_at_risk,
+        cast(aged.detected_on as {{ ts }}) as detected_at,
+        cast(aged.age_days as {{ integer }}) as age_days,
+        cast(routing.owner_team as {{ text }}) as owner_team,
+        cast(coalesce(aged.root_cause, routing.root_cause) as {{ text }}) as root_cause,
+        cast(round(abs(coalesce(aged.amount_at_risk, 0)) * ln(2 + aged.age_days), 4)
+            as decimal(18, 4)) as priority_score,
+        cast('OPEN' as {{ text }}) as status,
+        cast(aged.exception_key as {{ text }}) as exception_key,
+        cast(aged.as_of_at as {{ ts }}) as as_of
+    from aged
+    left join routing on aged.exception_type = routing.exception_type
+)
+
+select * from final

@@ -1,0 +1,46 @@
+{%- set text = dbt.type_string() -%}
+{%- set ts = dbt.type_timestamp() -%}
+-- One row per 837 claim as submitted, originals and replacements. A replacement (CLM05-3 = 7)
+-- is linked to the claim of the same account it follows (replaces_claim_key).
+with
+
+claims as (
+    select * from {{ ref('stg_rcm__claims') }}
+    where account_id is not null
+),
+
+ordered as (
+    select
+        claims.*,
+        lag(claim_key) over (
+            partition by account_id
+            order by submitted_at, case when is_replacement then 1 else 0 end, _batch_id,
+                _file, _record
+        ) as previous_claim_key
+    from claims
+),
+
+final as (
+    select
+        cast(ordered.claim_key as {{ text }}) as claim_key,
+        cast(ordered.account_id as {{ text }}) as account_id,
+        cast(ordered.claim_frequency_code as {{ text }}) as claim_frequency_code,
+        cast(case when ordered.is_replacement then ordered.previous_claim_key end as {{ text }})
+            as replaces_claim_key,
+        coalesce(ordered.claim_key = current_claims.current_claim_key, false) as is_current,
+        cast(ordered.payer_id as {{ text }}) as payer_id,
+        cast(ordered.member_id as {{ text }}) as member_id,
+        cast(accounts.entity as {{ text }}) as entity,
+        cast(coalesce(ordered.statement_from, accounts.service_date) as date) as service_date,
+        cast(ordered.submitted_at as {{ ts }}) as submitted_at,
+        cast(ordered.total_charge as decimal(18, 2)) as total_charge,
+        cast(ordered.prior_auth_number as {{ text }}) as prior_auth_number,
+        cast(ordered.claim_type as {{ text }}) as claim_type,
+        cast(ordered.implementation as {{ text }}) as implementation
+    from ordered
+    left join {{ ref('int_accounts') }} as accounts on ordered.account_id = accounts.account_id
+    left join {{ ref('int_current_claims') }} as current_claims
+        on ordered.account_id = current_claims.account_id
+)
+
+select * from final

@@ -1,0 +1,161 @@
+"""Case-level measures in DuckDB SQL: durations, rework and SLA breaches by segment.
+
+A segment is the whole log or one value of a dimension: ``entity`` and ``payer_id`` where the
+staged log carries them, and the month in which the case started. A case takes the entity and
+payer of its first event that has one. SLA rules come from settings, and an unfinished case is
+judged against the log's own latest timestamp, never the wall clock, so a rerun agrees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from billops.config import Settings
+
+DIMENSION_COLUMNS = ("entity", "payer_id")
+ALL = "all"
+# How many of the longest-waiting cases pm.bottleneck_cases keeps for each bottleneck edge.
+CASES_PER_BOTTLENECK = 50
+_ORDER = "order by ts, event_order"
+
+
+@dataclass(frozen=True)
+class SlaRule:
+    name: str
+    source: str
+    target: str
+    window_s: float
+
+
+def sla_rules(settings: Settings) -> list[SlaRule]:
+    """Charge to claim within the billing window; claim to remittance within the follow-up one."""
+    return [
+        SlaRule("billing_window", "CHARGE_POSTED", "CLAIM_SUBMITTED",
+                settings.billing_window_days * 86400.0),
+        SlaRule("follow_up_window", "CLAIM_SUBMITTED", "REMIT_RECEIVED",
+                settings.follow_up_window_days * 86400.0),
+    ]
+
+
+def dimensions(con: duckdb.DuckDBPyConnection, events: str) -> list[str]:
+    """The segment dimensions this log has: entity / payer_id when any event carries one."""
+    present = {r[0] for r in con.execute(f"describe select * from {events}").fetchall()}
+    dims = []
+    for col in DIMENSION_COLUMNS:
+        if col in present:
+            (n,) = con.execute(f"select count({col}) from {events}").fetchone()
+            if n:
+                dims.append(col)
+    return [*dims, "month"]
+
+
+def stage_cases(con: duckdb.DuckDBPyConnection, events: str) -> str:
+    """One row per case in the temp table ``pm_cases``; returns its name."""
+    present = {r[0] for r in con.execute(f"describe select * from {events}").fetchall()}
+    dims = ", ".join(
+        f"arg_min({c}, ts) filter (where {c} is not null) as {c}" if c in present
+        else f"cast(null as varchar) as {c}" for c in DIMENSION_COLUMNS)
+    con.execute(f"""
+        create or replace temp table pm_cases as
+        select case_id, min(ts) as start_ts, max(ts) as end_ts,
+               date_diff('microsecond', min(ts), max(ts)) / 1e6 as duration_s,
+               count(*) as events, count(*) > count(distinct activity) as rework,
+               strftime(min(ts), '%Y-%m') as month, {dims}
+        from {events} group by case_id
+    """)
+    return "pm_cases"
+
+
+def _segmented(dims: list[str], select: str, source: str) -> str:
+    """``select`` over ``source`` for the whole log and for each value of each dimension."""
+    parts = [f"select '{ALL}' as dimension, '{ALL}' as segment, {select} from {source}"]
+    parts += [f"select '{d}', cast({d} as varchar), {select} from {source} "
+              f"where {d} is not null group by {d}" for d in dims]
+    return " union all ".join(parts)
+
+
+def segments(con: duckdb.DuckDBPyConnection, cases: str, dims: list[str]) -> list[dict]:
+    """Cases, events, durations and rework for the whole log and each segment."""
+    select = ("count(*) as cases, coalesce(sum(events), 0) as events, "
+              "median(duration_s) as median_duration_s, avg(duration_s) as mean_duration_s, "
+              "quantile_cont(duration_s, 0.9) as p90_duration_s, "
+              "count(*) filter (where rework) as rework_cases")
+    frame = con.execute(f"select * from ({_segmented(dims, select, cases)}) "
+                        "order by dimension = 'all' desc, dimension, segment").df()
+    return frame.to_dict("records")
+
+
+def _sla_cases_sql(events: str, cases: str) -> str:
+    """Per case that reached the rule's source: when, when it first reached the target after,
+    how long that took (or has taken up to the log's latest event), and its segments."""
+    return f"""
+        with latest as (select max(ts) as as_of from {events}),
+        started as (
+            select case_id, min(ts) as start_ts from {events} where activity = $source
+            group by case_id),
+        reached as (
+            select s.case_id, s.start_ts, min(e.ts) as end_ts from started s
+            left join {events} e
+              on e.case_id = s.case_id and e.activity = $target and e.ts >= s.start_ts
+            group by s.case_id, s.start_ts)
+        select r.case_id, r.start_ts, r.end_ts,
+               date_diff('microsecond', r.start_ts, coalesce(r.end_ts, as_of)) / 1e6
+                   as elapsed_s,
+               r.end_ts is null as open, c.entity, c.payer_id, c.month
+        from reached r cross join latest join {cases} c using (case_id)
+    """
+
+
+def sla(con: duckdb.DuckDBPyConnection, events: str, cases: str, dims: list[str],
+        rules: list[SlaRule]) -> tuple[list[dict], list[dict]]:
+    """Per rule and segment: cases measured, breaches (open ones too), rate and elapsed times;
+    and every breaching case with how long it took."""
+    summary: list[dict] = []
+    breaches: list[dict] = []
+    for rule in rules:
+        params = {"source": rule.source, "target": rule.target}
+        con.execute(f"create or replace temp table pm_sla as {_sla_cases_sql(events, cases)}",
+                    params)
+        w = float(rule.window_s)
+        select = (f"count(*) as cases, count(*) filter (where elapsed_s > {w}) as breaches, "
+                  f"count(*) filter (where elapsed_s > {w} and open) as open_breaches, "
+                  f"coalesce(count(*) filter (where elapsed_s > {w}) / nullif(count(*), 0), 0)"
+                  " as breach_rate, median(elapsed_s) filter (where not open) as median_s, "
+                  "quantile_cont(elapsed_s, 0.9) filter (where not open) as p90_s")
+        rows = con.execute(f"select * from ({_segmented(dims, select, 'pm_sla')}) "
+                           "order by dimension = 'all' desc, dimension, segment").df()
+        for row in rows.to_dict("records"):
+            summary.append({"rule": rule.name, "source": rule.source, "target": rule.target,
+                            "window_s": w, **row})
+        late = con.execute(f"select case_id, start_ts, end_ts, elapsed_s, open from pm_sla "
+                           f"where elapsed_s > {w} order by elapsed_s desc, case_id").df()
+        breaches += [{"rule": rule.name, **row} for row in late.to_dict("records")]
+    con.execute("drop table if exists pm_sla")
+    return summary, breaches
+
+
+def bottleneck_cases(con: duckdb.DuckDBPyConnection, events: str,
+                     edges: list[tuple[str, str]], per_edge: int = CASES_PER_BOTTLENECK,
+                     ) -> list[dict]:
+    """For each (source, target), the cases that waited longest on that step, longest first."""
+    if not edges:
+        return []
+    con.register("pm_edges", pd.DataFrame(edges, columns=["source", "target"]))
+    try:
+        frame = con.execute(f"""
+            with steps as (
+                select case_id, activity as source, lead(activity) over w as target,
+                       date_diff('microsecond', ts, lead(ts) over w) / 1e6 as wait_s
+                from {events} window w as (partition by case_id {_ORDER})),
+            picked as (select s.* from steps s join pm_edges using (source, target))
+            select source, target, case_id, wait_s from picked
+            qualify row_number() over (partition by source, target
+                                       order by wait_s desc, case_id) <= {int(per_edge)}
+            order by source, target, wait_s desc, case_id
+        """).df()
+    finally:
+        con.unregister("pm_edges")
+    return frame.to_dict("records")
