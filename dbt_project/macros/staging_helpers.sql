@@ -61,3 +61,22 @@
 {% macro as_of_timestamp() -%}
     (select max(extracted_at) from {{ ref('stg_ingest__batches') }} where is_loaded)
 {%- endmacro %}
+
+
+{#-
+  Rows of an 835 detail table (claims, service lines, adjustments, PLB) that belong to the
+  remittance file kept for their trace number: a re-sent 835 is kept once, from the first file
+  that delivered it (the same choice as stg_rcm__remittances).
+-#}
+{% macro rows_of_kept_remittances(relation) -%}
+    select detail.*
+    from {{ relation }} as detail
+    inner join (
+        {{ billops.deduplicate(source('rcm', 'x12_remittances'), 'trace_number',
+                               '_batch_id, _file, _record') }}
+    ) as kept
+        on detail.trace_number = kept.trace_number
+        and detail._batch_id = kept._batch_id
+        and detail._file = kept._file
+        and detail.st_control_number = kept.st_control_number
+{%- endmacro %}
