@@ -80,3 +80,12 @@
         and detail._file = kept._file
         and detail.st_control_number = kept.st_control_number
 {%- endmacro %}
+
+
+{#- One column per measure: the sum of `amount` of the rows of that measure (a long-to-wide pivot). -#}
+{% macro sum_by_measure(measures) -%}
+    {%- for m in measures %}
+    sum(case when measure = '{{ m }}' then amount else 0 end) as {{ m }}
+    {%- if not loop.last %},{% endif %}
+    {%- endfor %}
+{%- endmacro %}

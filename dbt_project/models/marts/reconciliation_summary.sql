@@ -24,10 +24,7 @@ pivoted as (
     select
         entity,
         period,
-        {% for m in measures -%}
-        sum(case when measure = '{{ m }}' then amount else 0 end) as {{ m }}
-        {%- if not loop.last %},{% endif %}
-        {% endfor %}
+        {{ billops.sum_by_measure(measures) }}
     from movements
     group by entity, period
 ),
