@@ -27,14 +27,25 @@ def main() -> int:
         result = module.run()
         result["benchmark"] = name
         result["recorded_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-        result["machine"] = {"python": platform.python_version(), "cpus": _cpus(),
-                             "platform": platform.platform()}
+        result["machine"] = {
+            "python": platform.python_version(),
+            "cpus": _cpus(),
+            "platform": platform.platform(),
+            "load_average_1m_at_end": round(_load(), 2),
+        }
         (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
         for target in result.get("targets", []):
             status = "PASS" if target["met"] else "MISS"
             print(f"   {status} {target['name']}: {target['value']} (target {target['target']})")
             failed += 0 if target["met"] else 1
     return 1 if failed else 0
+
+
+def _load() -> float:
+    """Other work on the machine skews wall times; the record says how busy it was."""
+    import os
+
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
 
 
 def _cpus() -> int:
