@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One record for raw table ``table``; ``record`` is its 1-based record number in the file."""
+class Row(NamedTuple):
+    """One record for raw table ``table``; ``record`` is its 1-based record number in the file.
+
+    A named tuple rather than a dataclass: readers create one per row, and tuples are cheapest.
+    """
 
     table: str
     record: int

@@ -107,8 +107,11 @@ def _delimiters(isa: str, number: int) -> Delimiters:
         raise X12Error(f"ISA segment is truncated ({len(isa)} of {ISA_LENGTH} characters)", number)
     element = isa[3]
     if any(isa[pos] != element for pos in _ISA_SEPARATORS):
-        raise X12Error("ISA segment is not 106 characters with its element separator at the "
-                       "fixed positions (bad envelope or delimiters)", number)
+        raise X12Error(
+            "ISA segment is not 106 characters with its element separator at the "
+            "fixed positions (bad envelope or delimiters)",
+            number,
+        )
     component, segment, repetition = isa[104], isa[105], isa[82]
     if isa[84:89] != "00501" or repetition.isalnum() or repetition.isspace():
         repetition = None  # 4010 carries a standards id there; some 5010 senders too ("U")
@@ -120,59 +123,89 @@ def _delimiters(isa: str, number: int) -> Delimiters:
 
 
 def iter_segments(chunks: Iterable[str]) -> Iterator[Segment]:
-    """Segments of an X12 text stream, with delimiters taken from each ISA segment."""
-    source = iter(chunks)
-    buffer, pos, number = "", 0, 0
+    """Segments of an X12 text stream, with delimiters taken from each ISA segment.
+
+    Complete segments are split off each chunk with one ``str.split`` on the terminator; an ISA
+    segment (which may bring new delimiters) restarts the split at its own position.
+    """
+    pending, number = "", 0
     delimiters: Delimiters | None = None
-
-    def more() -> bool:
-        nonlocal buffer, pos
-        for chunk in source:
-            if chunk:
-                buffer, pos = buffer[pos:] + chunk, 0
-                return True
-        return False
-
-    while True:
-        while True:  # skip line breaks between segments
-            while pos < len(buffer) and buffer[pos] in _LINE_BREAKS:
-                pos += 1
-            if pos < len(buffer) or not more():
-                break
-        if pos >= len(buffer):
-            return
-        while len(buffer) - pos < 3 and more():
-            pass
-        number += 1
-        if buffer.startswith("ISA", pos):
-            while len(buffer) - pos < ISA_LENGTH and more():
-                pass
-            isa = buffer[pos:pos + ISA_LENGTH]
-            delimiters = _delimiters(isa, number)
-            pos += ISA_LENGTH
-            yield Segment("ISA", isa[:-1].split(delimiters.element), number, delimiters)
+    known_ids: set[str] = set()  # segment ids already checked against _SEGMENT_ID
+    source = iter(chunks)
+    final = False
+    while not final:
+        chunk = next(source, None)
+        if chunk is None:
+            final = True
+        elif not chunk:
             continue
-        if delimiters is None:
-            if not buffer[pos:].strip():
-                return
-            raise X12Error("the file does not start with an ISA segment", number)
-        end = buffer.find(delimiters.segment, pos)
-        while end < 0 and more():
-            end = buffer.find(delimiters.segment, pos)
-        if end < 0:
-            if not buffer[pos:].strip(" \t\r\n\x1a\x00"):
-                return  # padding after the last segment
-            raise X12Error(f"segment {number} is not terminated (expected "
-                           f"{delimiters.segment!r}; wrong delimiters?)", number)
-        text = buffer[pos:end]
-        pos = end + 1
-        if delimiters.segment == "\n":
-            text = text.rstrip("\r")
-        elements = text.split(delimiters.element)
-        if not _SEGMENT_ID.fullmatch(elements[0]):
-            raise X12Error(f"segment {number} does not start with a segment id "
-                           "(bad delimiters or garbled data)", number)
-        yield Segment(elements[0], elements, number, delimiters)
+        else:
+            pending += chunk
+        while True:
+            text = pending.lstrip(_LINE_BREAKS)
+            if not text:
+                pending = ""
+                break
+            if delimiters is None or text.startswith("ISA"):
+                is_isa = text.startswith("ISA")
+                if not final and (len(text) < 3 or (is_isa and len(text) < ISA_LENGTH)):
+                    pending = text  # wait for the rest of the segment id or of the ISA
+                    break
+                if not is_isa:
+                    if not text.strip():
+                        return
+                    raise X12Error("the file does not start with an ISA segment", number + 1)
+                number += 1
+                isa = text[:ISA_LENGTH]
+                delimiters = _delimiters(isa, number)
+                pending = text[ISA_LENGTH:]
+                yield Segment("ISA", isa[:-1].split(delimiters.element), number, delimiters)
+                continue
+            terminator, separator = delimiters.segment, delimiters.element
+            last = text.rfind(terminator)
+            if last < 0:
+                if not final:
+                    pending = text
+                    break
+                if not text.strip(" \t\r\n\x1a\x00"):
+                    return  # padding after the last segment
+                raise X12Error(
+                    f"segment {number + 1} is not terminated (expected "
+                    f"{terminator!r}; wrong delimiters?)",
+                    number + 1,
+                )
+            pieces = text[:last].split(terminator)
+            pending = text[last + 1 :]
+            line_terminator = terminator in _LINE_BREAKS
+            for index, piece in enumerate(pieces):
+                if piece and piece[0] in _LINE_BREAKS:
+                    piece = piece.lstrip(_LINE_BREAKS)
+                if line_terminator:
+                    if terminator == "\n":
+                        piece = piece.rstrip("\r")
+                    if not piece:
+                        continue  # a blank line between segments
+                number += 1
+                if piece.startswith("ISA"):  # a new interchange, with its own delimiters
+                    if len(piece) == ISA_LENGTH - 1:  # same terminator: the split stands
+                        delimiters = _delimiters(piece + terminator, number)
+                        separator = delimiters.element
+                        yield Segment("ISA", piece.split(separator), number, delimiters)
+                        continue
+                    number -= 1  # another terminator: split again from the ISA
+                    pending = text[sum(len(p) + 1 for p in pieces[:index]) :]
+                    break
+                elements = piece.split(separator)
+                sid = elements[0]
+                if sid not in known_ids:
+                    if not _SEGMENT_ID.fullmatch(sid):
+                        raise X12Error(
+                            f"segment {number} does not start with a segment id "
+                            "(bad delimiters or garbled data)",
+                            number,
+                        )
+                    known_ids.add(sid)
+                yield Segment(sid, elements, number, delimiters)
 
 
 # ---------------------------------------------------------------------------------- envelope
@@ -206,8 +239,12 @@ def _count(value: str) -> int | None:
     return int(value) if value.strip().isdigit() else None
 
 
-def iter_transaction_sets(segments: Iterable[Segment],
-                          errors: list[X12Error] | None = None) -> Iterator[TransactionSet]:
+_ENVELOPE_IDS = frozenset({"SE", "ST", "GS", "GE", "ISA", "IEA"})
+
+
+def iter_transaction_sets(
+    segments: Iterable[Segment], errors: list[X12Error] | None = None
+) -> Iterator[TransactionSet]:
     """ST..SE sets of a segment stream, with the envelope checked.
 
     An envelope error raises :class:`X12Error`; when ``errors`` is a list the error is appended
@@ -227,7 +264,7 @@ def iter_transaction_sets(segments: Iterable[Segment],
     last: Segment | None = None
     for seg in segments:
         last = seg
-        if current is not None and seg.id not in ("SE", "ST", "GS", "GE", "ISA", "IEA"):
+        if current is not None and seg.id not in _ENVELOPE_IDS:
             current.segments.append(seg)
             continue
         if current is not None and seg.id != "SE":
@@ -253,8 +290,11 @@ def iter_transaction_sets(segments: Iterable[Segment],
                 continue
             current.segments.append(seg)
             if _count(seg[1]) != len(current.segments):
-                fail(f"SE01 of transaction set {current.control_number} says {seg[1]!r} "
-                     f"segments, found {len(current.segments)}", seg)
+                fail(
+                    f"SE01 of transaction set {current.control_number} says {seg[1]!r} "
+                    f"segments, found {len(current.segments)}",
+                    seg,
+                )
             if not _same_control(seg[2], current.control_number):
                 fail(f"SE02 {seg[2]!r} does not match ST02 {current.control_number!r}", seg)
             yield current
@@ -290,8 +330,9 @@ def iter_transaction_sets(segments: Iterable[Segment],
         fail("file ends inside an interchange (IEA missing)", last)
 
 
-def read_transaction_sets(path: Path, errors: list[X12Error] | None = None
-                          ) -> Iterator[TransactionSet]:
+def read_transaction_sets(
+    path: Path, errors: list[X12Error] | None = None
+) -> Iterator[TransactionSet]:
     """Transaction sets of an X12 file, streamed."""
     return iter_transaction_sets(iter_segments(read_chunks(path)), errors)
 
@@ -299,18 +340,31 @@ def read_transaction_sets(path: Path, errors: list[X12Error] | None = None
 # ---------------------------------------------------------------------------------- values
 
 
+# Parsed dates and amounts by their text: feeds repeat the same few values (service dates,
+# prices, adjustment amounts) thousands of times. Only values that parse are kept; bounded.
+_CACHE_LIMIT = 1 << 16
+_DATES: dict[str, date] = {}
+_AMOUNTS: dict[str, Decimal] = {}
+
+
 def _date(value: str, where: str, phi: bool = False) -> date | None:
     """CCYYMMDD, or the start of a CCYYMMDD-CCYYMMDD range; empty is NULL."""
-    value = value.strip()
-    if not value:
+    known = _DATES.get(value)
+    if known is not None:
+        return known
+    text = value.strip()
+    if not text:
         return None
-    head = value.split("-", 1)[0] if "-" in value else value
+    head = text.split("-", 1)[0] if "-" in text else text
     try:
         if len(head) == 8 and head.isdigit():
-            return date(int(head[:4]), int(head[4:6]), int(head[6:]))
+            parsed = date(int(head[:4]), int(head[4:6]), int(head[6:]))
+            if len(_DATES) < _CACHE_LIMIT:
+                _DATES[value] = parsed
+            return parsed
     except ValueError:
         pass
-    raise RecordError(f"{where}: {'the value' if phi else repr(value)} is not a CCYYMMDD date")
+    raise RecordError(f"{where}: {'the value' if phi else repr(text)} is not a CCYYMMDD date")
 
 
 def _range_end(value: str, where: str) -> date | None:
@@ -320,7 +374,15 @@ def _range_end(value: str, where: str) -> date | None:
 
 
 def _amount(value: str, where: str) -> Decimal | None:
-    return to_decimal(value, 18, 2, where) if value.strip() else None
+    known = _AMOUNTS.get(value)
+    if known is not None:
+        return known
+    if not value.strip():
+        return None
+    parsed = to_decimal(value, 18, 2, where)
+    if len(_AMOUNTS) < _CACHE_LIMIT:
+        _AMOUNTS[value] = parsed
+    return parsed
 
 
 def _int(value: str, where: str) -> int | None:
@@ -431,8 +493,11 @@ class _Claims837:
                 values["billing_provider_name"] = seg[3] or None
                 values["billing_provider_npi"] = seg[9] if seg[8] == "XX" and seg[9] else None
             elif seg[1] == "IL":
-                values.update(member_id=seg[9] or None, subscriber_last_name=seg[3] or None,
-                              subscriber_first_name=seg[4] or None)
+                values.update(
+                    member_id=seg[9] or None,
+                    subscriber_last_name=seg[3] or None,
+                    subscriber_first_name=seg[4] or None,
+                )
             elif seg[1] == "PR":
                 values.update(payer_id=seg[9] or None, payer_name=seg[3] or None)
         elif seg.id == "DMG" and values.get("_last_nm1") == "IL":
@@ -454,14 +519,18 @@ class _Claims837:
         try:
             rows, rejects = self._map_claim(segments, level)
         except RecordError as exc:
-            yield Reject(clm.number, f"claim (CLM at segment {clm.number}) cannot be mapped: {exc}",
-                         _text(segments))
+            yield Reject(
+                clm.number,
+                f"claim (CLM at segment {clm.number}) cannot be mapped: {exc}",
+                _text(segments),
+            )
             return
         yield from rows
         yield from rejects
 
-    def _map_claim(self, segments: list[Segment], level: _HLevel | None
-                   ) -> tuple[list[Row], list[Reject]]:
+    def _map_claim(
+        self, segments: list[Segment], level: _HLevel | None
+    ) -> tuple[list[Row], list[Reject]]:
         clm = segments[0]
         account_id = clm[1]
         if not account_id:
@@ -474,27 +543,39 @@ class _Claims837:
         prov = provider.values if provider else {}
         dmg = sub.get("_dmg")
         ts = self.ts
-        envelope = {"interchange_control_number": ts.interchange_control_number,
-                    "st_control_number": ts.control_number}
-        submitted_at = (_timestamp(self.bht[4], self.bht[5], "BHT04/BHT05")
-                        if self.bht is not None else None)
+        envelope = {
+            "interchange_control_number": ts.interchange_control_number,
+            "st_control_number": ts.control_number,
+        }
+        submitted_at = (
+            _timestamp(self.bht[4], self.bht[5], "BHT04/BHT05") if self.bht is not None else None
+        )
         claim: dict[str, object] = {
-            **envelope, "implementation": ts.implementation, "claim_type": self.claim_type,
+            **envelope,
+            "implementation": ts.implementation,
+            "claim_type": self.claim_type,
             "submitted_at": submitted_at,
             "billing_provider_npi": prov.get("billing_provider_npi"),
             "billing_provider_name": prov.get("billing_provider_name"),
-            "payer_id": sub.get("payer_id"), "payer_name": sub.get("payer_name"),
+            "payer_id": sub.get("payer_id"),
+            "payer_name": sub.get("payer_name"),
             "member_id": sub.get("member_id"),
             "subscriber_last_name": sub.get("subscriber_last_name"),
             "subscriber_first_name": sub.get("subscriber_first_name"),
-            "subscriber_birth_date": (_date(dmg[2], "DMG02", phi=True)
-                                      if isinstance(dmg, Segment) and dmg[1] == "D8" else None),
-            "patient_id": None, "account_id": account_id,
+            "subscriber_birth_date": (
+                _date(dmg[2], "DMG02", phi=True)
+                if isinstance(dmg, Segment) and dmg[1] == "D8"
+                else None
+            ),
+            "patient_id": None,
+            "account_id": account_id,
             "total_charge": _amount(clm[2], "CLM02"),
             "facility_code": clm.component(5, 1) or None,
             "claim_frequency_code": clm.component(5, 3) or None,
-            "original_claim_ref": None, "prior_auth_number": None,
-            "statement_from": None, "statement_to": None,
+            "original_claim_ref": None,
+            "prior_auth_number": None,
+            "statement_from": None,
+            "statement_to": None,
         }
         lines: list[Row] = []
         diagnoses: list[Row] = []
@@ -508,18 +589,26 @@ class _Claims837:
             if line is None or line_seg is None:
                 return
             if line.get("hcpcs") is None:
-                raise RecordError(f"service line LX*{line['line_number']} has no SV1/SV2 "
-                                  "procedure code")
+                raise RecordError(
+                    f"service line LX*{line['line_number']} has no SV1/SV2 procedure code"
+                )
             lines.append(Row("x12_claim_lines", line_seg.number, line))
 
         for seg in segments[1:]:
             if seg.id == "LX":
                 close_line()
                 line_seg, line_subloop = seg, False
-                line = {**envelope, "account_id": account_id,
-                        "line_number": _int(seg[1], "LX01"), "charge_id": None, "hcpcs": None,
-                        "modifiers": None, "charge_amount": None, "units": None,
-                        "service_date": None}
+                line = {
+                    **envelope,
+                    "account_id": account_id,
+                    "line_number": _int(seg[1], "LX01"),
+                    "charge_id": None,
+                    "hcpcs": None,
+                    "modifiers": None,
+                    "charge_amount": None,
+                    "units": None,
+                    "service_date": None,
+                }
                 if line["line_number"] is None:
                     raise RecordError(f"LX at segment {seg.number} has no line number")
             elif line is not None:
@@ -534,11 +623,15 @@ class _Claims837:
                     if len(composite) < 2 or not composite[1]:
                         raise RecordError(f"{where} has no procedure code")
                     line.update(
-                        hcpcs=composite[1], modifiers=_modifiers(composite),
-                        charge_amount=_amount(seg[2] if professional else seg[3],
-                                              "SV102" if professional else "SV203"),
-                        units=_amount(seg[4] if professional else seg[5],
-                                      "SV104" if professional else "SV205"))
+                        hcpcs=composite[1],
+                        modifiers=_modifiers(composite),
+                        charge_amount=_amount(
+                            seg[2] if professional else seg[3], "SV102" if professional else "SV203"
+                        ),
+                        units=_amount(
+                            seg[4] if professional else seg[5], "SV104" if professional else "SV205"
+                        ),
+                    )
                 elif seg.id == "DTP" and seg[1] == "472":
                     line["service_date"] = _date(seg[3], "DTP*472")
                 elif seg.id == "REF" and seg[1] == "6R":
@@ -548,8 +641,11 @@ class _Claims837:
             elif in_subloop:
                 continue
             elif seg.id == "REF":
-                key = {"G1": "prior_auth_number", "F8": "original_claim_ref",
-                       "EA": "patient_id"}.get(seg[1])
+                key = {
+                    "G1": "prior_auth_number",
+                    "F8": "original_claim_ref",
+                    "EA": "patient_id",
+                }.get(seg[1])
                 if key:
                     claim[key] = seg[2] or None
             elif seg.id == "DTP" and seg[1] == "434":
@@ -561,8 +657,13 @@ class _Claims837:
         return [Row("x12_claims", clm.number, claim), *lines, *diagnoses], rejects
 
     @staticmethod
-    def _diagnoses(seg: Segment, account_id: str, envelope: dict[str, object],
-                   diagnoses: list[Row], rejects: list[Reject]) -> None:
+    def _diagnoses(
+        seg: Segment,
+        account_id: str,
+        envelope: dict[str, object],
+        diagnoses: list[Row],
+        rejects: list[Reject],
+    ) -> None:
         for index in range(1, len(seg.elements)):
             composite = seg.components(index)
             qualifier = composite[0]
@@ -570,12 +671,27 @@ class _Claims837:
                 continue  # value, occurrence, condition codes and procedures are not diagnoses
             code = composite[1].replace(".", "") if len(composite) > 1 else ""
             if not code:
-                rejects.append(Reject(seg.number, f"HI{index:02d}: diagnosis qualifier "
-                                      f"{qualifier} without a code", seg.text))
+                rejects.append(
+                    Reject(
+                        seg.number,
+                        f"HI{index:02d}: diagnosis qualifier {qualifier} without a code",
+                        seg.text,
+                    )
+                )
                 continue
-            diagnoses.append(Row("x12_claim_diagnoses", seg.number, {
-                **envelope, "account_id": account_id, "sequence": len(diagnoses) + 1,
-                "qualifier": qualifier, "code": code}))
+            diagnoses.append(
+                Row(
+                    "x12_claim_diagnoses",
+                    seg.number,
+                    {
+                        **envelope,
+                        "account_id": account_id,
+                        "sequence": len(diagnoses) + 1,
+                        "qualifier": qualifier,
+                        "code": code,
+                    },
+                )
+            )
 
 
 def extract_837(ts: TransactionSet) -> Iterator[Row | Reject]:
@@ -592,16 +708,29 @@ def _cas_rows(seg: Segment, base: dict[str, object], start: int) -> list[dict[st
     if not group:
         raise RecordError(f"CAS at segment {seg.number} has no group code")
     rows = []
-    for k in range(6):
-        reason, amount, quantity = seg[2 + 3 * k], seg[3 + 3 * k], seg[4 + 3 * k]
+    elements = seg.elements
+    count = len(elements)
+    for k in range(min(6, count // 3)):  # the triples present: CAS02-04 .. CAS17-19
+        i = 2 + 3 * k
+        reason = elements[i]
+        amount = elements[i + 1] if i + 1 < count else ""
+        quantity = elements[i + 2] if i + 2 < count else ""
         if not (reason or amount or quantity):
             continue
         if not reason or not amount:
-            raise RecordError(f"CAS at segment {seg.number}: adjustment {k + 1} lacks a "
-                              "reason code or amount")
-        rows.append({**base, "adj_seq": start + len(rows), "group_code": group,
-                     "reason_code": reason, "amount": _amount(amount, f"CAS{3 + 3 * k:02d}"),
-                     "quantity": _amount(quantity, f"CAS{4 + 3 * k:02d}")})
+            raise RecordError(
+                f"CAS at segment {seg.number}: adjustment {k + 1} lacks a reason code or amount"
+            )
+        rows.append(
+            {
+                **base,
+                "adj_seq": start + len(rows),
+                "group_code": group,
+                "reason_code": reason,
+                "amount": _amount(amount, f"CAS{3 + 3 * k:02d}"),
+                "quantity": _amount(quantity, f"CAS{4 + 3 * k:02d}"),
+            }
+        )
     return rows
 
 
@@ -612,7 +741,8 @@ class _Remittance835:
         self.ts = ts
         self.envelope: dict[str, object] = {
             "interchange_control_number": ts.interchange_control_number,
-            "st_control_number": ts.control_number}
+            "st_control_number": ts.control_number,
+        }
         self.trace = ""
         self.bpr16: date | None = None
 
@@ -622,8 +752,12 @@ class _Remittance835:
         header, rest = body[:first], body[first:]
         trn = next((s for s in header if s.id == "TRN"), None)
         if trn is None or not trn[2]:
-            yield Reject(self.ts.number, f"835 transaction set {self.ts.control_number} has no "
-                         "TRN02 trace number; the whole set is rejected", _text(self.ts.segments))
+            yield Reject(
+                self.ts.number,
+                f"835 transaction set {self.ts.control_number} has no "
+                "TRN02 trace number; the whole set is rejected",
+                _text(self.ts.segments),
+            )
             return
         self.trace = trn[2]
         self.envelope["trace_number"] = self.trace
@@ -636,8 +770,11 @@ class _Remittance835:
         try:
             yield Row("x12_remittances", (bpr or trn).number, self._header(header, bpr))
         except RecordError as exc:
-            yield Reject((bpr or trn).number, f"835 header (trace {self.trace}) cannot be "
-                         f"mapped: {exc}", _text(header))
+            yield Reject(
+                (bpr or trn).number,
+                f"835 header (trace {self.trace}) cannot be mapped: {exc}",
+                _text(header),
+            )
         claim_seq = plb_seq = 0
         claim: list[Segment] = []
         for seg in rest:
@@ -657,13 +794,25 @@ class _Remittance835:
 
     def _header(self, header: list[Segment], bpr: Segment | None) -> dict[str, object]:
         values: dict[str, object] = {
-            **self.envelope, "payment_amount": None, "credit_debit": None,
-            "payment_method": None, "payment_date": None, "payer_id": None, "payer_name": None,
-            "payee_npi": None, "payee_name": None, "production_date": None}
+            **self.envelope,
+            "payment_amount": None,
+            "credit_debit": None,
+            "payment_method": None,
+            "payment_date": None,
+            "payer_id": None,
+            "payer_name": None,
+            "payee_npi": None,
+            "payee_name": None,
+            "production_date": None,
+        }
         if bpr is None:
             raise RecordError("no BPR segment")
-        values.update(payment_amount=_amount(bpr[2], "BPR02"), credit_debit=bpr[3] or None,
-                      payment_method=bpr[4] or None, payment_date=_date(bpr[16], "BPR16"))
+        values.update(
+            payment_amount=_amount(bpr[2], "BPR02"),
+            credit_debit=bpr[3] or None,
+            payment_method=bpr[4] or None,
+            payment_date=_date(bpr[16], "BPR16"),
+        )
         n1 = ""
         payer_ref = None
         for seg in header:
@@ -672,8 +821,10 @@ class _Remittance835:
                 if n1 == "PR":
                     values.update(payer_name=seg[2] or None, payer_id=seg[4] or None)
                 elif n1 == "PE":
-                    values.update(payee_name=seg[2] or None,
-                                  payee_npi=seg[4] if seg[3] == "XX" and seg[4] else None)
+                    values.update(
+                        payee_name=seg[2] or None,
+                        payee_npi=seg[4] if seg[3] == "XX" and seg[4] else None,
+                    )
             elif seg.id == "REF" and n1 == "PR" and seg[1] == "2U" and seg[2]:
                 payer_ref = seg[2]
             elif seg.id == "DTM" and seg[1] == "405":
@@ -687,8 +838,11 @@ class _Remittance835:
         try:
             rows = self._map_claim(segments, claim_seq)
         except RecordError as exc:
-            yield Reject(clp.number, f"835 claim (CLP at segment {clp.number}) cannot be "
-                         f"mapped: {exc}", _text(segments))
+            yield Reject(
+                clp.number,
+                f"835 claim (CLP at segment {clp.number}) cannot be mapped: {exc}",
+                _text(segments),
+            )
             return
         yield from rows
 
@@ -699,13 +853,20 @@ class _Remittance835:
             raise RecordError("CLP01 (patient account number) is empty")
         base = {**self.envelope, "claim_seq": claim_seq, "account_id": account_id}
         claim: dict[str, object] = {
-            **base, "claim_status_code": clp[2] or None,
-            "charge_amount": _amount(clp[3], "CLP03"), "paid_amount": _amount(clp[4], "CLP04"),
+            **base,
+            "claim_status_code": clp[2] or None,
+            "charge_amount": _amount(clp[3], "CLP03"),
+            "paid_amount": _amount(clp[4], "CLP04"),
             "patient_responsibility_amount": _amount(clp[5], "CLP05"),
-            "claim_filing_indicator": clp[6] or None, "payer_claim_control_number": clp[7] or None,
-            "facility_code": clp[8] or None, "claim_frequency_code": clp[9] or None,
-            "patient_last_name": None, "patient_first_name": None, "member_id": None,
-            "paid_date": None}
+            "claim_filing_indicator": clp[6] or None,
+            "payer_claim_control_number": clp[7] or None,
+            "facility_code": clp[8] or None,
+            "claim_frequency_code": clp[9] or None,
+            "patient_last_name": None,
+            "patient_first_name": None,
+            "member_id": None,
+            "paid_date": None,
+        }
         claim_dates: dict[str, date | None] = {}
         qc_member = il_member = None
         adjustments: list[Row] = []
@@ -715,13 +876,19 @@ class _Remittance835:
                 composite = seg.components(1)
                 if len(composite) < 2 or not composite[1]:
                     raise RecordError(f"SVC01 at segment {seg.number} has no procedure code")
-                line = {**base, "line_seq": len(lines) + 1, "charge_id": None,
-                        "procedure_qualifier": composite[0] or None,
-                        "procedure_code": composite[1], "modifiers": _modifiers(composite),
-                        "charge_amount": _amount(seg[2], "SVC02"),
-                        "paid_amount": _amount(seg[3], "SVC03"),
-                        "units_paid": _amount(seg[5], "SVC05"), "service_date": None,
-                        "_dtm150": None}
+                line = {
+                    **base,
+                    "line_seq": len(lines) + 1,
+                    "charge_id": None,
+                    "procedure_qualifier": composite[0] or None,
+                    "procedure_code": composite[1],
+                    "modifiers": _modifiers(composite),
+                    "charge_amount": _amount(seg[2], "SVC02"),
+                    "paid_amount": _amount(seg[3], "SVC03"),
+                    "units_paid": _amount(seg[5], "SVC05"),
+                    "service_date": None,
+                    "_dtm150": None,
+                }
                 lines.append((seg, line, []))
             elif lines:
                 _, line, line_cas = lines[-1]
@@ -731,8 +898,16 @@ class _Remittance835:
                     line["charge_id"] = seg[2] or None
                 elif seg.id == "CAS":
                     start = sum(len(rows) for _, rows in line_cas) + 1
-                    line_cas.append((seg, _cas_rows(seg, {**base, "line_seq": line["line_seq"],
-                                                          "charge_id": None}, start)))
+                    line_cas.append(
+                        (
+                            seg,
+                            _cas_rows(
+                                seg,
+                                {**base, "line_seq": line["line_seq"], "charge_id": None},
+                                start,
+                            ),
+                        )
+                    )
             elif seg.id == "NM1" and seg[1] == "QC":
                 claim.update(patient_last_name=seg[3] or None, patient_first_name=seg[4] or None)
                 qc_member = seg[9] or None
@@ -759,8 +934,12 @@ class _Remittance835:
 
     def _plb(self, seg: Segment, plb_seq: int) -> Iterator[Row | Reject]:
         try:
-            base = {**self.envelope, "plb_seq": plb_seq, "provider_id": seg[1] or None,
-                    "fiscal_period_date": _date(seg[2], "PLB02")}
+            base = {
+                **self.envelope,
+                "plb_seq": plb_seq,
+                "provider_id": seg[1] or None,
+                "fiscal_period_date": _date(seg[2], "PLB02"),
+            }
             rows = []
             for k in range(6):
                 reason, amount = seg[3 + 2 * k], seg[4 + 2 * k]
@@ -769,13 +948,25 @@ class _Remittance835:
                 composite = reason.split(seg.delimiters.component)
                 if not composite[0] or not amount:
                     raise RecordError(f"adjustment {k + 1} lacks a reason code or amount")
-                rows.append(Row("x12_remit_plb", seg.number, {
-                    **base, "adj_seq": len(rows) + 1, "reason_code": composite[0],
-                    "reference_id": composite[1] if len(composite) > 1 and composite[1] else None,
-                    "amount": _amount(amount, f"PLB{4 + 2 * k:02d}")}))
+                rows.append(
+                    Row(
+                        "x12_remit_plb",
+                        seg.number,
+                        {
+                            **base,
+                            "adj_seq": len(rows) + 1,
+                            "reason_code": composite[0],
+                            "reference_id": composite[1]
+                            if len(composite) > 1 and composite[1]
+                            else None,
+                            "amount": _amount(amount, f"PLB{4 + 2 * k:02d}"),
+                        },
+                    )
+                )
         except RecordError as exc:
-            yield Reject(seg.number, f"PLB at segment {seg.number} cannot be mapped: {exc}",
-                         seg.text)
+            yield Reject(
+                seg.number, f"PLB at segment {seg.number} cannot be mapped: {exc}", seg.text
+            )
             return
         yield from rows
 
@@ -799,8 +990,11 @@ def read_x12(path: Path, kind: str) -> SourceReader:
     for ts in read_transaction_sets(path):
         sets += 1
         if ts.kind != kind:
-            yield Reject(ts.number, f"transaction set {ts.control_number} is a {ts.kind or '?'}, "
-                         f"expected {kind}", _text(ts.segments))
+            yield Reject(
+                ts.number,
+                f"transaction set {ts.control_number} is a {ts.kind or '?'}, expected {kind}",
+                _text(ts.segments),
+            )
             continue
         yield from EXTRACTORS[kind](ts)
     return sets
