@@ -1,3 +1,10 @@
+{{ config(
+    materialized='incremental',
+    unique_key='case_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail'
+) }}
+-- depends_on: {{ ref('stg_ehr__encounters') }}, {{ ref('stg_rcm__remit_claims') }}
 {#- Portable type names for the casts that the contract checks. -#}
 {%- set text = dbt.type_string() -%}
 {%- set bigint = dbt.type_bigint() -%}
@@ -16,7 +23,9 @@
 
 -- The billing event log for process mining: one row per event of an account (case), assembled
 -- across the EHR, RCM and ERP extracts. source_rank orders events with equal timestamps by the
--- step of the process they come from; within one source, file order decides.
+-- step of the process they come from; within one source, file order decides. Incremental on the
+-- batch lineage: a run replaces every event of the cases (accounts) its batches touch, so the
+-- case's order is recomputed whole (macros/incremental.sql).
 with
 
 accounts as (
@@ -52,22 +61,6 @@ registered as (
     from encounters
 ),
 
-eligibility_candidates as (
-    select
-        encounters.account_id,
-        checks.*,
-        row_number() over (
-            partition by checks.check_id
-            order by abs({{ dbt.datediff('checks.checked_at', 'encounters.started_at', 'day') }}),
-                encounters.started_at, encounters.account_id
-        ) as nearest_rank
-    from {{ ref('stg_rcm__eligibility_checks') }} as checks
-    inner join encounters
-        on checks.patient_id = encounters.patient_id
-        and abs({{ dbt.datediff('checks.checked_at', 'encounters.started_at', 'day') }})
-            <= {{ var('eligibility_link_days') }}
-),
-
 eligibility_checked as (
     select
         account_id as case_id,
@@ -80,8 +73,8 @@ eligibility_checked as (
         cast(null as decimal(18, 2)) as amount,
         2 as source_rank,
         _batch_id, _file, _record
-    from eligibility_candidates
-    where nearest_rank = 1
+    from {{ ref('int_eligibility_checks') }}
+    where account_id is not null
 ),
 
 charge_posted as (
@@ -270,6 +263,13 @@ events as (
     union all select * from patient_paid
 ),
 
+loads as (
+    select system, batch_id, max(loaded_at) as loaded_at
+    from {{ ref('stg_ingest__batches') }}
+    where is_loaded
+    group by system, batch_id
+),
+
 final as (
     select
         cast(events.case_id as {{ text }}) as case_id,
@@ -284,11 +284,18 @@ final as (
             partition by events.case_id
             order by events.ts, events.source_rank, events._batch_id, events._file,
                 events._record, events.activity
-        ) as {{ bigint }}) as event_order
+        ) as {{ bigint }}) as event_order,
+        cast(loads.loaded_at as {{ ts }}) as _loaded_at
     from events
     left join accounts on events.case_id = accounts.account_id
+    left join loads
+        on events.source_system = loads.system
+        and events._batch_id = loads.batch_id
     where events.case_id is not null
         and events.ts is not null
+        {%- if is_incremental() %}
+        and events.case_id in ({{ billops.touched_accounts(billops.incremental_watermark()) }})
+        {%- endif %}
 )
 
 select * from final

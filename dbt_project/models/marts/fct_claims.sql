@@ -1,12 +1,28 @@
+{{ config(
+    materialized='incremental',
+    unique_key='claim_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail'
+) }}
+-- depends_on: {{ ref('stg_ehr__encounters') }}, {{ ref('stg_rcm__remit_claims') }}
 {%- set text = dbt.type_string() -%}
 {%- set ts = dbt.type_timestamp() -%}
 -- One row per 837 claim as submitted, originals and replacements. A replacement (CLM05-3 = 7)
--- is linked to the claim of the same account it follows (replaces_claim_key).
+-- is linked to the claim of the same account it follows (replaces_claim_key). Incremental on
+-- the batch lineage: a run rebuilds every claim of the accounts its batches touch, since a new
+-- claim changes which one is current.
 with
 
 claims as (
     select * from {{ ref('stg_rcm__claims') }}
     where account_id is not null
+    {%- if is_incremental() %}
+        and account_id in ({{ billops.touched_accounts(billops.incremental_watermark()) }})
+    {%- endif %}
+),
+
+loads as (
+    {{ billops.batch_loads('rcm') }}
 ),
 
 ordered as (
@@ -36,8 +52,13 @@ final as (
         cast(ordered.total_charge as decimal(18, 2)) as total_charge,
         cast(ordered.prior_auth_number as {{ text }}) as prior_auth_number,
         cast(ordered.claim_type as {{ text }}) as claim_type,
-        cast(ordered.implementation as {{ text }}) as implementation
+        cast(ordered.implementation as {{ text }}) as implementation,
+        cast(ordered.original_claim_ref as {{ text }}) as original_claim_ref,
+        cast(ordered.patient_id as {{ text }}) as patient_id,
+        cast(ordered._batch_id as {{ text }}) as _batch_id,
+        cast(loads.loaded_at as {{ ts }}) as _loaded_at
     from ordered
+    left join loads on ordered._batch_id = loads.batch_id
     left join {{ ref('int_accounts') }} as accounts on ordered.account_id = accounts.account_id
     left join {{ ref('int_current_claims') }} as current_claims
         on ordered.account_id = current_claims.account_id

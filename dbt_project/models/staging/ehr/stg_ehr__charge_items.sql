@@ -30,7 +30,8 @@ renamed as (
         patient_id,
         performer_id,
         _batch_id,
-        _record
+        _record,
+        _loaded_at
     from latest
 )
 

@@ -19,7 +19,8 @@ renamed as (
         payer_name,
         _batch_id,
         _file,
-        _record
+        _record,
+        _loaded_at
     from latest
 )
 

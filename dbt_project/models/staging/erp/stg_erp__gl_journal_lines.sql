@@ -27,7 +27,8 @@ renamed as (
         approved_by,
         _batch_id,
         _file,
-        _record
+        _record,
+        _loaded_at
     from latest
 )
 
