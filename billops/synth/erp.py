@@ -15,12 +15,13 @@ entity is the hospital Organization id (a clinic posts to its hospital).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from billops.synth.clock import at, next_weekday
 from billops.synth.defects import GL_DUPLICATE_POSTING, WRITE_OFF_POLICY, WRITE_OFF_UNAPPROVED
-from billops.synth.model import Defect, Payment, World
+from billops.synth.model import Defect, PatientPayment, Payment, Revenue, WriteOff
 from billops.synth.reference import GL_BY_TYPE, Reference
 
 SOURCE_ORDER = ("CHARGES", "REMITTANCE", "PATIENT_PAYMENT", "REFUND", "WRITE_OFF")
@@ -38,6 +39,7 @@ class Journal:
     created_by: str
     approved_by: str
     lines: list[tuple[str, int, int]] = field(default_factory=list)  # account, debit, credit
+    duplicate: bool = False  # the second posting of a remittance (GL_DUPLICATE_POSTING)
 
     def add(self, account_type: str, debit: int, credit: int) -> None:
         if debit < 0 or credit < 0:  # a negative amount posts to the other side
@@ -62,21 +64,21 @@ class Deposit:
     payer_name: str
 
 
-def build_journals(world: World) -> tuple[list[Journal], list[Defect]]:
-    """The journals in posting order with their ids, and the truth rows keyed by a journal
-    (a remittance posted twice, a write-off above the approval policy without an approver)."""
+def build_journals(revenue: Iterable[Revenue], payments: Iterable[Payment],
+                   patient_payments: Iterable[PatientPayment],
+                   write_offs: Iterable[WriteOff]) -> list[Journal]:
+    """The journals of one extract window, not yet numbered. A remittance posted twice
+    (GL_DUPLICATE_POSTING) gives a second journal, ``duplicate`` set, the next business day."""
     journals: list[Journal] = []
-    duplicates: list[Journal] = []
-    revenue: dict[tuple[str, date], int] = defaultdict(int)
-    for account in world.accounts:
-        for c in account.charges:
-            revenue[(account.entity, c.entered_at.date())] += c.amount
-    for (entity, day), amount in sorted(revenue.items()):
+    totals: dict[tuple[str, date], int] = defaultdict(int)
+    for r in revenue:
+        totals[(r.entity, r.day)] += r.amount
+    for (entity, day), amount in sorted(totals.items()):
         j = Journal("", entity, day, at(day, 21, 30), "CHARGES", f"CHG-{entity}-{day:%Y%m%d}",
                     "daily charge interface", "interface.ehr", "")
         j.pair("PATIENT_AR", "GROSS_REVENUE", amount)
         journals.append(j)
-    for pay in world.payments:
+    for pay in payments:
         if pay.gl == "skip":
             continue
         j = _remittance_journal(pay, pay.posted_at)
@@ -85,9 +87,9 @@ def build_journals(world: World) -> tuple[list[Journal], list[Defect]]:
         if pay.gl == "twice":
             again = _remittance_journal(pay, at(next_weekday(pay.posted_at.date()
                                                              + timedelta(days=1)), 10, 15))
+            again.duplicate = True
             journals.append(again)
-            duplicates.append(again)
-    for pp in world.patient_payments:
+    for pp in patient_payments:
         if pp.amount > 0:
             j = Journal("", pp.entity, pp.received_at.date(), pp.received_at, "PATIENT_PAYMENT",
                         pp.id, f"patient payment {pp.method.lower()}", "cashier", "")
@@ -97,23 +99,31 @@ def build_journals(world: World) -> tuple[list[Journal], list[Defect]]:
                         "patient refund", "refunds.clerk", "finance.manager01")
             j.pair("PATIENT_AR", "REFUNDS_PAYABLE", -pp.amount)
         journals.append(j)
-    for wo in world.write_offs:
+    for wo in write_offs:
         j = Journal("", wo.entity, wo.at.date(), wo.at, "WRITE_OFF", wo.account_id,
                     f"{wo.reason} write-off", wo.created_by, wo.approved_by)
         j.pair("WRITE_OFF", "PATIENT_AR", wo.amount)
         journals.append(j)
+    return journals
+
+
+def number_journals(journals: list[Journal], first: int) -> list[Defect]:
+    """Sort one batch's journals in posting order and number them from ``first``; returns the
+    truth rows keyed by a journal (a remittance posted twice, a write-off above the approval
+    policy without an approver)."""
     journals.sort(key=lambda j: (j.ts, SOURCE_ORDER.index(j.source), j.entity, j.reference))
-    for n, j in enumerate(journals, 1):
+    truth = []
+    for n, j in enumerate(journals, first):
         j.id = f"JE{n:08d}"
-    truth = [Defect(GL_DUPLICATE_POSTING, j.id, "erp", j.ts, trace_number=j.reference,
-                    journal_id=j.id, amount=sum(d for _, d, _ in j.lines)) for j in duplicates]
-    for j in journals:
-        if j.source == "WRITE_OFF" and not j.approved_by:
+        if j.duplicate:
+            truth.append(Defect(GL_DUPLICATE_POSTING, j.id, "erp", j.ts, trace_number=j.reference,
+                                journal_id=j.id, amount=sum(d for _, d, _ in j.lines)))
+        elif j.source == "WRITE_OFF" and not j.approved_by:
             amount = sum(d for _, d, _ in j.lines)
             if amount >= WRITE_OFF_POLICY:
                 truth.append(Defect(WRITE_OFF_UNAPPROVED, j.id, "erp", j.ts,
                                     account_id=j.reference, journal_id=j.id, amount=amount))
-    return journals, truth
+    return truth
 
 
 def _remittance_journal(pay: Payment, ts: datetime) -> Journal:
@@ -129,13 +139,14 @@ def _remittance_journal(pay: Payment, ts: datetime) -> Journal:
     return j
 
 
-def build_deposits(world: World, ref: Reference) -> list[Deposit]:
+def build_deposits(payments: Iterable[Payment], ref: Reference, first: int) -> list[Deposit]:
+    """The bank deposits of one window's payments, numbered from ``first``."""
     out = []
-    for pay in world.payments:
+    for pay in payments:
         if pay.amount <= 0 or pay.deposit == "missing":
             continue
         facility = ref.facility_by_id[pay.entity]
         amount = pay.deposit_amount if pay.deposit == "short" else pay.amount
-        out.append(Deposit(f"DP{len(out) + 1:08d}", pay.entity, facility.bank_account,
+        out.append(Deposit(f"DP{first + len(out):08d}", pay.entity, facility.bank_account,
                            pay.paid_on, pay.posted_at, amount, pay.trace, pay.payer.name))
     return out

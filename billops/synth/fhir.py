@@ -113,6 +113,7 @@ def successor_coverage(p: Patient, s: Successor) -> Resource:
 
 
 ENCOUNTER_CLASS = {"OBSERVATION": ("OBSENC", "observation encounter"),
+                   "EMERGENCY": ("EMER", "emergency"),
                    "TELEHEALTH": ("VR", "virtual")}
 
 

@@ -15,10 +15,10 @@ from billops.raw_schema import CSV_FILES
 from billops.synth import extracts, fhir
 from billops.synth.clock import at
 from billops.synth.defects import DEFECT_TYPES, TRUTH_COLUMNS, type_rates
-from billops.synth.erp import Deposit, build_deposits, build_journals
+from billops.synth.erp import Journal, build_deposits, build_journals, number_journals
 from billops.synth.journeys import Simulation
 from billops.synth.landing import BatchWriter
-from billops.synth.model import Charge, Claim, Payment, World
+from billops.synth.model import Claim, Coverage, World
 from billops.synth.money import fmt
 from billops.synth.params import (
     DEFAULT_DEFECT_RATE,
@@ -31,6 +31,7 @@ from billops.synth.params import (
     validate_defect_rate,
 )
 from billops.synth.reference import Reference, build_reference
+from billops.synth.stream import Buckets
 from billops.synth.x12 import ControlNumbers, write_835, write_837
 
 T = TypeVar("T")
@@ -72,11 +73,10 @@ def generate(out: Path | str, scale: str = "tiny", start: str | None = None,
     say = progress or (lambda _msg: None)
     ref = build_reference(seed, sc.hospitals, sc.clinics_per_hospital, horizon.start.year,
                           horizon.end.year)
-    world = Simulation(ref, horizon, sc, seed, type_rates(rate, overrides)).run(say)
-    writer = _LandingWriter(landing, ref, horizon, world, say)
-    writer.write_ehr()
-    writer.write_rcm()
-    writer.write_erp()
+    sim = Simulation(ref, horizon, sc, seed, type_rates(rate, overrides))
+    writer = _LandingWriter(landing, ref, horizon, sim.world, say)
+    sim.run(say, lambda day: writer.flush(at(day + timedelta(days=1), 0) - SETTLED_AFTER))
+    writer.flush(None)
     truth = writer.truth_rows()
     summary = writer.summary(sc.name, seed, rate, truth)
     if overrides:
@@ -87,27 +87,37 @@ def generate(out: Path | str, scale: str = "tiny", start: str | None = None,
     return summary
 
 
-def _partition(items: Iterable[T], key: Callable[[T], datetime],
-               extracts: list[datetime]) -> list[list[T]]:
-    """Items per batch: batch k holds what happened after extract k-1 up to extract k."""
-    out: list[list[T]] = [[] for _ in extracts]
-    for item in items:
-        i = bisect_left(extracts, key(item))
-        if i < len(extracts):
-            out[i].append(item)
-    return out
+# Records of an encounter start at most this long before its service day (prior
+# authorization, check-in), so once a service day is simulated, every batch extracted this long
+# before its end is complete and is written.
+SETTLED_AFTER = timedelta(days=14)
 
 
 class _LandingWriter:
+    """Writes each batch once the simulation can no longer add to it, in extract order."""
+
     def __init__(self, landing: Path, ref: Reference, horizon: Horizon, world: World,
                  say: Progress) -> None:
         self.landing, self.ref, self.horizon, self.world, self.say = (
             landing, ref, horizon, world, say)
-        self.accounts = {a.id: a for a in world.accounts}
         self.controls = ControlNumbers()
         self.batches: list[dict[str, Any]] = []
         self.counts = {"patients": 0, "accounts": 0, "charge_lines": 0, "total_charges": 0,
                        "claims": 0, "payer_paid": 0, "payments": 0, "patient_paid": 0}
+        order = {s: i for i, s in enumerate(SYSTEMS)}
+        self.queue = sorted(((ts, order[s], s, k) for s in SYSTEMS
+                             for k, ts in enumerate(horizon.extracts(s))), reverse=True)
+        self.journals: Buckets[Journal] = Buckets({"erp": horizon.extracts("erp")},
+                                                  lambda j: j.ts)
+        self.journal_seq = 0
+        self.deposit_seq = 0
+        self.write = {"ehr": self.write_ehr, "rcm": self.write_rcm, "erp": self.write_erp}
+
+    def flush(self, through: datetime | None) -> None:
+        """Write every batch extracted at or before ``through`` (all when None)."""
+        while self.queue and (through is None or self.queue[-1][0] <= through):
+            ts, _, system, k = self.queue.pop()
+            self.write[system](k, ts)
 
     def _csv(self, bw: BatchWriter, name: str, rows: Iterable[dict[str, Any]]) -> int:
         header = list(CSV_FILES[name].columns)
@@ -122,96 +132,87 @@ class _LandingWriter:
         self.say(f"wrote {bw.system} batch {bw.batch_id}")
 
     # ---------------------------------------------------------------------------- EHR
-    def write_ehr(self) -> None:
-        w, extracts_at = self.world, self.horizon.extracts("ehr")
-        versions: list[tuple[datetime, str, dict[str, Any]]] = [
-            (v.updated_at, p.id, fhir.coverage(p, v)) for p in w.patients for v in p.coverage]
-        versions += [(p.successor.created_at, p.id, fhir.successor_coverage(p, p.successor))
-                     for p in w.patients if p.successor is not None]
-        charges: list[Charge] = [c for a in w.accounts for c in a.charges]
-        patients = _partition(sorted(w.patients, key=lambda p: (p.registered_at, p.id)),
-                              lambda p: p.registered_at, extracts_at)
-        coverages = _partition(sorted(versions, key=lambda v: (v[0], v[1], v[2]["id"])),
-                               lambda v: v[0], extracts_at)
-        encounters = _partition(sorted(w.accounts, key=lambda a: (a.end, a.id)),
-                                lambda a: a.end, extracts_at)
-        items = _partition(sorted(charges, key=lambda c: (c.entered_at, c.id)),
-                           lambda c: c.entered_at, extracts_at)
-        org_updated = at(self.horizon.start - timedelta(days=30), 8)
-        for k, ts in enumerate(extracts_at):
-            bw = BatchWriter(self.landing, "ehr", ts)
-            if k == 0:
-                bw.ndjson("Organization.ndjson", [
-                    *(fhir.facility_organization(f, org_updated) for f in self.ref.facilities),
-                    *(fhir.payer_organization(p, org_updated) for p in self.ref.payers)])
-            if patients[k]:
-                self.counts["patients"] += bw.ndjson("Patient.ndjson",
-                                                     map(fhir.patient, patients[k]))
-            if coverages[k]:
-                bw.ndjson("Coverage.ndjson", (res for _, _, res in coverages[k]))
-            if encounters[k]:
-                self.counts["accounts"] += bw.ndjson("Encounter.ndjson",
-                                                     map(fhir.encounter, encounters[k]))
-            if items[k]:
-                self.counts["charge_lines"] += bw.ndjson("ChargeItem.ndjson",
-                                                         map(fhir.charge_item, items[k]))
-                self.counts["total_charges"] += sum(c.amount for c in items[k])
-            self._close(bw)
+    def write_ehr(self, k: int, ts: datetime) -> None:
+        w = self.world
+        patients = sorted(w.patients.pop("ehr", k), key=lambda p: (p.registered_at, p.id))
+        coverages = sorted(w.coverages.pop("ehr", k),
+                           key=lambda c: (c.updated_at, c.patient.id, _coverage_id(c)))
+        encounters = sorted(w.accounts.pop("ehr", k), key=lambda a: (a.end, a.id))
+        items = sorted(w.charges.pop("ehr", k), key=lambda c: (c.entered_at, c.id))
+        bw = BatchWriter(self.landing, "ehr", ts)
+        if k == 0:
+            org_updated = at(self.horizon.start - timedelta(days=30), 8)
+            bw.ndjson("Organization.ndjson", [
+                *(fhir.facility_organization(f, org_updated) for f in self.ref.facilities),
+                *(fhir.payer_organization(p, org_updated) for p in self.ref.payers)])
+        if patients:
+            self.counts["patients"] += bw.ndjson("Patient.ndjson", map(fhir.patient, patients))
+        if coverages:
+            bw.ndjson("Coverage.ndjson", map(_coverage_resource, coverages))
+        if encounters:
+            self.counts["accounts"] += bw.ndjson("Encounter.ndjson",
+                                                 map(fhir.encounter, encounters))
+        if items:
+            self.counts["charge_lines"] += bw.ndjson("ChargeItem.ndjson",
+                                                     map(fhir.charge_item, items))
+            self.counts["total_charges"] += sum(c.amount for c in items)
+        self._close(bw)
 
     # ---------------------------------------------------------------------------- RCM
-    def write_rcm(self) -> None:
-        w, ref, extracts_at = self.world, self.ref, self.horizon.extracts("rcm")
-        claims: list[Claim] = sorted((c for a in w.accounts for c in a.claims),
-                                     key=lambda c: (c.submitted_at, c.account_id, c.frequency))
-        claims_by_batch = _partition(claims, lambda c: c.submitted_at, extracts_at)
-        payments = _partition(w.payments, lambda p: p.received_at, extracts_at)
-        events = _partition(w.claim_events, lambda e: e.ts, extracts_at)
-        checks = _partition(w.eligibility, lambda e: e.checked_at, extracts_at)
-        statements = _partition(w.statements, lambda s: s.sent_at, extracts_at)
-        pays = _partition(w.patient_payments, lambda p: p.received_at, extracts_at)
-        for k, ts in enumerate(extracts_at):
-            bw = BatchWriter(self.landing, "rcm", ts)
-            if claims_by_batch[k]:
-                days: dict[datetime, list[Claim]] = {}
-                for c in claims_by_batch[k]:
-                    days.setdefault(c.submitted_at, []).append(c)
-                bw.text(f"837/claims_{bw.batch_id}.x12", lambda fh, d=days, t=ts: write_837(
-                    fh, sorted(d.items()), ref, self.accounts, self.controls, t))
-                self.counts["claims"] += len(claims_by_batch[k])
-            if payments[k]:
-                batch_payments: list[Payment] = payments[k]
-                bw.text(f"835/remits_{bw.batch_id}.x12", lambda fh, p=batch_payments, t=ts:
-                        write_835(fh, p, ref, self.accounts, self.controls, t))
-                self.counts["payer_paid"] += sum(p.amount for p in batch_payments)
-                self.counts["payments"] += len(batch_payments)
-            self._csv(bw, "claim_events.csv", map(extracts.claim_event, events[k]))
-            self._csv(bw, "eligibility_checks.csv", map(extracts.eligibility_check, checks[k]))
-            self._csv(bw, "statements.csv", map(extracts.statement, statements[k]))
-            self._csv(bw, "patient_payments.csv", map(extracts.patient_payment, pays[k]))
-            self.counts["patient_paid"] += sum(p.amount for p in pays[k])
-            if k == 0:
-                self._csv(bw, "payers.csv", extracts.payers(ref))
-                self._csv(bw, "payer_contracts.csv", extracts.payer_contracts(ref))
-                self._csv(bw, "auth_rules.csv", extracts.auth_rules(ref))
-                self._csv(bw, "chargemaster.csv", extracts.chargemaster(ref))
-            self._close(bw)
+    def write_rcm(self, k: int, ts: datetime) -> None:
+        w, ref = self.world, self.ref
+        claims = sorted(w.claims.pop("rcm", k),
+                        key=lambda c: (c.submitted_at, c.account_id, c.frequency))
+        payments = w.remittances.pop("rcm", k)
+        bw = BatchWriter(self.landing, "rcm", ts)
+        if claims:
+            days: dict[datetime, list[Claim]] = {}
+            for c in claims:
+                days.setdefault(c.submitted_at, []).append(c)
+            bw.text(f"837/claims_{bw.batch_id}.x12", lambda fh: write_837(
+                fh, sorted(days.items()), ref, self.controls, ts))
+            self.counts["claims"] += len(claims)
+        if payments:
+            bw.text(f"835/remits_{bw.batch_id}.x12", lambda fh: write_835(
+                fh, payments, ref, self.controls, ts))
+            self.counts["payer_paid"] += sum(p.amount for p in payments)
+            self.counts["payments"] += len(payments)
+        events = sorted(w.claim_events.pop("rcm", k), key=lambda e: (e.ts, e.claim_id))
+        checks = sorted(w.eligibility.pop("rcm", k), key=lambda e: (e.checked_at, e.id))
+        statements = sorted(w.statements.pop("rcm", k), key=lambda s: (s.sent_at, s.id))
+        pays = sorted(w.patient_payments.pop("rcm", k), key=lambda p: (p.received_at, p.id))
+        self._csv(bw, "claim_events.csv", map(extracts.claim_event, events))
+        self._csv(bw, "eligibility_checks.csv", map(extracts.eligibility_check, checks))
+        self._csv(bw, "statements.csv", map(extracts.statement, statements))
+        self._csv(bw, "patient_payments.csv", map(extracts.patient_payment, pays))
+        self.counts["patient_paid"] += sum(p.amount for p in pays)
+        if k == 0:
+            self._csv(bw, "payers.csv", extracts.payers(ref))
+            self._csv(bw, "payer_contracts.csv", extracts.payer_contracts(ref))
+            self._csv(bw, "auth_rules.csv", extracts.auth_rules(ref))
+            self._csv(bw, "chargemaster.csv", extracts.chargemaster(ref))
+        self._close(bw)
 
     # ---------------------------------------------------------------------------- ERP
-    def write_erp(self) -> None:
-        extracts_at = self.horizon.extracts("erp")
-        journals, journal_truth = build_journals(self.world)
-        self.world.defects.extend(journal_truth)
-        deposits: list[Deposit] = build_deposits(self.world, self.ref)
-        by_batch = _partition(journals, lambda j: j.ts, extracts_at)
-        deposits_by_batch = _partition(deposits, lambda d: d.ts, extracts_at)
-        for k, ts in enumerate(extracts_at):
-            bw = BatchWriter(self.landing, "erp", ts)
-            self._csv(bw, "gl_journal_lines.csv",
-                      (row for j in by_batch[k] for row in extracts.gl_lines(j)))
-            self._csv(bw, "bank_deposits.csv", map(extracts.bank_deposit, deposits_by_batch[k]))
-            if k == 0:
-                self._csv(bw, "chart_of_accounts.csv", extracts.chart_of_accounts(self.ref))
-            self._close(bw)
+    def write_erp(self, k: int, ts: datetime) -> None:
+        w = self.world
+        payments = w.payments.pop("erp", k)
+        self.journals.extend(build_journals(
+            w.revenue.pop("erp", k), payments,
+            sorted(w.patient_payments.pop("erp", k), key=lambda p: (p.received_at, p.id)),
+            w.write_offs.pop("erp", k)))
+        journals = self.journals.pop("erp", k)
+        w.defects.extend(number_journals(journals, self.journal_seq + 1))
+        self.journal_seq += len(journals)
+        deposits = build_deposits(payments, self.ref, self.deposit_seq + 1)
+        self.deposit_seq += len(deposits)
+        bw = BatchWriter(self.landing, "erp", ts)
+        self._csv(bw, "gl_journal_lines.csv",
+                  (row for j in journals for row in extracts.gl_lines(j)))
+        self._csv(bw, "bank_deposits.csv", map(extracts.bank_deposit, deposits))
+        if k == 0:
+            self._csv(bw, "chart_of_accounts.csv", extracts.chart_of_accounts(self.ref))
+        self._close(bw)
 
     # ---------------------------------------------------------------------------- truth
     def truth_rows(self) -> list[dict[str, str]]:
@@ -245,6 +246,17 @@ class _LandingWriter:
             "defects": by_type,
             "batches": self.batches,
         }
+
+
+def _coverage_id(c: Coverage) -> str:
+    return c.successor.id if c.successor is not None else c.patient.coverage_id
+
+
+def _coverage_resource(c: Coverage) -> dict[str, Any]:
+    if c.successor is not None:
+        return fhir.successor_coverage(c.patient, c.successor)
+    assert c.version is not None
+    return fhir.coverage(c.patient, c.version)
 
 
 def _write_truth(folder: Path, rows: list[dict[str, str]], summary: dict[str, Any]) -> None:

@@ -21,6 +21,7 @@ from billops.synth.model import (
     Charge,
     Claim,
     ClaimEvent,
+    Coverage,
     CoverageVersion,
     Defect,
     EligibilityCheck,
@@ -29,13 +30,14 @@ from billops.synth.model import (
     Payment,
     RemitClaim,
     RemitLine,
+    Revenue,
     Statement,
     Successor,
     World,
     WriteOff,
 )
 from billops.synth.money import mul_fraction
-from billops.synth.params import Horizon, Scale
+from billops.synth.params import SYSTEMS, Horizon, Scale
 from billops.synth.reference import (
     CHARGEMASTER,
     DIAGNOSES,
@@ -160,18 +162,49 @@ def _injection(rng: random.Random) -> list[tuple[str, int]]:
     return lines
 
 
+# Supplies and drugs charged beside the main service (nursing, pharmacy and central supply
+# post them as their own lines), per kind of encounter: (pool, fewest, most lines).
+ANCILLARY: dict[str, tuple[tuple[tuple[str, int, int], ...], int, int]] = {
+    "hospital": ((("A4550", 1, 1), ("A4206", 1, 4), ("A4215", 1, 4), ("A4556", 1, 3),
+                  ("A4606", 1, 1), ("A6250", 1, 2), ("A6402", 2, 10), ("J7040", 1, 2),
+                  ("J1200", 1, 1), ("J2550", 1, 1), ("J2270", 1, 2), ("J1170", 1, 2),
+                  ("A4216", 1, 3)), 4, 10),
+    "clinic": ((("A4206", 1, 2), ("A4215", 1, 2), ("A6250", 1, 1), ("A6402", 1, 4),
+                ("A4216", 1, 2), ("J3420", 1, 1), ("J1885", 1, 2)), 2, 5),
+}
+
+
+def _ancillary(rng: random.Random, kind: str, lines: list[tuple[str, int]]) -> None:
+    """Add supply and drug lines, each code at most once per encounter (a code charged twice
+    on one day is a duplicate charge)."""
+    pool, fewest, most = ANCILLARY[kind]
+    taken = {code for code, _ in lines}
+    for code, low, high in rng.sample(pool, rng.randint(fewest, most)):
+        if code not in taken:
+            taken.add(code)
+            lines.append((code, rng.randint(low, high)))
+
+
 def _visit(rng: random.Random, p: Patient, day: date) -> Visit:
+    visit = _main_service(rng, p, day)
+    if visit.profile not in ("WELLNESS", "TELEHEALTH", "DME"):
+        _ancillary(rng, visit.kind, visit.lines)
+    return visit
+
+
+def _main_service(rng: random.Random, p: Patient, day: date) -> Visit:
     age = _age(p, day)
     if age < 18:
         weights = {"CLINIC_VISIT": 60, "WELLNESS": 20, "TELEHEALTH": 10, "DME": 5,
-                   "HOSPITAL_VISIT": 5}
+                   "HOSPITAL_VISIT": 5, "EMERGENCY": 6}
     elif age >= 65:
         weights = {"CLINIC_VISIT": 40, "WELLNESS": 14, "HOSPITAL_VISIT": 8, "OBSERVATION": 6,
-                   "INFUSION": 4, "COLONOSCOPY": 5, "DME": 9, "TELEHEALTH": 6, "THERAPY": 8}
+                   "INFUSION": 4, "COLONOSCOPY": 5, "DME": 9, "TELEHEALTH": 6, "THERAPY": 8,
+                   "EMERGENCY": 9}
     else:
         weights = {"CLINIC_VISIT": 45, "WELLNESS": 12, "HOSPITAL_VISIT": 8, "OBSERVATION": 4,
                    "INFUSION": 3, "COLONOSCOPY": 3 if age >= 45 else 0, "DME": 7,
-                   "TELEHEALTH": 10, "THERAPY": 8}
+                   "TELEHEALTH": 10, "THERAPY": 8, "EMERGENCY": 8}
     profile = rng.choices(list(weights), weights=list(weights.values()))[0]
     dx = DIAGNOSES
     if profile in ("CLINIC_VISIT", "HOSPITAL_VISIT"):
@@ -185,6 +218,13 @@ def _visit(rng: random.Random, p: Patient, day: date) -> Visit:
             diagnoses.append(rng.choice(dx["chronic"]))
         kind = "clinic" if profile == "CLINIC_VISIT" else "hospital"
         return Visit(profile, kind, lines, diagnoses, rng.randint(20, 60))
+    if profile == "EMERGENCY":
+        lines = [("G0383", 1) if rng.random() < 0.35 else ("G0381", 1)]
+        lines += _injection(rng)
+        if rng.random() < 0.5:
+            lines.append(("J7030", 1))
+        diagnoses = rng.sample(dx["acute"] + dx["observation"], rng.randint(1, 3))
+        return Visit(profile, "hospital", lines, diagnoses, rng.randint(90, 360))
     if profile == "WELLNESS":
         lines, diagnoses = [], [rng.choice(dx["wellness"][:2])]
         if age < 18:
@@ -316,30 +356,73 @@ class Simulation:
                  rates: Mapping[str, float]) -> None:
         self.ref, self.horizon, self.scale = ref, horizon, scale
         self.seed, self.rates = seed, rates
-        self.world = World()
+        self.world = World({s: horizon.extracts(s) for s in SYSTEMS})
+        self.patients: list[Patient] = []
         self._charge_seq = 0
-        self._accounts: dict[str, Account] = {}
-        self._statement_truth: list[tuple[Defect, Statement]] = []
+        self._done: list[Account] = []  # accounts simulated, not yet handed to the buckets
+        # patient id -> (Coverage versions handed out, successor handed out)
+        self._coverages_out: dict[str, tuple[int, bool]] = {}
+        self._payer_index = {p.id: i for i, p in enumerate(ref.payers)}
+        # remittances waiting for their payment day: (day, payer index, entity) -> claims
+        self._remit_groups: dict[tuple[date, int, str], list[RemitClaim]] = {}
+        self._traces = 0
 
     def new_charge_id(self) -> str:
         self._charge_seq += 1
         return f"CI{self._charge_seq:09d}"
 
-    def run(self, progress: Callable[[str], None] | None = None) -> World:
+    def run(self, progress: Callable[[str], None] | None = None,
+            day_done: Callable[[date], None] | None = None) -> World:
+        """Simulate every encounter in service-day order. After each service day, the payer
+        payments of that day are made and ``day_done(day)`` lets the writer flush the batches
+        that no later day can change."""
         w = self.world
-        w.patients = [make_patient(self.seed, n, self.ref, self.horizon)
-                      for n in range(1, self.scale.patients + 1)]
-        for p in w.patients:
+        self.patients = [make_patient(self.seed, n, self.ref, self.horizon)
+                         for n in range(1, self.scale.patients + 1)]
+        for p in self.patients:
+            w.patients.append(p)
             self._registration(p)
-        visits = sorted(((day, p.id, p) for p in w.patients for day in p.service_days),
+            self._hand_out_coverage(p)
+        visits = sorted(((day, p.id, p) for p in self.patients for day in p.service_days),
                         key=lambda v: (v[0], v[1]))
         if progress:
-            progress(f"simulating {len(w.patients)} patients, {len(visits)} encounters")
+            progress(f"simulating {len(self.patients)} patients, {len(visits)} encounters")
         for seq, (day, _, patient) in enumerate(visits, 1):
             self._account(seq, day, patient)
-        self._payments()
-        self._number_records()
+            for account in self._done:
+                self._hand_out(account)
+            self._done.clear()
+            if seq == len(visits) or visits[seq][0] != day:
+                self._payments(day)
+                if day_done:
+                    day_done(day)
+        self._payments(None)
         return w
+
+    def _hand_out(self, account: Account) -> None:
+        """Put a simulated account's records into the buckets of the batches that show them."""
+        w = self.world
+        w.accounts.append(account)
+        for c in account.charges:
+            w.charges.append(c)
+            w.revenue.append(Revenue(account.entity, c.entered_at.date(),
+                                     at(c.entered_at.date(), 21, 30), c.amount))
+        for claim in account.claims:
+            w.claims.append(claim)
+        for remit, day in zip(account.remits, account.remit_dates, strict=True):
+            key = (day, self._payer_index[remit.claim.payer.id], account.entity)
+            self._remit_groups.setdefault(key, []).append(remit)
+        self._hand_out_coverage(account.patient)
+
+    def _hand_out_coverage(self, p: Patient) -> None:
+        """Hand out the Coverage versions (and the successor Coverage) not yet handed out."""
+        versions, successor = self._coverages_out.get(p.id, (0, False))
+        for v in p.coverage[versions:]:
+            self.world.coverages.append(Coverage(v.updated_at, p, version=v))
+        if p.successor is not None and not successor:
+            self.world.coverages.append(Coverage(p.successor.created_at, p,
+                                                 successor=p.successor))
+        self._coverages_out[p.id] = (len(p.coverage), p.successor is not None)
 
     # -- registration and eligibility
     def _registration(self, p: Patient) -> None:
@@ -433,8 +516,7 @@ class Simulation:
             late = Charge(self.new_charge_id(), account.id, p.id, plan.late.hcpcs,
                           plan.late.units, ref.unit_price(plan.late.hcpcs, day) * plan.late.units,
                           day, plan.late.entered_at, facility.id)
-        w.accounts.append(account)
-        self._accounts[account.id] = account
+        self._done.append(account)
         w.defects.extend(truth)
         w.defects.extend(plan.truth(account, late))
         if plan.blocked:
@@ -528,7 +610,8 @@ class Simulation:
         accepted = office_time(rng, submitted.date() + timedelta(days=1), 7, 9)
         claim = Claim(account.id, frequency, created, submitted, accepted, list(lines), p.payer,
                       p.member_id_at(created), account.auth_number,
-                      f"{accepted:%y%j}{rng.randrange(10**9, 10**10)}", original_icn)
+                      f"{accepted:%y%j}{rng.randrange(10**9, 10**10)}", original_icn,
+                      account=account)
         if rng.random() < 0.08:
             claim.scrubber_failed_at = later(rng, created, 5, 40)
         return claim
@@ -620,10 +703,11 @@ class Simulation:
                 member = stale
             statement = Statement("", p.id, account.id, statement_day, sent, due, p.payer.id,
                                   member)
-            w.statements.append(statement)
+            w.statements.append(statement)  # numbers it
             if due != owed or (cycle == 0 and stale is not None):
-                self._statement_truth.append((defects.account_truth(
-                    kind or "", account, sent, abs(due - owed) or due), statement))
+                row = defects.account_truth(kind or "", account, sent, abs(due - owed) or due)
+                row.key = row.statement_id = statement.id
+                w.defects.append(row)
             pays = b.pays_on_cycle(cycle)
             if pays:
                 amount = owed if pays == "full" else owed // 2
@@ -648,46 +732,30 @@ class Simulation:
             statement_day += timedelta(days=30)
 
     # -- payer payments: one per payer, entity and payment day
-    def _payments(self) -> None:
-        groups: dict[tuple[date, int, str], list[RemitClaim]] = {}
-        payer_index = {p.id: i for i, p in enumerate(self.ref.payers)}
-        for account in self.world.accounts:
-            for remit, day in zip(account.remits, account.remit_dates, strict=True):
-                key = (day, payer_index[remit.claim.payer.id], account.entity)
-                groups.setdefault(key, []).append(remit)
-        for n, key in enumerate(sorted(groups), 1):
+    def _payments(self, through: date | None) -> None:
+        """Make the payments of every payment day up to ``through`` (all when None): every
+        remittance of such a day is known, as it follows its claim's service day."""
+        ready = sorted(k for k in self._remit_groups if through is None or k[0] <= through)
+        for key in ready:
             day, pi, entity = key
             payer = self.ref.payers[pi]
             received, posted = payment_times(self.ref, payer, entity, day)
+            self._traces += 1
             payment = Payment(
-                f"{day:%Y%m%d}{n:07d}", payer, entity, day, received, posted,
-                sorted(groups[key], key=lambda r: (r.claim.account_id, r.status != "22")))
-            self.world.payments.append(payment)
+                f"{day:%Y%m%d}{self._traces:07d}", payer, entity, day, received, posted,
+                sorted(self._remit_groups.pop(key),
+                       key=lambda r: (r.claim.account_id, r.status != "22")))
             row = defects.plan_payment(random.Random(f"{self.seed}:payment:{payment.trace}"),
                                        self.rates, payment)
             if row is not None:
                 self.world.defects.append(row)
             for remit in payment.claims:
                 if remit.status == "4":
-                    account = self._accounts[remit.claim.account_id]
-                    self.world.defects.append(defects.denial_truth(account, remit, payment))
-
-    def _number_records(self) -> None:
-        """Ids of checks, statements and patient payments follow their time order."""
-        w = self.world
-        w.eligibility.sort(key=lambda e: (e.checked_at, e.patient_id))
-        for n, e in enumerate(w.eligibility, 1):
-            e.id = f"EC{n:08d}"
-        w.statements.sort(key=lambda s: (s.sent_at, s.account_id))
-        for n, s in enumerate(w.statements, 1):
-            s.id = f"ST{n:08d}"
-        for row, s in self._statement_truth:
-            row.key = row.statement_id = s.id
-            w.defects.append(row)
-        w.patient_payments.sort(key=lambda pp: (pp.received_at, pp.account_id))
-        for n, pp in enumerate(w.patient_payments, 1):
-            pp.id = f"PM{n:08d}"
-        w.claim_events.sort(key=lambda e: (e.ts, e.claim_id))
+                    assert remit.claim.account is not None
+                    self.world.defects.append(
+                        defects.denial_truth(remit.claim.account, remit, payment))
+            self.world.remittances.append(payment)
+            self.world.payments.append(payment)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from billops.synth.reference import Address, Facility, Payer
+from billops.synth.stream import Buckets
 
 
 @dataclass
@@ -86,6 +87,7 @@ class Claim:
     icn: str  # payer claim control number, assigned at acceptance
     original_icn: str | None = None
     scrubber_failed_at: datetime | None = None
+    account: Account | None = field(default=None, repr=False, compare=False)
 
     @property
     def total(self) -> int:
@@ -248,13 +250,43 @@ class Defect:
 
 
 @dataclass
+class Coverage:
+    """A Coverage resource version to export: a version of the patient's first Coverage or,
+    with ``successor``, the resource that replaces it."""
+
+    updated_at: datetime
+    patient: Patient
+    version: CoverageVersion | None = None
+    successor: Successor | None = None
+
+
+@dataclass
+class Revenue:
+    """Charges entered on one day at one entity, posted by the nightly charge interface."""
+
+    entity: str
+    day: date
+    ts: datetime
+    amount: int
+
+
 class World:
-    patients: list[Patient] = field(default_factory=list)
-    accounts: list[Account] = field(default_factory=list)
-    payments: list[Payment] = field(default_factory=list)
-    patient_payments: list[PatientPayment] = field(default_factory=list)
-    statements: list[Statement] = field(default_factory=list)
-    write_offs: list[WriteOff] = field(default_factory=list)
-    claim_events: list[ClaimEvent] = field(default_factory=list)
-    eligibility: list[EligibilityCheck] = field(default_factory=list)
-    defects: list[Defect] = field(default_factory=list)
+    """What the simulation makes, bucketed by the landing batch that shows it (stream.py)."""
+
+    def __init__(self, extracts: dict[str, list[datetime]]) -> None:
+        ehr, rcm, erp = {"ehr": extracts["ehr"]}, {"rcm": extracts["rcm"]}, {"erp": extracts["erp"]}
+        self.patients: Buckets[Patient] = Buckets(ehr, lambda p: p.registered_at)
+        self.coverages: Buckets[Coverage] = Buckets(ehr, lambda c: c.updated_at)
+        self.accounts: Buckets[Account] = Buckets(ehr, lambda a: a.end)
+        self.charges: Buckets[Charge] = Buckets(ehr, lambda c: c.entered_at)
+        self.revenue: Buckets[Revenue] = Buckets(erp, lambda r: r.ts)
+        self.claims: Buckets[Claim] = Buckets(rcm, lambda c: c.submitted_at)
+        self.remittances: Buckets[Payment] = Buckets(rcm, lambda p: p.received_at)
+        self.payments: Buckets[Payment] = Buckets(erp, lambda p: p.posted_at)
+        self.claim_events: Buckets[ClaimEvent] = Buckets(rcm, lambda e: e.ts)
+        self.eligibility: Buckets[EligibilityCheck] = Buckets(rcm, lambda e: e.checked_at, "EC")
+        self.statements: Buckets[Statement] = Buckets(rcm, lambda s: s.sent_at, "ST")
+        self.patient_payments: Buckets[PatientPayment] = Buckets(
+            {**rcm, **erp}, lambda p: p.received_at, "PM")
+        self.write_offs: Buckets[WriteOff] = Buckets(erp, lambda w: w.at)
+        self.defects: list[Defect] = []

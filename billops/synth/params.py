@@ -41,7 +41,7 @@ SCALES: dict[str, Scale] = {
     "tiny": Scale("tiny", patients=200, months=1, hospitals=2, clinics_per_hospital=2),
     "small": Scale("small", patients=2_000, months=3, hospitals=3, clinics_per_hospital=4),
     # one month of the whole regional system: about 60,000 accounts
-    "medium": Scale("medium", patients=41_000, months=1, hospitals=3, clinics_per_hospital=4,
+    "medium": Scale("medium", patients=42_000, months=1, hospitals=3, clinics_per_hospital=4,
                     cadence="daily"),
 }
 PLANNED_SCALES = ("large",)

@@ -9,7 +9,7 @@ its payment date. Delimiters: element ``*``, segment ``~`` (followed by a newlin
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TextIO
@@ -78,9 +78,13 @@ class _Writer:
             self.count += 1
 
 
+def _account(claim: Claim) -> Account:
+    assert claim.account is not None, f"claim {claim.account_id} has no account"
+    return claim.account
+
+
 def write_837(fh: TextIO, days: list[tuple[datetime, list[Claim]]], ref: Reference,
-              accounts: Mapping[str, Account], controls: ControlNumbers,
-              created: datetime) -> int:
+              controls: ControlNumbers, created: datetime) -> int:
     """Write one 837P interchange with a group per submission day; returns the ST count."""
     icn = controls.next_interchange()
     fh.write(_isa(ref.submitter_id, ref.receiver_id, created, icn))
@@ -97,8 +101,8 @@ def write_837(fh: TextIO, days: list[tuple[datetime, list[Claim]]], ref: Referen
         w.put(seg("NM1", "40", "2", ref.receiver_name, "", "", "", "", "46", ref.receiver_id))
         hl = 0
         by_entity: dict[str, list[Claim]] = {}
-        for c in sorted(claims, key=lambda c: (accounts[c.account_id].entity, c.account_id)):
-            by_entity.setdefault(accounts[c.account_id].entity, []).append(c)
+        for c in sorted(claims, key=lambda c: (_account(c).entity, c.account_id)):
+            by_entity.setdefault(_account(c).entity, []).append(c)
         for entity, entity_claims in by_entity.items():
             billing = ref.facility_by_id[entity]
             hl += 1
@@ -110,7 +114,7 @@ def write_837(fh: TextIO, days: list[tuple[datetime, list[Claim]]], ref: Referen
             w.put(seg("REF", "EI", billing.ein))
             for claim in entity_claims:
                 hl += 1
-                w.put(_claim_segments(claim, accounts[claim.account_id], hl, parent))
+                w.put(_claim_segments(claim, _account(claim), hl, parent))
         w.put(seg("SE", str(w.count + 1), f"{st:04d}"))
         fh.write(seg("GE", "1", str(gs)))
     fh.write(seg("IEA", str(len(days)), f"{icn:09d}"))
@@ -157,8 +161,7 @@ def _claim_segments(claim: Claim, account: Account, hl: int, parent: int) -> lis
 
 
 def write_835(fh: TextIO, payments: list[Payment], ref: Reference,
-              accounts: Mapping[str, Account], controls: ControlNumbers,
-              created: datetime) -> int:
+              controls: ControlNumbers, created: datetime) -> int:
     """Write one 835 interchange with a group per payer payment; returns the ST count."""
     icn = controls.next_interchange()
     fh.write(_isa(ref.receiver_id, ref.submitter_id, created, icn))
@@ -171,7 +174,7 @@ def write_835(fh: TextIO, payments: list[Payment], ref: Reference,
         w.put(_payment_header(pay, ref))
         w.put(seg("LX", "1"))
         for remit in pay.claims:
-            w.put(_remit_claim(remit, accounts[remit.claim.account_id]))
+            w.put(_remit_claim(remit, _account(remit.claim)))
         w.put(seg("SE", str(w.count + 1), f"{st:04d}"))
         fh.write(seg("GE", "1", str(gs)))
     fh.write(seg("IEA", str(len(payments)), f"{icn:09d}"))
