@@ -117,6 +117,20 @@ def ingest(
                            "above and raw._batches")
 
 
+@app.command("validate-x12")
+def validate_x12(
+    landing: Annotated[Path | None, typer.Option(help="landing folder the files were loaded from (default $BILLOPS_HOME/landing)")] = None,
+    limit: Annotated[int | None, typer.Option(help="validate at most this many files, oldest first")] = None,
+    workers: Annotated[int, typer.Option(help="validation processes")] = 2,
+) -> None:
+    """pyx12-validate the loaded X12 files still PENDING in raw._x12_validation."""
+    from billops.pipeline import validate_x12_step
+
+    if landing is not None and not landing.is_dir():
+        raise BillopsError(f"{landing}: landing folder not found")
+    _print_summary("validate-x12", validate_x12_step(landing=landing, limit=limit, workers=workers))
+
+
 @app.command()
 def transform(
     select: Annotated[str | None, typer.Option(help="dbt node selection")] = None,

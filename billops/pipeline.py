@@ -17,7 +17,7 @@ from billops.config import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
-STEPS = ("ingest", "transform", "check", "mine", "score", "publish")
+STEPS = ("ingest", "validate_x12", "transform", "check", "mine", "score", "publish")
 
 
 def _plain(result: Any) -> dict[str, Any]:
@@ -56,6 +56,16 @@ def ingest_step(settings: Settings | None = None, landing: Path | None = None) -
     from billops.ingest import ingest
 
     report = ingest(landing=landing, settings=settings or get_settings())
+    return _plain(report)
+
+
+def validate_x12_step(settings: Settings | None = None, landing: Path | None = None,
+                      limit: int | None = None, workers: int | None = None) -> dict[str, Any]:
+    """pyx12 validation of the X12 files ingest loaded as PENDING (off the load path)."""
+    from billops.ingest.x12_validation import DEFAULT_WORKERS, validate_pending
+
+    report = validate_pending(settings or get_settings(), landing, limit=limit,
+                              workers=workers or DEFAULT_WORKERS)
     return _plain(report)
 
 
@@ -110,7 +120,8 @@ def run_all(settings: Settings | None = None, progress: Any = None) -> dict[str,
     """ingest -> transform -> check -> mine -> score -> publish, stopping at the first failure."""
     settings = settings or get_settings()
     functions = {
-        "ingest": ingest_step, "transform": transform_step, "check": check_step,
+        "ingest": ingest_step, "validate_x12": validate_x12_step,
+        "transform": transform_step, "check": check_step,
         "mine": mine_step, "score": score_step, "publish": publish_step,
     }
     results: dict[str, dict[str, Any]] = {}

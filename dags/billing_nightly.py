@@ -1,4 +1,4 @@
-"""Nightly billing run: land -> reconcile (dbt, one task per model) -> check -> mine -> score -> publish.
+"""Nightly billing run: land -> validate X12 -> reconcile (dbt, one task per model) -> check -> mine -> score -> publish.
 
 Every task calls a ``billops`` function; every warehouse writer takes the one-slot ``warehouse`` pool.
 """
@@ -29,6 +29,10 @@ def billing_nightly() -> None:
     def ingest() -> dict:
         return pipeline.ingest_step()
 
+    @task
+    def validate_x12() -> dict:
+        return pipeline.validate_x12_step()
+
     dbt = DbtTaskGroup(group_id="dbt", **cosmos_task_group_args())
 
     @task
@@ -47,7 +51,7 @@ def billing_nightly() -> None:
     def publish() -> dict:
         return pipeline.publish_step()
 
-    ingest() >> dbt >> check() >> mine() >> score() >> publish()
+    ingest() >> validate_x12() >> dbt >> check() >> mine() >> score() >> publish()
 
 
 billing_nightly()

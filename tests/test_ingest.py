@@ -15,6 +15,7 @@ import pytest
 
 from billops.config import Settings
 from billops.ingest import IngestReport, ingest, ledger
+from billops.ingest.x12_validation import validate_pending
 from billops.raw_schema import TABLES, all_columns
 from billops.warehouse import as_of
 
@@ -149,7 +150,7 @@ def erp_files() -> dict[str, str | bytes]:
 
 
 def run(settings: Settings, **kwargs: object) -> IngestReport:
-    return ingest(settings=settings, validate=False, **kwargs)  # type: ignore[arg-type]
+    return ingest(settings=settings, **kwargs)  # type: ignore[arg-type]
 
 
 def query(settings: Settings, sql: str, params: list | None = None) -> list[tuple]:
@@ -209,7 +210,7 @@ def test_loads_every_system_with_the_contract_types(billops_home: Settings) -> N
                          ("patient_payments.csv", "LOADED", 1, 1), ("payers.csv", "LOADED", 1, 1)]
 
 
-def test_x12_files_are_validated_and_flagged_but_loaded(billops_home: Settings) -> None:
+def test_x12_files_load_pending_and_are_validated_later(billops_home: Settings) -> None:
     fixture = SHARED_X12 / "lfh__837P_example1.837"
     if not fixture.is_file():
         pytest.skip(f"third-party fixture not found: {fixture}")
@@ -217,10 +218,15 @@ def test_x12_files_are_validated_and_flagged_but_loaded(billops_home: Settings) 
                 {"837/demo.x12": fixture.read_bytes(), "835/remit.x12": file_835()})
     report = ingest(settings=billops_home)
     assert report.batches_loaded == 1
+    validation = query(billops_home, "select file, status, validated_at from raw._x12_validation "
+                       "order by file")
+    assert validation == [("835/remit.x12", "PENDING", None), ("837/demo.x12", "PENDING", None)]
+    checked = validate_pending(billops_home, workers=1)
+    assert (checked.files_validated, checked.unsupported, checked.pending_left) == (2, 1, 0)
     validation = dict(query(billops_home, "select file, status from raw._x12_validation"))
     assert validation["837/demo.x12"] == "UNSUPPORTED"  # errata guide pyx12 has no map for
     assert count(billops_home, "x12_claims") == 1 and count(billops_home, "x12_claim_lines") == 4
-    assert any("837/demo.x12" in m and "UNSUPPORTED" in m for m in report.messages)
+    assert any("837/demo.x12" in m and "UNSUPPORTED" in m for m in checked.messages)
 
 
 # ---------------------------------------------------------------------------------- gating and order
@@ -287,6 +293,34 @@ def test_duplicate_content_in_another_batch_is_skipped(billops_home: Settings) -
                         f"duplicate of rcm/{B1}/835/remit.x12")]
     assert any("835/resent-remit.x12" in m and "already loaded; skipped" in m
                for m in report.messages)
+
+
+def test_resent_file_in_a_later_run_is_skipped_and_recorded(billops_home: Settings) -> None:
+    """A feed re-sends yesterday's files, same name and content, beside today's new ones."""
+    landing = billops_home.landing
+    claims = file_837(claim_837("ENC1", [("CHG1", "J1100", "100.00")]))
+    write_batch(landing, "rcm", B1, {"835/remit.x12": file_835(), "837/claims.x12": claims,
+                                     "payers.csv": PAYERS})
+    run(billops_home)
+    before = {t: count(billops_home, t) for t in ("x12_remittances", "x12_remit_claims",
+                                                  "x12_claims", "payers")}
+    write_batch(landing, "rcm", B2, {"835/remit.x12": file_835(), "837/claims.x12": claims,
+                                     "835/new.x12": file_835("EFT0002")})
+    report = run(billops_home)
+    assert (report.batches_loaded, report.files_loaded, report.files_skipped_duplicate) == (1, 1, 2)
+    assert count(billops_home, "x12_remittances") == before["x12_remittances"] + 1
+    assert count(billops_home, "x12_remit_claims") == before["x12_remit_claims"] + 1
+    assert count(billops_home, "x12_claims") == before["x12_claims"]
+    loads = query(billops_home, "select file, status, rows_loaded, error from raw._loads "
+                  "where batch_id = ? order by file", [B2])
+    assert loads == [
+        ("835/new.x12", "LOADED", 4, None),
+        ("835/remit.x12", "SKIPPED_DUPLICATE", 0, f"duplicate of rcm/{B1}/835/remit.x12"),
+        ("837/claims.x12", "SKIPPED_DUPLICATE", 0, f"duplicate of rcm/{B1}/837/claims.x12")]
+    # a skipped file is not validated either: only what was loaded waits for pyx12
+    assert query(billops_home, "select file from raw._x12_validation where batch_id = ?",
+                 [B2]) == [("835/new.x12",)]
+    assert sum("already loaded; skipped" in m for m in report.messages) == 2
 
 
 # ---------------------------------------------------------------------------------- quarantine
@@ -523,7 +557,7 @@ def test_ingests_the_generator_output(billops_home: Settings) -> None:
         assert one("select count(*) from raw.x12_claims l left join raw.fhir_encounter e "
                    "on e.id = l.account_id where e.id is null") == 0
         statuses = dict(con.execute("select file, status from raw._x12_validation").fetchall())
-        assert statuses and set(statuses.values()) <= {"VALID", "INVALID"}
+        assert statuses and set(statuses.values()) == {"PENDING"}
     again = ingest(settings=billops_home)
     assert (again.batches_loaded, again.batches_skipped, again.rows_loaded) == (0, 3, 0)
 

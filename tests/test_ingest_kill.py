@@ -65,7 +65,7 @@ elif point == "next-batch-half-written":
                 pause("next-batch-half-written")
     ledger.commit_loaded = patched_commit
     parquet.BatchWriter.write = patched_write
-ingest(validate=False)
+ingest()
 '''
 
 POINTS = ("part-written", "first-table-renamed", "next-batch-half-written")
@@ -89,7 +89,7 @@ def reference(generated_landing: Path, tmp_path_factory: pytest.TempPathFactory
     os.environ["BILLOPS_HOME"] = str(home)
     try:
         settings = get_settings(fresh=True)
-        report = ingest(settings=settings, validate=False)
+        report = ingest(settings=settings)
         assert report.batches_loaded == 3 and report.batches_quarantined == 0
         return snapshot(settings)
     finally:
@@ -153,7 +153,7 @@ def test_killed_ingest_is_completed_by_the_next_run(
     else:
         assert ("LOADED",) in states and published
 
-    report = ingest(settings=billops_home, validate=False)
+    report = ingest(settings=billops_home)
     assert report.batches_quarantined == 0
     assert any("interrupted; loading it again" in m for m in report.messages)
     after = snapshot(billops_home)
@@ -169,5 +169,5 @@ def test_killed_ingest_is_completed_by_the_next_run(
     assert files == distinct > 0  # one ledger row per file, none left from the killed run
     assert list(billops_home.raw_zone.glob("*/.tmp-*")) == []
 
-    again = ingest(settings=billops_home, validate=False)
+    again = ingest(settings=billops_home)
     assert (again.batches_loaded, again.rows_loaded, again.batches_skipped) == (0, 0, 3)

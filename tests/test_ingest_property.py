@@ -86,7 +86,7 @@ def load(home: Path, system: str, rel: str, data: bytes, records: int
         "files": [{"path": rel, "sha256": hashlib.sha256(data).hexdigest(),
                    "records": records}]}))
     config = Settings(home=home)
-    report = ingest(settings=config, validate=False)  # must not raise, whatever the bytes
+    report = ingest(settings=config)  # must not raise, whatever the bytes
     with duckdb.connect(str(config.warehouse), read_only=True) as con:
         status, reason = con.execute("select status, reason from raw._batches").fetchone()
     if status == "QUARANTINED":

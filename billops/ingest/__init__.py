@@ -22,12 +22,14 @@ raw._rejects with file, record number, reason and original text; the records bes
 Every problem also yields a one-line message naming file, record and reason, in
 ``IngestReport.messages`` and in the ``billops.ingest`` log. Messages never carry PHI values.
 
-X12 validation policy. Each loaded X12 file is also validated with pyx12 against its
-implementation guide, and the result (VALID, INVALID with up to 50 errors, or UNSUPPORTED for a
-guide pyx12 has no map for, such as 005010X222A2) is stored in raw._x12_validation. A file that
-tokenizes and passes the envelope checks but fails pyx12 validation is still loaded, because
-clearinghouse files often carry guide-level issues, and is flagged there. A file that cannot be
-tokenized (bad envelope, delimiters or counts) quarantines its batch.
+X12 validation policy. pyx12's validation is far slower than loading, so it runs off the load
+path: each loaded X12 file is recorded PENDING in raw._x12_validation, and ``billops
+validate-x12`` (:mod:`billops.ingest.x12_validation`) later writes VALID, INVALID (with up to 50
+errors), UNSUPPORTED (a guide pyx12 has no map for, such as 005010X222A2) or UNAVAILABLE (the
+landing file is gone or changed). A file that tokenizes and passes the envelope checks but fails
+pyx12 validation stays loaded, because clearinghouse files often carry guide-level issues, and
+is flagged there with a warning. A file that cannot be tokenized (bad envelope, delimiters or
+counts) quarantines its batch.
 
 Raw zone and atomicity. Each table's rows of a batch are written with the contract's explicit
 types to ``<raw>/<table>/.tmp-<batch_id>/part-0.parquet``, renamed to ``batch_id=<batch_id>/``

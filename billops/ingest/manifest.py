@@ -102,7 +102,11 @@ def file_kind(system: str, path: str) -> FileKind | None:
     parts = PurePosixPath(path).parts
     if system == "ehr" and len(parts) == 1 and path.endswith(".ndjson"):
         resource = path[: -len(".ndjson")]
-        return FileKind("ndjson", resource) if resource in FHIR_RESOURCES else FileKind("ignored", resource)
+        return (
+            FileKind("ndjson", resource)
+            if resource in FHIR_RESOURCES
+            else FileKind("ignored", resource)
+        )
     if system == "rcm" and len(parts) == 2 and parts[0] in ("837", "835"):
         return FileKind("x12", parts[0])
     if len(parts) == 1 and path in CSV_FILES and CSV_FILES[path].system == system:

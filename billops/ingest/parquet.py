@@ -20,8 +20,13 @@ PART = "part-0.parquet"
 TMP_PREFIX = ".tmp-"
 ROW_GROUP = 50_000
 _DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)")
-_SIMPLE = {"VARCHAR": pa.string(), "DATE": pa.date32(), "TIMESTAMP": pa.timestamp("us"),
-           "BIGINT": pa.int64(), "BOOLEAN": pa.bool_()}
+_SIMPLE = {
+    "VARCHAR": pa.string(),
+    "DATE": pa.date32(),
+    "TIMESTAMP": pa.timestamp("us"),
+    "BIGINT": pa.int64(),
+    "BOOLEAN": pa.bool_(),
+}
 
 
 def arrow_type(type_name: str) -> pa.DataType:
@@ -93,9 +98,17 @@ class BatchWriter:
         writer = self.writers.get(table)
         if writer is None:
             writer = self.writers[table] = _TableWriter(
-                table, tmp_dir(self.raw_zone, table, self.batch_id))
-        writer.append({**values, "_batch_id": self.batch_id, "_file": file, "_record": record,
-                       "_loaded_at": self.loaded_at})
+                table, tmp_dir(self.raw_zone, table, self.batch_id)
+            )
+        writer.append(
+            {
+                **values,
+                "_batch_id": self.batch_id,
+                "_file": file,
+                "_record": record,
+                "_loaded_at": self.loaded_at,
+            }
+        )
 
     def clear(self) -> None:
         """Remove this batch's Parquet, temporary and published (an unfinished earlier try)."""
@@ -103,8 +116,10 @@ class BatchWriter:
             writer.writer.close()
         self.writers = {}
         for table in self.tables():
-            for folder in (tmp_dir(self.raw_zone, table, self.batch_id),
-                           final_dir(self.raw_zone, table, self.batch_id)):
+            for folder in (
+                tmp_dir(self.raw_zone, table, self.batch_id),
+                final_dir(self.raw_zone, table, self.batch_id),
+            ):
                 shutil.rmtree(folder, ignore_errors=True)
 
     def close(self) -> dict[str, int]:

@@ -31,7 +31,6 @@ from billops.sources import FileError, Reject, Row, SourceReader
 from billops.sources.csvfiles import read_csv
 from billops.sources.fhir import read_ndjson
 from billops.sources.x12 import read_x12
-from billops.sources.x12_validate import UNSUPPORTED, VALID, validate_x12
 from billops.warehouse import connect, refresh_raw_views
 
 log = logging.getLogger("billops.ingest")
@@ -87,15 +86,19 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def ingest(landing: Path | None = None, settings: Settings | None = None,
-           progress: ProgressCallback | None = None, *, validate: bool = True) -> IngestReport:
+def ingest(
+    landing: Path | None = None,
+    settings: Settings | None = None,
+    progress: ProgressCallback | None = None,
+) -> IngestReport:
     """Load every complete, not yet loaded landing batch into the raw zone (see the package doc).
 
     ``landing`` defaults to ``settings.landing``; an explicit folder that does not exist is a
     BillopsError, a missing default folder means nothing has arrived yet.
 
     ``progress(done, total, label)`` is called before each batch and once at the end.
-    ``validate=False`` skips pyx12 validation of X12 files (it is the slowest step).
+    Loaded X12 files are recorded PENDING in raw._x12_validation; pyx12 validates them later
+    (:func:`billops.ingest.x12_validation.validate_pending`), off the load path.
     """
     settings = settings or get_settings()
     if landing is not None and not Path(landing).is_dir():
@@ -113,7 +116,7 @@ def ingest(landing: Path | None = None, settings: Settings | None = None,
         for done, batch in enumerate(plan):
             if progress:
                 progress(done, len(plan), batch.label)
-            _load_batch(con, settings, batch, hashes, report, validate)
+            _load_batch(con, settings, batch, hashes, report)
         if progress:
             progress(len(plan), len(plan), "done")
         refresh_raw_views(con, settings)
@@ -123,20 +126,24 @@ def ingest(landing: Path | None = None, settings: Settings | None = None,
 # ---------------------------------------------------------------------------------- recovery
 
 
-def _recover(con: duckdb.DuckDBPyConnection, settings: Settings, landing: Path,
-             report: IngestReport) -> None:
+def _recover(
+    con: duckdb.DuckDBPyConnection, settings: Settings, landing: Path, report: IngestReport
+) -> None:
     """Undo what a killed load left: temporary folders, and Parquet of unfinished batches."""
     for folder in remove_temporary(settings.raw_zone):
         log.info("removed temporary folder %s of an interrupted load", folder)
     for system, batch_id in ledger.interrupted(con):
         BatchWriter(settings.raw_zone, system, batch_id, _now()).clear()
         if (landing / system / batch_id / MANIFEST).is_file():
-            report.note(f"{system}/{batch_id}: an earlier load was interrupted; loading it again",
-                        logging.INFO)
+            report.note(
+                f"{system}/{batch_id}: an earlier load was interrupted; loading it again",
+                logging.INFO,
+            )
         else:
             reason = "load was interrupted and the batch is no longer in the landing zone"
-            ledger.record_outcome(con, system, batch_id, None, ledger.INTERRUPTED, reason, [],
-                                  _now())
+            ledger.record_outcome(
+                con, system, batch_id, None, ledger.INTERRUPTED, reason, [], _now()
+            )
             report.note(f"{system}/{batch_id}: {reason}")
 
 
@@ -153,11 +160,15 @@ def _discover(con: duckdb.DuckDBPyConnection, landing: Path, report: IngestRepor
         states = ledger.batch_states(con, system)
         latest_loaded = max((b for b, s in states.items() if s == ledger.LOADED), default="")
         arriving: str | None = None
-        for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for folder in sorted(
+            p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
+        ):
             batch = _Batch(system, folder.name, folder)
             if not BATCH_ID.fullmatch(folder.name):
-                report.note(f"{batch.label}: not a batch folder (name is not a UTC stamp "
-                            "YYYYMMDDTHHMMSSZ); ignored")
+                report.note(
+                    f"{batch.label}: not a batch folder (name is not a UTC stamp "
+                    "YYYYMMDDTHHMMSSZ); ignored"
+                )
                 continue
             state = states.get(folder.name)
             if state == ledger.LOADED:
@@ -168,18 +179,26 @@ def _discover(con: duckdb.DuckDBPyConnection, landing: Path, report: IngestRepor
                 continue
             if not (folder / MANIFEST).is_file():
                 report.batches_pending += 1
-                report.note(f"{batch.label}: no {MANIFEST} yet; batch still arriving, not read",
-                            logging.INFO)
+                report.note(
+                    f"{batch.label}: no {MANIFEST} yet; batch still arriving, not read",
+                    logging.INFO,
+                )
                 arriving = arriving or folder.name
                 continue
             if arriving:
                 report.batches_pending += 1
-                report.note(f"{batch.label}: waits for earlier batch {system}/{arriving}, "
-                            "still arriving (batches load in batch_id order)", logging.INFO)
+                report.note(
+                    f"{batch.label}: waits for earlier batch {system}/{arriving}, "
+                    "still arriving (batches load in batch_id order)",
+                    logging.INFO,
+                )
                 continue
             if folder.name < latest_loaded:
-                report.note(f"{batch.label}: arrived after later batch {system}/{latest_loaded} "
-                            "was loaded; loading it now", logging.INFO)
+                report.note(
+                    f"{batch.label}: arrived after later batch {system}/{latest_loaded} "
+                    "was loaded; loading it now",
+                    logging.INFO,
+                )
             plan.append(batch)
     return plan
 
@@ -211,8 +230,9 @@ def _drain(reader: SourceReader, writer: BatchWriter, file: str) -> tuple[int, i
             rejects.append(item)
 
 
-def _verify(batch: _Batch, manifest: Manifest, report: IngestReport
-            ) -> list[tuple[ManifestFile, FileKind]]:
+def _verify(
+    batch: _Batch, manifest: Manifest, report: IngestReport
+) -> list[tuple[ManifestFile, FileKind]]:
     """Every listed file present, of this system, with the manifest's sha256, and UTF-8."""
     problems: list[str] = []
     verified = []
@@ -220,15 +240,18 @@ def _verify(batch: _Batch, manifest: Manifest, report: IngestReport
         kind = file_kind(batch.system, listed.path)
         path = batch.folder / listed.path
         if kind is None:
-            problems.append(f"{listed.path}: not a file of system {batch.system} that this "
-                            "warehouse knows")
+            problems.append(
+                f"{listed.path}: not a file of system {batch.system} that this warehouse knows"
+            )
         elif not path.is_file():
             problems.append(f"{listed.path}: listed in the manifest but missing")
         else:
             sha, utf8_problem = digest(path)
             if sha != listed.sha256:
-                problems.append(f"{listed.path}: sha256 {sha[:12]}… differs from the manifest's "
-                                f"{listed.sha256[:12]}…")
+                problems.append(
+                    f"{listed.path}: sha256 {sha[:12]}… differs from the manifest's "
+                    f"{listed.sha256[:12]}…"
+                )
             elif utf8_problem:
                 problems.append(f"{listed.path}: unreadable: {utf8_problem}")
             verified.append((listed, kind))
@@ -242,9 +265,13 @@ def _verify(batch: _Batch, manifest: Manifest, report: IngestReport
     return verified
 
 
-def _load_batch(con: duckdb.DuckDBPyConnection, settings: Settings, batch: _Batch,
-                hashes: dict[str, tuple[str, str, str]], report: IngestReport,
-                validate: bool) -> None:
+def _load_batch(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    batch: _Batch,
+    hashes: dict[str, tuple[str, str, str]],
+    report: IngestReport,
+) -> None:
     try:
         manifest = read_manifest(batch.folder, batch.system)
     except ManifestError as exc:
@@ -260,8 +287,9 @@ def _load_batch(con: duckdb.DuckDBPyConnection, settings: Settings, batch: _Batc
     in_batch: dict[str, str] = {}
     try:
         for listed, kind in _verify(batch, manifest, report):
-            outcome = _load_file(batch, listed, kind, writer, hashes, in_batch, report,
-                                 rejects, validations, validate)
+            outcome = _load_file(
+                batch, listed, kind, writer, hashes, in_batch, report, rejects, validations
+            )
             outcomes.append(outcome)
     except _Quarantine as exc:
         writer.clear()
@@ -269,8 +297,16 @@ def _load_batch(con: duckdb.DuckDBPyConnection, settings: Settings, batch: _Batc
         return
     writer.close()
     writer.publish()
-    ledger.commit_loaded(con, batch.system, batch.batch_id, manifest.extracted_at, outcomes,
-                         rejects, validations, _now())
+    ledger.commit_loaded(
+        con,
+        batch.system,
+        batch.batch_id,
+        manifest.extracted_at,
+        outcomes,
+        rejects,
+        validations,
+        _now(),
+    )
     for outcome in outcomes:
         if outcome.status == ledger.FILE_LOADED and outcome.sha256:
             hashes.setdefault(outcome.sha256, (batch.system, batch.batch_id, outcome.file))
@@ -279,14 +315,26 @@ def _load_batch(con: duckdb.DuckDBPyConnection, settings: Settings, batch: _Batc
     report.files_loaded += len(loaded)
     report.rows_loaded += sum(o.rows_loaded for o in loaded)
     report.rows_rejected += sum(o.rows_rejected for o in loaded)
-    log.info("%s: loaded %d file(s), %d row(s), %d reject(s)", batch.label, len(loaded),
-             sum(o.rows_loaded for o in loaded), sum(o.rows_rejected for o in loaded))
+    log.info(
+        "%s: loaded %d file(s), %d row(s), %d reject(s)",
+        batch.label,
+        len(loaded),
+        sum(o.rows_loaded for o in loaded),
+        sum(o.rows_rejected for o in loaded),
+    )
 
 
-def _load_file(batch: _Batch, listed: ManifestFile, kind: FileKind, writer: BatchWriter,
-               hashes: dict[str, tuple[str, str, str]], in_batch: dict[str, str],
-               report: IngestReport, rejects: list[ledger.RejectRecord],
-               validations: list[ledger.ValidationRecord], validate: bool) -> ledger.FileOutcome:
+def _load_file(
+    batch: _Batch,
+    listed: ManifestFile,
+    kind: FileKind,
+    writer: BatchWriter,
+    hashes: dict[str, tuple[str, str, str]],
+    in_batch: dict[str, str],
+    report: IngestReport,
+    rejects: list[ledger.RejectRecord],
+    validations: list[ledger.ValidationRecord],
+) -> ledger.FileOutcome:
     started = _now()
     where = f"{batch.label}/{listed.path}"
     earlier = hashes.get(listed.sha256) if listed.sha256 != EMPTY_SHA256 else None
@@ -294,14 +342,32 @@ def _load_file(batch: _Batch, listed: ManifestFile, kind: FileKind, writer: Batc
         source = "/".join(earlier) if earlier else f"{batch.label}/{in_batch[listed.sha256]}"
         report.files_skipped_duplicate += 1
         report.note(f"{where}: same content (sha256) as {source}, already loaded; skipped")
-        return ledger.FileOutcome(listed.path, listed.sha256, listed.records, 0, 0,
-                                  ledger.FILE_SKIPPED_DUPLICATE, started, _now(),
-                                  f"duplicate of {source}")
+        return ledger.FileOutcome(
+            listed.path,
+            listed.sha256,
+            listed.records,
+            0,
+            0,
+            ledger.FILE_SKIPPED_DUPLICATE,
+            started,
+            _now(),
+            f"duplicate of {source}",
+        )
     if kind.format == "ignored":
-        report.note(f"{where}: {kind.name} is not a resource this warehouse loads; not read",
-                    logging.INFO)
-        return ledger.FileOutcome(listed.path, listed.sha256, listed.records, 0, 0,
-                                  ledger.FILE_IGNORED, started, _now(), "not a loaded resource")
+        report.note(
+            f"{where}: {kind.name} is not a resource this warehouse loads; not read", logging.INFO
+        )
+        return ledger.FileOutcome(
+            listed.path,
+            listed.sha256,
+            listed.records,
+            0,
+            0,
+            ledger.FILE_IGNORED,
+            started,
+            _now(),
+            "not a loaded resource",
+        )
     path = batch.folder / listed.path
     try:
         records, rows, file_rejects = _drain(_reader(kind, path), writer, listed.path)
@@ -311,25 +377,28 @@ def _load_file(batch: _Batch, listed: ManifestFile, kind: FileKind, writer: Batc
         raise _Quarantine([f"{listed.path}: {records} records, the manifest says {listed.records}"])
     in_batch[listed.sha256] = listed.path
     for number, reject in enumerate(file_rejects):
-        rejects.append(ledger.RejectRecord(listed.path, reject.record, reject.reason,
-                                           reject.original_text))
+        rejects.append(
+            ledger.RejectRecord(listed.path, reject.record, reject.reason, reject.original_text)
+        )
         if number < MESSAGES_PER_FILE:
             report.note(f"{where}: record {reject.record}: {reject.reason}")
     if len(file_rejects) > MESSAGES_PER_FILE:
-        report.note(f"{where}: {len(file_rejects) - MESSAGES_PER_FILE} more rejected record(s); "
-                    "see raw._rejects")
-    if kind.format == "x12" and validate:
-        result = validate_x12(path)
-        validations.append(ledger.ValidationRecord(listed.path, listed.sha256, result.status,
-                                                   result.error_count, result.errors_json))
-        if result.status == UNSUPPORTED:
-            report.note(f"{where}: pyx12 has no map for its implementation guide (UNSUPPORTED); "
-                        "loaded, see raw._x12_validation", logging.INFO)
-        elif result.status != VALID:
-            report.note(f"{where}: pyx12 validation {result.status} ({result.error_count} "
-                        "error(s)); loaded, see raw._x12_validation", logging.INFO)
-    return ledger.FileOutcome(listed.path, listed.sha256, records, rows, len(file_rejects),
-                              ledger.FILE_LOADED, started, _now())
+        report.note(
+            f"{where}: {len(file_rejects) - MESSAGES_PER_FILE} more rejected record(s); "
+            "see raw._rejects"
+        )
+    if kind.format == "x12":  # validated later by billops validate-x12, off the load path
+        validations.append(ledger.ValidationRecord(listed.path, listed.sha256, ledger.X12_PENDING))
+    return ledger.FileOutcome(
+        listed.path,
+        listed.sha256,
+        records,
+        rows,
+        len(file_rejects),
+        ledger.FILE_LOADED,
+        started,
+        _now(),
+    )
 
 
 # ---------------------------------------------------------------------------------- quarantine
@@ -345,8 +414,14 @@ def _quarantine_target(settings: Settings, batch: _Batch) -> Path:
     return target
 
 
-def _quarantine(con: duckdb.DuckDBPyConnection, settings: Settings, batch: _Batch,
-                manifest: Manifest | None, problems: list[str], report: IngestReport) -> None:
+def _quarantine(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    batch: _Batch,
+    manifest: Manifest | None,
+    problems: list[str],
+    report: IngestReport,
+) -> None:
     """Move the whole batch out of landing with its reason; nothing of it stays in the raw zone."""
     at = _now()
     BatchWriter(settings.raw_zone, batch.system, batch.batch_id, at).clear()
@@ -365,14 +440,32 @@ def _quarantine(con: duckdb.DuckDBPyConnection, settings: Settings, batch: _Batc
             log.warning("%s: cannot mark the landing batch as quarantined", batch.label)
     (target / REASON_FILE).write_text(
         f"{batch.label} quarantined at {at.isoformat()}Z\n" + "\n".join(problems) + "\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     files = [
-        ledger.FileOutcome(f.path, f.sha256, f.records, 0, 0, ledger.FILE_QUARANTINED, at, at,
-                           next((p for p in problems if p.startswith(f"{f.path}:")), None))
-        for f in (manifest.files if manifest else ())]
-    ledger.record_outcome(con, batch.system, batch.batch_id,
-                          manifest.extracted_at if manifest else None, ledger.QUARANTINED,
-                          reason, files, at)
+        ledger.FileOutcome(
+            f.path,
+            f.sha256,
+            f.records,
+            0,
+            0,
+            ledger.FILE_QUARANTINED,
+            at,
+            at,
+            next((p for p in problems if p.startswith(f"{f.path}:")), None),
+        )
+        for f in (manifest.files if manifest else ())
+    ]
+    ledger.record_outcome(
+        con,
+        batch.system,
+        batch.batch_id,
+        manifest.extracted_at if manifest else None,
+        ledger.QUARANTINED,
+        reason,
+        files,
+        at,
+    )
     report.batches_quarantined += 1
     for problem in problems:
         report.note(f"{batch.label}/{problem}")

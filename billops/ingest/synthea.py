@@ -37,11 +37,27 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "patients": ("Id", "BIRTHDATE", "FIRST", "LAST", "GENDER", "ZIP"),
     "organizations": ("Id", "NAME"),
     "payers": ("Id", "NAME"),
-    "payer_transitions": ("PATIENT", "MEMBERID", "START_YEAR", "END_YEAR", "PAYER",
-                          "SECONDARY_PAYER"),
+    "payer_transitions": (
+        "PATIENT",
+        "MEMBERID",
+        "START_YEAR",
+        "END_YEAR",
+        "PAYER",
+        "SECONDARY_PAYER",
+    ),
     "encounters": ("Id", "START", "STOP", "PATIENT", "ORGANIZATION", "ENCOUNTERCLASS", "CODE"),
-    "claims_transactions": ("ID", "PATIENTID", "TYPE", "AMOUNT", "FROMDATE", "TODATE",
-                            "PROCEDURECODE", "UNITS", "APPOINTMENTID", "PROVIDERID"),
+    "claims_transactions": (
+        "ID",
+        "PATIENTID",
+        "TYPE",
+        "AMOUNT",
+        "FROMDATE",
+        "TODATE",
+        "PROCEDURECODE",
+        "UNITS",
+        "APPOINTMENTID",
+        "PROVIDERID",
+    ),
 }
 GOVERNMENT = ("medicare", "medicaid", "dual eligible")
 
@@ -80,15 +96,26 @@ def _clean(resource: dict[str, Any]) -> dict[str, Any]:
 
 def patient(row: Record) -> dict[str, Any]:
     gender = {"M": "male", "F": "female"}.get(row["GENDER"].upper(), "unknown")
-    return _clean({"resourceType": "Patient", "id": row["Id"], "birthDate": row["BIRTHDATE"],
-                   "gender": gender,
-                   "name": [{"use": "official", "family": row["LAST"], "given": [row["FIRST"]]}],
-                   "address": [{"postalCode": row["ZIP"]}] if row["ZIP"] else None})
+    return _clean(
+        {
+            "resourceType": "Patient",
+            "id": row["Id"],
+            "birthDate": row["BIRTHDATE"],
+            "gender": gender,
+            "name": [{"use": "official", "family": row["LAST"], "given": [row["FIRST"]]}],
+            "address": [{"postalCode": row["ZIP"]}] if row["ZIP"] else None,
+        }
+    )
 
 
 def organization(row: Record, type_code: str) -> dict[str, Any]:
-    return {"resourceType": "Organization", "id": row["Id"], "active": True, "name": row["NAME"],
-            "type": [{"coding": [{"code": type_code}]}]}
+    return {
+        "resourceType": "Organization",
+        "id": row["Id"],
+        "active": True,
+        "name": row["NAME"],
+        "type": [{"coding": [{"code": type_code}]}],
+    }
 
 
 def coverages(row: Record) -> Iterator[dict[str, Any]]:
@@ -96,37 +123,57 @@ def coverages(row: Record) -> Iterator[dict[str, Any]]:
         if not payer:
             continue
         key = f"{row['PATIENT']}|{row['START_YEAR']}|{payer}|{order}"
-        yield _clean({
-            "resourceType": "Coverage", "id": hashlib.sha1(key.encode()).hexdigest()[:20],
-            "meta": _clean({"versionId": "1", "lastUpdated": row["START_YEAR"]}),
-            "status": "active", "beneficiary": _ref("Patient", row["PATIENT"]),
-            "payor": [_ref("Organization", payer)], "order": order,
-            "subscriberId": row["MEMBERID"] if order == 1 else None,
-            "period": _clean({"start": row["START_YEAR"], "end": row["END_YEAR"]})})
+        yield _clean(
+            {
+                "resourceType": "Coverage",
+                "id": hashlib.sha1(key.encode()).hexdigest()[:20],
+                "meta": _clean({"versionId": "1", "lastUpdated": row["START_YEAR"]}),
+                "status": "active",
+                "beneficiary": _ref("Patient", row["PATIENT"]),
+                "payor": [_ref("Organization", payer)],
+                "order": order,
+                "subscriberId": row["MEMBERID"] if order == 1 else None,
+                "period": _clean({"start": row["START_YEAR"], "end": row["END_YEAR"]}),
+            }
+        )
 
 
 def encounter(row: Record) -> dict[str, Any]:
-    return _clean({"resourceType": "Encounter", "id": row["Id"], "status": "finished",
-                   "class": {"code": row["ENCOUNTERCLASS"]},
-                   "type": [{"coding": [{"system": SNOMED, "code": row["CODE"]}]}],
-                   "subject": _ref("Patient", row["PATIENT"]),
-                   "serviceProvider": _ref("Organization", row["ORGANIZATION"]),
-                   "period": _clean({"start": row["START"], "end": row["STOP"]})})
+    return _clean(
+        {
+            "resourceType": "Encounter",
+            "id": row["Id"],
+            "status": "finished",
+            "class": {"code": row["ENCOUNTERCLASS"]},
+            "type": [{"coding": [{"system": SNOMED, "code": row["CODE"]}]}],
+            "subject": _ref("Patient", row["PATIENT"]),
+            "serviceProvider": _ref("Organization", row["ORGANIZATION"]),
+            "period": _clean({"start": row["START"], "end": row["STOP"]}),
+        }
+    )
 
 
 def charge_item(row: Record) -> dict[str, Any]:
     # Synthea has no charge-entry time: the charge is taken as entered when the service ends.
     # An unset TODATE is written as the epoch (1970-01-01), before FROMDATE: then FROMDATE.
     ended = max(row["FROMDATE"], row["TODATE"])  # ISO stamps of one format sort as text
-    return _clean({"resourceType": "ChargeItem", "id": row["ID"], "status": "billable",
-                   "code": {"coding": [{"system": SNOMED, "code": row["PROCEDURECODE"]}]},
-                   "quantity": {"value": _number(row["UNITS"])},
-                   "priceOverride": {"value": _number(row["AMOUNT"])},
-                   "occurrenceDateTime": row["FROMDATE"], "enteredDate": ended,
-                   "context": _ref("Encounter", row["APPOINTMENTID"]),
-                   "subject": _ref("Patient", row["PATIENTID"]),
-                   "performer": [{"actor": _ref("Practitioner", row["PROVIDERID"])}]
-                   if row["PROVIDERID"] else None})
+    return _clean(
+        {
+            "resourceType": "ChargeItem",
+            "id": row["ID"],
+            "status": "billable",
+            "code": {"coding": [{"system": SNOMED, "code": row["PROCEDURECODE"]}]},
+            "quantity": {"value": _number(row["UNITS"])},
+            "priceOverride": {"value": _number(row["AMOUNT"])},
+            "occurrenceDateTime": row["FROMDATE"],
+            "enteredDate": ended,
+            "context": _ref("Encounter", row["APPOINTMENTID"]),
+            "subject": _ref("Patient", row["PATIENTID"]),
+            "performer": [{"actor": _ref("Practitioner", row["PROVIDERID"])}]
+            if row["PROVIDERID"]
+            else None,
+        }
+    )
 
 
 def payer_type(name: str) -> str:
@@ -147,8 +194,7 @@ def extracted_at(folder: Path) -> datetime:
     return (latest if latest.tzinfo else latest.replace(tzinfo=UTC)).astimezone(UTC)
 
 
-def _write_batch(landing: Path, system: str, at: datetime,
-                 files: dict[str, Iterable[str]]) -> Path:
+def _write_batch(landing: Path, system: str, at: datetime, files: dict[str, Iterable[str]]) -> Path:
     """Write one landing batch, manifest last; an existing complete batch is left as it is."""
     batch_id = at.strftime("%Y%m%dT%H%M%SZ")
     root = landing / system / batch_id
@@ -164,10 +210,15 @@ def _write_batch(landing: Path, system: str, at: datetime,
                 sha.update(line.encode("utf-8"))
                 records += 1
         header = rel.endswith(".csv")
-        entries.append({"path": rel, "sha256": sha.hexdigest(),
-                        "records": records - 1 if header else records})
-    manifest = {"system": system, "batch_id": batch_id,
-                "extracted_at": at.isoformat().replace("+00:00", "Z"), "files": entries}
+        entries.append(
+            {"path": rel, "sha256": sha.hexdigest(), "records": records - 1 if header else records}
+        )
+    manifest = {
+        "system": system,
+        "batch_id": batch_id,
+        "extracted_at": at.isoformat().replace("+00:00", "Z"),
+        "files": entries,
+    }
     (root / (MANIFEST + ".tmp")).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     (root / (MANIFEST + ".tmp")).replace(root / MANIFEST)
     return root
@@ -180,8 +231,12 @@ def _ndjson(resources: Iterable[dict[str, Any]]) -> Iterator[str]:
 
 def _csv_lines(rows: Iterable[list[str]]) -> Iterator[str]:
     for row in rows:
-        yield ",".join('"' + v.replace('"', '""') + '"' if any(c in v for c in ',"\n') else v
-                       for v in row) + "\n"
+        yield (
+            ",".join(
+                '"' + v.replace('"', '""') + '"' if any(c in v for c in ',"\n') else v for v in row
+            )
+            + "\n"
+        )
 
 
 def write_landing(folder: Path, landing: Path) -> list[Path]:
@@ -193,21 +248,33 @@ def write_landing(folder: Path, landing: Path) -> list[Path]:
         next(read_table(folder, name), None)
     at = extracted_at(folder)
     payers = [row for _, row in read_table(folder, "payers")]
-    charges = (charge_item(r) for _, r in read_table(folder, "claims_transactions")
-               if r["TYPE"] == "CHARGE")
+    charges = (
+        charge_item(r)
+        for _, r in read_table(folder, "claims_transactions")
+        if r["TYPE"] == "CHARGE"
+    )
     ehr = {
         "Patient.ndjson": _ndjson(patient(r) for _, r in read_table(folder, "patients")),
         "Organization.ndjson": _ndjson(
-            [*(organization(r, "prov") for _, r in read_table(folder, "organizations")),
-             *(organization(r, "pay") for r in payers)]),
-        "Coverage.ndjson": _ndjson(c for _, r in read_table(folder, "payer_transitions")
-                                   for c in coverages(r)),
+            [
+                *(organization(r, "prov") for _, r in read_table(folder, "organizations")),
+                *(organization(r, "pay") for r in payers),
+            ]
+        ),
+        "Coverage.ndjson": _ndjson(
+            c for _, r in read_table(folder, "payer_transitions") for c in coverages(r)
+        ),
         "Encounter.ndjson": _ndjson(encounter(r) for _, r in read_table(folder, "encounters")),
         "ChargeItem.ndjson": _ndjson(charges),
     }
-    rcm = {"payers.csv": _csv_lines([["payer_id", "name", "payer_type", "timely_filing_days"],
-                                     *([r["Id"], r["NAME"], payer_type(r["NAME"]), ""]
-                                       for r in payers)])}
+    rcm = {
+        "payers.csv": _csv_lines(
+            [
+                ["payer_id", "name", "payer_type", "timely_filing_days"],
+                *([r["Id"], r["NAME"], payer_type(r["NAME"]), ""] for r in payers),
+            ]
+        )
+    }
     return [_write_batch(landing, "ehr", at, ehr), _write_batch(landing, "rcm", at, rcm)]
 
 

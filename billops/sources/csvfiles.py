@@ -76,24 +76,29 @@ def read_csv(path: Path, name: str | None = None) -> SourceReader:
                             continue
                         header = check_header(fields, columns, name)
                         continue
-                    if not fields or (len(fields) == 1 and not fields[0].strip()
-                                      and len(header) > 1):
+                    if not fields or (
+                        len(fields) == 1 and not fields[0].strip() and len(header) > 1
+                    ):
                         continue  # blank line
                     records += 1
                     if len(fields) != len(header):
-                        yield Reject(records, f"expected {len(header)} fields, found "
-                                     f"{len(fields)}", original)
+                        yield Reject(
+                            records, f"expected {len(header)} fields, found {len(fields)}", original
+                        )
                         continue
                     try:
-                        values = {col: cast(value, columns[col], col)
-                                  for col, value in zip(header, fields, strict=True)}
+                        values = {
+                            col: cast(value, columns[col], col)
+                            for col, value in zip(header, fields, strict=True)
+                        }
                     except RecordError as exc:
                         yield Reject(records, str(exc), original)
                         continue
                     yield Row(table.name, records, {col: values[col] for col in columns})
             except csv.Error as exc:
-                raise FileError(f"CSV syntax error after data row {records}: {exc}",
-                                records + 1) from exc
+                raise FileError(
+                    f"CSV syntax error after data row {records}: {exc}", records + 1
+                ) from exc
     except UnicodeDecodeError as exc:
         raise FileError(f"not valid UTF-8 after data row {records}") from exc
     if header is None:

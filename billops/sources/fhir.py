@@ -36,7 +36,7 @@ def reference_id(ref: object) -> str | None:
         return ref.split(":", 2)[2]
     parts = [p for p in ref.split("/") if p]
     if "_history" in parts:
-        parts = parts[:parts.index("_history")]
+        parts = parts[: parts.index("_history")]
     return parts[-1] if parts else None
 
 
@@ -67,29 +67,42 @@ def _datetime(value: object) -> object:
 
 
 def _meta(resource: Resource) -> dict[str, object]:
-    return {"id": resource.get("id"), "version_id": _get(resource, "meta", "versionId"),
-            "last_updated": _datetime(_get(resource, "meta", "lastUpdated"))}
+    return {
+        "id": resource.get("id"),
+        "version_id": _get(resource, "meta", "versionId"),
+        "last_updated": _datetime(_get(resource, "meta", "lastUpdated")),
+    }
 
 
 def _patient(r: Resource) -> dict[str, object]:
     names = r.get("name") if isinstance(r.get("name"), list) else []
-    name = next((n for n in names if isinstance(n, dict) and n.get("use") == "official"),
-                names[0] if names else None)
-    return {**_meta(r), "family_name": _get(name, "family"), "given_name": _get(name, "given", 0),
-            "birth_date": _date(r.get("birthDate")), "gender": r.get("gender"),
-            "postal_code": _get(r, "address", 0, "postalCode"),
-            "managing_organization_id": reference_id(r.get("managingOrganization"))}
+    name = next(
+        (n for n in names if isinstance(n, dict) and n.get("use") == "official"),
+        names[0] if names else None,
+    )
+    return {
+        **_meta(r),
+        "family_name": _get(name, "family"),
+        "given_name": _get(name, "given", 0),
+        "birth_date": _date(r.get("birthDate")),
+        "gender": r.get("gender"),
+        "postal_code": _get(r, "address", 0, "postalCode"),
+        "managing_organization_id": reference_id(r.get("managingOrganization")),
+    }
 
 
 def _coverage(r: Resource) -> dict[str, object]:
-    return {**_meta(r), "status": r.get("status"),
-            "patient_id": reference_id(r.get("beneficiary")),
-            "payer_id": reference_id(_get(r, "payor", 0)),
-            "subscriber_id": r.get("subscriberId"),
-            "relationship": _get(r, "relationship", "coding", 0, "code"),
-            "coverage_order": r.get("order"),
-            "period_start": _date(_get(r, "period", "start")),
-            "period_end": _date(_get(r, "period", "end"))}
+    return {
+        **_meta(r),
+        "status": r.get("status"),
+        "patient_id": reference_id(r.get("beneficiary")),
+        "payer_id": reference_id(_get(r, "payor", 0)),
+        "subscriber_id": r.get("subscriberId"),
+        "relationship": _get(r, "relationship", "coding", 0, "code"),
+        "coverage_order": r.get("order"),
+        "period_start": _date(_get(r, "period", "start")),
+        "period_end": _date(_get(r, "period", "end")),
+    }
 
 
 def _encounter(r: Resource) -> dict[str, object]:
@@ -98,39 +111,60 @@ def _encounter(r: Resource) -> dict[str, object]:
         class_code = _get(encounter_class, 0, "coding", 0, "code")
     else:
         class_code = _get(encounter_class, "code")
-    return {**_meta(r), "status": r.get("status"), "class_code": class_code,
-            "type_code": _get(r, "type", 0, "coding", 0, "code"),
-            "patient_id": reference_id(r.get("subject")),
-            "service_provider_id": reference_id(r.get("serviceProvider")),
-            "period_start": _datetime(_get(r, "period", "start")),
-            "period_end": _datetime(_get(r, "period", "end"))}
+    return {
+        **_meta(r),
+        "status": r.get("status"),
+        "class_code": class_code,
+        "type_code": _get(r, "type", 0, "coding", 0, "code"),
+        "patient_id": reference_id(r.get("subject")),
+        "service_provider_id": reference_id(r.get("serviceProvider")),
+        "period_start": _datetime(_get(r, "period", "start")),
+        "period_end": _datetime(_get(r, "period", "end")),
+    }
 
 
 def _charge_item(r: Resource) -> dict[str, object]:
     occurrence = r.get("occurrenceDateTime") or _get(r, "occurrencePeriod", "start")
-    return {**_meta(r), "status": r.get("status"),
-            "hcpcs": _get(r, "code", "coding", 0, "code"),
-            "quantity": _get(r, "quantity", "value"),
-            "price_override": _get(r, "priceOverride", "value"),
-            "occurrence_date": _date(occurrence),
-            "entered_date": _datetime(r.get("enteredDate")),
-            "account_id": reference_id(r.get("context")),
-            "patient_id": reference_id(r.get("subject")),
-            "performer_id": reference_id(_get(r, "performer", 0, "actor"))}
+    return {
+        **_meta(r),
+        "status": r.get("status"),
+        "hcpcs": _get(r, "code", "coding", 0, "code"),
+        "quantity": _get(r, "quantity", "value"),
+        "price_override": _get(r, "priceOverride", "value"),
+        "occurrence_date": _date(occurrence),
+        "entered_date": _datetime(r.get("enteredDate")),
+        "account_id": reference_id(r.get("context")),
+        "patient_id": reference_id(r.get("subject")),
+        "performer_id": reference_id(_get(r, "performer", 0, "actor")),
+    }
 
 
 def _organization(r: Resource) -> dict[str, object]:
     identifiers = r.get("identifier") if isinstance(r.get("identifier"), list) else []
-    npi = next((i.get("value") for i in identifiers
-                if isinstance(i, dict) and i.get("system") == NPI_SYSTEM), None)
-    return {**_meta(r), "active": r.get("active"), "name": r.get("name"),
-            "type_code": _get(r, "type", 0, "coding", 0, "code"), "npi": npi,
-            "part_of_id": reference_id(r.get("partOf"))}
+    npi = next(
+        (
+            i.get("value")
+            for i in identifiers
+            if isinstance(i, dict) and i.get("system") == NPI_SYSTEM
+        ),
+        None,
+    )
+    return {
+        **_meta(r),
+        "active": r.get("active"),
+        "name": r.get("name"),
+        "type_code": _get(r, "type", 0, "coding", 0, "code"),
+        "npi": npi,
+        "part_of_id": reference_id(r.get("partOf")),
+    }
 
 
 MAPPERS: dict[str, Callable[[Resource], dict[str, object]]] = {
-    "Patient": _patient, "Coverage": _coverage, "Encounter": _encounter,
-    "ChargeItem": _charge_item, "Organization": _organization,
+    "Patient": _patient,
+    "Coverage": _coverage,
+    "Encounter": _encounter,
+    "ChargeItem": _charge_item,
+    "Organization": _organization,
 }
 
 

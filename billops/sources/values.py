@@ -9,11 +9,22 @@ from decimal import Decimal, InvalidOperation
 from billops.sources import RecordError
 
 # Columns whose values are PHI: an error about them names the column, never the value.
-PHI_COLUMNS = frozenset({
-    "family_name", "given_name", "birth_date", "postal_code", "subscriber_id", "member_id",
-    "subscriber_last_name", "subscriber_first_name", "subscriber_birth_date",
-    "patient_last_name", "patient_first_name", "member_id_on_file",
-})
+PHI_COLUMNS = frozenset(
+    {
+        "family_name",
+        "given_name",
+        "birth_date",
+        "postal_code",
+        "subscriber_id",
+        "member_id",
+        "subscriber_last_name",
+        "subscriber_first_name",
+        "subscriber_birth_date",
+        "patient_last_name",
+        "patient_first_name",
+        "member_id_on_file",
+    }
+)
 
 _DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _INTEGER = re.compile(r"[+-]?\d+")
@@ -43,11 +54,15 @@ def to_decimal(value: object, precision: int, scale: int, column: str) -> Decima
     try:
         quantized = number.quantize(Decimal(1).scaleb(-scale))
     except InvalidOperation as exc:
-        raise RecordError(f"{column}: {shown(value, column)} does not fit DECIMAL({precision},{scale})") from exc
+        raise RecordError(
+            f"{column}: {shown(value, column)} does not fit DECIMAL({precision},{scale})"
+        ) from exc
     if quantized != number:
         raise RecordError(f"{column}: {shown(value, column)} has more than {scale} decimal places")
     if len(quantized.as_tuple().digits) > precision and quantized != 0:
-        raise RecordError(f"{column}: {shown(value, column)} does not fit DECIMAL({precision},{scale})")
+        raise RecordError(
+            f"{column}: {shown(value, column)} does not fit DECIMAL({precision},{scale})"
+        )
     return quantized
 
 
@@ -88,7 +103,9 @@ def to_timestamp(value: object, column: str) -> datetime:
         try:
             parsed = datetime.fromisoformat(value.strip())
         except ValueError as exc:
-            raise RecordError(f"{column}: {shown(value, column)} is not an ISO 8601 timestamp") from exc
+            raise RecordError(
+                f"{column}: {shown(value, column)} is not an ISO 8601 timestamp"
+            ) from exc
     else:
         raise RecordError(f"{column}: {shown(value, column)} is not an ISO 8601 timestamp")
     if parsed.tzinfo is not None:
@@ -136,5 +153,6 @@ def cast(value: object, type_name: str, column: str) -> object:
 
 def cast_row(values: dict[str, object], columns: dict[str, str]) -> dict[str, object]:
     """Every contract column of ``columns`` cast from ``values`` (missing keys are NULL)."""
-    return {column: cast(values.get(column), type_name, column)
-            for column, type_name in columns.items()}
+    return {
+        column: cast(values.get(column), type_name, column) for column, type_name in columns.items()
+    }

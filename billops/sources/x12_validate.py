@@ -53,11 +53,18 @@ def _scrub(message: str, value: object) -> str:
     return text
 
 
-def _collect(node: dict[str, Any], level: str, out: list[dict[str, Any]],
-             context: dict[str, Any]) -> None:
+def _collect(
+    node: dict[str, Any], level: str, out: list[dict[str, Any]], context: dict[str, Any]
+) -> None:
     for err in node.get("errors") or []:
-        out.append({**context, "level": level, "code": str(err.get("err_cde", "")),
-                    "message": _scrub(err.get("err_str", ""), err.get("err_val"))})
+        out.append(
+            {
+                **context,
+                "level": level,
+                "code": str(err.get("err_cde", "")),
+                "message": _scrub(err.get("err_str", ""), err.get("err_val")),
+            }
+        )
 
 
 def flatten_errors(doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -91,14 +98,16 @@ def validate_x12(path: Path) -> X12Validation:
     with _quiet_pyx12(), open(path, encoding="utf-8-sig") as source:
         try:
             ok = pyx12.x12n_document.x12n_document(
-                pyx12.params.params(), source, None, None, None, report)
+                pyx12.params.params(), source, None, None, None, report
+            )
         except pyx12.errors.EngineError as exc:
             if "Map not found" in str(exc):
                 return X12Validation(UNSUPPORTED, 0, [{"level": "file", "message": str(exc)}])
             return X12Validation(INVALID, 1, [{"level": "file", "message": str(exc)}])
         except Exception as exc:  # pyx12 fails on input it cannot walk; keep the class only
-            return X12Validation(INVALID, 1, [{"level": "file",
-                                               "message": f"pyx12 failed: {type(exc).__name__}"}])
+            return X12Validation(
+                INVALID, 1, [{"level": "file", "message": f"pyx12 failed: {type(exc).__name__}"}]
+            )
     text = report.getvalue()
     errors = flatten_errors(json.loads(text)) if text else []
     if ok and not errors:

@@ -1,0 +1,170 @@
+"""``billops validate-x12``: pyx12 validation of loaded X12 files, off the load path.
+
+pyx12's map-driven walk of the implementation guide is about fifty times slower than loading the
+file, so ``billops ingest`` does not run it: it loads each X12 file with the streaming tokenizer
+and records it ``PENDING`` in raw._x12_validation. This step validates the pending files, oldest
+batch first, and writes each result over its PENDING row:
+
+* ``VALID``: the file passes its guide.
+* ``INVALID``: it tokenizes and passed the envelope checks, so its rows are loaded, but it breaks
+  the guide; ``error_count`` and up to 50 ``errors`` (JSON, free of PHI values) say where. The
+  rows stay loaded and are not rejected: clearinghouse files often carry guide-level issues that
+  do not change the money. The step reports a one-line warning per such file.
+* ``UNSUPPORTED``: pyx12 has no map for its guide (such as 005010X222A2); rows stay loaded.
+* ``UNAVAILABLE``: the landing file is gone or its content no longer matches the sha256 that
+  was loaded, so the loaded content cannot be validated; the rows stay loaded, with a warning.
+
+Results are written in small transactions as they complete, only over rows still PENDING, so a
+killed run keeps what it finished, a rerun validates only what is left, and running the step
+twice changes nothing. ``limit`` bounds one run (a backlog is worked off oldest first over
+several runs); ``workers`` > 1 validates in that many processes.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from billops.config import Settings, get_settings
+from billops.errors import BillopsError
+from billops.ingest import ledger
+from billops.ingest.ledger import PendingValidation, ValidationRecord
+from billops.ingest.manifest import digest
+from billops.sources.x12_validate import INVALID, UNSUPPORTED, VALID, X12Validation, validate_x12
+from billops.warehouse import connect
+
+log = logging.getLogger("billops.ingest")
+
+WRITE_EVERY = 20  # results per ledger transaction
+DEFAULT_WORKERS = 2
+
+ProgressCallback = Callable[[int, int, str], None]
+
+
+@dataclass
+class ValidationReport:
+    files_validated: int = 0
+    valid: int = 0
+    invalid: int = 0
+    unsupported: int = 0
+    unavailable: int = 0
+    pending_left: int = 0  # still PENDING after this run (beyond ``limit``)
+    messages: list[str] = field(default_factory=list)
+
+    def note(self, message: str, level: int = logging.WARNING) -> None:
+        self.messages.append(message)
+        log.log(level, "%s", message)
+
+
+def _now() -> datetime:
+    """Wall-clock UTC, for lineage only."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _unavailable(reason: str) -> X12Validation:
+    return X12Validation(ledger.X12_UNAVAILABLE, 1, [{"level": "file", "message": reason}])
+
+
+def _validate(path: Path, sha256: str) -> X12Validation:
+    """pyx12's verdict on the landing file, if it is still the content that was loaded."""
+    if not path.is_file():
+        return _unavailable("the landing file is no longer there")
+    if digest(path)[0] != sha256:
+        return _unavailable("the landing file changed since it was loaded (sha256 differs)")
+    return validate_x12(path)
+
+
+def _results(
+    todo: list[tuple[PendingValidation, Path]], workers: int
+) -> Iterator[tuple[PendingValidation, X12Validation]]:
+    """Validation results in ``todo`` order, in ``workers`` processes when that helps."""
+    inline = workers <= 1 or len(todo) <= 1 or multiprocessing.current_process().daemon
+    if inline:
+        for item, path in todo:
+            yield item, _validate(path, item.sha256)
+        return
+    # spawn, not fork: the parent may hold DuckDB threads; children only run pyx12.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context) as pool:
+        futures = [pool.submit(_validate, path, item.sha256) for item, path in todo]
+        for (item, _path), future in zip(todo, futures, strict=True):
+            yield item, future.result()
+
+
+def _record(settings: Settings, results: Iterable[tuple[PendingValidation, X12Validation]]) -> int:
+    rows = [
+        (
+            item,
+            ValidationRecord(
+                item.file, item.sha256, result.status, result.error_count, result.errors_json
+            ),
+        )
+        for item, result in results
+    ]
+    with connect(settings) as con:
+        return ledger.record_validations(con, rows, _now())
+
+
+def validate_pending(
+    settings: Settings | None = None,
+    landing: Path | None = None,
+    *,
+    limit: int | None = None,
+    workers: int = DEFAULT_WORKERS,
+    progress: ProgressCallback | None = None,
+) -> ValidationReport:
+    """Validate the loaded X12 files still PENDING in raw._x12_validation (see the module doc).
+
+    ``landing`` is where the files were loaded from (default ``settings.landing``).
+    """
+    settings = settings or get_settings()
+    if limit is not None and limit < 1:
+        raise BillopsError(f"--limit {limit}: expected a positive number of files")
+    if workers < 1:
+        raise BillopsError(f"--workers {workers}: expected at least 1")
+    landing = Path(landing if landing is not None else settings.landing)  # type: ignore[arg-type]
+    with connect(settings) as con:
+        pending, total = ledger.pending_validations(con, limit)
+    report = ValidationReport(pending_left=total)
+    todo = [(item, landing / item.system / item.batch_id / item.file) for item in pending]
+    done: list[tuple[PendingValidation, X12Validation]] = []
+    for count, (item, result) in enumerate(_results(todo, workers), start=1):
+        if progress:
+            progress(count, len(todo), f"{item.system}/{item.batch_id}/{item.file}")
+        done.append((item, result))
+        _tally(report, item, result)
+        if len(done) >= WRITE_EVERY:
+            report.pending_left -= _record(settings, done)
+            done = []
+    if done:
+        report.pending_left -= _record(settings, done)
+    return report
+
+
+def _tally(report: ValidationReport, item: PendingValidation, result: X12Validation) -> None:
+    where = f"{item.system}/{item.batch_id}/{item.file}"
+    report.files_validated += 1
+    if result.status == VALID:
+        report.valid += 1
+    elif result.status == INVALID:
+        report.invalid += 1
+        report.note(
+            f"{where}: pyx12 validation INVALID ({result.error_count} error(s)); its rows "
+            "stay loaded, see raw._x12_validation"
+        )
+    elif result.status == UNSUPPORTED:
+        report.unsupported += 1
+        report.note(
+            f"{where}: pyx12 has no map for its implementation guide (UNSUPPORTED); its "
+            "rows stay loaded",
+            logging.INFO,
+        )
+    else:
+        report.unavailable += 1
+        reason = result.errors[0]["message"] if result.errors else "cannot be validated"
+        report.note(f"{where}: not validated: {reason}; its rows stay loaded (UNAVAILABLE)")
