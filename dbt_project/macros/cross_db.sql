@@ -38,3 +38,11 @@
 {% macro spark__try_to_bigint(expr) -%}
     try_cast({{ expr }} as bigint)
 {%- endmacro %}
+
+
+{#- numerator / denominator, null when the denominator is null or zero (portable: no engine's
+    division-by-zero behaviour is relied on). -#}
+{% macro safe_ratio(numerator, denominator) -%}
+    (cast({{ numerator }} as {{ dbt.type_float() }})
+     / nullif(cast({{ denominator }} as {{ dbt.type_float() }}), 0))
+{%- endmacro %}
