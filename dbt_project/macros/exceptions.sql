@@ -23,3 +23,9 @@
 {% macro amounts_differ(a, b) -%}
     abs(coalesce({{ a }}, 0) - coalesce({{ b }}, 0)) > 0.005
 {%- endmacro %}
+
+
+{#- An exception still open: not resolved and not dismissed in the operational store. -#}
+{% macro exception_is_open(status) -%}
+    coalesce({{ status }}, 'OPEN') not in ('RESOLVED', 'DISMISSED')
+{%- endmacro %}

@@ -29,7 +29,8 @@ charges as (
         cast(entered_at as date) as movement_date,
         'charges' as measure,
         charge_amount as amount,
-        charge_id as source_key
+        charge_id as source_key,
+        {{ billops.null_text() }} as trace_number
     from {{ ref('stg_ehr__charge_items') }}
     where is_billable and account_id is not null and entered_at is not null
 ),
@@ -40,7 +41,8 @@ payer_payments as (
         remit_date as movement_date,
         'payer_payments' as measure,
         coalesce(paid_amount, 0) as amount,
-        remit_claim_key as source_key
+        remit_claim_key as source_key,
+        trace_number
     from remit_claims
 ),
 
@@ -50,14 +52,16 @@ contractual as (
         remit_claims.remit_date as movement_date,
         'contractual_adjustments' as measure,
         sum(adjustments.amount) as amount,
-        remit_claims.remit_claim_key as source_key
+        remit_claims.remit_claim_key as source_key,
+        remit_claims.trace_number
     from remit_claims
     inner join {{ ref('stg_rcm__remit_adjustments') }} as adjustments
         on remit_claims.trace_number = adjustments.trace_number
         and remit_claims.claim_seq = adjustments.claim_seq
     where adjustments.group_code in ('CO', 'PI')
         and not remit_claims.is_denied
-    group by remit_claims.account_id, remit_claims.remit_date, remit_claims.remit_claim_key
+    group by remit_claims.account_id, remit_claims.remit_date, remit_claims.remit_claim_key,
+        remit_claims.trace_number
 ),
 
 patient_payments as (
@@ -66,7 +70,8 @@ patient_payments as (
         cast(received_at as date) as movement_date,
         case when is_refund then 'refunds' else 'patient_payments' end as measure,
         abs(amount) as amount,
-        payment_id as source_key
+        payment_id as source_key,
+        {{ billops.null_text() }} as trace_number
     from {{ ref('stg_rcm__patient_payments') }}
     where account_id is not null
 ),
@@ -77,7 +82,8 @@ write_offs as (
         lines.posting_date as movement_date,
         'write_offs' as measure,
         lines.net_amount as amount,
-        lines.gl_line_key as source_key
+        lines.gl_line_key as source_key,
+        {{ billops.null_text() }} as trace_number
     from {{ ref('stg_erp__gl_journal_lines') }} as lines
     inner join {{ ref('stg_erp__chart_of_accounts') }} as chart
         on lines.entity = chart.entity and lines.account = chart.account
@@ -103,7 +109,8 @@ final as (
         movements.amount,
         case when movements.measure in ('charges', 'refunds') then 1 else -1 end
             * movements.amount as ar_effect,
-        movements.source_key
+        movements.source_key,
+        movements.trace_number
     from movements
     inner join accounts on movements.account_id = accounts.account_id
     where movements.movement_date is not null

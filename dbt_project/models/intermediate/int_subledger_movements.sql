@@ -1,8 +1,9 @@
 {%- set write_off_types = var('write_off_account_types') -%}
 -- Money movements per entity and period ('YYYY-MM' of the movement's own date), one row per
 -- (entity, period, measure): the RCM subledger (charges, 835 payments and contractual
--- adjustments, patient payments and refunds), the GL (cash receipts, AR account movement,
--- write-offs; accounts found by chart_of_accounts.account_type) and the bank.
+-- adjustments of claims not denied, patient payments and refunds: int_account_movements), the
+-- GL (cash receipts, AR account movement, every write-off; accounts found by
+-- chart_of_accounts.account_type) and the bank.
 with
 
 accounts as (
@@ -28,34 +29,10 @@ trace_entities as (
 ),
 
 movements as (
-    select accounts.entity, {{ billops.period_of('charges.entered_at') }} as period,
-        'charges' as measure, charges.charge_amount as amount
-    from {{ ref('stg_ehr__charge_items') }} as charges
-    inner join accounts on charges.account_id = accounts.account_id
-    where charges.is_billable
-
-    union all
-    select accounts.entity, {{ billops.period_of('remit_claims.remit_date') }},
-        'payer_payments', remit_claims.paid_amount
-    from remit_claims
-    inner join accounts on remit_claims.account_id = accounts.account_id
-
-    union all
-    select accounts.entity, {{ billops.period_of('remit_claims.remit_date') }},
-        'contractual_adjustments', adjustments.amount
-    from {{ ref('stg_rcm__remit_adjustments') }} as adjustments
-    inner join remit_claims
-        on adjustments.trace_number = remit_claims.trace_number
-        and adjustments.claim_seq = remit_claims.claim_seq
-    inner join accounts on remit_claims.account_id = accounts.account_id
-    where adjustments.group_code <> 'PR'
-
-    union all
-    select accounts.entity, {{ billops.period_of('payments.received_at') }},
-        case when payments.is_refund then 'refunds' else 'patient_payments' end,
-        abs(payments.amount)
-    from {{ ref('stg_rcm__patient_payments') }} as payments
-    inner join accounts on payments.account_id = accounts.account_id
+    -- the RCM subledger, by the same definitions as the account balances and the KPIs
+    select entity, period, measure, amount
+    from {{ ref('int_account_movements') }}
+    where measure <> 'write_offs'
 
     union all
     select trace_entities.entity, {{ billops.period_of('remittances.payment_date') }},
@@ -64,9 +41,11 @@ movements as (
     inner join trace_entities on remittances.trace_number = trace_entities.trace_number
 
     union all
+    -- cash receipts of 835 payments (patient cash references a payment id, not a trace)
     select entity, period, 'gl_cash_receipts', net_amount
     from gl_typed
-    where account_type = 'CASH' and reference is not null
+    where account_type = 'CASH'
+        and reference in (select trace_number from {{ ref('stg_rcm__remittances') }})
 
     union all
     select entity, period, 'gl_ar_movement', net_amount

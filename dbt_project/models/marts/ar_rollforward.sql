@@ -3,7 +3,10 @@
 -- AR roll-forward per entity and period: beginning AR + charges - payer payments - patient
 -- payments - contractual adjustments - write-offs + refunds = ending AR (the RCM subledger),
 -- against the GL AR control account balance (PATIENT_AR accounts, by account_type). The
--- variance is explained by the open exceptions' amount at risk of the entity.
+-- variance is explained by reconciling items (int_ar_reconciling_items): per 835 trace, the
+-- difference between what the subledger and the GL took off AR, where an open cash exception
+-- flags the trace. What no open exception explains is unexplained_variance; on generated data
+-- it is zero (tests/test_dbt_ar_rollforward.py).
 with
 
 movements as (
@@ -32,10 +35,29 @@ rolled as (
     from pivoted
 ),
 
+explained as (
+    select entity, period, sum(ar_difference) as amount
+    from {{ ref('int_ar_reconciling_items') }}
+    where explained_by is not null
+    group by entity, period
+),
+
+rolled_explained as (
+    select
+        rolled.entity,
+        rolled.period,
+        sum(coalesce(explained.amount, 0)) over (
+            partition by rolled.entity order by rolled.period
+            rows between unbounded preceding and current row
+        ) as explained_by_exceptions
+    from rolled
+    left join explained on rolled.entity = explained.entity and rolled.period = explained.period
+),
+
 open_exceptions as (
     select entity, sum(amount_at_risk) as amount
     from {{ ref('billing_exceptions') }}
-    where status = 'OPEN'
+    where {{ billops.exception_is_open('status') }}
     group by entity
 ),
 
@@ -55,9 +77,16 @@ final as (
         cast(rolled.ending_ar as decimal(18, 2)) as ending_ar,
         cast(rolled.gl_ar_balance as decimal(18, 2)) as gl_ar_balance,
         cast(rolled.ending_ar - rolled.gl_ar_balance as decimal(18, 2)) as variance,
-        cast(coalesce(open_exceptions.amount, 0) as decimal(18, 2)) as open_exception_amount
+        cast(coalesce(open_exceptions.amount, 0) as decimal(18, 2)) as open_exception_amount,
+        cast(rolled_explained.explained_by_exceptions as decimal(18, 2))
+            as explained_by_exceptions,
+        cast(rolled.ending_ar - rolled.gl_ar_balance - rolled_explained.explained_by_exceptions
+            as decimal(18, 2)) as unexplained_variance
     from rolled
     left join open_exceptions on rolled.entity = open_exceptions.entity
+    left join rolled_explained
+        on rolled.entity = rolled_explained.entity
+        and rolled.period = rolled_explained.period
 )
 
 select * from final

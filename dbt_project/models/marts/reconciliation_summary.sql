@@ -41,7 +41,7 @@ exceptions as (
         {% endfor -%}
         count(*) as open_exceptions
     from {{ ref('billing_exceptions') }}
-    where status = 'OPEN' and entity is not null
+    where {{ billops.exception_is_open('status') }} and entity is not null
     group by 1, 2
 ),
 
