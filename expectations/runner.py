@@ -1,10 +1,19 @@
-"""``billops check``: validate every suite's table and record the results in ``dq``."""
+"""``billops check``: validate suites, record results, score sources, route breaks, apply policy.
+
+The nightly run calls ``check_raw`` right after ingest (before dbt) and ``check_marts`` after dbt.
+A critical failure on raw data raises ``DataQualityError`` so nothing downstream (dbt, publish)
+runs and the previous serving snapshot stays; warnings never stop a run.
+"""
 
 from __future__ import annotations
 
+import logging
+import shutil
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -13,10 +22,21 @@ from billops.config import Settings, get_settings
 from billops.errors import BillopsError
 from billops.warehouse import as_of as warehouse_as_of
 from billops.warehouse import connect
-from expectations.results_store import append_results
+from expectations import batches
+from expectations.breaks import refresh_breaks
+from expectations.results_store import SuiteRun, append_runs
+from expectations.scores import refresh_scores
 from expectations.spec import SuiteSpec
-from expectations.suites import SUITES
+from expectations.suites import MART_SUITES, RAW_SUITES, SUITES
 from expectations.validate import ExpectationOutcome, FrameValidator, failed_without_result
+
+log = logging.getLogger(__name__)
+
+DOCS_RUNS_KEPT = 30  # validation results (and their Data Docs pages) kept per suite
+
+
+class DataQualityError(BillopsError):
+    """A critical expectation failed on raw data: the run stops before anything is published."""
 
 
 @dataclass
@@ -26,6 +46,10 @@ class CheckSummary:
     expectations: int
     failed: int
     critical_failed: int
+    warning_failed: int = 0
+    open_breaks: int = 0
+    data_docs: str | None = None
+    batches: dict[str, int] = field(default_factory=dict)  # verdicts given, per status
     results: list[ExpectationOutcome] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # suites whose table does not exist yet
 
@@ -35,8 +59,9 @@ def new_run_id(now: datetime) -> str:
 
 
 def run_checks(settings: Settings | None = None, run_id: str | None = None,
-               suites: tuple[SuiteSpec, ...] = SUITES) -> CheckSummary:
-    """Validates each suite's table and appends one ``dq.validation_results`` row per expectation.
+               suites: tuple[SuiteSpec, ...] = SUITES, docs: bool = True) -> CheckSummary:
+    """Validates each suite's table; appends the suite and expectation results; refreshes the
+    quality scores and the open breaks; gives pending batches their verdict when raw suites ran.
 
     Rules that depend on time use the data's as-of; ``evaluated_at`` is the real run time because
     it is an audit timestamp, not a rule input.
@@ -44,33 +69,81 @@ def run_checks(settings: Settings | None = None, run_id: str | None = None,
     settings = settings or get_settings()
     evaluated_at = datetime.now(UTC).replace(tzinfo=None)
     run_id = run_id or new_run_id(evaluated_at)
-    outcomes: list[ExpectationOutcome] = []
+    runs: list[SuiteRun] = []
     skipped: list[str] = []
     validator: FrameValidator | None = None
+    docs_dir = Path(settings.data_docs) if docs else None
+    store_dir = Path(settings.home) / "gx" / "validations" if docs else None
     with connect(settings) as con:
+        batches.ensure_table(con)
         as_of = warehouse_as_of(con)
         for spec in suites:
+            started = time.perf_counter()
             columns = _table_columns(con, spec.data_asset)
             if columns is None:
                 skipped.append(spec.name)
                 continue
-            missing = [c for c in spec.columns if c not in columns]
-            if missing:
-                outcomes += _missing_columns(spec, as_of, missing)
+            try:
+                frame = _read(con, spec, columns)
+            except duckdb.Error as exc:
+                reason = f"{spec.data_asset}: cannot read for checks ({' '.join(str(exc).split())[:300]})"
+                outcomes = [failed_without_result(spec, r, reason) for r in spec.rules(as_of)]
+                runs.append(SuiteRun(spec.name, spec.data_asset, spec.source, spec.layer,
+                                     tuple(outcomes), None, time.perf_counter() - started))
                 continue
-            validator = validator or FrameValidator()
-            outcomes += validator.validate(_read(con, spec), spec, as_of)
-        append_results(con, run_id, outcomes, evaluated_at)
+            validator = validator or FrameValidator(docs_dir, store_dir)
+            outcomes = validator.validate(frame, spec, as_of, run_id=run_id)
+            runs.append(SuiteRun(spec.name, spec.data_asset, spec.source, spec.layer,
+                                 tuple(outcomes), len(frame), time.perf_counter() - started))
+        outcomes = [o for run in runs for o in run.outcomes]
+        append_runs(con, run_id, runs, as_of, evaluated_at)
+        verdicts = (batches.record_verdicts(con, run_id, outcomes, evaluated_at)
+                    if any(s.layer == "raw" for s in suites) else {})
+        refresh_scores(con)
+        open_breaks = refresh_breaks(con)
+    index = validator.build_docs() if validator else None
+    if docs_dir is not None and store_dir is not None:
+        _prune(store_dir, docs_dir)
     failed = [o for o in outcomes if not o.success]
     return CheckSummary(
         run_id=run_id,
-        suites=len(suites) - len(skipped),
+        suites=len(runs),
         expectations=len(outcomes),
         failed=len(failed),
         critical_failed=sum(o.severity == "critical" for o in failed),
+        warning_failed=sum(o.severity == "warning" for o in failed),
+        open_breaks=open_breaks,
+        data_docs=str(index) if index else None,
+        batches=verdicts,
         results=outcomes,
         skipped=skipped,
     )
+
+
+def check_raw(settings: Settings | None = None, docs: bool = True) -> CheckSummary:
+    """Raw suites; a critical failure raises ``DataQualityError`` after the results are saved."""
+    summary = run_checks(settings, suites=RAW_SUITES, docs=docs)
+    critical = sorted({f"{o.suite}.{o.rule}" for o in summary.results
+                       if not o.success and o.severity == "critical"})
+    if critical:
+        shown = ", ".join(critical[:5]) + (f" and {len(critical) - 5} more" if len(critical) > 5 else "")
+        raise DataQualityError(
+            f"raw data quality: {len(critical)} critical expectation(s) failed ({shown}); "
+            f"{summary.batches.get(batches.FAILED, 0)} batch(es) marked FAILED in "
+            f"{batches.QUALITY_TABLE}; marts not published (run {summary.run_id}; see "
+            "marts.dq_breaks and Data Docs)")
+    return summary
+
+
+def check_marts(settings: Settings | None = None, docs: bool = True) -> CheckSummary:
+    """Mart suites: failures are recorded and routed as breaks, never stop the run."""
+    return run_checks(settings, suites=MART_SUITES, docs=docs)
+
+
+def waive_batch(system: str, batch_id: str, reason: str,
+                settings: Settings | None = None) -> None:
+    with connect(settings or get_settings()) as con:
+        batches.waive(con, system, batch_id, reason, datetime.now(UTC).replace(tzinfo=None))
 
 
 def _table_columns(con: duckdb.DuckDBPyConnection, data_asset: str) -> list[str] | None:
@@ -83,17 +156,27 @@ def _table_columns(con: duckdb.DuckDBPyConnection, data_asset: str) -> list[str]
     return [r[0] for r in rows] or None
 
 
-def _read(con: duckdb.DuckDBPyConnection, spec: SuiteSpec) -> pd.DataFrame:
-    cols = ", ".join(f'"{c}"' for c in spec.columns)
-    try:
-        return con.execute(f"select {cols} from {spec.data_asset}").df()
-    except duckdb.Error as exc:
-        reason = " ".join(str(exc).split())[:300]
-        raise BillopsError(f"{spec.data_asset}: cannot read for checks ({reason})") from exc
+def _read(con: duckdb.DuckDBPyConnection, spec: SuiteSpec, columns: list[str]) -> pd.DataFrame:
+    """The suite's frame. Without a query, the contract columns the table has: a missing one
+    fails the schema expectation and the rules that read it, with the reason."""
+    if spec.query:
+        sql = spec.sql()
+    else:
+        present = ", ".join(f'"{c}"' for c in spec.columns if c in columns)
+        sql = f"select {present} from {spec.data_asset}"
+    if spec.layer == "raw":
+        sql = f"select * from ({sql}) where {batches.waived_filter()}"
+    return con.execute(sql).df()
 
 
-def _missing_columns(spec: SuiteSpec, as_of: datetime | None,
-                     missing: list[str]) -> list[ExpectationOutcome]:
-    """A table that breaks its column contract fails every rule of its suite, with the reason."""
-    error = f"{spec.data_asset} lacks column(s) {', '.join(missing)}"
-    return [failed_without_result(spec, rule, error) for rule in spec.rules(as_of)]
+def _prune(store_dir: Path, docs_dir: Path) -> None:
+    """Keep the latest ``DOCS_RUNS_KEPT`` runs per suite in the GX store and the Data Docs site;
+    the warehouse tables keep the full history."""
+    for root in (store_dir, docs_dir / "validations"):
+        if not root.is_dir():
+            continue
+        for suite_dir in (p for p in root.iterdir() if p.is_dir()):
+            runs = sorted((p for p in suite_dir.iterdir() if p.is_dir()),
+                          key=lambda p: p.stat().st_mtime)
+            for old in runs[:-DOCS_RUNS_KEPT]:
+                shutil.rmtree(old, ignore_errors=True)

@@ -1,9 +1,12 @@
 """Plain descriptions of suites and their rules, kept free of Great Expectations imports.
 
-A suite names the warehouse table it checks, the columns it reads, an optional ``prepare`` step
-that adds helper columns (e.g. amounts in cents for exact tie-outs), and its rules. Rules name a
-GX expectation class and its keyword arguments; ``expectations.validate`` turns them into GX
-objects only when a validation actually runs, so importing a suite stays cheap.
+A suite names the warehouse table it checks, the source it belongs to (for the quality score),
+its layer (``raw`` suites run right after ingest and can stop the nightly run; ``mart`` suites
+run after dbt), the key columns that identify a failing row in a result sample, an optional SQL
+``query`` that adds looked-up or aggregated columns in DuckDB (cross-table checks), an optional
+``prepare`` step in pandas, and its rules. Rules name a GX expectation class and its keyword
+arguments; ``expectations.validate`` turns them into GX objects only when a validation runs, so
+importing a suite stays cheap.
 """
 
 from __future__ import annotations
@@ -16,26 +19,32 @@ from typing import Any
 import pandas as pd
 
 SEVERITIES = frozenset({"critical", "warning"})
-OWNER_TEAMS = frozenset({"PATIENT_ACCESS", "CODING", "BILLING", "CASH_POSTING", "FINANCE"})
+OWNER_TEAMS = frozenset({"PATIENT_ACCESS", "CODING", "BILLING", "CASH_POSTING", "FINANCE",
+                         "DATA_ENGINEERING"})
+LAYERS = ("raw", "mart")
 
 # Columns whose values never leave the warehouse in a result sample. Names, birth dates and member
 # ids are PHI; patient ids (medical record numbers) and postal codes are HIPAA identifiers too.
 PHI_COLUMNS = frozenset({
     "family_name", "given_name", "birth_date", "postal_code", "member_id", "subscriber_id",
     "subscriber_last_name", "subscriber_first_name", "subscriber_birth_date",
-    "member_id_on_file", "patient_id", "resource_json",
+    "patient_last_name", "patient_first_name", "member_id_on_file", "patient_id",
+    "resource_json",
 })
+MASK = "***"
 
 
 @dataclass(frozen=True)
 class Rule:
-    """One expectation: ``expectation`` is the GX class name, e.g. ``ExpectColumnValuesToBeUnique``."""
+    """One expectation: ``expectation`` is the GX class name, e.g. ``ExpectColumnValuesToBeUnique``
+    (or one of ours from ``expectations.custom``)."""
 
     name: str
     expectation: str
     kwargs: dict[str, Any]
     severity: str
     owner_team: str
+    notes: str = ""  # why the rule exists; shown in Data Docs
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
@@ -54,8 +63,16 @@ class Rule:
         return list(kw.get("column_list", []))
 
     @property
+    def row_level(self) -> bool:
+        """Whether GX reports failing rows (map expectations) rather than a table-level verdict."""
+        return bool(self.columns) and "column_set" not in self.kwargs
+
+    @property
     def meta(self) -> dict[str, str]:
-        return {"rule": self.name, "severity": self.severity, "owner_team": self.owner_team}
+        meta = {"rule": self.name, "severity": self.severity, "owner_team": self.owner_team}
+        if self.notes:
+            meta["notes"] = self.notes
+        return meta
 
 
 def _unchanged(frame: pd.DataFrame) -> pd.DataFrame:
@@ -64,15 +81,41 @@ def _unchanged(frame: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class SuiteSpec:
-    """A suite on one table. ``rules(as_of)`` gets the data's as-of time (None before any load)."""
+    """A suite on one table. ``rules(as_of)`` gets the data's as-of time (None before any load).
+
+    ``columns`` are the contract columns read from ``data_asset``; ``query`` (optional) is the SQL
+    that reads them plus derived columns, ``{asset}`` standing for the table.
+    """
 
     name: str
     data_asset: str  # schema.table
-    columns: tuple[str, ...]  # read from the table; nothing else is loaded
+    columns: tuple[str, ...]
     rules: Callable[[datetime | None], list[Rule]]
     prepare: Callable[[pd.DataFrame], pd.DataFrame] = field(default=_unchanged)
+    source: str = "marts"
+    layer: str = "mart"
+    keys: tuple[str, ...] = ()
+    query: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.layer not in LAYERS:
+            raise ValueError(f"suite {self.name}: layer {self.layer!r} not in {LAYERS}")
+
+    def sql(self) -> str:
+        if self.query:
+            return self.query.format(asset=self.data_asset)
+        cols = ", ".join(f'"{c}"' for c in self.columns)
+        return f"select {cols} from {self.data_asset}"
 
 
 def cents(values: pd.Series) -> pd.Series:
     """Money as whole cents (int64), so equality checks are exact; a missing amount counts as 0."""
     return (pd.to_numeric(values, errors="coerce").fillna(0) * 100).round().astype("int64")
+
+
+def timestamps(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """Dates and timestamps as ``datetime64[us]`` so GX compares them with each other and as-of."""
+    frame = frame.copy()
+    for col in columns:
+        frame[col] = pd.to_datetime(frame[col], format="ISO8601").astype("datetime64[us]")
+    return frame

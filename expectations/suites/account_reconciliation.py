@@ -6,7 +6,9 @@ from datetime import datetime
 
 import pandas as pd
 
-from expectations.spec import Rule, SuiteSpec, cents
+from expectations.rules import PERIOD
+from expectations.spec import Rule, cents
+from expectations.suites.base import mart_suite
 
 RECON_STATUSES = ["TIED", "UNBILLED", "PARTIALLY_BILLED", "BILLED_WITHOUT_CHARGE",
                   "AMOUNT_VARIANCE"]
@@ -29,7 +31,7 @@ def rules(as_of: datetime | None) -> list[Rule]:
         Rule("recon_status_allowed", "ExpectColumnValuesToBeInSet",
              {"column": "recon_status", "value_set": RECON_STATUSES}, "critical", "BILLING"),
         Rule("period_format", "ExpectColumnValuesToMatchRegex",
-             {"column": "period", "regex": r"^[0-9]{4}-(?:0[1-9]|1[0-2])$"}, "warning", "FINANCE"),
+             {"column": "period", "regex": PERIOD}, "warning", "FINANCE"),
         # Every EHR charge is either on the current claim (matched) or not (unbilled).
         Rule("charges_split_matched_unbilled", "ExpectColumnPairValuesToBeEqual",
              {"column_A": "charge_cents", "column_B": "matched_plus_unbilled_cents"},
@@ -59,11 +61,8 @@ def prepare(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-SUITE = SuiteSpec(
-    name="marts_fct_account_reconciliation",
-    data_asset="marts.fct_account_reconciliation",
-    columns=("account_id", "entity", "period", "recon_status", "charge_amount", "billed_amount",
-             "matched_amount", "unbilled_amount", "billed_not_charged_amount", "variance_amount"),
-    rules=rules,
-    prepare=prepare,
-)
+SUITE = mart_suite(
+    "fct_account_reconciliation",
+    ("account_id", "entity", "period", "recon_status", "charge_amount", "billed_amount",
+     "matched_amount", "unbilled_amount", "billed_not_charged_amount", "variance_amount"),
+    rules, keys=("account_id",), prepare=prepare)

@@ -1,0 +1,50 @@
+"""Building blocks shared by the suites: a raw-table suite and a mart suite from a rule list."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+import pandas as pd
+
+from billops.raw_schema import TABLES
+from expectations.rules import schema
+from expectations.spec import Rule, SuiteSpec, _unchanged
+
+LINEAGE_KEYS = ("_batch_id", "_file", "_record")
+# Whole-resource JSON is large and PHI-laden; no rule reads it.
+NOT_READ = frozenset({"resource_json"})
+
+RuleList = Callable[[datetime | None], list[Rule]]
+
+
+def raw_columns(table: str) -> tuple[str, ...]:
+    return tuple(c for c in TABLES[table].columns if c not in NOT_READ) + LINEAGE_KEYS
+
+
+def raw_suite(table: str, source: str, rules: RuleList, *, keys: Sequence[str] | None = None,
+              query: str | None = None,
+              prepare: Callable[[pd.DataFrame], pd.DataFrame] = _unchanged) -> SuiteSpec:
+    """A suite on ``raw.<table>``: the contract columns plus the lineage columns, whose file and
+    record number point at the exact landing record in a failing sample."""
+    columns = raw_columns(table)
+
+    def all_rules(as_of: datetime | None) -> list[Rule]:
+        return [schema(columns), *rules(as_of)]
+
+    return SuiteSpec(
+        name=f"raw_{table}", data_asset=f"raw.{table}", columns=columns, rules=all_rules,
+        prepare=prepare, source=source, layer="raw",
+        keys=tuple(keys if keys is not None else TABLES[table].key) + LINEAGE_KEYS, query=query)
+
+
+def mart_suite(table: str, columns: Sequence[str], rules: RuleList, *, keys: Sequence[str],
+               query: str | None = None,
+               prepare: Callable[[pd.DataFrame], pd.DataFrame] = _unchanged) -> SuiteSpec:
+    def all_rules(as_of: datetime | None) -> list[Rule]:
+        return [schema(columns), *rules(as_of)]
+
+    return SuiteSpec(
+        name=f"marts_{table}", data_asset=f"marts.{table}", columns=tuple(columns),
+        rules=all_rules, prepare=prepare, source="marts", layer="mart", keys=tuple(keys),
+        query=query)

@@ -1,0 +1,102 @@
+"""Suites on the reference extracts: payers, payer contracts, authorization rules, chargemaster
+and the chart of accounts. Every extract is kept per batch (the latest wins), so keys are unique
+within a batch."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+
+from expectations.rules import (
+    HCPCS_LEVEL_II,
+    between,
+    in_set,
+    matches,
+    not_before,
+    not_null,
+    unique,
+)
+from expectations.spec import Rule, timestamps
+from expectations.suites.base import raw_suite
+
+SOURCE = "reference"
+ACCOUNT_TYPES = ["CASH", "PATIENT_AR", "GROSS_REVENUE", "CONTRACTUAL_ALLOWANCE", "WRITE_OFF",
+                 "REFUNDS_PAYABLE", "BAD_DEBT", "OTHER"]
+
+
+def payer_rules(as_of: datetime | None) -> list[Rule]:
+    return [
+        not_null("payer_id", "critical", "BILLING"),
+        unique(["payer_id", "_batch_id"], "critical", "BILLING", name="payer_id_unique_in_batch"),
+        not_null("name", "warning", "BILLING"),
+        not_null("payer_type", "warning", "BILLING"),
+        between("timely_filing_days", "critical", "BILLING", min_value=1, max_value=3650,
+                notes="drives the billing window of timely filing"),
+    ]
+
+
+def contract_rules(as_of: datetime | None) -> list[Rule]:
+    return [
+        unique(["payer_id", "hcpcs", "effective_from", "_batch_id"], "critical", "FINANCE",
+               name="contract_unique_in_batch"),
+        matches("hcpcs", HCPCS_LEVEL_II, "critical", "CODING", name="hcpcs_level_ii_format"),
+        not_null("effective_from", "critical", "FINANCE"),
+        not_before("effective_to", "effective_from", "critical", "FINANCE"),
+        in_set("pricing_terms", [1], "critical", "FINANCE", name="one_pricing_term",
+               notes="exactly one of expected_allowed_amount and allowed_pct_of_charge"),
+        between("expected_allowed_amount", "critical", "FINANCE", min_value=0),
+        between("allowed_pct_of_charge", "critical", "FINANCE", min_value=0, max_value=1,
+                notes="a fraction such as 0.65, never a percentage such as 65"),
+    ]
+
+
+def auth_rule_rules(as_of: datetime | None) -> list[Rule]:
+    return [
+        unique(["payer_id", "hcpcs", "effective_from", "_batch_id"], "critical",
+               "PATIENT_ACCESS", name="auth_rule_unique_in_batch"),
+        not_null("payer_id", "critical", "PATIENT_ACCESS"),
+        matches("hcpcs", HCPCS_LEVEL_II, "critical", "CODING", name="hcpcs_level_ii_format"),
+        not_before("effective_to", "effective_from", "critical", "PATIENT_ACCESS"),
+    ]
+
+
+def chargemaster_rules(as_of: datetime | None) -> list[Rule]:
+    return [
+        unique(["hcpcs", "effective_from", "_batch_id"], "critical", "BILLING",
+               name="price_unique_in_batch"),
+        matches("hcpcs", HCPCS_LEVEL_II, "critical", "CODING", name="hcpcs_level_ii_format"),
+        between("unit_price", "critical", "BILLING", min_value=0),
+        not_null("effective_from", "critical", "BILLING"),
+        not_null("description", "warning", "CODING"),
+    ]
+
+
+def chart_rules(as_of: datetime | None) -> list[Rule]:
+    return [
+        unique(["entity", "account", "_batch_id"], "critical", "FINANCE",
+               name="account_unique_in_batch"),
+        in_set("account_type", ACCOUNT_TYPES, "critical", "FINANCE",
+               notes="GL accounts are found by type, so an unknown type hides the account"),
+        not_null("name", "warning", "FINANCE"),
+    ]
+
+
+def _prepare_contracts(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = timestamps(frame, "effective_from", "effective_to")
+    frame["pricing_terms"] = (frame["expected_allowed_amount"].notna().astype(int)
+                              + frame["allowed_pct_of_charge"].notna().astype(int))
+    return frame
+
+
+def _prepare_dates(frame: pd.DataFrame) -> pd.DataFrame:
+    return timestamps(frame, "effective_from", "effective_to")
+
+
+PAYERS = raw_suite("payers", SOURCE, payer_rules)
+PAYER_CONTRACTS = raw_suite("payer_contracts", SOURCE, contract_rules, prepare=_prepare_contracts)
+AUTH_RULES = raw_suite("auth_rules", SOURCE, auth_rule_rules, prepare=_prepare_dates)
+CHARGEMASTER = raw_suite("chargemaster", SOURCE, chargemaster_rules)
+CHART_OF_ACCOUNTS = raw_suite("chart_of_accounts", SOURCE, chart_rules)
+
+SUITES = (PAYERS, PAYER_CONTRACTS, AUTH_RULES, CHARGEMASTER, CHART_OF_ACCOUNTS)
