@@ -142,11 +142,31 @@ def transform(
 
 
 @app.command()
-def check() -> None:
-    """Run the Great Expectations suites; results go to dq.validation_results."""
-    from billops.pipeline import check_step
+def check(
+    layer: Annotated[str, typer.Option(help="raw, mart or all (raw first)")] = "all",
+    waive: Annotated[str | None, typer.Option(
+        help="accept a batch that failed raw checks, SYSTEM/BATCH_ID (needs --reason)")] = None,
+    reason: Annotated[str, typer.Option(help="why the waived batch is accepted")] = "",
+) -> None:
+    """Run the Great Expectations suites (see docs/data-quality.md); a critical raw failure exits
+    non-zero."""
+    from billops.pipeline import check_raw_step, check_step
 
-    _print_summary("check", check_step())
+    if waive is not None:
+        from expectations.runner import waive_batch
+
+        system, _, batch_id = waive.partition("/")
+        if not batch_id:
+            raise BillopsError(f"--waive {waive!r}: expected SYSTEM/BATCH_ID")
+        waive_batch(system, batch_id, reason)
+        out.print(f"{system}/{batch_id} waived")
+        return
+    if layer not in ("raw", "mart", "all"):
+        raise BillopsError(f"--layer {layer!r}: expected raw, mart or all")
+    if layer in ("raw", "all"):
+        _print_summary("check (raw)", check_raw_step())
+    if layer in ("mart", "all"):
+        _print_summary("check (marts)", check_step())
 
 
 @app.command()

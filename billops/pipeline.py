@@ -17,7 +17,7 @@ from billops.config import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
-STEPS = ("ingest", "validate_x12", "transform", "check", "mine", "score", "publish")
+STEPS = ("ingest", "validate_x12", "check_raw", "transform", "check", "mine", "score", "publish")
 
 
 def _plain(result: Any) -> dict[str, Any]:
@@ -77,11 +77,20 @@ def transform_step(settings: Settings | None = None, select: str | None = None) 
 
 
 def check_step(settings: Settings | None = None) -> dict[str, Any]:
+    """Mart suites, after dbt: failures are recorded and routed to ``marts.dq_breaks``."""
     settings = settings or get_settings()
     require_loaded(settings)
-    from expectations.runner import run_checks
-    summary = run_checks(settings=settings)
-    return _plain(summary)
+    from expectations.runner import check_marts
+    return _plain(check_marts(settings=settings))
+
+
+def check_raw_step(settings: Settings | None = None) -> dict[str, Any]:
+    """Raw suites, right after ingest: a critical failure raises ``DataQualityError`` (a
+    ``BillopsError``), so dbt and publish never run on a bad feed and the snapshot stays."""
+    settings = settings or get_settings()
+    require_loaded(settings)
+    from expectations.runner import check_raw
+    return _plain(check_raw(settings=settings))
 
 
 def mine_step(settings: Settings | None = None) -> dict[str, Any]:
@@ -120,7 +129,7 @@ def run_all(settings: Settings | None = None, progress: Any = None) -> dict[str,
     """ingest -> transform -> check -> mine -> score -> publish, stopping at the first failure."""
     settings = settings or get_settings()
     functions = {
-        "ingest": ingest_step, "validate_x12": validate_x12_step,
+        "ingest": ingest_step, "validate_x12": validate_x12_step, "check_raw": check_raw_step,
         "transform": transform_step, "check": check_step,
         "mine": mine_step, "score": score_step, "publish": publish_step,
     }

@@ -33,6 +33,18 @@ def billing_nightly() -> None:
     def validate_x12() -> dict:
         return pipeline.validate_x12_step()
 
+    @task
+    def check_raw() -> dict:
+        # A critical raw failure fails the run at once (no retry): the data will not change.
+        from airflow.exceptions import AirflowFailException
+
+        from expectations.runner import DataQualityError
+
+        try:
+            return pipeline.check_raw_step()
+        except DataQualityError as exc:
+            raise AirflowFailException(str(exc)) from exc
+
     dbt = DbtTaskGroup(group_id="dbt", **cosmos_task_group_args())
 
     @task
@@ -51,7 +63,7 @@ def billing_nightly() -> None:
     def publish() -> dict:
         return pipeline.publish_step()
 
-    ingest() >> validate_x12() >> dbt >> check() >> mine() >> score() >> publish()
+    ingest() >> validate_x12() >> check_raw() >> dbt >> check() >> mine() >> score() >> publish()
 
 
 billing_nightly()

@@ -1,0 +1,69 @@
+"""Queries behind the Data quality page; every one reads the serving snapshot only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from billops.config import get_settings
+from dashboards import data
+
+SCORES = ("dq", "quality_scores")
+BREAKS = ("marts", "dq_breaks")
+SEVERITY_ORDER = {"critical": 0, "warning": 1}
+
+
+def ensure_tables() -> None:
+    """SnapshotUnavailable (a warning) until a run with checks has been published."""
+    data.require_relation(*SCORES)
+    data.require_relation(*BREAKS)
+
+
+def latest_scores() -> pd.DataFrame:
+    """Per source: its latest day's score, grade, trend and failure counts."""
+    return data.query(
+        """select source, day, score, grade, trend, expectations, failed, critical_failed,
+                  warning_failed
+           from dq.quality_scores
+           qualify row_number() over (partition by source order by day desc) = 1
+           order by source"""
+    )
+
+
+def score_history() -> pd.DataFrame:
+    """Every source's score per day, for the trend chart."""
+    return data.query("select source, day, score, grade from dq.quality_scores order by source, day")
+
+
+def breaks_by_team() -> pd.DataFrame:
+    """Open breaks per owner team and severity, with the rows they affect."""
+    return data.query(
+        """select owner_team, severity, count(*) as breaks,
+                  coalesce(sum(unexpected_count), 0) as rows_affected
+           from marts.dq_breaks where status = 'OPEN'
+           group by all order by owner_team, severity"""
+    )
+
+
+def open_breaks(teams: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The open breaks, critical first, optionally for some owner teams only."""
+    where, params = "where status = 'OPEN'", []
+    if teams:
+        where += f" and owner_team in ({', '.join('?' for _ in teams)})"
+        params = list(teams)
+    frame = data.query(
+        f"""select severity, owner_team, source, data_asset, rule, unexpected_count,
+                   unexpected_percent, first_failed_at, runs_failing, unexpected_sample
+            from marts.dq_breaks {where}
+            order by case severity when 'critical' then 0 else 1 end, owner_team, data_asset,
+                     rule""",
+        params,
+    )
+    return frame
+
+
+def data_docs_index() -> Path | None:
+    """The Data Docs index beside the snapshot's BILLOPS_HOME, when it has been built."""
+    index = Path(get_settings().data_docs).absolute() / "index.html"
+    return index if index.exists() else None
