@@ -65,6 +65,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from billops.synth.clock import office_time
+from billops.synth.draw import pick, rint
 from billops.synth.model import (
     Account,
     Adjustment,
@@ -225,17 +226,17 @@ def plan_claim(rng: random.Random, kind: str | None, account: Account, claim: Cl
         elif len(claim.lines) >= 2:
             candidates = [c for c in claim.lines[1:] if c.entered_at <= oldest_entry]
             if candidates:
-                plan.dropped = [rng.choice(candidates)]
+                plan.dropped = [pick(rng, candidates)]
     elif kind == LATE_CHARGE:
-        days = rng.randint(*LATE_AFTER_SUBMISSION_DAYS)
+        days = rint(rng, *LATE_AFTER_SUBMISSION_DAYS)
         entered = office_time(rng, claim.submitted_at.date() + timedelta(days=days))
         if entered + REPLACEMENT_MAX_DELAY <= rcm_final:
-            hcpcs, units = rng.choice(LATE_CODES)
+            hcpcs, units = pick(rng, LATE_CODES)
             plan.late = LateCharge(hcpcs, units, entered)
     # a denied account that holds a copay would also read as a credit balance: not denied
     can_deny = not patient_paid and remit_day < rcm_final.date()
     if kind == DENIAL and can_deny:
-        plan.denial_reason = rng.choice(DENIAL_REASONS)
+        plan.denial_reason = pick(rng, DENIAL_REASONS)
     elif kind == MISSING_PRIOR_AUTH and can_deny and rng.random() < 0.75:
         plan.denial_reason = AUTH_DENIAL_REASON
     elif kind == COVERAGE_INACTIVE and can_deny:
@@ -315,7 +316,7 @@ def plan_payment(rng: random.Random, rates: Mapping[str, float],
         payment.gl = "twice"
         return None
     elif kind == DEPOSIT_MISMATCH:
-        fee = rng.randint(1500, 3500)
+        fee = rint(rng, 1500, 3500)
         if rng.random() < 0.5 or payment.amount <= 2 * fee:
             payment.deposit = "missing"
         else:

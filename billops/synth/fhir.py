@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
+from billops.synth.landing import dump_json
 from billops.synth.model import Account, Charge, CoverageVersion, Patient, Successor
 from billops.synth.money import as_number
 from billops.synth.params import iso
@@ -149,3 +151,26 @@ def charge_item(c: Charge) -> Resource:
         "enteredDate": iso(c.entered_at),
     }
 
+
+
+@lru_cache(maxsize=256)
+def _charge_code_json(hcpcs: str) -> str:
+    return dump_json({"coding": [{"system": HCPCS_SYSTEM, "code": hcpcs,
+                                  "display": CHARGEMASTER[hcpcs].description}]})
+
+
+def charge_item_json(c: Charge) -> str:
+    """``charge_item(c)`` as its NDJSON line (the same bytes as landing.dump_json), built
+    directly: ChargeItems are the most numerous resource, and their free text is the
+    chargemaster description, escaped once per code."""
+    entered = iso(c.entered_at)
+    return (f'{{"resourceType":"ChargeItem","id":"{c.id}","meta":{{"versionId":"1",'
+            f'"lastUpdated":"{entered}"}},"status":"billable",'
+            f'"code":{_charge_code_json(c.hcpcs)},'
+            f'"subject":{{"reference":"Patient/{c.patient_id}"}},'
+            f'"context":{{"reference":"Encounter/{c.account_id}"}},'
+            f'"occurrenceDateTime":"{c.service_date.isoformat()}",'
+            f'"performingOrganization":{{"reference":"Organization/{c.facility_id}"}},'
+            f'"quantity":{{"value":{c.units}}},'
+            f'"priceOverride":{{"value":{as_number(c.amount)!r},"currency":"USD"}},'
+            f'"enteredDate":"{entered}"}}')

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import random
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
@@ -32,7 +33,7 @@ from billops.synth.params import (
 )
 from billops.synth.reference import Reference, build_reference
 from billops.synth.stream import Buckets
-from billops.synth.x12 import ControlNumbers, write_835, write_837
+from billops.synth.x12 import ControlNumbers, write_835, write_835_count, write_837
 
 T = TypeVar("T")
 Progress = Callable[[str], None]
@@ -74,7 +75,7 @@ def generate(out: Path | str, scale: str = "tiny", start: str | None = None,
     ref = build_reference(seed, sc.hospitals, sc.clinics_per_hospital, horizon.start.year,
                           horizon.end.year)
     sim = Simulation(ref, horizon, sc, seed, type_rates(rate, overrides))
-    writer = _LandingWriter(landing, ref, horizon, sim.world, say)
+    writer = _LandingWriter(landing, ref, horizon, sim.world, say, seed)
     sim.run(say, lambda day: writer.flush(at(day + timedelta(days=1), 0) - SETTLED_AFTER))
     writer.flush(None)
     truth = writer.truth_rows()
@@ -91,19 +92,24 @@ def generate(out: Path | str, scale: str = "tiny", start: str | None = None,
 # authorization, check-in), so once a service day is simulated, every batch extracted this long
 # before its end is complete and is written.
 SETTLED_AFTER = timedelta(days=14)
+# Share of 835 files that the clearinghouse delivers a second time in the next RCM batch.
+RESEND_RATE = 0.1
 
 
 class _LandingWriter:
     """Writes each batch once the simulation can no longer add to it, in extract order."""
 
     def __init__(self, landing: Path, ref: Reference, horizon: Horizon, world: World,
-                 say: Progress) -> None:
+                 say: Progress, seed: int) -> None:
         self.landing, self.ref, self.horizon, self.world, self.say = (
             landing, ref, horizon, world, say)
+        self.seed = seed
+        self.resend: Path | None = None  # an 835 file the clearinghouse delivers again
         self.controls = ControlNumbers()
         self.batches: list[dict[str, Any]] = []
         self.counts = {"patients": 0, "accounts": 0, "charge_lines": 0, "total_charges": 0,
-                       "claims": 0, "payer_paid": 0, "payments": 0, "patient_paid": 0}
+                       "claims": 0, "payer_paid": 0, "payments": 0, "patient_paid": 0,
+                       "resent_files": 0}
         order = {s: i for i, s in enumerate(SYSTEMS)}
         self.queue = sorted(((ts, order[s], s, k) for s in SYSTEMS
                              for k, ts in enumerate(horizon.extracts(s))), reverse=True)
@@ -153,8 +159,8 @@ class _LandingWriter:
             self.counts["accounts"] += bw.ndjson("Encounter.ndjson",
                                                  map(fhir.encounter, encounters))
         if items:
-            self.counts["charge_lines"] += bw.ndjson("ChargeItem.ndjson",
-                                                     map(fhir.charge_item, items))
+            self.counts["charge_lines"] += bw.lines("ChargeItem.ndjson",
+                                                    map(fhir.charge_item_json, items))
             self.counts["total_charges"] += sum(c.amount for c in items)
         self._close(bw)
 
@@ -172,11 +178,20 @@ class _LandingWriter:
             bw.text(f"837/claims_{bw.batch_id}.x12", lambda fh: write_837(
                 fh, sorted(days.items()), ref, self.controls, ts))
             self.counts["claims"] += len(claims)
+        if self.resend is not None:
+            # the clearinghouse delivers the previous batch's 835 file again, byte for byte;
+            # the loader must skip content it has already loaded
+            rel = f"835/{self.resend.name}"
+            bw.copy(rel, self.resend, write_835_count(self.resend))
+            self.counts["resent_files"] += 1
+            self.resend = None
         if payments:
-            bw.text(f"835/remits_{bw.batch_id}.x12", lambda fh: write_835(
-                fh, payments, ref, self.controls, ts))
+            rel = f"835/remits_{bw.batch_id}.x12"
+            bw.text(rel, lambda fh: write_835(fh, payments, ref, self.controls, ts))
             self.counts["payer_paid"] += sum(p.amount for p in payments)
             self.counts["payments"] += len(payments)
+            if random.Random(f"{self.seed}:resend:{bw.batch_id}").random() < RESEND_RATE:
+                self.resend = bw.root / rel
         events = sorted(w.claim_events.pop("rcm", k), key=lambda e: (e.ts, e.claim_id))
         checks = sorted(w.eligibility.pop("rcm", k), key=lambda e: (e.checked_at, e.id))
         statements = sorted(w.statements.pop("rcm", k), key=lambda s: (s.sent_at, s.id))
@@ -243,6 +258,7 @@ class _LandingWriter:
             "charge_lines": c["charge_lines"], "total_charges": c["total_charges"] / 100,
             "payer_payments": c["payments"], "payer_paid": c["payer_paid"] / 100,
             "patient_paid": c["patient_paid"] / 100,
+            "resent_files": c["resent_files"],
             "defects": by_type,
             "batches": self.batches,
         }

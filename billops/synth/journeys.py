@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 
 from billops.synth import defects
 from billops.synth.clock import at, later, next_weekday, office_time
+from billops.synth.draw import below, between, pick, rint
 from billops.synth.model import (
     Account,
     Adjustment,
@@ -69,8 +70,8 @@ def _member_id(rng: random.Random, payer: Payer) -> str:
         alnum = MBI_LETTERS + digit
         pattern = ["123456789", MBI_LETTERS, alnum, digit, MBI_LETTERS, alnum, digit,
                    MBI_LETTERS, MBI_LETTERS, digit, digit]
-        return "".join(rng.choice(p) for p in pattern)
-    return f"{payer.member_prefix}{rng.randrange(10**8, 10**9)}"
+        return "".join(pick(rng, p) for p in pattern)
+    return f"{payer.member_prefix}{between(rng, 10**8, 10**9)}"
 
 
 def _pick_payer(rng: random.Random, ref: Reference, senior: bool) -> Payer:
@@ -82,9 +83,9 @@ def _service_days(rng: random.Random, horizon: Horizon, count: int) -> list[date
     span = (horizon.end - horizon.start).days + 1
     days = []
     for _ in range(count):
-        day = horizon.start + timedelta(days=rng.randrange(span))
+        day = horizon.start + timedelta(days=below(rng, span))
         while day.weekday() >= 5:  # clinics and outpatient departments run Monday to Friday
-            day = horizon.start + timedelta(days=rng.randrange(span))
+            day = horizon.start + timedelta(days=below(rng, span))
         days.append(day)
     return sorted(days)
 
@@ -94,20 +95,20 @@ def make_patient(seed: int, n: int, ref: Reference, horizon: Horizon) -> Patient
     senior = rng.random() < 0.38
     payer = _pick_payer(rng, ref, senior)
     if senior:
-        age = rng.randint(65, 94)
+        age = rint(rng, 65, 94)
     elif payer.payer_type == "MEDICAID":
-        age = rng.randint(0, 64)
+        age = rint(rng, 0, 64)
     else:
-        age = rng.randint(19, 64)
+        age = rint(rng, 19, 64)
     gender = "female" if rng.random() < 0.52 else "male"
     birth = date(horizon.start.year - age, horizon.start.month, 1) - timedelta(
-        days=rng.randrange(365))
-    hospital = rng.choice(ref.hospitals)
-    clinic = rng.choice(ref.clinics_of(hospital.id) or [hospital])
+        days=below(rng, 365))
+    hospital = pick(rng, ref.hospitals)
+    clinic = pick(rng, ref.clinics_of(hospital.id) or [hospital])
     zip3 = hospital.address.zip9[:3]
     address = Address(street_address(rng), clinic.address.city, clinic.address.state,
                       zip9(rng, zip3))
-    months_insured = rng.randint(1, 96)
+    months_insured = rint(rng, 1, 96)
     month = horizon.start.year * 12 + horizon.start.month - 1 - months_insured
     coverage_start = date(month // 12, month % 12 + 1, 1)
     if senior and payer.payer_type == "MEDICARE":
@@ -116,7 +117,7 @@ def make_patient(seed: int, n: int, ref: Reference, horizon: Horizon) -> Patient
         coverage_start = max(coverage_start, turned_65)
     visits = 1 + sum(rng.random() < 0.35 for _ in range(horizon.months)) + (rng.random() < 0.08)
     days = _service_days(rng, horizon, visits)
-    registered = office_time(rng, days[0] - timedelta(days=rng.randint(3, 12)))
+    registered = office_time(rng, days[0] - timedelta(days=rint(rng, 3, 12)))
     first_member = _member_id(rng, payer)
     coverage = [CoverageVersion(1, registered, first_member)]
     if rng.random() < 0.10:
@@ -126,10 +127,10 @@ def make_patient(seed: int, n: int, ref: Reference, horizon: Horizon) -> Patient
                                         _member_id(rng, payer)))
     deductible = 0
     if payer.deductible and rng.random() < payer.deductible_share:
-        deductible = rng.randrange(0, payer.deductible // 100 + 1) * 100
-    family = rng.choice(SURNAME_HEADS) + rng.choice(SURNAME_TAILS)
+        deductible = between(rng, 0, payer.deductible // 100 + 1) * 100
+    family = pick(rng, SURNAME_HEADS) + pick(rng, SURNAME_TAILS)
     return Patient(
-        id=f"P{n:07d}", mrn=f"MR{n:08d}", family=family, given=rng.choice(GIVEN_NAMES[gender]),
+        id=f"P{n:07d}", mrn=f"MR{n:08d}", family=family, given=pick(rng, GIVEN_NAMES[gender]),
         gender=gender, birth_date=birth, address=address, hospital_id=hospital.id,
         clinic_id=clinic.id, payer=payer, coverage_id=f"COV{n:07d}",
         coverage_start=coverage_start, registered_at=registered, coverage=coverage,
@@ -153,12 +154,12 @@ def _age(p: Patient, on: date) -> int:
 
 
 def _injection(rng: random.Random) -> list[tuple[str, int]]:
-    code, units = rng.choice([("J1885", rng.randint(1, 2)), ("J3301", rng.randint(1, 4)),
-                              ("J1100", rng.randint(4, 10)), ("J1030", 1),
-                              ("J0696", rng.randint(1, 4)), ("J3420", 1), ("J2930", 1)])
+    code, units = pick(rng, [("J1885", rint(rng, 1, 2)), ("J3301", rint(rng, 1, 4)),
+                              ("J1100", rint(rng, 4, 10)), ("J1030", 1),
+                              ("J0696", rint(rng, 1, 4)), ("J3420", 1), ("J2930", 1)])
     lines = [(code, units)]
     if rng.random() < 0.3:
-        lines.append(("A4216", rng.randint(1, 2)))
+        lines.append(("A4216", rint(rng, 1, 2)))
     return lines
 
 
@@ -179,10 +180,10 @@ def _ancillary(rng: random.Random, kind: str, lines: list[tuple[str, int]]) -> N
     on one day is a duplicate charge)."""
     pool, fewest, most = ANCILLARY[kind]
     taken = {code for code, _ in lines}
-    for code, low, high in rng.sample(pool, rng.randint(fewest, most)):
+    for code, low, high in rng.sample(pool, rint(rng, fewest, most)):
         if code not in taken:
             taken.add(code)
-            lines.append((code, rng.randint(low, high)))
+            lines.append((code, rint(rng, low, high)))
 
 
 def _visit(rng: random.Random, p: Patient, day: date) -> Visit:
@@ -213,20 +214,20 @@ def _main_service(rng: random.Random, p: Patient, day: date) -> Visit:
             lines.append(("G2211", 1))
         if rng.random() < 0.25:
             lines += _injection(rng)
-        diagnoses = rng.sample(dx["acute"], rng.randint(1, 2))
+        diagnoses = rng.sample(dx["acute"], rint(rng, 1, 2))
         if rng.random() < 0.5:
-            diagnoses.append(rng.choice(dx["chronic"]))
+            diagnoses.append(pick(rng, dx["chronic"]))
         kind = "clinic" if profile == "CLINIC_VISIT" else "hospital"
-        return Visit(profile, kind, lines, diagnoses, rng.randint(20, 60))
+        return Visit(profile, kind, lines, diagnoses, rint(rng, 20, 60))
     if profile == "EMERGENCY":
         lines = [("G0383", 1) if rng.random() < 0.35 else ("G0381", 1)]
         lines += _injection(rng)
         if rng.random() < 0.5:
             lines.append(("J7030", 1))
-        diagnoses = rng.sample(dx["acute"] + dx["observation"], rng.randint(1, 3))
-        return Visit(profile, "hospital", lines, diagnoses, rng.randint(90, 360))
+        diagnoses = rng.sample(dx["acute"] + dx["observation"], rint(rng, 1, 3))
+        return Visit(profile, "hospital", lines, diagnoses, rint(rng, 90, 360))
     if profile == "WELLNESS":
-        lines, diagnoses = [], [rng.choice(dx["wellness"][:2])]
+        lines, diagnoses = [], [pick(rng, dx["wellness"][:2])]
         if age < 18:
             pass
         elif p.payer.senior:
@@ -240,7 +241,7 @@ def _main_service(rng: random.Random, p: Patient, day: date) -> Visit:
                 diagnoses.append("Z68.30")
             if p.gender == "female" and 21 <= age <= 65 and rng.random() < 0.35:
                 lines.append(("Q0091", 1))
-                diagnoses.append(rng.choice(dx["pap"]))
+                diagnoses.append(pick(rng, dx["pap"]))
         if age >= 12 and rng.random() < 0.4:
             lines.append(("G0444", 1))
             diagnoses.append("Z13.31")
@@ -250,41 +251,41 @@ def _main_service(rng: random.Random, p: Patient, day: date) -> Visit:
         if not lines or (day.month in (9, 10, 11, 12, 1, 2, 3) and rng.random() < 0.55):
             lines += [("G0008", 1), ("Q2039", 1)]
             diagnoses.append("Z23")
-        return Visit(profile, "clinic", lines, diagnoses, rng.randint(30, 60))
+        return Visit(profile, "clinic", lines, diagnoses, rint(rng, 30, 60))
     if profile == "OBSERVATION":
-        hours = rng.randint(4, 12)
-        lines = [("G0378", hours), ("J7030", rng.randint(1, 2))]
+        hours = rint(rng, 4, 12)
+        lines = [("G0378", hours), ("J7030", rint(rng, 1, 2))]
         if rng.random() < 0.7:
-            lines.append(("J2405", rng.choice((4, 8))))
+            lines.append(("J2405", pick(rng, (4, 8))))
         if rng.random() < 0.4:
-            lines.append(("J1885", rng.randint(1, 2)))
+            lines.append(("J1885", rint(rng, 1, 2)))
         if rng.random() < 0.5:
             lines.append(("A4216", 2))
-        return Visit(profile, "hospital", lines, rng.sample(dx["observation"], rng.randint(1, 2)),
-                     hours * 60 + rng.randint(20, 50))
+        return Visit(profile, "hospital", lines, rng.sample(dx["observation"], rint(rng, 1, 2)),
+                     hours * 60 + rint(rng, 20, 50))
     if profile == "INFUSION":
         if age >= 65 and rng.random() < 0.5:
             lines, diagnoses = [("J0897", 60)], ["M81.0"]
         else:
-            lines = [("J1745", rng.choice((30, 40, 50, 60)))]
-            diagnoses = [rng.choice(dx["infusion"])]
+            lines = [("J1745", pick(rng, (30, 40, 50, 60)))]
+            diagnoses = [pick(rng, dx["infusion"])]
         lines += [("J7050", 1), ("A4216", 2)]
-        return Visit(profile, "hospital", lines, diagnoses, rng.randint(120, 300))
+        return Visit(profile, "hospital", lines, diagnoses, rint(rng, 120, 300))
     if profile == "COLONOSCOPY":
         lines = [("G0121", 1)] + ([("A4216", 1)] if rng.random() < 0.5 else [])
-        return Visit(profile, "hospital", lines, ["Z12.11"], rng.randint(90, 180))
+        return Visit(profile, "hospital", lines, ["Z12.11"], rint(rng, 90, 180))
     if profile == "DME":
-        code, units, diagnosis = rng.choice([
-            ("E0114", 1, rng.choice(("S93.401A", "S83.91XA"))), ("E0143", 1, "R26.81"),
-            ("E0601", 1, "G47.33"), ("A4253", rng.randint(1, 3), "E11.65"),
+        code, units, diagnosis = pick(rng, [
+            ("E0114", 1, pick(rng, ("S93.401A", "S83.91XA"))), ("E0143", 1, "R26.81"),
+            ("E0601", 1, "G47.33"), ("A4253", rint(rng, 1, 3), "E11.65"),
             ("L3908", 1, "S61.411A")])
-        return Visit(profile, "clinic", [(code, units)], [diagnosis], rng.randint(15, 30))
+        return Visit(profile, "clinic", [(code, units)], [diagnosis], rint(rng, 15, 30))
     if profile == "TELEHEALTH":
         lines = [("Q3014", 1)] + ([("G2211", 1)] if rng.random() < 0.3 else [])
-        diagnoses = [rng.choice(dx["acute"] + dx["chronic"])]
-        return Visit(profile, "clinic", lines, diagnoses, rng.randint(15, 40))
+        diagnoses = [pick(rng, dx["acute"] + dx["chronic"])]
+        return Visit(profile, "clinic", lines, diagnoses, rint(rng, 15, 40))
     lines = [("G0283", 1)] + ([("G0463", 1)] if rng.random() < 0.2 else [])
-    return Visit("THERAPY", "clinic", lines, rng.sample(dx["therapy"], 1), rng.randint(30, 60))
+    return Visit("THERAPY", "clinic", lines, rng.sample(dx["therapy"], 1), rint(rng, 30, 60))
 
 
 # ------------------------------------------------------------------------------- adjudication
@@ -296,6 +297,7 @@ def adjudicate(ref: Reference, claim: Claim, deductible_left: int) -> tuple[Remi
     Returns the remittance of the claim (CLP02 = 1) and the deductible left afterwards."""
     payer = claim.payer
     copay_left = payer.copay
+    coinsurance = payer.coinsurance or "0"
     lines = []
     for ch in claim.lines:
         code = CHARGEMASTER[ch.hcpcs]
@@ -304,24 +306,28 @@ def adjudicate(ref: Reference, claim: Claim, deductible_left: int) -> tuple[Remi
         else:
             assert payer.pct_of_charge is not None
             allowed = mul_fraction(ch.amount, payer.pct_of_charge)
-        allowed = min(allowed, ch.amount)
+        if allowed > ch.amount:
+            allowed = ch.amount
         adjustments = []
         if ch.amount > allowed:
             adjustments.append(Adjustment("CO", "45", ch.amount - allowed))
         remaining = allowed
         if not code.preventive:
-            for reason, share in (("3", None), ("1", None), ("2", payer.coinsurance)):
-                if reason == "3":
-                    amount = min(copay_left, remaining) if code.visit else 0
-                    copay_left -= amount
-                elif reason == "1":
-                    amount = min(deductible_left, remaining)
-                    deductible_left -= amount
-                else:
-                    amount = mul_fraction(remaining, share or "0")
-                if amount:
-                    adjustments.append(Adjustment("PR", reason, amount))
-                    remaining -= amount
+            # copay (visit codes), then deductible, then coinsurance on what is left
+            if code.visit and copay_left and remaining:
+                amount = min(copay_left, remaining)
+                copay_left -= amount
+                adjustments.append(Adjustment("PR", "3", amount))
+                remaining -= amount
+            if deductible_left and remaining:
+                amount = min(deductible_left, remaining)
+                deductible_left -= amount
+                adjustments.append(Adjustment("PR", "1", amount))
+                remaining -= amount
+            amount = mul_fraction(remaining, coinsurance)
+            if amount:
+                adjustments.append(Adjustment("PR", "2", amount))
+                remaining -= amount
         lines.append(RemitLine(ch, ch.amount, remaining, allowed, adjustments))
     return RemitClaim(claim, "1", claim.icn, lines), deductible_left
 
@@ -336,7 +342,7 @@ def reversal(remit: RemitClaim) -> RemitClaim:
 
 def remit_date(rng: random.Random, claim: Claim) -> date:
     payer = claim.payer
-    earliest = claim.submitted_at.date() + timedelta(days=rng.randint(*payer.adjudication_days))
+    earliest = claim.submitted_at.date() + timedelta(days=rint(rng, *payer.adjudication_days))
     return next_weekday(earliest, payer.pay_weekdays)
 
 
@@ -403,10 +409,13 @@ class Simulation:
         """Put a simulated account's records into the buckets of the batches that show them."""
         w = self.world
         w.accounts.append(account)
+        by_day: dict[date, int] = {}
         for c in account.charges:
             w.charges.append(c)
-            w.revenue.append(Revenue(account.entity, c.entered_at.date(),
-                                     at(c.entered_at.date(), 21, 30), c.amount))
+            day = c.entered_at.date()
+            by_day[day] = by_day.get(day, 0) + c.amount
+        for day, amount in by_day.items():
+            w.revenue.append(Revenue(account.entity, day, at(day, 21, 30), amount))
         for claim in account.claims:
             w.claims.append(claim)
         for remit, day in zip(account.remits, account.remit_dates, strict=True):
@@ -443,8 +452,8 @@ class Simulation:
         else:
             clinics = ref.clinics_of(p.hospital_id)
             home = ref.facility_by_id[p.clinic_id]
-            facility = home if not clinics or rng.random() < 0.85 else rng.choice(clinics)
-        start = at(day, rng.randint(8, 15), rng.randrange(0, 60, 5))
+            facility = home if not clinics or rng.random() < 0.85 else pick(rng, clinics)
+        start = at(day, rint(rng, 8, 15), between(rng, 0, 60, 5))
         end = start + timedelta(minutes=visit.minutes)
         account = Account(f"A{seq:09d}", p, facility, visit.profile, start, end,
                           visit.diagnoses, [])
@@ -453,12 +462,12 @@ class Simulation:
             account.charges.append(Charge(
                 self.new_charge_id(), account.id, p.id, hcpcs, units,
                 self.ref.unit_price(hcpcs, day) * units, day, entered, facility.id))
-        account.eligibility_at = start - timedelta(minutes=rng.randint(20, 120))
+        account.eligibility_at = start - timedelta(minutes=rint(rng, 20, 120))
         auth_codes = [c.hcpcs for c in account.charges if ref.needs_auth(p.payer, c.hcpcs)]
         kind = defects.choose(drng, self.rates, self._eligible(account, day, auth_codes))
         truth: list[Defect] = []
         if kind == defects.DUPLICATE_CHARGE:
-            orig = drng.choice(account.charges)
+            orig = pick(drng, account.charges)
             dup = Charge(self.new_charge_id(), account.id, p.id, orig.hcpcs, orig.units,
                          orig.amount, day, later(drng, orig.entered_at, 5, 180), facility.id)
             account.charges.append(dup)
@@ -469,13 +478,13 @@ class Simulation:
         status, plan_end = "ACTIVE", None
         if kind == defects.COVERAGE_MISMATCH:
             # a new card at check-in: registration records it, billing keeps the old id
-            updated = account.eligibility_at - timedelta(minutes=drng.randint(5, 15))
+            updated = account.eligibility_at - timedelta(minutes=rint(drng, 5, 15))
             stale_member = p.coverage[-1].member_id
             p.coverage.append(CoverageVersion(len(p.coverage) + 1, updated,
                                               _member_id(drng, p.payer)))
         elif kind == defects.COVERAGE_INACTIVE:
             earlier = [d for d in p.service_days if d < day]
-            plan_end = day - timedelta(days=drng.randint(1, 20))
+            plan_end = day - timedelta(days=rint(drng, 1, 20))
             if earlier:
                 plan_end = max(plan_end, earlier[-1])
             status = "INACTIVE"
@@ -486,10 +495,10 @@ class Simulation:
             "", p.id, p.payer.id, p.member_id_at(account.eligibility_at), account.eligibility_at,
             status, p.coverage_start, plan_end))
         if auth_codes and kind != defects.MISSING_PRIOR_AUTH:
-            account.auth_number = f"PA{rng.randrange(10**8, 10**9)}"
-            account.auth_at = office_time(rng, day - timedelta(days=rng.randint(2, 10)))
+            account.auth_number = f"PA{between(rng, 10**8, 10**9)}"
+            account.auth_at = office_time(rng, day - timedelta(days=rint(rng, 2, 10)))
             w.claim_events.append(ClaimEvent(
-                account.id, "AUTH_OBTAINED", account.auth_at, rng.choice(REGISTRARS),
+                account.id, "AUTH_OBTAINED", account.auth_at, pick(rng, REGISTRARS),
                 "PATIENT_ACCESS", f"prior authorization {account.auth_number} for "
                 + ",".join(sorted(set(auth_codes)))))
         copay_owed = p.payer.copay if any(
@@ -501,7 +510,7 @@ class Simulation:
         if copay_owed:
             w.patient_payments.append(PatientPayment(
                 "", p.id, account.id, account.entity, copay_owed,
-                start - timedelta(minutes=rng.randint(5, 15)), "CARD"))
+                start - timedelta(minutes=rint(rng, 5, 15)), "CARD"))
 
         claim = self._claim(rng, account, account.charges, "1", None,
                             max(c.entered_at for c in account.charges))
@@ -604,13 +613,13 @@ class Simulation:
     def _claim(self, rng: random.Random, account: Account, lines: list[Charge], frequency: str,
                original_icn: str | None, ready: datetime) -> Claim:
         p = account.patient
-        submit_day = next_weekday(ready.date() + timedelta(days=rng.randint(1, 2)))
+        submit_day = next_weekday(ready.date() + timedelta(days=rint(rng, 1, 2)))
         created = office_time(rng, submit_day, 9, 15)
         submitted = at(submit_day, 19)
         accepted = office_time(rng, submitted.date() + timedelta(days=1), 7, 9)
         claim = Claim(account.id, frequency, created, submitted, accepted, list(lines), p.payer,
                       p.member_id_at(created), account.auth_number,
-                      f"{accepted:%y%j}{rng.randrange(10**9, 10**10)}", original_icn,
+                      f"{accepted:%y%j}{between(rng, 10**9, 10**10)}", original_icn,
                       account=account)
         if rng.random() < 0.08:
             claim.scrubber_failed_at = later(rng, created, 5, 40)
@@ -618,7 +627,7 @@ class Simulation:
 
     def _claim_events(self, rng: random.Random, claim: Claim) -> None:
         ev = self.world.claim_events
-        biller = rng.choice(BILLERS)
+        biller = pick(rng, BILLERS)
         detail = "replacement claim" if claim.frequency == "7" else "original claim"
         ev.append(ClaimEvent(claim.account_id, "CLAIM_CREATED", claim.created_at, "system",
                              "BILLING", detail))
@@ -645,8 +654,8 @@ class Simulation:
             ev.append(ClaimEvent(account.id, "DENIED", posted, "era-autopost", "DENIALS",
                                  f"claim denied CO-{reason}"))
             if kind == defects.WRITE_OFF_UNAPPROVED:
-                biller = drng.choice(BILLERS)
-                wo_at = office_time(drng, posted.date() + timedelta(days=drng.randint(2, 7)))
+                biller = pick(drng, BILLERS)
+                wo_at = office_time(drng, posted.date() + timedelta(days=rint(drng, 2, 7)))
                 w.write_offs.append(WriteOff(account.id, account.entity,
                                              account.remits[-1].charge, wo_at, "",
                                              "timely filing denial", created_by=biller))
@@ -663,7 +672,7 @@ class Simulation:
             refunded = later(rng, posted, 30, 240)
             w.patient_payments.append(PatientPayment(
                 "", p.id, account.id, account.entity, balance, refunded, "REFUND_CHECK"))
-            ev.append(ClaimEvent(account.id, "REFUNDED", refunded, rng.choice(SUPERVISORS),
+            ev.append(ClaimEvent(account.id, "REFUNDED", refunded, pick(rng, SUPERVISORS),
                                  "CASH_POSTING", "patient credit balance refunded"))
             ev.append(ClaimEvent(account.id, "CLOSED", refunded, "system", "BILLING",
                                  "zero balance"))
@@ -673,10 +682,10 @@ class Simulation:
                                  "BILLING", "zero balance"))
             return
         if balance < SMALL_BALANCE:
-            wo_at = office_time(rng, posted.date() + timedelta(days=rng.randint(1, 2)))
+            wo_at = office_time(rng, posted.date() + timedelta(days=rint(rng, 1, 2)))
             w.write_offs.append(WriteOff(account.id, account.entity, balance, wo_at,
-                                         rng.choice(SUPERVISORS), "small balance"))
-            ev.append(ClaimEvent(account.id, "WRITTEN_OFF", wo_at, rng.choice(BILLERS),
+                                         pick(rng, SUPERVISORS), "small balance"))
+            ev.append(ClaimEvent(account.id, "WRITTEN_OFF", wo_at, pick(rng, BILLERS),
                                  "BILLING", "small balance write-off"))
             ev.append(ClaimEvent(account.id, "CLOSED", wo_at, "system", "BILLING",
                                  "zero balance"))
@@ -718,7 +727,7 @@ class Simulation:
                 owed -= amount
                 if owed == 0 and kind == defects.CREDIT_BALANCE:
                     # the same statement paid a second time, another way, days later
-                    again = office_time(drng, paid_at.date() + timedelta(days=drng.randint(2, 9)),
+                    again = office_time(drng, paid_at.date() + timedelta(days=rint(drng, 2, 9)),
                                         7, 20)
                     method = "ONLINE" if b.method != "ONLINE" else "CHECK"
                     w.patient_payments.append(PatientPayment(
@@ -758,7 +767,7 @@ class Simulation:
             self.world.payments.append(payment)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _PatientBehaviour:
     """How a patient answers statements, drawn up front so that defects do not shift it."""
 
@@ -769,10 +778,11 @@ class _PatientBehaviour:
 
     @staticmethod
     def draw(rng: random.Random) -> _PatientBehaviour:
-        kind = rng.choices(("full", "partial", "none"), weights=(60, 20, 20))[0]
-        return _PatientBehaviour(rng.randint(2, 6), kind,
-                                 (rng.randint(5, 25), rng.randint(5, 20), rng.randint(5, 20)),
-                                 rng.choice(("CARD", "CHECK", "ONLINE")))
+        u = rng.random()
+        kind = "full" if u < 0.6 else "partial" if u < 0.8 else "none"
+        return _PatientBehaviour(rint(rng, 2, 6), kind,
+                                 (rint(rng, 5, 25), rint(rng, 5, 20), rint(rng, 5, 20)),
+                                 pick(rng, ("CARD", "CHECK", "ONLINE")))
 
     def pays_on_cycle(self, cycle: int) -> str | None:
         if self.kind == "full":

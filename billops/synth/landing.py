@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import shutil
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -61,6 +62,17 @@ class BatchWriter:
         self._record(rel, n)
         return n
 
+    def lines(self, rel: str, lines: Iterable[str]) -> int:
+        """An NDJSON file from lines already serialized (without their newline)."""
+        n = 0
+        with self._open(rel) as fh:
+            for line in lines:
+                fh.write(line)
+                fh.write("\n")
+                n += 1
+        self._record(rel, n)
+        return n
+
     def csv(self, rel: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
         n = 0
         with self._open(rel) as fh:
@@ -78,6 +90,14 @@ class BatchWriter:
             n = write(fh)
         self._record(rel, n)
         return n
+
+    def copy(self, rel: str, source: Path, records: int) -> int:
+        """A file delivered again: the bytes of ``source`` (a file of an earlier batch)."""
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, path)
+        self._record(rel, records)
+        return records
 
     def close(self) -> dict[str, Any]:
         manifest = {"system": self.system, "batch_id": self.batch_id,

@@ -12,6 +12,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from billops.synth.money import cents
 
@@ -252,13 +253,14 @@ class Reference:
         self.payer_by_id = {p.id: p for p in self.payers}
         self.facility_by_id = {f.id: f for f in self.facilities}
         self.payer_index = {p.id: i for i, p in enumerate(self.payers)}
+        self._hospitals = [f for f in self.facilities if f.kind == "hospital"]
         self.hospital_index = {h.id: i for i, h in enumerate(self.hospitals)}
         self._clinics = {h.id: [f for f in self.facilities if f.part_of == h.id]
                          for h in self.hospitals}
 
     @property
     def hospitals(self) -> list[Facility]:
-        return [f for f in self.facilities if f.kind == "hospital"]
+        return self._hospitals
 
     def clinics_of(self, hospital_id: str) -> list[Facility]:
         return self._clinics.get(hospital_id, [])
@@ -269,14 +271,20 @@ class Reference:
 
     def contract_rate(self, payer: Payer, hcpcs: str, on: date) -> int:
         """Expected allowed amount per unit in cents (fee-schedule payers only)."""
-        assert payer.fee_factor is not None
-        base = Decimal(CHARGEMASTER[hcpcs].rate) * Decimal(payer.fee_factor)
-        return scaled(str(base), "1.025", on.year)
+        return _contract_rate(payer.fee_factor, hcpcs, on.year)
 
     def needs_auth(self, payer: Payer, hcpcs: str) -> bool:
         return hcpcs in payer.auth_codes
 
 
+@lru_cache(maxsize=4096)
+def _contract_rate(fee_factor: str | None, hcpcs: str, year: int) -> int:
+    assert fee_factor is not None
+    base = Decimal(CHARGEMASTER[hcpcs].rate) * Decimal(fee_factor)
+    return scaled(str(base), "1.025", year)
+
+
+@lru_cache(maxsize=4096)
 def scaled(base: str, yearly: str, year: int) -> int:
     """A BASE_YEAR amount grown (or shrunk) by ``yearly`` per year, in cents."""
     value = Decimal(base) * Decimal(yearly) ** (year - BASE_YEAR)

@@ -30,16 +30,21 @@ class Buckets(Generic[T]):
         self.prefix = prefix
         self.count = 0
         self._open: dict[str, dict[int, list[T]]] = {system: {} for system in targets}
+        self._targets = [(self.targets[system], self._open[system]) for system in targets]
 
     def append(self, item: T) -> None:
-        if self.prefix and not getattr(item, "id", None):
+        if self.prefix and not item.id:  # type: ignore[attr-defined]
             self.count += 1
             item.id = f"{self.prefix}{self.count:08d}"  # type: ignore[attr-defined]
         ts = self.key(item)
-        for system, times in self.targets.items():
+        for times, batches in self._targets:
             k = bisect_left(times, ts)
             if k < len(times):
-                self._open[system].setdefault(k, []).append(item)
+                batch = batches.get(k)
+                if batch is None:
+                    batches[k] = [item]
+                else:
+                    batch.append(item)
 
     def extend(self, items: Iterable[T]) -> None:
         for item in items:

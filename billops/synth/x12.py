@@ -9,9 +9,10 @@ its payment date. Delimiters: element ``*``, segment ``~`` (followed by a newlin
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
 from typing import TextIO
 
 from billops.synth.model import Account, Claim, Payment, RemitClaim, RemitLine
@@ -24,6 +25,7 @@ SEGMENT_END = "~\n"
 PHONE_BILLING = "6145550100"
 PHONE_PAYER = "8005550199"
 PLACE_OF_SERVICE = {"clinic": "11", "hospital": "22"}
+CAS_GROUPS = ("CO", "PR", "OA", "PI")
 
 
 @dataclass
@@ -44,15 +46,25 @@ class ControlNumbers:
 
 def seg(*elements: str) -> str:
     """One segment; trailing empty elements are dropped as X12 requires."""
-    items = list(elements)
-    while items and items[-1] == "":
-        items.pop()
-    return "*".join(items) + SEGMENT_END
+    n = len(elements)
+    while n and elements[n - 1] == "":
+        n -= 1
+    return "*".join(elements[:n]) + SEGMENT_END
 
 
+@lru_cache(maxsize=4096)
+def d8(day: date) -> str:
+    """CCYYMMDD."""
+    return f"{day:%Y%m%d}"
+
+
+_DELIMITERS = str.maketrans("", "", "*~:^")
+
+
+@lru_cache(maxsize=1 << 14)
 def x12_text(value: str) -> str:
     """Upper case with the delimiter characters removed."""
-    return "".join(ch for ch in value.upper() if ch not in "*~:^")
+    return value.upper().translate(_DELIMITERS)
 
 
 def _isa(sender: str, receiver: str, ts: datetime, control: int) -> str:
@@ -72,10 +84,13 @@ class _Writer:
         self.fh = fh
         self.count = 0
 
-    def put(self, segments: str | Iterable[str]) -> None:
-        for s in [segments] if isinstance(segments, str) else segments:
-            self.fh.write(s)
+    def put(self, segments: str | list[str]) -> None:
+        if isinstance(segments, str):
+            self.fh.write(segments)
             self.count += 1
+        else:
+            self.fh.write("".join(segments))
+            self.count += len(segments)
 
 
 def _account(claim: Claim) -> Account:
@@ -151,11 +166,10 @@ def _claim_segments(claim: Claim, account: Account, hl: int, parent: int) -> lis
     pointers = ":".join(str(i) for i in range(1, min(len(codes), 4) + 1))
     for n, line in enumerate(claim.lines, 1):
         out += [
-            seg("LX", str(n)),
-            seg("SV1", f"HC:{line.hcpcs}", fmt_x12(line.amount), "UN", str(line.units), "", "",
-                pointers),
-            seg("DTP", "472", "D8", f"{line.service_date:%Y%m%d}"),
-            seg("REF", "6R", line.id),
+            f"LX*{n}~\n",
+            f"SV1*HC:{line.hcpcs}*{fmt_x12(line.amount)}*UN*{line.units}***{pointers}~\n",
+            f"DTP*472*D8*{d8(line.service_date)}~\n",
+            f"REF*6R*{line.id}~\n",
         ]
     return out
 
@@ -179,6 +193,12 @@ def write_835(fh: TextIO, payments: list[Payment], ref: Reference,
         fh.write(seg("GE", "1", str(gs)))
     fh.write(seg("IEA", str(len(payments)), f"{icn:09d}"))
     return len(payments)
+
+
+def write_835_count(path: Path) -> int:
+    """The number of transaction sets (ST segments) of an X12 file written here."""
+    with path.open(encoding="utf-8") as fh:
+        return sum(1 for line in fh if line.startswith("ST*"))
 
 
 def payee_bank(entity_ein: str) -> tuple[str, str]:
@@ -231,18 +251,19 @@ def _remit_claim(remit: RemitClaim, account: Account) -> list[str]:
 
 
 def _service_line(line: RemitLine) -> list[str]:
+    ch = line.charge
     out = [
-        seg("SVC", f"HC:{line.charge.hcpcs}", fmt_x12(line.charge_amount), fmt_x12(line.paid),
-            "", str(line.charge.units)),
-        seg("DTM", "472", f"{line.charge.service_date:%Y%m%d}"),
+        f"SVC*HC:{ch.hcpcs}*{fmt_x12(line.charge_amount)}*{fmt_x12(line.paid)}**{ch.units}~\n",
+        f"DTM*472*{d8(ch.service_date)}~\n",
     ]
-    for group in ("CO", "PR", "OA", "PI"):
-        triplets: list[str] = []
-        for a in line.adjustments:
-            if a.group == group:
-                triplets += [a.reason, fmt_x12(a.amount), ""]
-        for i in range(0, len(triplets), 18):  # at most six reason/amount/quantity triplets
-            out.append(seg("CAS", group, *triplets[i:i + 18]))
-    out.append(seg("REF", "6R", line.charge.id))
-    out.append(seg("AMT", "B6", fmt_x12(line.allowed)))
+    by_group: dict[str, list[str]] = {}
+    for a in line.adjustments:
+        by_group.setdefault(a.group, []).extend((a.reason, fmt_x12(a.amount), ""))
+    for group in CAS_GROUPS:
+        triplets = by_group.get(group)
+        if triplets:
+            for i in range(0, len(triplets), 18):  # at most six reason/amount/quantity triplets
+                out.append(seg("CAS", group, *triplets[i:i + 18]))
+    out.append(f"REF*6R*{ch.id}~\n")
+    out.append(f"AMT*B6*{fmt_x12(line.allowed)}~\n")
     return out
