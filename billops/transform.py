@@ -171,14 +171,18 @@ def _summary(nodes: list[NodeResult]) -> str:
 
 def transform(select: str | None = None, settings: Settings | None = None,
               full_refresh: bool = False) -> TransformResult:
-    """Refresh the raw views, then ``dbt build`` (models, unit tests, data tests) the warehouse.
+    """Refresh the raw views, copy the operational store's exception statuses into the warehouse
+    (``ops.exception_status``, a dbt source), then ``dbt build`` (models, unit tests, data tests).
 
     Raises BillopsError with a one-line summary of the failing nodes if any node fails.
     """
+    from billops.ops_store import sync_exception_status
+
     settings = settings or get_settings()
     warehouse = Path(settings.warehouse).resolve()  # type: ignore[arg-type]
     with connect(settings) as con:
         refresh_raw_views(con, settings)
+        sync_exception_status(con, settings)
 
     work = _work_dir(settings)
     target_path, log_path = work / "target", work / "logs"

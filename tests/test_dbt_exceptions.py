@@ -26,7 +26,7 @@ MART_COLUMNS = [
     "exception_id", "exception_type", "severity", "entity", "patient_id", "account_id",
     "claim_id", "charge_id", "trace_number", "journal_id", "statement_id", "amount_at_risk",
     "detected_at", "age_days", "owner_team", "root_cause", "priority_score", "status",
-    "exception_key", "as_of",
+    "exception_key", "as_of", "assignee", "status_changed_at",
 ]
 # What the rules must find in the raw zone (see build_raw_zone in test_dbt): no EHR coverage is
 # on file for PT-ACC1/3/4/5 (coverage inactive); PAY1 requires authorization for G0463 and no
@@ -189,9 +189,9 @@ def test_ar_rollforward_identity_and_tie_outs(built: Built) -> None:
             - amounts["write_offs"] + amounts["refunds"])
         assert amounts["variance"] == pytest.approx(amounts["ending_ar"] - amounts["gl_ar_balance"])
         previous_ending = amounts["ending_ar"]
-    # the 835s paid 120 + 0 + 25; CAS other than PR: CO 20 (ACC1) and CO 180 (ACC4)
+    # the 835s paid 120 + 0 + 25; contractual: ACC1's CO 20; ACC4's denial (CO 180) stays in AR
     assert sum(float(r["payer_payments"]) for r in roll) == pytest.approx(145)
-    assert sum(float(r["contractual_adjustments"]) for r in roll) == pytest.approx(200)
+    assert sum(float(r["contractual_adjustments"]) for r in roll) == pytest.approx(20)
     # the GL's only AR line is J1's 120 credit
     assert float(roll[-1]["gl_ar_balance"]) == pytest.approx(-120)
 
@@ -226,3 +226,79 @@ def test_facts_and_dimensions(built: Built) -> None:
     phi = {name for name, c in patients.items()
            if (c.get("config", {}).get("meta") or c.get("meta") or {}).get("phi")}
     assert phi == {"family_name", "given_name", "birth_date", "postal_code"}
+
+
+def test_replacement_claim_lines_point_at_the_lines_they_replace(built: Built) -> None:
+    lines = rows(built.settings, """
+        select l.claim_line_key, l.charge_id, l.claim_frequency_code, l.is_current_claim,
+               l.replaces_claim_line_key, r.claim_key as replaced_claim
+        from marts.fct_claim_lines as l
+        left join marts.fct_claim_lines as r on l.replaces_claim_line_key = r.claim_line_key
+        where l.account_id = 'ACC1' order by l.claim_frequency_code, l.line_number""")
+    original, *replacement = lines
+    assert (original["claim_frequency_code"], original["is_current_claim"]) == ("1", False)
+    by_charge = {r["charge_id"]: r for r in replacement}
+    # CH11 was on the original claim; CH12 is new on the replacement
+    assert by_charge["CH11"]["replaces_claim_line_key"] == original["claim_line_key"]
+    assert by_charge["CH12"]["replaces_claim_line_key"] is None
+    assert all(r["is_current_claim"] for r in replacement)
+    charges = {r["charge_id"]: r for r in rows(built.settings, "select * from marts.fct_charges")}
+    assert charges["CH22"]["is_billable"] is False
+    assert charges["CH12"]["is_billed"] and float(charges["CH12"]["charge_amount"]) == 50
+    assert not charges["CH32"]["is_billed"]
+    adjustments = rows(built.settings, "select group_reason, adjustment_category, amount "
+                       "from marts.fct_remittance_adjustments where account_id = 'ACC4'")
+    assert adjustments == [{"group_reason": "CO-50", "adjustment_category": "CONTRACTUAL",
+                            "amount": 180}]
+
+
+def test_kpis_on_the_hand_made_accounts(built: Built) -> None:
+    kpis = rows(built.settings, "select * from marts.kpi_monthly where entity = 'H1' "
+                "and payer_id = 'PAY1' and period = '2024-03'")
+    assert len(kpis) == 1
+    k = kpis[0]
+    # first claims in March on PAY1: ACC1, ACC3, ACC4 (ACC3's claim was rejected)
+    assert (k["claims_submitted"], k["clean_claims"]) == (3, 2)
+    # first adjudications in March: ACC1 paid (after a replacement claim), ACC4 denied
+    assert (k["claims_adjudicated"], k["initial_denials"], k["first_pass_resolved"]) == (2, 1, 0)
+    assert float(k["initial_denial_dollar_rate"]) == pytest.approx(180 / 330, abs=1e-4)
+
+
+def test_ar_rollforward_explains_the_variance_by_open_exceptions(built: Built) -> None:
+    roll = rows(built.settings, "select * from marts.ar_rollforward order by period")
+    last = roll[-1]
+    # TR2 (ACC5, 25.00 paid) is not in the GL: the subledger took it off AR, the GL did not
+    assert float(last["explained_by_exceptions"]) == pytest.approx(-25)
+    items = rows(built.settings, "select * from intermediate.int_ar_reconciling_items "
+                 "order by trace_number")
+    # TR1's journal J1 posts the cash but not ACC1's CO 20.00 allowance: a reconciling item no
+    # exception explains (ACC4's denied CO-50 stays in AR on both sides)
+    assert [(i["trace_number"], float(i["ar_difference"]), i["explained_by"]) for i in items] == [
+        ("TR1", -20.0, None), ("TR2", -25.0, "REMIT_NOT_IN_GL")]
+    for r in roll:
+        assert float(r["unexplained_variance"]) == pytest.approx(
+            float(r["variance"]) - float(r["explained_by_exceptions"]))
+
+
+def test_status_comes_from_the_operational_store(built: Built,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs last: it changes the store the module's other tests read as empty."""
+    from billops import ops_store
+
+    monkeypatch.setenv("BILLOPS_HOME", str(built.settings.home))
+    settings = get_settings(fresh=True)
+    denial = hashlib.md5(b"DENIAL|ACC4").hexdigest()
+    gl = hashlib.md5(b"REMIT_NOT_IN_GL|TR2").hexdigest()
+    ops_store.record_action(denial, "IN_PROGRESS", "analyst1", assignee="biller7",
+                            settings=settings)
+    ops_store.record_action(gl, "RESOLVED", "cash.poster", note="posted in next period",
+                            settings=settings)
+    transform(select="stg_ops__exception_status+", settings=settings)
+    by_id = {r["exception_id"]: r for r in exceptions(settings)}
+    assert (by_id[denial]["status"], by_id[denial]["assignee"]) == ("IN_PROGRESS", "biller7")
+    assert by_id[gl]["status"] == "RESOLVED" and by_id[gl]["status_changed_at"] is not None
+    assert {r["status"] for i, r in by_id.items() if i not in (denial, gl)} == {"OPEN"}
+    # a resolved exception no longer explains the AR variance: it is unexplained again
+    last = rows(settings, "select * from marts.ar_rollforward order by period")[-1]
+    assert float(last["explained_by_exceptions"]) == 0
+    assert float(last["unexplained_variance"]) == pytest.approx(float(last["variance"]))

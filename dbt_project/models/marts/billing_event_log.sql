@@ -2,7 +2,8 @@
     materialized='incremental',
     unique_key='case_id',
     incremental_strategy='delete+insert',
-    on_schema_change='fail'
+    on_schema_change='fail',
+    tags=['intraday']
 ) }}
 -- depends_on: {{ ref('stg_ehr__encounters') }}, {{ ref('stg_rcm__remit_claims') }}
 {#- Portable type names for the casts that the contract checks. -#}

@@ -5,7 +5,10 @@
                     'int_exc_patient', 'int_exc_gl'] -%}
 -- Every exception the rules detect, one row per (type, key). The routing seed gives the owner
 -- team, severity and the default root cause. exception_id = md5(type || '|' || key) stays the
--- same across runs. status is OPEN until the operational store's actions are merged in.
+-- same across runs. status is the latest work-queue action from the operational store
+-- (ops.exception_status, copied in before dbt runs), else OPEN. The mart holds the exceptions
+-- whose rule fires now: one that stops firing (its cause fixed at the source) leaves the mart,
+-- while its actions stay in the store's audit trail.
 -- priority_score = |amount at risk| x ln(2 + age in days), as the work queue ranks accounts.
 with
 
@@ -59,11 +62,16 @@ final as (
         cast(coalesce(aged.root_cause, routing.root_cause) as {{ text }}) as root_cause,
         cast(round(abs(coalesce(aged.amount_at_risk, 0)) * ln(2 + aged.age_days), 4)
             as decimal(18, 4)) as priority_score,
-        cast('OPEN' as {{ text }}) as status,
+        cast(coalesce(statuses.status, 'OPEN') as {{ text }}) as status,
         cast(aged.exception_key as {{ text }}) as exception_key,
-        cast(aged.as_of_at as {{ ts }}) as as_of
+        cast(aged.as_of_at as {{ ts }}) as as_of,
+        cast(statuses.assignee as {{ text }}) as assignee,
+        cast(statuses.status_changed_at as {{ ts }}) as status_changed_at
     from aged
     left join routing on aged.exception_type = routing.exception_type
+    left join {{ ref('stg_ops__exception_status') }} as statuses
+        on {{ dbt.hash(dbt.concat(['aged.exception_type', "'|'", 'aged.exception_key'])) }}
+            = statuses.exception_id
 )
 
 select * from final
