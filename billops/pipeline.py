@@ -69,6 +69,21 @@ def validate_x12_step(settings: Settings | None = None, landing: Path | None = N
     return _plain(report)
 
 
+def sync_ops_step(settings: Settings | None = None) -> dict[str, Any]:
+    """Copy the operational store's latest action per exception into ``ops.exception_status``.
+
+    ``transform`` does this itself; the Airflow DAG, whose dbt tasks run dbt directly, runs it as
+    the task before them.
+    """
+    from billops.ops_store import sync_exception_status
+    from billops.warehouse import connect
+
+    settings = settings or get_settings()
+    require_loaded(settings)
+    with connect(settings) as con:
+        return {"exception_statuses": sync_exception_status(con, settings)}
+
+
 def transform_step(settings: Settings | None = None, select: str | None = None) -> dict[str, Any]:
     settings = settings or get_settings()
     require_loaded(settings)

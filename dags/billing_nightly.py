@@ -34,6 +34,10 @@ def billing_nightly() -> None:
         return pipeline.validate_x12_step()
 
     @task
+    def sync_ops() -> dict:
+        return pipeline.sync_ops_step()
+
+    @task
     def check_raw() -> dict:
         # A critical raw failure fails the run at once (no retry): the data will not change.
         from airflow.exceptions import AirflowFailException
@@ -63,7 +67,8 @@ def billing_nightly() -> None:
     def publish() -> dict:
         return pipeline.publish_step()
 
-    ingest() >> validate_x12() >> check_raw() >> dbt >> check() >> mine() >> score() >> publish()
+    ingest() >> validate_x12() >> check_raw() >> sync_ops() >> dbt
+    dbt >> check() >> mine() >> score() >> publish()
 
 
 billing_nightly()
