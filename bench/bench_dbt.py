@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -55,17 +56,21 @@ def _land(batches: list[Path], landing: Path) -> None:
 
 
 def _split(landing: Path) -> tuple[list[Path], list[Path], list[Path]]:
-    """(history, first intraday batch of each system, the rest of the last day)."""
-    batches = sorted(p for p in landing.glob("*/*") if p.is_dir())
-    last_day = max(b.name for b in batches)[:8]
-    history = [b for b in batches if not b.name.startswith(last_day)]
-    last = [b for b in batches if b.name.startswith(last_day)]
-    first_intraday = []
-    for system in sorted({b.parent.name for b in last}):
-        own = sorted((b for b in last if b.parent.name == system), key=lambda b: b.name)
-        if len(own) > 1:  # the last one is the nightly batch
-            first_intraday.append(own[0])
-    rest = [b for b in last if b not in first_intraday]
+    """(history, the first intraday batch of each system, the rest).
+
+    Nightly batches of a system share one time of day; an intraday batch is one at another time.
+    The history is every batch before the system's first intraday batch."""
+    history, first_intraday, rest = [], [], []
+    for system in sorted(p for p in landing.iterdir() if p.is_dir()):
+        batches = sorted(p for p in system.iterdir() if p.is_dir())
+        nightly = Counter(b.name[9:] for b in batches).most_common(1)[0][0]
+        intraday = [b for b in batches if b.name[9:] != nightly]
+        if not intraday:
+            history += batches
+            continue
+        first_intraday.append(intraday[0])
+        history += [b for b in batches if b.name < intraday[0].name]
+        rest += [b for b in batches if b.name > intraday[0].name]
     return history, first_intraday, rest
 
 
@@ -79,7 +84,7 @@ def _one(billops: str, scale: str, seed: int) -> dict[str, Any]:
         )
         history, intraday, rest = _split(generated / "landing")
         daily = bool(intraday)
-        _land(history if daily else history + rest, home / "landing")
+        _land(history, home / "landing")
         ingest_s, _ = _run([billops, "ingest"], env)
         build_s, _ = _run([billops, "transform"], env)
         result: dict[str, Any] = {

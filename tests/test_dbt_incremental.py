@@ -1,15 +1,16 @@
 """The warehouse on generated data: incremental runs equal a full refresh, the AR roll-forward's
 variance is explained to the cent, and detection scores against the generator's truth.
 
-A tiny system is generated with daily batches. The nightly batches before the last day are loaded
-and built; then the last day's intraday batches and its nightly batch are loaded and built
-incrementally (only what those batches touch is rebuilt). A copy of that warehouse is then built
+A tiny system is generated with daily batches. The nightly batches before the last day's intraday
+extracts are loaded and built; then the intraday batches and the final nightly batch are loaded
+and built incrementally (only what those batches touch is rebuilt). A copy of that warehouse is then built
 with --full-refresh, and every mart must hold the same rows in both.
 """
 
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,13 +49,20 @@ class Runs:
     incremental_sql: dict[str, str]
 
 
-def _batches(landing: Path) -> list[Path]:
-    return sorted(p for p in landing.glob("*/*") if p.is_dir())
-
-
-def _is_intraday(batch: Path, last_day: str) -> bool:
-    """The last day's batches: hourly intraday extracts and the final nightly one."""
-    return batch.name.startswith(last_day)
+def _split(landing: Path) -> tuple[list[Path], list[Path]]:
+    """(history, the rest): per system, the batches before its first intraday extract, and the
+    intraday extracts with what follows them. Nightly batches share one time of day; an intraday
+    batch is one at another time."""
+    history, later = [], []
+    for system in sorted(p for p in landing.iterdir() if p.is_dir()):
+        batches = sorted(p for p in system.iterdir() if p.is_dir())
+        times = Counter(b.name[9:] for b in batches)
+        nightly = times.most_common(1)[0][0]
+        intraday = [b.name for b in batches if b.name[9:] != nightly]
+        first = min(intraday) if intraday else None
+        for b in batches:
+            (later if first is not None and b.name >= first else history).append(b)
+    return history, later
 
 
 def _land(batches: list[Path], landing: Path) -> None:
@@ -67,10 +75,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
     generated = tmp_path_factory.mktemp("generated")
     home = tmp_path_factory.mktemp("home")
     generate(generated, scale="tiny", seed=SEED, cadence="daily")
-    batches = _batches(generated / "landing")
-    last_day = max(b.name for b in batches)[:8]
-    daily = [b for b in batches if not _is_intraday(b, last_day)]
-    intraday = [b for b in batches if _is_intraday(b, last_day)]
+    daily, intraday = _split(generated / "landing")
     assert daily and len(intraday) > 3
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("BILLOPS_HOME", str(home))

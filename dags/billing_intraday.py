@@ -1,0 +1,39 @@
+"""Intraday refresh: land the hour's batches, then fold them into the incremental facts and the
+billing event log (dbt tag `intraday`: only the accounts and traces those batches touch are
+rebuilt). Exceptions, KPIs and the roll-forward, which judge everything against the as-of time,
+stay with the nightly run.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from airflow.sdk import dag, task
+
+from billops import pipeline
+from billops.orchestration import DEFAULT_ARGS
+
+
+@dag(
+    dag_id="billing_intraday",
+    schedule="15 7-22 * * *",
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["billops", "intraday"],
+    doc_md=__doc__,
+)
+def billing_intraday() -> None:
+    @task
+    def ingest() -> dict:
+        return pipeline.ingest_step()
+
+    @task
+    def refresh_facts() -> dict:
+        return pipeline.transform_step(select="tag:intraday")
+
+    ingest() >> refresh_facts()
+
+
+billing_intraday()
