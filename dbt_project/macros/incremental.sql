@@ -28,9 +28,13 @@
 {%- endmacro %}
 
 
-{#- Patients whose EHR or eligibility records arrived after the watermark. -#}
+{#- Patients whose EHR or eligibility records arrived after the watermark (a new encounter
+    can move an eligibility check to another of the patient's accounts). -#}
 {% macro touched_patients(watermark) -%}
     select id as patient_id from {{ source('ehr', 'fhir_patient') }}
+    where _loaded_at > {{ watermark }}
+    union
+    select patient_id from {{ source('ehr', 'fhir_encounter') }}
     where _loaded_at > {{ watermark }}
     union
     select patient_id from {{ source('ehr', 'fhir_coverage') }}
