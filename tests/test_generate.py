@@ -727,6 +727,27 @@ def test_scales_model_the_regional_system() -> None:
     assert len({p.denial_tendency for p in ref.payers}) > 1
 
 
+def test_large_is_twelve_months_of_medium() -> None:
+    from billops.synth.params import SCALES
+
+    medium, large = SCALES["medium"], SCALES["large"]
+    assert large.months == 12 and medium.months == 1
+    assert (large.hospitals, large.clinics_per_hospital, large.cadence) == (
+        medium.hospitals, medium.clinics_per_hospital, medium.cadence)
+    # a patient visits about 1.43 times in one month and about 5.3 times in twelve
+    assert 11 <= (large.patients * 5.28) / (medium.patients * 1.43) <= 13
+
+
+def test_batches_are_written_while_the_simulation_runs(tmp_path: Path) -> None:
+    """Streaming: the first month's batches land before the last month is simulated, so a
+    long horizon never holds the whole system in memory."""
+    said: list[str] = []
+    generate(tmp_path / "out", scale="tiny", months=3, seed=5, progress=said.append)
+    first_batch = next(i for i, m in enumerate(said) if m.startswith("wrote ehr batch"))
+    last_month = said.index("simulated service month 2026-12")
+    assert first_batch < said.index("simulated service month 2026-11") < last_month
+
+
 def test_default_rate_injects_about_three_percent_of_accounts(
         default: tuple[Path, dict[str, Any]]) -> None:
     out, summary = default
@@ -772,7 +793,6 @@ def test_same_seed_is_byte_identical_and_another_seed_differs(tmp_path: Path) ->
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"scale": "huge"}, "unknown scale"),
-    ({"scale": "large"}, "not generated yet"),
     ({"start": "2026-13"}, "bad --start"),
     ({"start": "10/2026"}, "bad --start"),
     ({"start": "2026-1"}, "bad --start"),

@@ -107,14 +107,14 @@ def build_journals(revenue: Iterable[Revenue], payments: Iterable[Payment],
     return journals
 
 
-def number_journals(journals: list[Journal], first: int) -> list[Defect]:
+def number_journals(journals: list[Journal], first: int, tag: str = "") -> list[Defect]:
     """Sort one batch's journals in posting order and number them from ``first``; returns the
     truth rows keyed by a journal (a remittance posted twice, a write-off above the approval
     policy without an approver)."""
     journals.sort(key=lambda j: (j.ts, SOURCE_ORDER.index(j.source), j.entity, j.reference))
     truth = []
     for n, j in enumerate(journals, first):
-        j.id = f"JE{n:08d}"
+        j.id = f"JE{tag}{n:0{8 - len(tag)}d}"
         if j.duplicate:
             truth.append(Defect(GL_DUPLICATE_POSTING, j.id, "erp", j.ts, trace_number=j.reference,
                                 journal_id=j.id, amount=sum(d for _, d, _ in j.lines)))
@@ -139,7 +139,8 @@ def _remittance_journal(pay: Payment, ts: datetime) -> Journal:
     return j
 
 
-def build_deposits(payments: Iterable[Payment], ref: Reference, first: int) -> list[Deposit]:
+def build_deposits(payments: Iterable[Payment], ref: Reference, first: int,
+                   tag: str = "") -> list[Deposit]:
     """The bank deposits of one window's payments, numbered from ``first``."""
     out = []
     for pay in payments:
@@ -147,6 +148,6 @@ def build_deposits(payments: Iterable[Payment], ref: Reference, first: int) -> l
             continue
         facility = ref.facility_by_id[pay.entity]
         amount = pay.deposit_amount if pay.deposit == "short" else pay.amount
-        out.append(Deposit(f"DP{first + len(out):08d}", pay.entity, facility.bank_account,
+        out.append(Deposit(f"DP{tag}{first + len(out):0{8 - len(tag)}d}", pay.entity, facility.bank_account,
                            pay.paid_on, pay.posted_at, amount, pay.trace, pay.payer.name))
     return out

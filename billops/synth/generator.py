@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import csv
 import json
+import multiprocessing
 import random
+import shutil
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import repeat
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,12 +30,14 @@ from billops.synth.params import (
     DEFAULT_DEFECT_RATE,
     SYSTEMS,
     Horizon,
+    Scale,
     batch_id,
     iso,
     resolve_horizon,
     resolve_scale,
     validate_defect_rate,
 )
+from billops.synth.parts import merge_parts
 from billops.synth.reference import Reference, build_reference
 from billops.synth.stream import Buckets
 from billops.synth.x12 import ControlNumbers, write_835, write_835_count, write_837
@@ -72,20 +79,49 @@ def generate(out: Path | str, scale: str = "tiny", start: str | None = None,
                 raise BillopsError(f"landing batch {landing / system / batch_id(ts)} already "
                                    "exists; generate into an empty --out folder")
     say = progress or (lambda _msg: None)
-    ref = build_reference(seed, sc.hospitals, sc.clinics_per_hospital, horizon.start.year,
-                          horizon.end.year)
-    sim = Simulation(ref, horizon, sc, seed, type_rates(rate, overrides))
-    writer = _LandingWriter(landing, ref, horizon, sim.world, say, seed)
-    sim.run(say, lambda day: writer.flush(at(day + timedelta(days=1), 0) - SETTLED_AFTER))
-    writer.flush(None)
-    truth = writer.truth_rows()
-    summary = writer.summary(sc.name, seed, rate, truth)
+    rates = type_rates(rate, overrides)
+    if sc.parts == 1:
+        results = [_generate_part(landing, sc, horizon, seed, rates, 0, say)]
+        batches = results[0].batches
+    else:
+        staging = out / ".parts"
+        say(f"simulating {sc.patients} patients in {sc.parts} parallel parts")
+        folders = [staging / f"part{i}" for i in range(sc.parts)]
+        with ProcessPoolExecutor(sc.parts, mp_context=multiprocessing.get_context("fork")) as pool:
+            results = list(pool.map(_generate_part, folders, repeat(sc), repeat(horizon),
+                                    repeat(seed), repeat(rates), range(sc.parts)))
+        batches = merge_parts(folders, landing, say)
+        shutil.rmtree(staging)
+    truth = sorted((row for r in results for row in r.truth),
+                   key=lambda r: (r["defect_type"], r["key"]))
+    counts = {k: sum(r.counts[k] for r in results) for k in results[0].counts}
+    summary = _summary(sc.name, seed, rate, horizon, counts, batches, truth)
     if overrides:
         summary["defect_rates"] = overrides
     _write_truth(out / "truth", truth, summary)
-    say(f"wrote {len(writer.batches)} batches and {sum(summary['defects'].values())} "
-        "truth rows")
+    say(f"wrote {len(batches)} batches and {len(truth)} truth rows")
     return summary
+
+
+@dataclass
+class _PartResult:
+    counts: dict[str, int]
+    truth: list[dict[str, str]]
+    batches: list[dict[str, Any]]
+
+
+def _generate_part(landing: Path, sc: Scale, horizon: Horizon, seed: int,
+                   rates: Mapping[str, float], part: int,
+                   say: Progress | None = None) -> _PartResult:
+    """Simulate one part of the patients and write its landing batches to ``landing``."""
+    ref = build_reference(seed, sc.hospitals, sc.clinics_per_hospital, horizon.start.year,
+                          horizon.end.year)
+    sim = Simulation(ref, horizon, sc, seed, rates, part)
+    writer = _LandingWriter(landing, ref, horizon, sim.world, say or (lambda _msg: None),
+                            seed, part, sim.tag)
+    sim.run(say, lambda day: writer.flush(at(day + timedelta(days=1), 0) - SETTLED_AFTER))
+    writer.flush(None)
+    return _PartResult(writer.counts, writer.truth_rows(), writer.batches)
 
 
 # Records of an encounter start at most this long before its service day (prior
@@ -100,12 +136,15 @@ class _LandingWriter:
     """Writes each batch once the simulation can no longer add to it, in extract order."""
 
     def __init__(self, landing: Path, ref: Reference, horizon: Horizon, world: World,
-                 say: Progress, seed: int) -> None:
+                 say: Progress, seed: int, part: int, tag: str) -> None:
         self.landing, self.ref, self.horizon, self.world, self.say = (
             landing, ref, horizon, world, say)
-        self.seed = seed
+        self.seed, self.part, self.tag = seed, part, tag
+        self.file_tag = f"_{tag}" if tag else ""
+        # the reference extracts travel with the first part only
+        self.references = part == 0
         self.resend: Path | None = None  # an 835 file the clearinghouse delivers again
-        self.controls = ControlNumbers()
+        self.controls = ControlNumbers(part * 10**8, part * 10**8)
         self.batches: list[dict[str, Any]] = []
         self.counts = {"patients": 0, "accounts": 0, "charge_lines": 0, "total_charges": 0,
                        "claims": 0, "payer_paid": 0, "payments": 0, "patient_paid": 0,
@@ -146,7 +185,7 @@ class _LandingWriter:
         encounters = sorted(w.accounts.pop("ehr", k), key=lambda a: (a.end, a.id))
         items = sorted(w.charges.pop("ehr", k), key=lambda c: (c.entered_at, c.id))
         bw = BatchWriter(self.landing, "ehr", ts)
-        if k == 0:
+        if k == 0 and self.references:
             org_updated = at(self.horizon.start - timedelta(days=30), 8)
             bw.ndjson("Organization.ndjson", [
                 *(fhir.facility_organization(f, org_updated) for f in self.ref.facilities),
@@ -175,7 +214,7 @@ class _LandingWriter:
             days: dict[datetime, list[Claim]] = {}
             for c in claims:
                 days.setdefault(c.submitted_at, []).append(c)
-            bw.text(f"837/claims_{bw.batch_id}.x12", lambda fh: write_837(
+            bw.text(f"837/claims_{bw.batch_id}{self.file_tag}.x12", lambda fh: write_837(
                 fh, sorted(days.items()), ref, self.controls, ts))
             self.counts["claims"] += len(claims)
         if self.resend is not None:
@@ -186,11 +225,12 @@ class _LandingWriter:
             self.counts["resent_files"] += 1
             self.resend = None
         if payments:
-            rel = f"835/remits_{bw.batch_id}.x12"
+            rel = f"835/remits_{bw.batch_id}{self.file_tag}.x12"
             bw.text(rel, lambda fh: write_835(fh, payments, ref, self.controls, ts))
             self.counts["payer_paid"] += sum(p.amount for p in payments)
             self.counts["payments"] += len(payments)
-            if random.Random(f"{self.seed}:resend:{bw.batch_id}").random() < RESEND_RATE:
+            draw = random.Random(f"{self.seed}:resend:{bw.batch_id}{self.file_tag}").random()
+            if draw < RESEND_RATE:
                 self.resend = bw.root / rel
         events = sorted(w.claim_events.pop("rcm", k), key=lambda e: (e.ts, e.claim_id))
         checks = sorted(w.eligibility.pop("rcm", k), key=lambda e: (e.checked_at, e.id))
@@ -201,7 +241,7 @@ class _LandingWriter:
         self._csv(bw, "statements.csv", map(extracts.statement, statements))
         self._csv(bw, "patient_payments.csv", map(extracts.patient_payment, pays))
         self.counts["patient_paid"] += sum(p.amount for p in pays)
-        if k == 0:
+        if k == 0 and self.references:
             self._csv(bw, "payers.csv", extracts.payers(ref))
             self._csv(bw, "payer_contracts.csv", extracts.payer_contracts(ref))
             self._csv(bw, "auth_rules.csv", extracts.auth_rules(ref))
@@ -217,15 +257,15 @@ class _LandingWriter:
             sorted(w.patient_payments.pop("erp", k), key=lambda p: (p.received_at, p.id)),
             w.write_offs.pop("erp", k)))
         journals = self.journals.pop("erp", k)
-        w.defects.extend(number_journals(journals, self.journal_seq + 1))
+        w.defects.extend(number_journals(journals, self.journal_seq + 1, self.tag))
         self.journal_seq += len(journals)
-        deposits = build_deposits(payments, self.ref, self.deposit_seq + 1)
+        deposits = build_deposits(payments, self.ref, self.deposit_seq + 1, self.tag)
         self.deposit_seq += len(deposits)
         bw = BatchWriter(self.landing, "erp", ts)
         self._csv(bw, "gl_journal_lines.csv",
                   (row for j in journals for row in extracts.gl_lines(j)))
         self._csv(bw, "bank_deposits.csv", map(extracts.bank_deposit, deposits))
-        if k == 0:
+        if k == 0 and self.references:
             self._csv(bw, "chart_of_accounts.csv", extracts.chart_of_accounts(self.ref))
         self._close(bw)
 
@@ -245,23 +285,23 @@ class _LandingWriter:
                          "batch_id": batch_id(extracts_at[i])})
         return rows
 
-    def summary(self, scale: str, seed: int, rate: float,
-                rows: list[dict[str, str]]) -> dict[str, Any]:
-        by_type = {t: sum(r["defect_type"] == t for r in rows) for t in DEFECT_TYPES}
-        c = self.counts
-        return {
-            "scale": scale, "seed": seed, "start": self.horizon.periods[0],
-            "cadence": self.horizon.cadence,
-            "months": self.horizon.months, "defect_rate": rate,
-            "as_of": iso(self.horizon.as_of),
-            "patients": c["patients"], "accounts": c["accounts"], "claims": c["claims"],
-            "charge_lines": c["charge_lines"], "total_charges": c["total_charges"] / 100,
-            "payer_payments": c["payments"], "payer_paid": c["payer_paid"] / 100,
-            "patient_paid": c["patient_paid"] / 100,
-            "resent_files": c["resent_files"],
-            "defects": by_type,
-            "batches": self.batches,
-        }
+
+def _summary(scale: str, seed: int, rate: float, horizon: Horizon, c: Mapping[str, int],
+             batches: list[dict[str, Any]], rows: list[dict[str, str]]) -> dict[str, Any]:
+    by_type = {t: sum(r["defect_type"] == t for r in rows) for t in DEFECT_TYPES}
+    return {
+        "scale": scale, "seed": seed, "start": horizon.periods[0],
+        "cadence": horizon.cadence,
+        "months": horizon.months, "defect_rate": rate,
+        "as_of": iso(horizon.as_of),
+        "patients": c["patients"], "accounts": c["accounts"], "claims": c["claims"],
+        "charge_lines": c["charge_lines"], "total_charges": c["total_charges"] / 100,
+        "payer_payments": c["payments"], "payer_paid": c["payer_paid"] / 100,
+        "patient_paid": c["patient_paid"] / 100,
+        "resent_files": c["resent_files"],
+        "defects": by_type,
+        "batches": batches,
+    }
 
 
 def _coverage_id(c: Coverage) -> str:

@@ -57,6 +57,8 @@ REGISTRARS = tuple(f"registrar{i:02d}" for i in range(1, 9))
 CASH_POSTERS = tuple(f"cashposter{i:02d}" for i in range(1, 5))
 SUPERVISORS = ("billing.supervisor01", "billing.supervisor02")
 SMALL_BALANCE = 500  # cents: balances below this are written off instead of billed
+APPEAL_SHARE = 0.6  # of denials for documentation, necessity or coding (not auth, eligibility)
+OVERTURN_SHARE = 0.5  # of appeals
 
 
 # ------------------------------------------------------------------------------- patients
@@ -359,10 +361,15 @@ def payment_times(ref: Reference, payer: Payer, entity: str, day: date) -> tuple
 
 class Simulation:
     def __init__(self, ref: Reference, horizon: Horizon, scale: Scale, seed: int,
-                 rates: Mapping[str, float]) -> None:
+                 rates: Mapping[str, float], part: int = 0) -> None:
+        """``part``: simulate the patients whose number modulo ``scale.parts`` is ``part``."""
         self.ref, self.horizon, self.scale = ref, horizon, scale
         self.seed, self.rates = seed, rates
-        self.world = World({s: horizon.extracts(s) for s in SYSTEMS})
+        self.part = part
+        # ids and random streams of a part carry its number, so parts never collide
+        self.tag = str(part) if scale.parts > 1 else ""
+        self.stream = f"/{part}" if scale.parts > 1 else ""
+        self.world = World({s: horizon.extracts(s) for s in SYSTEMS}, self.tag)
         self.patients: list[Patient] = []
         self._charge_seq = 0
         self._done: list[Account] = []  # accounts simulated, not yet handed to the buckets
@@ -372,10 +379,11 @@ class Simulation:
         # remittances waiting for their payment day: (day, payer index, entity) -> claims
         self._remit_groups: dict[tuple[date, int, str], list[RemitClaim]] = {}
         self._traces = 0
+        self._rcm_final = horizon.extracts("rcm")[-1]
 
     def new_charge_id(self) -> str:
         self._charge_seq += 1
-        return f"CI{self._charge_seq:09d}"
+        return f"CI{self.tag}{self._charge_seq:0{9 - len(self.tag)}d}"
 
     def run(self, progress: Callable[[str], None] | None = None,
             day_done: Callable[[date], None] | None = None) -> World:
@@ -384,7 +392,8 @@ class Simulation:
         that no later day can change."""
         w = self.world
         self.patients = [make_patient(self.seed, n, self.ref, self.horizon)
-                         for n in range(1, self.scale.patients + 1)]
+                         for n in range(1, self.scale.patients + 1)
+                         if n % self.scale.parts == self.part]
         for p in self.patients:
             w.patients.append(p)
             self._registration(p)
@@ -402,6 +411,8 @@ class Simulation:
                 self._payments(day)
                 if day_done:
                     day_done(day)
+                if progress and (seq == len(visits) or visits[seq][0].month != day.month):
+                    progress(f"simulated service month {day:%Y-%m}")
         self._payments(None)
         return w
 
@@ -443,8 +454,8 @@ class Simulation:
 
     # -- one encounter, from check-in to a zero balance
     def _account(self, seq: int, day: date, p: Patient) -> None:
-        rng = random.Random(f"{self.seed}:account:{seq}")
-        drng = random.Random(f"{self.seed}:defects:{seq}")
+        rng = random.Random(f"{self.seed}:account:{seq}{self.stream}")
+        drng = random.Random(f"{self.seed}:defects:{seq}{self.stream}")
         ref, w = self.ref, self.world
         visit = _visit(rng, p, day)
         if visit.kind == "hospital":
@@ -455,7 +466,7 @@ class Simulation:
             facility = home if not clinics or rng.random() < 0.85 else pick(rng, clinics)
         start = at(day, rint(rng, 8, 15), between(rng, 0, 60, 5))
         end = start + timedelta(minutes=visit.minutes)
-        account = Account(f"A{seq:09d}", p, facility, visit.profile, start, end,
+        account = Account(f"A{self.tag}{seq:0{9 - len(self.tag)}d}", p, facility, visit.profile, start, end,
                           visit.diagnoses, [])
         for hcpcs, units in visit.lines:
             entered = later(rng, end, 15, 24 * 60)
@@ -572,6 +583,8 @@ class Simulation:
             p.deductible_left = deductible_before
             account.remits.append(defects.deny(remit, plan.denial_reason))
             account.remit_dates.append(claim_remit_date)
+            if kind == defects.DENIAL and drng.random() < APPEAL_SHARE:
+                self._appeal(drng, account, remit, claim_remit_date)
         else:
             if kind == defects.UNDERPAYMENT and remit.paid > 0:
                 underpaid, short = defects.underpay(drng, remit)
@@ -587,6 +600,27 @@ class Simulation:
                 account.remits[-1] = unbalanced[0]
                 w.defects.append(defects.account_truth(kind, account, remit_received,
                                                        unbalanced[1]))
+
+    def _appeal(self, drng: random.Random, account: Account, clean: RemitClaim,
+                denied_on: date) -> None:
+        """The denials team appeals with the missing documentation; the payer overturns some
+        denials and pays the claim at contract in a later 835 (CLP02 = 1)."""
+        p = account.patient
+        _, posted = payment_times(self.ref, p.payer, account.entity, denied_on)
+        account.appealed_at = office_time(drng, posted.date() + timedelta(days=rint(drng, 3, 12)))
+        self.world.claim_events.append(ClaimEvent(
+            account.id, "APPEALED", account.appealed_at, pick(drng, BILLERS), "DENIALS",
+            "appeal sent with medical records"))
+        if drng.random() >= OVERTURN_SHARE:
+            return  # upheld: the denial stands
+        day = next_weekday(account.appealed_at.date() + timedelta(days=rint(drng, 15, 35)),
+                           p.payer.pay_weekdays)
+        p.deductible_left = max(0, p.deductible_left - sum(
+            a.amount for ln in clean.lines for a in ln.adjustments
+            if a.group == "PR" and a.reason == "1"))
+        account.remits.append(clean)
+        account.remit_dates.append(day)
+        account.overturned_at = payment_times(self.ref, p.payer, account.entity, day)[0]
 
     def _eligible(self, account: Account, day: date, auth_codes: list[str]) -> dict[str, float]:
         """The account-level defect types this account can carry, with their boosts."""
@@ -648,11 +682,12 @@ class Simulation:
             _, posted = payment_times(self.ref, remit.claim.payer, account.entity, day)
             ev.append(ClaimEvent(account.id, "PAYMENT_POSTED", posted, "era-autopost",
                                  "CASH_POSTING", f"CLP02 {remit.status}"))
+            if remit.status == "4":  # denied: worked by the denials team, AR stays open
+                reason = remit.lines[0].adjustments[0].reason
+                ev.append(ClaimEvent(account.id, "DENIED", posted, "era-autopost", "DENIALS",
+                                     f"claim denied CO-{reason}"))
         _, posted = payment_times(self.ref, p.payer, account.entity, account.remit_dates[-1])
-        if account.remits[-1].status == "4":  # denied: worked by the denials team, AR stays open
-            reason = account.remits[-1].lines[0].adjustments[0].reason
-            ev.append(ClaimEvent(account.id, "DENIED", posted, "era-autopost", "DENIALS",
-                                 f"claim denied CO-{reason}"))
+        if account.remits[-1].status == "4":
             if kind == defects.WRITE_OFF_UNAPPROVED:
                 biller = pick(drng, BILLERS)
                 wo_at = office_time(drng, posted.date() + timedelta(days=rint(drng, 2, 7)))
@@ -751,7 +786,7 @@ class Simulation:
             received, posted = payment_times(self.ref, payer, entity, day)
             self._traces += 1
             payment = Payment(
-                f"{day:%Y%m%d}{self._traces:07d}", payer, entity, day, received, posted,
+                f"{day:%Y%m%d}{self.tag}{self._traces:0{7 - len(self.tag)}d}", payer, entity, day, received, posted,
                 sorted(self._remit_groups.pop(key),
                        key=lambda r: (r.claim.account_id, r.status != "22")))
             row = defects.plan_payment(random.Random(f"{self.seed}:payment:{payment.trace}"),
@@ -759,10 +794,12 @@ class Simulation:
             if row is not None:
                 self.world.defects.append(row)
             for remit in payment.claims:
-                if remit.status == "4":
-                    assert remit.claim.account is not None
-                    self.world.defects.append(
-                        defects.denial_truth(remit.claim.account, remit, payment))
+                account = remit.claim.account
+                assert account is not None
+                if remit.status == "4" and not (account.overturned_at is not None
+                                                and account.overturned_at <= self._rcm_final):
+                    # a denial overturned on appeal before the as-of time is paid, not open
+                    self.world.defects.append(defects.denial_truth(account, remit, payment))
             self.world.remittances.append(payment)
             self.world.payments.append(payment)
 

@@ -100,10 +100,16 @@ class BatchWriter:
         return records
 
     def close(self) -> dict[str, Any]:
-        manifest = {"system": self.system, "batch_id": self.batch_id,
-                    "extracted_at": iso(self.extracted_at),
-                    "files": sorted(self.files, key=lambda f: f["path"])}
-        tmp = self.root / (MANIFEST + ".tmp")
-        tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        tmp.replace(self.root / MANIFEST)
-        return manifest
+        return write_manifest(self.root, self.system, self.batch_id, iso(self.extracted_at),
+                              self.files)
+
+
+def write_manifest(root: Path, system: str, batch: str, extracted_at: str,
+                   files: list[dict[str, Any]]) -> dict[str, Any]:
+    """Write a batch's ``_manifest.json`` (last, by rename) and return it."""
+    manifest = {"system": system, "batch_id": batch, "extracted_at": extracted_at,
+                "files": sorted(files, key=lambda f: f["path"])}
+    tmp = root / (MANIFEST + ".tmp")
+    tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(root / MANIFEST)
+    return manifest

@@ -171,6 +171,8 @@ class Account:
     claims: list[Claim] = field(default_factory=list)
     remits: list[RemitClaim] = field(default_factory=list)
     remit_dates: list[date] = field(default_factory=list)
+    appealed_at: datetime | None = None
+    overturned_at: datetime | None = None  # when the 835 paying an overturned denial arrives
 
     @property
     def entity(self) -> str:
@@ -273,7 +275,10 @@ class Revenue:
 class World:
     """What the simulation makes, bucketed by the landing batch that shows it (stream.py)."""
 
-    def __init__(self, extracts: dict[str, list[datetime]]) -> None:
+    def __init__(self, extracts: dict[str, list[datetime]], tag: str = "") -> None:
+        """``tag`` (the part number when the patients are split over processes) starts the
+        number of every id made here, so that the parts' ids never collide."""
+        width = 8 - len(tag)
         ehr, rcm, erp = {"ehr": extracts["ehr"]}, {"rcm": extracts["rcm"]}, {"erp": extracts["erp"]}
         self.patients: Buckets[Patient] = Buckets(ehr, lambda p: p.registered_at)
         self.coverages: Buckets[Coverage] = Buckets(ehr, lambda c: c.updated_at)
@@ -284,9 +289,11 @@ class World:
         self.remittances: Buckets[Payment] = Buckets(rcm, lambda p: p.received_at)
         self.payments: Buckets[Payment] = Buckets(erp, lambda p: p.posted_at)
         self.claim_events: Buckets[ClaimEvent] = Buckets(rcm, lambda e: e.ts)
-        self.eligibility: Buckets[EligibilityCheck] = Buckets(rcm, lambda e: e.checked_at, "EC")
-        self.statements: Buckets[Statement] = Buckets(rcm, lambda s: s.sent_at, "ST")
+        self.eligibility: Buckets[EligibilityCheck] = Buckets(rcm, lambda e: e.checked_at,
+                                                                f"EC{tag}", width)
+        self.statements: Buckets[Statement] = Buckets(rcm, lambda s: s.sent_at, f"ST{tag}",
+                                                          width)
         self.patient_payments: Buckets[PatientPayment] = Buckets(
-            {**rcm, **erp}, lambda p: p.received_at, "PM")
+            {**rcm, **erp}, lambda p: p.received_at, f"PM{tag}", width)
         self.write_offs: Buckets[WriteOff] = Buckets(erp, lambda w: w.at)
         self.defects: list[Defect] = []

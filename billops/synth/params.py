@@ -28,6 +28,10 @@ class Scale:
     hospitals: int
     clinics_per_hospital: int
     cadence: str = "monthly"  # default landing cadence, see Horizon.extracts
+    # patients are simulated in this many parallel processes (patient number modulo parts);
+    # fixed per scale, never taken from the machine, so that the output stays a function of
+    # the arguments
+    parts: int = 1
 
 
 CADENCES = ("monthly", "daily")
@@ -42,9 +46,12 @@ SCALES: dict[str, Scale] = {
     "small": Scale("small", patients=2_000, months=3, hospitals=3, clinics_per_hospital=4),
     # one month of the whole regional system: about 60,000 accounts
     "medium": Scale("medium", patients=42_000, months=1, hospitals=3, clinics_per_hospital=4,
-                    cadence="daily"),
+                    cadence="daily", parts=2),
+    # twelve months of medium (about 720,000 accounts): a patient visits about 5 times a year
+    "large": Scale("large", patients=136_000, months=12, hospitals=3, clinics_per_hospital=4,
+                   cadence="daily", parts=2),
 }
-PLANNED_SCALES = ("large",)
+PLANNED_SCALES: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -21,13 +21,14 @@ class Buckets(Generic[T]):
 
     ``targets`` maps each system that extracts the records to its extract times; ``key`` is the
     record's time. With ``prefix``, a record whose ``id`` is empty gets the next id
-    (``prefix`` + 8 digits) when it is appended, in the order the simulation makes them."""
+    (``prefix`` + ``digits`` digits) when it is appended, in the order the simulation makes them."""
 
     def __init__(self, targets: Mapping[str, Sequence[datetime]], key: Callable[[T], datetime],
-                 prefix: str = "") -> None:
+                 prefix: str = "", digits: int = 8) -> None:
         self.targets = {system: list(times) for system, times in targets.items()}
         self.key = key
         self.prefix = prefix
+        self.digits = digits
         self.count = 0
         self._open: dict[str, dict[int, list[T]]] = {system: {} for system in targets}
         self._targets = [(self.targets[system], self._open[system]) for system in targets]
@@ -35,7 +36,7 @@ class Buckets(Generic[T]):
     def append(self, item: T) -> None:
         if self.prefix and not item.id:  # type: ignore[attr-defined]
             self.count += 1
-            item.id = f"{self.prefix}{self.count:08d}"  # type: ignore[attr-defined]
+            item.id = f"{self.prefix}{self.count:0{self.digits}d}"  # type: ignore[attr-defined]
         ts = self.key(item)
         for times, batches in self._targets:
             k = bisect_left(times, ts)
