@@ -17,7 +17,9 @@ TRUTH_COLUMNS = ("defect_type", "key")
 def read_truth(truth_dir: Path) -> dict[str, set[str]]:
     path = Path(truth_dir) / "defects.csv"
     if not path.is_file():
-        raise BillopsError(f"{path}: truth file not found (expected defects.csv from 'billops generate')")
+        raise BillopsError(
+            f"{path}: truth file not found (expected defects.csv from 'billops generate')"
+        )
     truth: dict[str, set[str]] = defaultdict(set)
     try:
         with path.open(newline="", encoding="utf-8") as fh:
@@ -42,9 +44,16 @@ def _exception_keys(con: Any) -> dict[str, set[str]]:
     if not exists:
         raise BillopsError("marts.billing_exceptions not built; run 'billops run' first")
     key_of = {
-        "account_id": ("COVERAGE_MISMATCH", "COVERAGE_INACTIVE", "MISSING_PRIOR_AUTH",
-                       "CLAIM_NO_RESPONSE", "DENIAL", "UNDERPAYMENT", "CREDIT_BALANCE",
-                       "REMIT_UNBALANCED"),
+        "account_id": (
+            "COVERAGE_MISMATCH",
+            "COVERAGE_INACTIVE",
+            "MISSING_PRIOR_AUTH",
+            "CLAIM_NO_RESPONSE",
+            "DENIAL",
+            "UNDERPAYMENT",
+            "CREDIT_BALANCE",
+            "REMIT_UNBALANCED",
+        ),
         "charge_id": ("UNBILLED_CHARGE", "DUPLICATE_CHARGE", "LATE_CHARGE"),
         "trace_number": ("REMIT_NOT_IN_GL", "GL_AMOUNT_MISMATCH", "DEPOSIT_MISMATCH"),
         "journal_id": ("GL_DUPLICATE_POSTING", "WRITE_OFF_UNAPPROVED"),
@@ -76,11 +85,19 @@ def scorecard(truth_dir: Path, settings: Settings | None = None) -> dict[str, An
     for etype in sorted(set(truth) | set(flagged)):
         inj, fl = truth.get(etype, set()), flagged.get(etype, set())
         matched = len(inj & fl)
-        types[etype] = {"injected": len(inj), "flagged": len(fl), "matched": matched,
-                        "precision": _ratio(matched, len(fl)), "recall": _ratio(matched, len(inj))}
+        types[etype] = {
+            "injected": len(inj),
+            "flagged": len(fl),
+            "matched": matched,
+            "precision": _ratio(matched, len(fl)),
+            "recall": _ratio(matched, len(inj)),
+        }
         totals["injected"] += len(inj)
         totals["flagged"] += len(fl)
         totals["matched"] += matched
-    overall = {**totals, "precision": _ratio(totals["matched"], totals["flagged"]),
-               "recall": _ratio(totals["matched"], totals["injected"])}
+    overall = {
+        **totals,
+        "precision": _ratio(totals["matched"], totals["flagged"]),
+        "recall": _ratio(totals["matched"], totals["injected"]),
+    }
     return {"types": types, "overall": overall}

@@ -97,17 +97,22 @@ def _warehouse_env(warehouse: Path) -> Iterator[None]:
             os.environ[WAREHOUSE_ENV] = previous
 
 
-def _invoke(command: str, args: list[str], target_path: Path, log_path: Path,
-            warehouse: Path) -> Any:
+def _invoke(
+    command: str, args: list[str], target_path: Path, log_path: Path, warehouse: Path
+) -> Any:
     from dbt.cli.main import dbtRunner
 
     project_dir, profiles_dir = dbt_paths()
     cli = [
         command,
-        "--project-dir", str(project_dir),
-        "--profiles-dir", str(profiles_dir),
-        "--target-path", str(target_path),
-        "--log-path", str(log_path),
+        "--project-dir",
+        str(project_dir),
+        "--profiles-dir",
+        str(profiles_dir),
+        "--target-path",
+        str(target_path),
+        "--log-path",
+        str(log_path),
         "--quiet",
         "--no-use-colors",
         "--no-send-anonymous-usage-stats",
@@ -148,29 +153,36 @@ def _node_results(run_result: Any) -> list[NodeResult]:
     nodes = []
     for item in getattr(run_result, "results", None) or []:
         node = item.node
-        nodes.append(NodeResult(
-            unique_id=node.unique_id,
-            resource_type=str(node.resource_type),
-            status=str(item.status),
-            message=_first_line(item.message) or None,
-            execution_time=float(item.execution_time or 0.0),
-        ))
+        nodes.append(
+            NodeResult(
+                unique_id=node.unique_id,
+                resource_type=str(node.resource_type),
+                status=str(item.status),
+                message=_first_line(item.message) or None,
+                execution_time=float(item.execution_time or 0.0),
+            )
+        )
     return nodes
 
 
 def _summary(nodes: list[NodeResult]) -> str:
     failures = [n for n in nodes if n.status in _FAILED]
     skipped = sum(n.status == "skipped" for n in nodes)
-    listed = "; ".join(f"{n.unique_id} ({n.status}: {n.message or 'no message'})"
-                       for n in failures[:_MAX_LISTED_FAILURES])
+    listed = "; ".join(
+        f"{n.unique_id} ({n.status}: {n.message or 'no message'})"
+        for n in failures[:_MAX_LISTED_FAILURES]
+    )
     more = len(failures) - _MAX_LISTED_FAILURES
     extra = f"; and {more} more" if more > 0 else ""
-    return (f"dbt build failed: {len(failures)} of {len(nodes)} nodes failed, {skipped} skipped: "
-            f"{listed}{extra}")
+    return (
+        f"dbt build failed: {len(failures)} of {len(nodes)} nodes failed, {skipped} skipped: "
+        f"{listed}{extra}"
+    )
 
 
-def transform(select: str | None = None, settings: Settings | None = None,
-              full_refresh: bool = False) -> TransformResult:
+def transform(
+    select: str | None = None, settings: Settings | None = None, full_refresh: bool = False
+) -> TransformResult:
     """Refresh the raw views, copy the operational store's exception statuses into the warehouse
     (``ops.exception_status``, a dbt source), then ``dbt build`` (models, unit tests, data tests).
 
@@ -211,13 +223,17 @@ def transform(select: str | None = None, settings: Settings | None = None,
         skipped=sum(n.status == "skipped" for n in nodes),
         target_path=target_path,
         warehouse=warehouse,
-        messages=[f"{n.unique_id}: {n.status}: {n.message or ''}".rstrip(": ")
-                  for n in nodes if n.status == "warn" or n.status in _FAILED],
+        messages=[
+            f"{n.unique_id}: {n.status}: {n.message or ''}".rstrip(": ")
+            for n in nodes
+            if n.status == "warn" or n.status in _FAILED
+        ],
         nodes=nodes,
     )
     if not result.success:
-        raise BillopsError(_summary(nodes) if result.failed else
-                           f"dbt build failed (log: {log_path / 'dbt.log'})")
+        raise BillopsError(
+            _summary(nodes) if result.failed else f"dbt build failed (log: {log_path / 'dbt.log'})"
+        )
     return result
 
 
@@ -230,8 +246,13 @@ def parse_manifest(target_path: Path | None = None, settings: Settings | None = 
     project_dir, _ = dbt_paths()
     target_path = (target_path or project_dir / "target").resolve()
     warehouse = Path(settings.warehouse).resolve()  # type: ignore[arg-type]
-    outcome = _invoke("parse", ["--vars", json.dumps(dbt_vars(settings))], target_path,
-                      target_path.parent / "logs", warehouse)
+    outcome = _invoke(
+        "parse",
+        ["--vars", json.dumps(dbt_vars(settings))],
+        target_path,
+        target_path.parent / "logs",
+        warehouse,
+    )
     manifest = target_path / "manifest.json"
     if not outcome.success or not manifest.exists():
         reason = _first_line(str(outcome.exception)) if outcome.exception else "see the dbt log"

@@ -24,15 +24,37 @@ from billops.warehouse import connect, refresh_raw_views
 
 pytestmark = pytest.mark.integration  # runs dbt end to end (about 15 s of dbt)
 
-EHR_1, EHR_2, RCM_1, ERP_1 = ("20240401T060000Z", "20240402T060000Z", "20240402T070000Z",
-                              "20240402T080000Z")
+EHR_1, EHR_2, RCM_1, ERP_1 = (
+    "20240401T060000Z",
+    "20240402T060000Z",
+    "20240402T070000Z",
+    "20240402T080000Z",
+)
 AS_OF = datetime(2024, 4, 2, 8, 0)  # the ERP batch: the latest loaded one
 RECON_COLUMNS = [
-    "account_id", "patient_id", "entity", "facility_id", "payer_id", "service_date", "period",
-    "charge_lines", "charge_amount", "billed_lines", "billed_amount", "matched_lines",
-    "matched_amount", "unbilled_lines", "unbilled_amount", "billed_not_charged_lines",
-    "billed_not_charged_amount", "variance_amount", "claim_count", "first_submitted_at",
-    "last_submitted_at", "recon_status", "as_of",
+    "account_id",
+    "patient_id",
+    "entity",
+    "facility_id",
+    "payer_id",
+    "service_date",
+    "period",
+    "charge_lines",
+    "charge_amount",
+    "billed_lines",
+    "billed_amount",
+    "matched_lines",
+    "matched_amount",
+    "unbilled_lines",
+    "unbilled_amount",
+    "billed_not_charged_lines",
+    "billed_not_charged_amount",
+    "variance_amount",
+    "claim_count",
+    "first_submitted_at",
+    "last_submitted_at",
+    "recon_status",
+    "as_of",
 ]
 
 
@@ -50,162 +72,406 @@ def write_raw(settings: Settings, table: str, batch_id: str, rows: list[dict[str
         for number, row in enumerate(rows, start=1):
             unknown = set(row) - set(columns)
             assert not unknown, f"{table}: not in the contract: {unknown}"
-            values = {**row, "_batch_id": batch_id, "_file": source_file, "_record": number,
-                      "_loaded_at": "2024-04-02 09:00:00"}
-            con.execute(f"insert into t ({', '.join(values)}) values "
-                        f"({', '.join('?' for _ in values)})", list(values.values()))
+            values = {
+                **row,
+                "_batch_id": batch_id,
+                "_file": source_file,
+                "_record": number,
+                "_loaded_at": "2024-04-02 09:00:00",
+            }
+            con.execute(
+                f"insert into t ({', '.join(values)}) values ({', '.join('?' for _ in values)})",
+                list(values.values()),
+            )
         con.execute(f"copy t to '{folder / 'part-0.parquet'}' (format parquet)")
     finally:
         con.close()
 
 
-def claim(account: str, st: str, submitted: str, freq: str, payer: str = "PAY1",
-          total: float = 0.0) -> dict[str, Any]:
-    return {"interchange_control_number": "000000101", "st_control_number": st,
-            "implementation": "005010X222A1", "claim_type": "professional",
-            "submitted_at": submitted, "payer_id": payer, "member_id": "M-" + account,
-            "patient_id": "PT-" + account, "account_id": account, "total_charge": total,
-            "claim_frequency_code": freq, "statement_from": "2024-03-05"}
+def claim(
+    account: str, st: str, submitted: str, freq: str, payer: str = "PAY1", total: float = 0.0
+) -> dict[str, Any]:
+    return {
+        "interchange_control_number": "000000101",
+        "st_control_number": st,
+        "implementation": "005010X222A1",
+        "claim_type": "professional",
+        "submitted_at": submitted,
+        "payer_id": payer,
+        "member_id": "M-" + account,
+        "patient_id": "PT-" + account,
+        "account_id": account,
+        "total_charge": total,
+        "claim_frequency_code": freq,
+        "statement_from": "2024-03-05",
+    }
 
 
-def line(account: str, st: str, number: int, charge_id: str | None, amount: float
-         ) -> dict[str, Any]:
-    return {"interchange_control_number": "000000101", "st_control_number": st,
-            "account_id": account, "line_number": number, "charge_id": charge_id,
-            "hcpcs": "G0463", "charge_amount": amount, "units": 1, "service_date": "2024-03-05"}
+def line(
+    account: str, st: str, number: int, charge_id: str | None, amount: float
+) -> dict[str, Any]:
+    return {
+        "interchange_control_number": "000000101",
+        "st_control_number": st,
+        "account_id": account,
+        "line_number": number,
+        "charge_id": charge_id,
+        "hcpcs": "G0463",
+        "charge_amount": amount,
+        "units": 1,
+        "service_date": "2024-03-05",
+    }
 
 
 def encounter(account: str, facility: str, start: str) -> dict[str, Any]:
-    return {"id": account, "version_id": "1", "status": "finished", "class_code": "AMB",
-            "patient_id": "PT-" + account, "service_provider_id": facility,
-            "period_start": start, "period_end": start}
+    return {
+        "id": account,
+        "version_id": "1",
+        "status": "finished",
+        "class_code": "AMB",
+        "patient_id": "PT-" + account,
+        "service_provider_id": facility,
+        "period_start": start,
+        "period_end": start,
+    }
 
 
-def charge(charge_id: str, account: str, amount: float, version: str = "1",
-           status: str = "billable") -> dict[str, Any]:
-    return {"id": charge_id, "version_id": version, "status": status, "hcpcs": "G0463",
-            "quantity": 1, "price_override": amount, "occurrence_date": "2024-03-05",
-            "entered_date": "2024-03-05 12:00:00", "account_id": account,
-            "patient_id": "PT-" + account}
+def charge(
+    charge_id: str, account: str, amount: float, version: str = "1", status: str = "billable"
+) -> dict[str, Any]:
+    return {
+        "id": charge_id,
+        "version_id": version,
+        "status": status,
+        "hcpcs": "G0463",
+        "quantity": 1,
+        "price_override": amount,
+        "occurrence_date": "2024-03-05",
+        "entered_date": "2024-03-05 12:00:00",
+        "account_id": account,
+        "patient_id": "PT-" + account,
+    }
 
 
 def build_raw_zone(settings: Settings) -> None:
     """Accounts: ACC1 tied after a replacement claim, ACC2 unbilled, ACC3 partially billed,
     ACC4 billed at another amount, ACC5 billed a line with no charge, ACC6 no charges at all."""
-    write_raw(settings, "fhir_organization", EHR_1, [
-        {"id": "H1", "type_code": "prov", "name": "Hospital One", "active": True},
-        {"id": "CL1", "type_code": "prov", "name": "Clinic One", "part_of_id": "H1"},
-        {"id": "PAY1", "type_code": "pay", "name": "Payer One"},
-        {"id": "PAY2", "type_code": "pay", "name": "Payer Two"},
-    ])
-    write_raw(settings, "fhir_patient", EHR_1, [
-        {"id": f"PT-ACC{i}", "version_id": "1", "family_name": "Doe", "given_name": "Pat",
-         "birth_date": "1980-01-01"} for i in range(1, 7)
-    ])
-    write_raw(settings, "fhir_coverage", EHR_1, [
-        {"id": "CV2", "version_id": "1", "status": "active", "patient_id": "PT-ACC2",
-         "payer_id": "PAY1", "subscriber_id": "M-ACC2", "coverage_order": 1,
-         "period_start": "2024-01-01"},
-    ])
+    write_raw(
+        settings,
+        "fhir_organization",
+        EHR_1,
+        [
+            {"id": "H1", "type_code": "prov", "name": "Hospital One", "active": True},
+            {"id": "CL1", "type_code": "prov", "name": "Clinic One", "part_of_id": "H1"},
+            {"id": "PAY1", "type_code": "pay", "name": "Payer One"},
+            {"id": "PAY2", "type_code": "pay", "name": "Payer Two"},
+        ],
+    )
+    write_raw(
+        settings,
+        "fhir_patient",
+        EHR_1,
+        [
+            {
+                "id": f"PT-ACC{i}",
+                "version_id": "1",
+                "family_name": "Doe",
+                "given_name": "Pat",
+                "birth_date": "1980-01-01",
+            }
+            for i in range(1, 7)
+        ],
+    )
+    write_raw(
+        settings,
+        "fhir_coverage",
+        EHR_1,
+        [
+            {
+                "id": "CV2",
+                "version_id": "1",
+                "status": "active",
+                "patient_id": "PT-ACC2",
+                "payer_id": "PAY1",
+                "subscriber_id": "M-ACC2",
+                "coverage_order": 1,
+                "period_start": "2024-01-01",
+            },
+        ],
+    )
     # a registration update in the next export: a new version with another payer
-    write_raw(settings, "fhir_coverage", EHR_2, [
-        {"id": "CV2", "version_id": "2", "status": "active", "patient_id": "PT-ACC2",
-         "payer_id": "PAY2", "subscriber_id": "M2-ACC2", "coverage_order": 1,
-         "period_start": "2024-01-01"},
-    ])
-    write_raw(settings, "fhir_encounter", EHR_1, [
-        encounter("ACC1", "CL1", "2024-03-05 09:00:00"),
-        encounter("ACC2", "H1", "2024-03-06 09:00:00"),
-        encounter("ACC3", "H1", "2024-03-07 09:00:00"),
-        encounter("ACC4", "H1", "2024-03-08 09:00:00"),
-        encounter("ACC5", "CL1", "2024-04-01 09:00:00"),
-        encounter("ACC6", "H1", "2024-04-01 10:00:00"),
-    ])
+    write_raw(
+        settings,
+        "fhir_coverage",
+        EHR_2,
+        [
+            {
+                "id": "CV2",
+                "version_id": "2",
+                "status": "active",
+                "patient_id": "PT-ACC2",
+                "payer_id": "PAY2",
+                "subscriber_id": "M2-ACC2",
+                "coverage_order": 1,
+                "period_start": "2024-01-01",
+            },
+        ],
+    )
+    write_raw(
+        settings,
+        "fhir_encounter",
+        EHR_1,
+        [
+            encounter("ACC1", "CL1", "2024-03-05 09:00:00"),
+            encounter("ACC2", "H1", "2024-03-06 09:00:00"),
+            encounter("ACC3", "H1", "2024-03-07 09:00:00"),
+            encounter("ACC4", "H1", "2024-03-08 09:00:00"),
+            encounter("ACC5", "CL1", "2024-04-01 09:00:00"),
+            encounter("ACC6", "H1", "2024-04-01 10:00:00"),
+        ],
+    )
     write_raw(settings, "fhir_encounter", EHR_2, [encounter("ACC1", "CL1", "2024-03-05 09:00:00")])
-    write_raw(settings, "fhir_charge_item", EHR_1, [
-        charge("CH11", "ACC1", 100), charge("CH12", "ACC1", 45),
-        charge("CH21", "ACC2", 75), charge("CH22", "ACC2", 999, status="entered-in-error"),
-        charge("CH31", "ACC3", 40), charge("CH32", "ACC3", 60),
-        charge("CH41", "ACC4", 200), charge("CH51", "ACC5", 30),
-    ])
+    write_raw(
+        settings,
+        "fhir_charge_item",
+        EHR_1,
+        [
+            charge("CH11", "ACC1", 100),
+            charge("CH12", "ACC1", 45),
+            charge("CH21", "ACC2", 75),
+            charge("CH22", "ACC2", 999, status="entered-in-error"),
+            charge("CH31", "ACC3", 40),
+            charge("CH32", "ACC3", 60),
+            charge("CH41", "ACC4", 200),
+            charge("CH51", "ACC5", 30),
+        ],
+    )
     # CH12 corrected in the next export: the latest version (50.00) is the charge
     write_raw(settings, "fhir_charge_item", EHR_2, [charge("CH12", "ACC1", 50, version="2")])
 
-    write_raw(settings, "x12_claims", RCM_1, [
-        claim("ACC1", "0001", "2024-03-10 08:00:00", "1", total=100),
-        claim("ACC1", "0002", "2024-03-20 08:00:00", "7", total=150),
-        claim("ACC3", "0003", "2024-03-11 08:00:00", "1", total=40),
-        claim("ACC4", "0004", "2024-03-12 08:00:00", "1", total=180),
-        claim("ACC5", "0005", "2024-04-01 18:00:00", "1", payer="PAY2", total=40),
-    ])
-    write_raw(settings, "x12_claim_lines", RCM_1, [
-        line("ACC1", "0001", 1, "CH11", 100),
-        line("ACC1", "0002", 1, "CH11", 100), line("ACC1", "0002", 2, "CH12", 50),
-        line("ACC3", "0003", 1, "CH31", 40),
-        line("ACC4", "0004", 1, "CH41", 180),
-        line("ACC5", "0005", 1, "CH51", 30), line("ACC5", "0005", 2, "CHX", 10),
-    ])
-    write_raw(settings, "x12_remittances", RCM_1, [
-        {"trace_number": "TR1", "st_control_number": "1001", "payment_amount": 120,
-         "payment_date": "2024-03-28", "payer_id": "PAY1", "production_date": "2024-03-27"},
-        {"trace_number": "TR2", "st_control_number": "1002", "payment_amount": 25,
-         "payment_date": "2024-04-02", "payer_id": "PAY2", "production_date": "2024-04-02"},
-    ])
-    write_raw(settings, "x12_remit_claims", RCM_1, [
-        {"trace_number": "TR1", "st_control_number": "1001", "claim_seq": 1,
-         "account_id": "ACC1", "claim_status_code": "1", "charge_amount": 150,
-         "paid_amount": 120, "patient_responsibility_amount": 10, "paid_date": "2024-03-27"},
-        {"trace_number": "TR1", "st_control_number": "1001", "claim_seq": 2,
-         "account_id": "ACC4", "claim_status_code": "4", "charge_amount": 180,
-         "paid_amount": 0, "patient_responsibility_amount": 0, "paid_date": "2024-03-27"},
-        {"trace_number": "TR2", "st_control_number": "1002", "claim_seq": 1,
-         "account_id": "ACC5", "claim_status_code": "1", "charge_amount": 40,
-         "paid_amount": 25, "patient_responsibility_amount": 5, "paid_date": "2024-04-02"},
-    ])
-    write_raw(settings, "claim_events", RCM_1, [
-        {"claim_id": "ACC1", "event_type": "created", "event_ts": "2024-03-09 10:00:00",
-         "actor": "biller1"},
-        {"claim_id": "ACC1", "event_type": "SUBMITTED", "event_ts": "2024-03-10 08:00:00",
-         "actor": "clearinghouse"},
-        {"claim_id": "ACC3", "event_type": "REJECTED", "event_ts": "2024-03-12 08:00:00",
-         "actor": "clearinghouse"},
-        {"claim_id": "ACC1", "event_type": "PAYMENT_POSTED", "event_ts": "2024-03-28 10:00:00",
-         "actor": "era-autopost"},
-    ])
-    write_raw(settings, "statements", RCM_1, [
-        {"statement_id": "S1", "patient_id": "PT-ACC1", "account_id": "ACC1",
-         "statement_date": "2024-03-30", "amount_due": 10},
-    ])
-    write_raw(settings, "patient_payments", RCM_1, [
-        {"payment_id": "PP1", "patient_id": "PT-ACC1", "account_id": "ACC1", "amount": 10,
-         "received_at": "2024-04-01 15:00:00", "method": "card"},
-    ])
-    write_raw(settings, "chart_of_accounts", ERP_1, [
-        {"entity": "H1", "account": "1000", "name": "Operating cash", "account_type": "CASH"},
-        {"entity": "H1", "account": "1200", "name": "Patient AR", "account_type": "PATIENT_AR"},
-    ])
-    write_raw(settings, "gl_journal_lines", ERP_1, [
-        {"journal_id": "J1", "line_no": 1, "entity": "H1", "posting_date": "2024-03-29",
-         "period": "2024-03", "account": "1000", "debit": 120, "credit": 0, "reference": "TR1",
-         "created_by": "cash_poster"},
-        {"journal_id": "J1", "line_no": 2, "entity": "H1", "posting_date": "2024-03-29",
-         "period": "2024-03", "account": "1200", "debit": 0, "credit": 120, "reference": "TR1",
-         "created_by": "cash_poster"},
-    ])
-    write_raw(settings, "bank_deposits", ERP_1, [
-        {"deposit_id": "D1", "entity": "H1", "bank_account": "OPS", "deposit_date": "2024-03-28",
-         "amount": 120, "trace_number": "TR1"},
-    ])
+    write_raw(
+        settings,
+        "x12_claims",
+        RCM_1,
+        [
+            claim("ACC1", "0001", "2024-03-10 08:00:00", "1", total=100),
+            claim("ACC1", "0002", "2024-03-20 08:00:00", "7", total=150),
+            claim("ACC3", "0003", "2024-03-11 08:00:00", "1", total=40),
+            claim("ACC4", "0004", "2024-03-12 08:00:00", "1", total=180),
+            claim("ACC5", "0005", "2024-04-01 18:00:00", "1", payer="PAY2", total=40),
+        ],
+    )
+    write_raw(
+        settings,
+        "x12_claim_lines",
+        RCM_1,
+        [
+            line("ACC1", "0001", 1, "CH11", 100),
+            line("ACC1", "0002", 1, "CH11", 100),
+            line("ACC1", "0002", 2, "CH12", 50),
+            line("ACC3", "0003", 1, "CH31", 40),
+            line("ACC4", "0004", 1, "CH41", 180),
+            line("ACC5", "0005", 1, "CH51", 30),
+            line("ACC5", "0005", 2, "CHX", 10),
+        ],
+    )
+    write_raw(
+        settings,
+        "x12_remittances",
+        RCM_1,
+        [
+            {
+                "trace_number": "TR1",
+                "st_control_number": "1001",
+                "payment_amount": 120,
+                "payment_date": "2024-03-28",
+                "payer_id": "PAY1",
+                "production_date": "2024-03-27",
+            },
+            {
+                "trace_number": "TR2",
+                "st_control_number": "1002",
+                "payment_amount": 25,
+                "payment_date": "2024-04-02",
+                "payer_id": "PAY2",
+                "production_date": "2024-04-02",
+            },
+        ],
+    )
+    write_raw(
+        settings,
+        "x12_remit_claims",
+        RCM_1,
+        [
+            {
+                "trace_number": "TR1",
+                "st_control_number": "1001",
+                "claim_seq": 1,
+                "account_id": "ACC1",
+                "claim_status_code": "1",
+                "charge_amount": 150,
+                "paid_amount": 120,
+                "patient_responsibility_amount": 10,
+                "paid_date": "2024-03-27",
+            },
+            {
+                "trace_number": "TR1",
+                "st_control_number": "1001",
+                "claim_seq": 2,
+                "account_id": "ACC4",
+                "claim_status_code": "4",
+                "charge_amount": 180,
+                "paid_amount": 0,
+                "patient_responsibility_amount": 0,
+                "paid_date": "2024-03-27",
+            },
+            {
+                "trace_number": "TR2",
+                "st_control_number": "1002",
+                "claim_seq": 1,
+                "account_id": "ACC5",
+                "claim_status_code": "1",
+                "charge_amount": 40,
+                "paid_amount": 25,
+                "patient_responsibility_amount": 5,
+                "paid_date": "2024-04-02",
+            },
+        ],
+    )
+    write_raw(
+        settings,
+        "claim_events",
+        RCM_1,
+        [
+            {
+                "claim_id": "ACC1",
+                "event_type": "created",
+                "event_ts": "2024-03-09 10:00:00",
+                "actor": "biller1",
+            },
+            {
+                "claim_id": "ACC1",
+                "event_type": "SUBMITTED",
+                "event_ts": "2024-03-10 08:00:00",
+                "actor": "clearinghouse",
+            },
+            {
+                "claim_id": "ACC3",
+                "event_type": "REJECTED",
+                "event_ts": "2024-03-12 08:00:00",
+                "actor": "clearinghouse",
+            },
+            {
+                "claim_id": "ACC1",
+                "event_type": "PAYMENT_POSTED",
+                "event_ts": "2024-03-28 10:00:00",
+                "actor": "era-autopost",
+            },
+        ],
+    )
+    write_raw(
+        settings,
+        "statements",
+        RCM_1,
+        [
+            {
+                "statement_id": "S1",
+                "patient_id": "PT-ACC1",
+                "account_id": "ACC1",
+                "statement_date": "2024-03-30",
+                "amount_due": 10,
+            },
+        ],
+    )
+    write_raw(
+        settings,
+        "patient_payments",
+        RCM_1,
+        [
+            {
+                "payment_id": "PP1",
+                "patient_id": "PT-ACC1",
+                "account_id": "ACC1",
+                "amount": 10,
+                "received_at": "2024-04-01 15:00:00",
+                "method": "card",
+            },
+        ],
+    )
+    write_raw(
+        settings,
+        "chart_of_accounts",
+        ERP_1,
+        [
+            {"entity": "H1", "account": "1000", "name": "Operating cash", "account_type": "CASH"},
+            {"entity": "H1", "account": "1200", "name": "Patient AR", "account_type": "PATIENT_AR"},
+        ],
+    )
+    write_raw(
+        settings,
+        "gl_journal_lines",
+        ERP_1,
+        [
+            {
+                "journal_id": "J1",
+                "line_no": 1,
+                "entity": "H1",
+                "posting_date": "2024-03-29",
+                "period": "2024-03",
+                "account": "1000",
+                "debit": 120,
+                "credit": 0,
+                "reference": "TR1",
+                "created_by": "cash_poster",
+            },
+            {
+                "journal_id": "J1",
+                "line_no": 2,
+                "entity": "H1",
+                "posting_date": "2024-03-29",
+                "period": "2024-03",
+                "account": "1200",
+                "debit": 0,
+                "credit": 120,
+                "reference": "TR1",
+                "created_by": "cash_poster",
+            },
+        ],
+    )
+    write_raw(
+        settings,
+        "bank_deposits",
+        ERP_1,
+        [
+            {
+                "deposit_id": "D1",
+                "entity": "H1",
+                "bank_account": "OPS",
+                "deposit_date": "2024-03-28",
+                "amount": 120,
+                "trace_number": "TR1",
+            },
+        ],
+    )
     with connect(settings) as con:
-        con.executemany("insert into raw._batches values (?, ?, ?, ?, ?, ?)", [
-            ("ehr", EHR_1, "2024-04-01 06:00:00", "LOADED", None, "2024-04-02 09:00:00"),
-            ("ehr", EHR_2, "2024-04-02 06:00:00", "LOADED", None, "2024-04-02 09:00:00"),
-            ("rcm", RCM_1, "2024-04-02 07:00:00", "LOADED", None, "2024-04-02 09:00:00"),
-            ("erp", ERP_1, AS_OF, "LOADED", None, "2024-04-02 09:00:00"),
-            # a later batch that was quarantined does not move the as-of time
-            ("erp", "20240405T000000Z", "2024-04-05 00:00:00", "QUARANTINED", "sha256 mismatch",
-             "2024-04-05 01:00:00"),
-        ])
+        con.executemany(
+            "insert into raw._batches values (?, ?, ?, ?, ?, ?)",
+            [
+                ("ehr", EHR_1, "2024-04-01 06:00:00", "LOADED", None, "2024-04-02 09:00:00"),
+                ("ehr", EHR_2, "2024-04-02 06:00:00", "LOADED", None, "2024-04-02 09:00:00"),
+                ("rcm", RCM_1, "2024-04-02 07:00:00", "LOADED", None, "2024-04-02 09:00:00"),
+                ("erp", ERP_1, AS_OF, "LOADED", None, "2024-04-02 09:00:00"),
+                # a later batch that was quarantined does not move the as-of time
+                (
+                    "erp",
+                    "20240405T000000Z",
+                    "2024-04-05 00:00:00",
+                    "QUARANTINED",
+                    "sha256 mismatch",
+                    "2024-04-05 01:00:00",
+                ),
+            ],
+        )
         refresh_raw_views(con, settings)
 
 
@@ -258,11 +524,14 @@ def test_schemas_are_named_exactly(built: Built) -> None:
 
 
 def test_reconciliation_statuses(built: Built) -> None:
-    rows = query(built.settings, """
+    rows = query(
+        built.settings,
+        """
         select account_id, recon_status, charge_lines, charge_amount, billed_lines,
                billed_amount, unbilled_amount, billed_not_charged_amount, variance_amount,
                claim_count, entity, facility_id, payer_id, period, as_of
-        from marts.fct_account_reconciliation order by account_id""")
+        from marts.fct_account_reconciliation order by account_id""",
+    )
     by_account = {r[0]: r for r in rows}
     assert {a: r[1] for a, r in by_account.items()} == {
         "ACC1": "TIED",  # the replacement claim bills both charges (the original billed one)
@@ -288,10 +557,13 @@ def test_mart_contract_is_enforced(built: Built) -> None:
     assert node["config"]["contract"]["enforced"] is True
     assert node["config"]["materialized"] == "table"
     assert list(node["columns"]) == RECON_COLUMNS
-    described = query(built.settings, """
+    described = query(
+        built.settings,
+        """
         select column_name, data_type from information_schema.columns
         where table_schema = 'marts' and table_name = 'fct_account_reconciliation'
-        order by ordinal_position""")
+        order by ordinal_position""",
+    )
     assert [c for c, _ in described] == RECON_COLUMNS
     types = dict(described)
     assert types["charge_amount"] == "DECIMAL(18,2)" and types["charge_lines"] == "INTEGER"
@@ -299,41 +571,67 @@ def test_mart_contract_is_enforced(built: Built) -> None:
 
 
 def test_staging_grains(built: Built) -> None:
-    coverages = query(built.settings, """
+    coverages = query(
+        built.settings,
+        """
         select version_id, payer_id, is_current_version from staging.stg_ehr__coverages
-        order by version_id""")
+        order by version_id""",
+    )
     assert coverages == [("1", "PAY1", False), ("2", "PAY2", True)]
-    assert query(built.settings, "select count(*) from staging.stg_ehr__encounters "
-                                 "where account_id = 'ACC1'") == [(1,)]
+    assert query(
+        built.settings, "select count(*) from staging.stg_ehr__encounters where account_id = 'ACC1'"
+    ) == [(1,)]
     phi = json.loads((built.result.target_path / "manifest.json").read_text())["nodes"][
-        "model.billops.stg_ehr__patients"]["columns"]["birth_date"]
+        "model.billops.stg_ehr__patients"
+    ]["columns"]["birth_date"]
     assert phi["config"]["meta"]["phi"] is True
 
 
 def test_event_log(built: Built) -> None:
-    rows = query(built.settings, """
+    rows = query(
+        built.settings,
+        """
         select activity, source_system, entity, amount from marts.billing_event_log
-        where case_id = 'ACC1' order by event_order""")
+        where case_id = 'ACC1' order by event_order""",
+    )
     activities = [r[0] for r in rows]
     # the claim events' SUBMITTED is not repeated; their PAYMENT_POSTED replaces the 835's
     assert activities == [
-        "REGISTERED", "CHARGE_POSTED", "CHARGE_POSTED", "CLAIM_CREATED", "CLAIM_SUBMITTED",
-        "CLAIM_SUBMITTED", "REMIT_RECEIVED", "DEPOSITED", "PAYMENT_POSTED", "GL_POSTED",
-        "STATEMENT_SENT", "PATIENT_PAID",
+        "REGISTERED",
+        "CHARGE_POSTED",
+        "CHARGE_POSTED",
+        "CLAIM_CREATED",
+        "CLAIM_SUBMITTED",
+        "CLAIM_SUBMITTED",
+        "REMIT_RECEIVED",
+        "DEPOSITED",
+        "PAYMENT_POSTED",
+        "GL_POSTED",
+        "STATEMENT_SENT",
+        "PATIENT_PAID",
     ]
     gl = next(r for r in rows if r[0] == "GL_POSTED")
     assert gl[1:] == ("erp", "H1", 120)
     # ACC5 has no posting event: the 835 payment date stands in; no GL or bank event for TR2
-    acc5 = query(built.settings, """
+    acc5 = query(
+        built.settings,
+        """
         select activity, ts, amount from marts.billing_event_log
-        where case_id = 'ACC5' and activity in ('PAYMENT_POSTED', 'GL_POSTED', 'DEPOSITED')""")
+        where case_id = 'ACC5' and activity in ('PAYMENT_POSTED', 'GL_POSTED', 'DEPOSITED')""",
+    )
     assert acc5 == [("PAYMENT_POSTED", datetime(2024, 4, 2), 25)]
-    denied = query(built.settings, "select count(*) from marts.billing_event_log "
-                                   "where case_id = 'ACC4' and activity = 'DENIED'")
+    denied = query(
+        built.settings,
+        "select count(*) from marts.billing_event_log "
+        "where case_id = 'ACC4' and activity = 'DENIED'",
+    )
     assert denied == [(1,)]
-    rejected = query(built.settings, "select activity from marts.billing_event_log "
-                                     "where case_id = 'ACC3' and source_system = 'rcm' "
-                                     "order by event_order")
+    rejected = query(
+        built.settings,
+        "select activity from marts.billing_event_log "
+        "where case_id = 'ACC3' and source_system = 'rcm' "
+        "order by event_order",
+    )
     assert ("CLAIM_REJECTED",) in rejected
 
 

@@ -23,10 +23,28 @@ from billops.transform import TransformResult, transform
 pytestmark = pytest.mark.integration  # runs dbt end to end
 
 MART_COLUMNS = [
-    "exception_id", "exception_type", "severity", "entity", "patient_id", "account_id",
-    "claim_id", "charge_id", "trace_number", "journal_id", "statement_id", "amount_at_risk",
-    "detected_at", "age_days", "owner_team", "root_cause", "priority_score", "status",
-    "exception_key", "as_of", "assignee", "status_changed_at",
+    "exception_id",
+    "exception_type",
+    "severity",
+    "entity",
+    "patient_id",
+    "account_id",
+    "claim_id",
+    "charge_id",
+    "trace_number",
+    "journal_id",
+    "statement_id",
+    "amount_at_risk",
+    "detected_at",
+    "age_days",
+    "owner_team",
+    "root_cause",
+    "priority_score",
+    "status",
+    "exception_key",
+    "as_of",
+    "assignee",
+    "status_changed_at",
 ]
 # What the rules must find in the raw zone (see build_raw_zone in test_dbt): no EHR coverage is
 # on file for PT-ACC1/3/4/5 (coverage inactive); PAY1 requires authorization for G0463 and no
@@ -35,39 +53,74 @@ MART_COLUMNS = [
 # ACC5, whose CAS adjustments also leave its 835 claim 10.00 short of balancing; TR2 (25.00) is
 # neither in the GL nor in the bank.
 EXPECTED = {
-    ("COVERAGE_INACTIVE", "ACC1"), ("COVERAGE_INACTIVE", "ACC3"), ("COVERAGE_INACTIVE", "ACC4"),
+    ("COVERAGE_INACTIVE", "ACC1"),
+    ("COVERAGE_INACTIVE", "ACC3"),
+    ("COVERAGE_INACTIVE", "ACC4"),
     ("COVERAGE_INACTIVE", "ACC5"),
-    ("MISSING_PRIOR_AUTH", "ACC1"), ("MISSING_PRIOR_AUTH", "ACC3"),
+    ("MISSING_PRIOR_AUTH", "ACC1"),
+    ("MISSING_PRIOR_AUTH", "ACC3"),
     ("MISSING_PRIOR_AUTH", "ACC4"),
     ("DENIAL", "ACC4"),
-    ("UNBILLED_CHARGE", "CH21"), ("UNBILLED_CHARGE", "CH32"),
-    ("UNDERPAYMENT", "ACC5"), ("REMIT_UNBALANCED", "ACC5"),
-    ("REMIT_NOT_IN_GL", "TR2"), ("DEPOSIT_MISMATCH", "TR2"),
+    ("UNBILLED_CHARGE", "CH21"),
+    ("UNBILLED_CHARGE", "CH32"),
+    ("UNDERPAYMENT", "ACC5"),
+    ("REMIT_UNBALANCED", "ACC5"),
+    ("REMIT_NOT_IN_GL", "TR2"),
+    ("DEPOSIT_MISMATCH", "TR2"),
 }
 
 
-def cas(trace: str, st: str, account: str, seq: int, group: str, reason: str,
-        amount: float) -> dict[str, Any]:
-    return {"trace_number": trace, "st_control_number": st, "claim_seq": 1 if account != "ACC4"
-            else 2, "account_id": account, "line_seq": 0, "adj_seq": seq, "group_code": group,
-            "reason_code": reason, "amount": amount}
+def cas(
+    trace: str, st: str, account: str, seq: int, group: str, reason: str, amount: float
+) -> dict[str, Any]:
+    return {
+        "trace_number": trace,
+        "st_control_number": st,
+        "claim_seq": 1 if account != "ACC4" else 2,
+        "account_id": account,
+        "line_seq": 0,
+        "adj_seq": seq,
+        "group_code": group,
+        "reason_code": reason,
+        "amount": amount,
+    }
 
 
 def add_reference(settings: Settings) -> None:
-    write_raw(settings, "x12_remit_adjustments", RCM_1, [
-        cas("TR1", "1001", "ACC1", 1, "PR", "1", 10), cas("TR1", "1001", "ACC1", 2, "CO", "45", 20),
-        cas("TR1", "1001", "ACC4", 1, "CO", "50", 180),
-        cas("TR2", "1002", "ACC5", 1, "PR", "2", 5),
-    ])
-    write_raw(settings, "auth_rules", RCM_1, [
-        {"payer_id": "PAY1", "hcpcs": "G0463", "effective_from": "2024-01-01"},
-        # not yet effective on any service date here
-        {"payer_id": "PAY2", "hcpcs": "G0463", "effective_from": "2024-06-01"},
-    ])
-    write_raw(settings, "payer_contracts", RCM_1, [
-        {"payer_id": "PAY2", "hcpcs": "G0463", "effective_from": "2024-01-01",
-         "expected_allowed_amount": 50},
-    ])
+    write_raw(
+        settings,
+        "x12_remit_adjustments",
+        RCM_1,
+        [
+            cas("TR1", "1001", "ACC1", 1, "PR", "1", 10),
+            cas("TR1", "1001", "ACC1", 2, "CO", "45", 20),
+            cas("TR1", "1001", "ACC4", 1, "CO", "50", 180),
+            cas("TR2", "1002", "ACC5", 1, "PR", "2", 5),
+        ],
+    )
+    write_raw(
+        settings,
+        "auth_rules",
+        RCM_1,
+        [
+            {"payer_id": "PAY1", "hcpcs": "G0463", "effective_from": "2024-01-01"},
+            # not yet effective on any service date here
+            {"payer_id": "PAY2", "hcpcs": "G0463", "effective_from": "2024-06-01"},
+        ],
+    )
+    write_raw(
+        settings,
+        "payer_contracts",
+        RCM_1,
+        [
+            {
+                "payer_id": "PAY2",
+                "hcpcs": "G0463",
+                "effective_from": "2024-01-01",
+                "expected_allowed_amount": 50,
+            },
+        ],
+    )
 
 
 @dataclass
@@ -101,8 +154,11 @@ def exceptions(settings: Settings) -> list[dict[str, Any]]:
 
 
 def test_rule_unit_tests_pass(built: Built) -> None:
-    unit_tests = [n for n in built.result.nodes_of("unit_test") if ".int_exc_" in n.unique_id
-                  or ".int_account_adjudications." in n.unique_id]
+    unit_tests = [
+        n
+        for n in built.result.nodes_of("unit_test")
+        if ".int_exc_" in n.unique_id or ".int_account_adjudications." in n.unique_id
+    ]
     assert len(unit_tests) >= 10
     assert {n.status for n in unit_tests} == {"pass"}
 
@@ -113,15 +169,20 @@ def test_detects_exactly_the_expected_exceptions(built: Built) -> None:
 
 
 def test_mart_columns_and_contract(built: Built) -> None:
-    columns = rows(built.settings, "select column_name from information_schema.columns where "
-                   "table_schema = 'marts' and table_name = 'billing_exceptions' "
-                   "order by ordinal_position")
+    columns = rows(
+        built.settings,
+        "select column_name from information_schema.columns where "
+        "table_schema = 'marts' and table_name = 'billing_exceptions' "
+        "order by ordinal_position",
+    )
     assert [c["column_name"] for c in columns] == MART_COLUMNS
 
 
 def test_ids_routing_age_and_priority(built: Built) -> None:
-    routing = {r["exception_type"]: r for r in rows(
-        built.settings, "select * from seeds.exception_routing")}
+    routing = {
+        r["exception_type"]: r
+        for r in rows(built.settings, "select * from seeds.exception_routing")
+    }
     assert len(routing) == 18
     for r in exceptions(built.settings):
         key = r["exception_key"]
@@ -135,11 +196,16 @@ def test_ids_routing_age_and_priority(built: Built) -> None:
         assert r["age_days"] == max((AS_OF.date() - r["detected_at"].date()).days, 0)
         expected_priority = abs(float(r["amount_at_risk"])) * math.log(2 + r["age_days"])
         assert float(r["priority_score"]) == pytest.approx(expected_priority, abs=1e-3)
-        column = {"COVERAGE_INACTIVE": "account_id", "MISSING_PRIOR_AUTH": "account_id",
-                  "DENIAL": "account_id", "UNDERPAYMENT": "account_id",
-                  "REMIT_UNBALANCED": "account_id",
-                  "UNBILLED_CHARGE": "charge_id", "REMIT_NOT_IN_GL": "trace_number",
-                  "DEPOSIT_MISMATCH": "trace_number"}[r["exception_type"]]
+        column = {
+            "COVERAGE_INACTIVE": "account_id",
+            "MISSING_PRIOR_AUTH": "account_id",
+            "DENIAL": "account_id",
+            "UNDERPAYMENT": "account_id",
+            "REMIT_UNBALANCED": "account_id",
+            "UNBILLED_CHARGE": "charge_id",
+            "REMIT_NOT_IN_GL": "trace_number",
+            "DEPOSIT_MISMATCH": "trace_number",
+        }[r["exception_type"]]
         assert r[column] == key
 
 
@@ -155,8 +221,9 @@ def test_amounts_and_causes(built: Built) -> None:
     assert by_key[("MISSING_PRIOR_AUTH", "ACC1")]["root_cause"] == "AUTH_REQUIRED_G0463"
 
 
-def test_ids_are_stable_and_settings_drive_windows(built: Built,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ids_are_stable_and_settings_drive_windows(
+    built: Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
     before = {r["exception_id"] for r in exceptions(built.settings)}
     monkeypatch.setenv("BILLOPS_HOME", str(built.settings.home))
     # a billing window longer than the data's span: no charge is unbilled yet
@@ -167,9 +234,14 @@ def test_ids_are_stable_and_settings_drive_windows(built: Built,
         after = exceptions(settings)
         assert not any(r["exception_type"] == "UNBILLED_CHARGE" for r in after)
         assert {r["exception_id"] for r in after} == {
-            i for i in before if i not in {
+            i
+            for i in before
+            if i
+            not in {
                 hashlib.md5(b"UNBILLED_CHARGE|CH21").hexdigest(),
-                hashlib.md5(b"UNBILLED_CHARGE|CH32").hexdigest()}}
+                hashlib.md5(b"UNBILLED_CHARGE|CH32").hexdigest(),
+            }
+        }
     finally:
         monkeypatch.delenv("BILLOPS_BILLING_WINDOW_DAYS")
         transform(select="int_exc_charges billing_exceptions", settings=get_settings(fresh=True))
@@ -184,9 +256,14 @@ def test_ar_rollforward_identity_and_tie_outs(built: Built) -> None:
         amounts = {k: float(v) for k, v in r.items() if k not in ("entity", "period")}
         assert amounts["beginning_ar"] == pytest.approx(previous_ending)
         assert amounts["ending_ar"] == pytest.approx(
-            amounts["beginning_ar"] + amounts["charges"] - amounts["payer_payments"]
-            - amounts["patient_payments"] - amounts["contractual_adjustments"]
-            - amounts["write_offs"] + amounts["refunds"])
+            amounts["beginning_ar"]
+            + amounts["charges"]
+            - amounts["payer_payments"]
+            - amounts["patient_payments"]
+            - amounts["contractual_adjustments"]
+            - amounts["write_offs"]
+            + amounts["refunds"]
+        )
         assert amounts["variance"] == pytest.approx(amounts["ending_ar"] - amounts["gl_ar_balance"])
         previous_ending = amounts["ending_ar"]
     # the 835s paid 120 + 0 + 25; contractual: ACC1's CO 20; ACC4's denial (CO 180) stays in AR
@@ -196,9 +273,18 @@ def test_ar_rollforward_identity_and_tie_outs(built: Built) -> None:
     assert float(roll[-1]["gl_ar_balance"]) == pytest.approx(-120)
 
     summary = rows(built.settings, "select * from marts.reconciliation_summary")
-    total = {k: sum(float(r[k]) for r in summary) for k in (
-        "remittance_amount", "gl_cash_amount", "remit_to_gl_variance", "bank_deposit_amount",
-        "remit_to_bank_variance", "remit_not_in_gl_amount", "unbilled_amount")}
+    total = {
+        k: sum(float(r[k]) for r in summary)
+        for k in (
+            "remittance_amount",
+            "gl_cash_amount",
+            "remit_to_gl_variance",
+            "bank_deposit_amount",
+            "remit_to_bank_variance",
+            "remit_not_in_gl_amount",
+            "unbilled_amount",
+        )
+    }
     assert total["remittance_amount"] == pytest.approx(145)
     assert total["gl_cash_amount"] == pytest.approx(120)
     # the variance is TR2, which the open REMIT_NOT_IN_GL exception explains
@@ -209,32 +295,42 @@ def test_ar_rollforward_identity_and_tie_outs(built: Built) -> None:
 
 
 def test_facts_and_dimensions(built: Built) -> None:
-    claims = rows(built.settings, "select * from marts.fct_claims where account_id = 'ACC1' "
-                  "order by submitted_at")
+    claims = rows(
+        built.settings,
+        "select * from marts.fct_claims where account_id = 'ACC1' order by submitted_at",
+    )
     assert [c["claim_frequency_code"] for c in claims] == ["1", "7"]
     assert claims[1]["replaces_claim_key"] == claims[0]["claim_key"]
     assert [c["is_current"] for c in claims] == [False, True]
-    remits = rows(built.settings, "select * from marts.fct_remittance_claims "
-                  "where account_id = 'ACC1'")
+    remits = rows(
+        built.settings, "select * from marts.fct_remittance_claims where account_id = 'ACC1'"
+    )
     assert float(remits[0]["contractual_adjustment_amount"]) == 20.0
-    history = rows(built.settings, "select * from marts.dim_coverage_history "
-                   "where coverage_id = 'CV2' order by version_id")
-    assert [(h["payer_id"], h["is_current"]) for h in history] == [("PAY1", False),
-                                                                   ("PAY2", True)]
+    history = rows(
+        built.settings,
+        "select * from marts.dim_coverage_history where coverage_id = 'CV2' order by version_id",
+    )
+    assert [(h["payer_id"], h["is_current"]) for h in history] == [("PAY1", False), ("PAY2", True)]
     manifest = json.loads((built.settings.home / "dbt" / "target" / "manifest.json").read_text())
     patients = manifest["nodes"]["model.billops.dim_patients"]["columns"]
-    phi = {name for name, c in patients.items()
-           if (c.get("config", {}).get("meta") or c.get("meta") or {}).get("phi")}
+    phi = {
+        name
+        for name, c in patients.items()
+        if (c.get("config", {}).get("meta") or c.get("meta") or {}).get("phi")
+    }
     assert phi == {"family_name", "given_name", "birth_date", "postal_code"}
 
 
 def test_replacement_claim_lines_point_at_the_lines_they_replace(built: Built) -> None:
-    lines = rows(built.settings, """
+    lines = rows(
+        built.settings,
+        """
         select l.claim_line_key, l.charge_id, l.claim_frequency_code, l.is_current_claim,
                l.replaces_claim_line_key, r.claim_key as replaced_claim
         from marts.fct_claim_lines as l
         left join marts.fct_claim_lines as r on l.replaces_claim_line_key = r.claim_line_key
-        where l.account_id = 'ACC1' order by l.claim_frequency_code, l.line_number""")
+        where l.account_id = 'ACC1' order by l.claim_frequency_code, l.line_number""",
+    )
     original, *replacement = lines
     assert (original["claim_frequency_code"], original["is_current_claim"]) == ("1", False)
     by_charge = {r["charge_id"]: r for r in replacement}
@@ -246,15 +342,22 @@ def test_replacement_claim_lines_point_at_the_lines_they_replace(built: Built) -
     assert charges["CH22"]["is_billable"] is False
     assert charges["CH12"]["is_billed"] and float(charges["CH12"]["charge_amount"]) == 50
     assert not charges["CH32"]["is_billed"]
-    adjustments = rows(built.settings, "select group_reason, adjustment_category, amount "
-                       "from marts.fct_remittance_adjustments where account_id = 'ACC4'")
-    assert adjustments == [{"group_reason": "CO-50", "adjustment_category": "CONTRACTUAL",
-                            "amount": 180}]
+    adjustments = rows(
+        built.settings,
+        "select group_reason, adjustment_category, amount "
+        "from marts.fct_remittance_adjustments where account_id = 'ACC4'",
+    )
+    assert adjustments == [
+        {"group_reason": "CO-50", "adjustment_category": "CONTRACTUAL", "amount": 180}
+    ]
 
 
 def test_kpis_on_the_hand_made_accounts(built: Built) -> None:
-    kpis = rows(built.settings, "select * from marts.kpi_monthly where entity = 'H1' "
-                "and payer_id = 'PAY1' and period = '2024-03'")
+    kpis = rows(
+        built.settings,
+        "select * from marts.kpi_monthly where entity = 'H1' "
+        "and payer_id = 'PAY1' and period = '2024-03'",
+    )
     assert len(kpis) == 1
     k = kpis[0]
     # first claims in March on PAY1: ACC1, ACC3, ACC4 (ACC3's claim was rejected)
@@ -269,19 +372,24 @@ def test_ar_rollforward_explains_the_variance_by_open_exceptions(built: Built) -
     last = roll[-1]
     # TR2 (ACC5, 25.00 paid) is not in the GL: the subledger took it off AR, the GL did not
     assert float(last["explained_by_exceptions"]) == pytest.approx(-25)
-    items = rows(built.settings, "select * from intermediate.int_ar_reconciling_items "
-                 "order by trace_number")
+    items = rows(
+        built.settings, "select * from intermediate.int_ar_reconciling_items order by trace_number"
+    )
     # TR1's journal J1 posts the cash but not ACC1's CO 20.00 allowance: a reconciling item no
     # exception explains (ACC4's denied CO-50 stays in AR on both sides)
     assert [(i["trace_number"], float(i["ar_difference"]), i["explained_by"]) for i in items] == [
-        ("TR1", -20.0, None), ("TR2", -25.0, "REMIT_NOT_IN_GL")]
+        ("TR1", -20.0, None),
+        ("TR2", -25.0, "REMIT_NOT_IN_GL"),
+    ]
     for r in roll:
         assert float(r["unexplained_variance"]) == pytest.approx(
-            float(r["variance"]) - float(r["explained_by_exceptions"]))
+            float(r["variance"]) - float(r["explained_by_exceptions"])
+        )
 
 
-def test_status_comes_from_the_operational_store(built: Built,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_status_comes_from_the_operational_store(
+    built: Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Runs last: it changes the store the module's other tests read as empty."""
     from billops import ops_store
 
@@ -289,10 +397,12 @@ def test_status_comes_from_the_operational_store(built: Built,
     settings = get_settings(fresh=True)
     denial = hashlib.md5(b"DENIAL|ACC4").hexdigest()
     gl = hashlib.md5(b"REMIT_NOT_IN_GL|TR2").hexdigest()
-    ops_store.record_action(denial, "IN_PROGRESS", "analyst1", assignee="biller7",
-                            settings=settings)
-    ops_store.record_action(gl, "RESOLVED", "cash.poster", note="posted in next period",
-                            settings=settings)
+    ops_store.record_action(
+        denial, "IN_PROGRESS", "analyst1", assignee="biller7", settings=settings
+    )
+    ops_store.record_action(
+        gl, "RESOLVED", "cash.poster", note="posted in next period", settings=settings
+    )
     transform(select="stg_ops__exception_status+", settings=settings)
     by_id = {r["exception_id"]: r for r in exceptions(settings)}
     assert (by_id[denial]["status"], by_id[denial]["assignee"]) == ("IN_PROGRESS", "biller7")
