@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from process_mining.dfg import sample_traces
+from process_mining.dfg import Staged, sample_traces
 from process_mining.discovery import FITNESS_CASE_CAP, import_pm4py, traces_frame
 
 REFERENCE_MODEL = Path(__file__).resolve().parent / "reference" / "billing_process.pnml"
@@ -109,9 +109,9 @@ def temporal_deviations(con: duckdb.DuckDBPyConnection, events: str,
 
 
 def conformance(con: duckdb.DuckDBPyConnection, events: str, reference: Path = REFERENCE_MODEL,
-                cap: int = FITNESS_CASE_CAP) -> Conformance:
+                cap: int = FITNESS_CASE_CAP, staged: Staged | None = None) -> Conformance:
     """Conformance of a capped sample of the log's cases against the reference model."""
-    traces = sample_traces(con, events, cap)
+    traces = sample_traces(con, events, cap, staged)
     checked = check_traces(traces, reference)
     temporal = temporal_deviations(con, events, [case_id for case_id, _ in traces])
     return Conformance(checked.cases_checked, checked.fitness, checked.precision,

@@ -3,15 +3,36 @@
 Every function takes a connection and the name of a table or view with the columns ``case_id,
 activity, ts, event_order`` (see ``process_mining.event_log``). Within a case, events are ordered
 by ``ts`` and then ``event_order``, so equal timestamps keep source order.
+
+The log is sorted once (``stage``). Activities are dictionary-encoded to small integers, and each
+event becomes one HUGEINT that sorts as (ts, event_order) and carries the activity id in its low
+bits; grouping by case and sorting each case's small list of such integers is several times
+cheaper than a window over the whole log or a list of structs. From that one ordered relation:
+
+- ``pm_traces``: one row per case: ``trace`` (activity ids in order) and ``tss`` (microseconds
+  since the log's first event);
+- ``pm_variants``: one row per distinct trace (grouped exactly, by the list of ids) with its case
+  count, median throughput and rank;
+
+and every measure reads one of them: the directly-follows waits unnest the traces once; the
+cases behind each pair, rework, activity and start/end counts come from the far smaller variants.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from operator import itemgetter
 
 import duckdb
 
-_ORDER = "order by ts, event_order"
+ACTIVITIES = "pm_activities"
+TRACES = "pm_traces"
+VARIANTS = "pm_variants"
+# Low bits of an event's sort key: event_order << _AID_BITS | activity id.
+_AID_BITS = 24
+_ORDER_BITS = 64 - _AID_BITS
 
 
 @dataclass(frozen=True)
@@ -45,110 +66,203 @@ class Variant:
     median_throughput_s: float
 
 
-def _traces(events: str) -> str:
-    # Sorting each case's small list of (ts, event_order, activity) structs is about a third
-    # faster than ``list(activity order by ts, event_order)``; structs compare field by field,
-    # and event_order is unique, so the order is that of ``_ORDER``.
-    return (f"select case_id, [e.a for e in ev] as trace, [e.t for e in ev] as tss from ("
-            f"select case_id, list_sort(list({{'t': ts, 'o': event_order, 'a': activity}})) "
-            f"as ev from {events} group by case_id)")
+@dataclass(frozen=True)
+class Staged:
+    """The temporary tables ``stage`` built for one event log, and its activity names by id."""
+
+    names: tuple[str, ...]
+    activities: str = ACTIVITIES
+    traces: str = TRACES
+    variants: str = VARIANTS
+
+    def decode(self, ids: list[int]) -> tuple[str, ...]:
+        if len(ids) == 1:
+            return (self.names[ids[0]],)
+        return itemgetter(*ids)(self.names) if ids else ()
 
 
-def stage_traces(con: duckdb.DuckDBPyConnection, events: str) -> str:
-    """One row per case with its ordered activities and timestamps, in the temp table
-    ``pm_traces``; returns its name. Sorting the events once here, rather than in each measure,
-    is most of the DuckDB path's advantage on a large log."""
-    con.execute(f"create or replace temp table pm_traces as {_traces(events)}")
-    return "pm_traces"
+@contextmanager
+def unordered(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Lets DuckDB write intermediate tables in any row order (every read orders explicitly)."""
+    (old,) = con.execute("select current_setting('preserve_insertion_order')").fetchone()
+    con.execute("set preserve_insertion_order = false")
+    try:
+        yield
+    finally:
+        con.execute(f"set preserve_insertion_order = {'true' if old else 'false'}")
 
 
-def _source(events: str, traces: str | None) -> str:
-    return traces if traces is not None else f"({_traces(events)})"
+def build_activity_dictionary(con: duckdb.DuckDBPyConnection, activities_sql: str) -> str:
+    """``pm_activities (aid, activity)`` from a query returning an ``activity`` column (nulls
+    skipped); returns its name. Ids follow the names' order, so a list of ids sorts as the list
+    of names would. Staging a log file calls this once and stores each event's ``aid``."""
+    con.execute(f"""
+        create or replace temp table {ACTIVITIES} as
+        select cast(row_number() over (order by activity) - 1 as uinteger) as aid, activity
+        from (select distinct activity from ({activities_sql}) where activity is not null)""")
+    return ACTIVITIES
 
 
-def log_stats(con: duckdb.DuckDBPyConnection, events: str, traces: str | None = None,
+def stage(con: duckdb.DuckDBPyConnection, events: str) -> Staged:
+    """Sorts the log once into ``pm_traces`` and groups its cases into ``pm_variants``.
+
+    A log staged from a file already carries ``aid``, encoded against ``pm_activities`` when it
+    was loaded; any other table or view is encoded here.
+    """
+    columns = {r[0] for r in con.execute(f"describe select * from {events}").fetchall()}
+    encoded = "aid" in columns
+    with unordered(con):
+        if not encoded:
+            build_activity_dictionary(con, f"select activity from {events}")
+        n_activities, base, max_order = con.execute(
+            f"select (select count(*) from {ACTIVITIES}), epoch_us(min(ts)), max(event_order) "
+            f"from {events}").fetchone()
+        if n_activities >= 1 << _AID_BITS or (max_order or 0) >= 1 << _ORDER_BITS:
+            raise ValueError("event log too large to encode: more than 16 million activities "
+                             "or event_order beyond 2^40")
+        mask = (1 << _AID_BITS) - 1
+        con.execute(f"""
+            create or replace temp table {TRACES} as
+            select case_id,
+                   list_transform(keys, lambda x: cast(x & {mask} as uinteger)) as trace,
+                   list_transform(keys, lambda x: cast(x >> 64 as bigint)) as tss
+            from (
+                select e.case_id,
+                       list_sort(list((cast(epoch_us(e.ts) - {base or 0} as hugeint) << 64)
+                                      + (cast(e.event_order as hugeint) << {_AID_BITS})
+                                      + {'e' if encoded else 'a'}.aid)) as keys
+                from {events} e {'' if encoded else f'join {ACTIVITIES} a using (activity)'}
+                group by e.case_id)""")
+        con.execute(f"""
+            create or replace temp table {VARIANTS} as
+            select trace, cases, median_throughput_s,
+                   cast(row_number() over (order by cases desc, trace) as integer)
+                       as variant_rank
+            from (select trace, count(*) as cases,
+                         median(tss[-1] - tss[1]) / 1e6 as median_throughput_s
+                  from {TRACES} group by trace)""")
+    names = tuple(a for (a,) in con.execute(
+        f"select activity from {ACTIVITIES} order by aid").fetchall())
+    return Staged(names)
+
+
+def _staged(con: duckdb.DuckDBPyConnection, events: str, staged: Staged | None) -> Staged:
+    return staged if staged is not None else stage(con, events)
+
+
+def log_stats(con: duckdb.DuckDBPyConnection, events: str, staged: Staged | None = None,
               ) -> LogStats:
-    (activities,) = con.execute(f"select count(distinct activity) from {events}").fetchone()
+    s = _staged(con, events, staged)
     cases, n_events, n_variants = con.execute(
-        f"select count(*), coalesce(sum(len(trace)), 0), count(distinct trace) "
-        f"from {_source(events, traces)}").fetchone()
-    return LogStats(int(cases), int(n_events), int(activities), int(n_variants))
+        f"select coalesce(sum(cases), 0), coalesce(sum(cases * len(trace)), 0), count(*) "
+        f"from {s.variants}").fetchone()
+    return LogStats(int(cases), int(n_events), len(s.names), int(n_variants))
 
 
-def directly_follows(con: duckdb.DuckDBPyConnection, events: str, traces: str | None = None,
+def directly_follows(con: duckdb.DuckDBPyConnection, events: str, staged: Staged | None = None,
                      ) -> list[Edge]:
-    """Each (activity, next activity in the same case) pair, most frequent first."""
+    """Each (activity, next activity in the same case) pair, most frequent first.
+
+    Counts and waits come from the ordered traces; the cases behind each pair from the variants
+    (a pair's cases are the cases of the variants that contain it), which is far less work than
+    a distinct count over every step.
+    """
+    s = _staged(con, events, staged)
     rows = con.execute(f"""
-        with pairs as (  -- DuckDB slices include their end: [:-2] drops the last element
-            select case_id, unnest(trace[:-2]) as source, unnest(trace[2:]) as target,
+        with steps as (  -- DuckDB slices include their end: [:-2] drops the last element
+            select unnest(trace[:-2]) as prev_aid, unnest(trace[2:]) as aid,
                    unnest(tss[:-2]) as t0, unnest(tss[2:]) as t1
-            from {_source(events, traces)}
-        ), steps as (
-            select case_id, source, target, date_diff('microsecond', t0, t1) / 1e6 as wait_s
-            from pairs
-        )
-        select source, target, count(*) as n, count(distinct case_id) as cases,
-               median(wait_s), avg(wait_s), quantile_cont(wait_s, 0.9), sum(wait_s)
-        from steps
-        group by source, target
-        order by n desc, source, target
+            from {s.traces}),
+        waits as (
+            select prev_aid, aid, count(*) as n,
+                   quantile_cont(t1 - t0, [0.5, 0.9]) as q, avg(t1 - t0) / 1e6 as mean_s,
+                   sum(t1 - t0) / 1e6 as total_s
+            from steps group by prev_aid, aid),
+        pairs as (
+            select distinct variant_rank, cases, unnest(trace[:-2]) as prev_aid,
+                   unnest(trace[2:]) as aid
+            from {s.variants}),
+        reach as (select prev_aid, aid, sum(cases) as cases from pairs group by prev_aid, aid)
+        select src.activity, tgt.activity, n, reach.cases, q[1] / 1e6, mean_s, q[2] / 1e6,
+               total_s
+        from waits join reach using (prev_aid, aid)
+        join {s.activities} src on src.aid = waits.prev_aid
+        join {s.activities} tgt on tgt.aid = waits.aid
+        order by n desc, src.activity, tgt.activity
     """).fetchall()
-    return [Edge(s, t, int(n), int(c), float(med), float(mean), float(p90), float(total))
-            for s, t, n, c, med, mean, p90, total in rows]
+    return [Edge(src, tgt, int(n), int(c), float(med), float(mean), float(p90), float(total))
+            for src, tgt, n, c, med, mean, p90, total in rows]
 
 
 def variants(con: duckdb.DuckDBPyConnection, events: str, limit: int | None = None,
-             traces: str | None = None) -> list[Variant]:
+             staged: Staged | None = None) -> list[Variant]:
     """Distinct activity sequences, most frequent first (ties by sequence, for a stable rank)."""
-    limit_sql = f"limit {int(limit)}" if limit is not None else ""
-    rows = con.execute(f"""
-        select trace, count(*) as cases, count(*) / sum(count(*)) over () as share,
-               median(date_diff('microsecond', tss[1], tss[-1]) / 1e6)
-        from {_source(events, traces)} group by trace
-        order by cases desc, trace
-        {limit_sql}
-    """).fetchall()
-    return [Variant(rank, tuple(trace), int(cases), float(share), float(median))
-            for rank, (trace, cases, share, median) in enumerate(rows, start=1)]
+    s = _staged(con, events, staged)
+    limit_sql = f"where variant_rank <= {int(limit)}" if limit is not None else ""
+    ranked = f"(select * from {s.variants} {limit_sql})"
+    # Columns as arrays and the traces as one flat array of ids: converting a list per row to
+    # Python objects costs more than all the SQL above it on a log with many variants.
+    head = con.execute(f"""
+        select variant_rank, len(trace) as n, cases,
+               cases / (select sum(cases) from {s.variants}) as share, median_throughput_s
+        from {ranked} order by variant_rank""").fetchnumpy()
+    flat = con.execute(f"select unnest(trace) as aid from (select trace from {ranked} "
+                       "order by variant_rank)").fetchnumpy()["aid"].tolist()
+    out = []
+    end = 0
+    for rank, n, cases, share, median in zip(
+            head["variant_rank"].tolist(), head["n"].tolist(), head["cases"].tolist(),
+            head["share"].tolist(), head["median_throughput_s"].tolist(), strict=True):
+        start, end = end, end + n
+        out.append(Variant(rank, s.decode(flat[start:end]), cases, share, median))
+    return out
 
 
-def rework(con: duckdb.DuckDBPyConnection, events: str) -> list[tuple[str, int]]:
+def rework(con: duckdb.DuckDBPyConnection, events: str, staged: Staged | None = None,
+           ) -> list[tuple[str, int]]:
     """Activities that occur more than once in a case, with the number of such cases."""
+    s = _staged(con, events, staged)
     return [(a, int(n)) for a, n in con.execute(f"""
-        select activity, count(*) as cases from (
-            select case_id, activity from {events} group by case_id, activity having count(*) > 1
-        ) group by activity order by cases desc, activity
+        with repeated as (
+            select variant_rank, any_value(cases) as cases, aid
+            from (select variant_rank, cases, unnest(trace) as aid from {s.variants})
+            group by variant_rank, aid having count(*) > 1)
+        select activity, sum(cases) as cases from repeated join {s.activities} using (aid)
+        group by activity order by cases desc, activity
     """).fetchall()]
 
 
-def activity_counts(con: duckdb.DuckDBPyConnection, events: str) -> dict[str, int]:
-    return {a: int(n) for a, n in con.execute(
-        f"select activity, count(*) from {events} group by activity order by activity").fetchall()}
+def activity_counts(con: duckdb.DuckDBPyConnection, events: str, staged: Staged | None = None,
+                    ) -> dict[str, int]:
+    s = _staged(con, events, staged)
+    return {a: int(n) for a, n in con.execute(f"""
+        select activity, sum(cases) from (select cases, unnest(trace) as aid from {s.variants})
+        join {s.activities} using (aid) group by activity order by activity""").fetchall()}
 
 
-def endpoint_counts(con: duckdb.DuckDBPyConnection, events: str,
+def endpoint_counts(con: duckdb.DuckDBPyConnection, events: str, staged: Staged | None = None,
                     ) -> tuple[dict[str, int], dict[str, int]]:
     """How many cases start and end with each activity."""
+    s = _staged(con, events, staged)
     rows = con.execute(f"""
-        with traces as ({_traces(events)})
-        select 'start', trace[1], count(*) from traces group by trace[1]
+        select 'start', trace[1], sum(cases) from {s.variants} group by trace[1]
         union all
-        select 'end', trace[-1], count(*) from traces group by trace[-1]
+        select 'end', trace[-1], sum(cases) from {s.variants} group by trace[-1]
     """).fetchall()
-    starts = {a: int(n) for kind, a, n in rows if kind == "start"}
-    ends = {a: int(n) for kind, a, n in rows if kind == "end"}
+    starts = {s.names[a]: int(n) for kind, a, n in rows if kind == "start"}
+    ends = {s.names[a]: int(n) for kind, a, n in rows if kind == "end"}
     return starts, ends
 
 
 def sample_traces(con: duckdb.DuckDBPyConnection, events: str, cap: int,
-                  ) -> list[tuple[str, tuple[str, ...]]]:
+                  staged: Staged | None = None) -> list[tuple[str, tuple[str, ...]]]:
     """Up to ``cap`` cases with their traces, chosen by a hash of the case id.
 
     The hash makes the sample deterministic (same log, same sample) without favouring early or
     late cases as an ``order by case_id`` would for sequential account numbers.
     """
+    s = _staged(con, events, staged)
     rows = con.execute(f"""
-        with traces as ({_traces(events)})
-        select case_id, trace from traces order by md5(case_id), case_id limit {int(cap)}
+        select case_id, trace from {s.traces} order by md5(case_id), case_id limit {int(cap)}
     """).fetchall()
-    return [(case_id, tuple(trace)) for case_id, trace in rows]
+    return [(case_id, s.decode(trace)) for case_id, trace in rows]

@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from process_mining.dfg import Edge, activity_counts, endpoint_counts, sample_traces
+from process_mining.dfg import Edge, Staged, activity_counts, endpoint_counts, sample_traces
 
 ALGORITHM = "inductive_miner"
 # Token replay cost grows with cases x model size; 2,000 cases, picked by hash of the case id,
@@ -75,13 +75,15 @@ def replay_fitness(tree: Any, traces: Sequence[tuple[str, Sequence[str]]]) -> fl
 
 
 def discover_model(con: duckdb.DuckDBPyConnection, events: str, edges: Sequence[Edge],
-                   variant_traces: Sequence[Sequence[str]]) -> Model:
+                   variant_traces: Sequence[Sequence[str]], staged: Staged | None = None,
+                   ) -> Model:
     """Tree from the (capped, most frequent first) variants, fitness on a capped case sample."""
-    dot = dfg_dot(edges, activity_counts(con, events), *endpoint_counts(con, events))
+    dot = dfg_dot(edges, activity_counts(con, events, staged),
+                  *endpoint_counts(con, events, staged))
     if not variant_traces:
         return Model(ALGORITHM, "", dot, None)
     tree = discover_tree(variant_traces[:MODEL_VARIANT_CAP])
-    fitness = replay_fitness(tree, sample_traces(con, events, FITNESS_CASE_CAP))
+    fitness = replay_fitness(tree, sample_traces(con, events, FITNESS_CASE_CAP, staged))
     return Model(ALGORITHM, str(tree), dot, fitness)
 
 
@@ -102,10 +104,10 @@ def human_duration(seconds: float) -> str:
 
 
 def process_map_dots(con: duckdb.DuckDBPyConnection, events: str, edges: Sequence[Edge],
-                     ) -> dict[str, str]:
+                     staged: Staged | None = None) -> dict[str, str]:
     """The process map as DOT text in both views, ``{"frequency": ..., "performance": ...}``."""
-    activities = activity_counts(con, events)
-    starts, ends = endpoint_counts(con, events)
+    activities = activity_counts(con, events, staged)
+    starts, ends = endpoint_counts(con, events, staged)
     return {view: dfg_dot(edges, activities, starts, ends, view=view)
             for view in ("frequency", "performance")}
 

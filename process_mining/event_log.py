@@ -1,8 +1,9 @@
 """Event logs for mining: the warehouse's ``marts.billing_event_log`` or an external file.
 
 Either way the log is staged in DuckDB as ``pm_events`` with the columns ``case_id, activity, ts,
-resource, event_order`` (the warehouse log adds ``entity`` and ``payer_id``): ``ts`` is UTC without a zone and ``event_order`` breaks ties between
-equal timestamps so that they keep source (file) order.
+resource, event_order`` (the warehouse log adds ``entity`` and ``payer_id``; a file adds ``aid``,
+its activity's id in ``pm_activities``, encoded once at load): ``ts`` is UTC without a zone and
+``event_order`` breaks ties between equal timestamps so that they keep source (file) order.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pandas as pd
 from billops.config import Settings, get_settings
 from billops.errors import BillopsError
 from billops.warehouse import connect
+from process_mining.dfg import ACTIVITIES, build_activity_dictionary
 from process_mining.xes import read_xes
 
 WAREHOUSE_LOG = "marts.billing_event_log"
@@ -138,7 +140,7 @@ def stage_parquet(con: duckdb.DuckDBPyConnection, path: str | Path, case: str, a
     try:
         types = {r[0]: r[1] for r in con.execute(f"describe select * from {source}").fetchall()}
         _columns_error(path, roles, [c for c in types if c != "file_row_number"])
-        quoted = {role: '"' + col.replace('"', '""') + '"' for role, col in roles.items()}
+        quoted = {role: 'src."' + col.replace('"', '""') + '"' for role, col in roles.items()}
         kind = types[timestamp].upper()
         if kind.startswith("TIMESTAMP WITH TIME ZONE") or kind == "TIMESTAMPTZ":
             ts = f"timezone('UTC', {quoted['ts']})"
@@ -149,14 +151,15 @@ def stage_parquet(con: duckdb.DuckDBPyConnection, path: str | Path, case: str, a
         else:
             raise BillopsError(f"{path}: column {timestamp!r} is {kind}, not a timestamp or text")
         res = f"cast({quoted['resource']} as varchar)" if resource else "cast(null as varchar)"
+        act = f"nullif(cast({quoted['activity']} as varchar), '')"
+        build_activity_dictionary(con, f"select {act} as activity from {source} src")
         con.execute(f"""
             create or replace temp table {STAGED} as
             select nullif(cast({quoted['case_id']} as varchar), '') as case_id,
-                   nullif(cast({quoted['activity']} as varchar), '') as activity,
-                   {ts} as ts, {res} as resource,
-                   cast(file_row_number + 1 as bigint) as event_order,
-                   {quoted['ts']} as ts_raw
-            from {source}""")
+                   {act} as activity, {ts} as ts, {res} as resource,
+                   cast(src.file_row_number + 1 as bigint) as event_order,
+                   {quoted['ts']} as ts_raw, d.aid
+            from {source} src left join {ACTIVITIES} d on d.activity = {act}""")
     except duckdb.Error as exc:
         reason = " ".join(str(exc).split())[:200]
         raise BillopsError(f"{path}: cannot read as Parquet ({reason})") from exc
@@ -211,11 +214,14 @@ def stage_frame(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> str:
     """Copies a loaded log into the temporary table ``pm_events``; returns its name."""
     con.register("pm_events_frame", frame)
     try:
+        build_activity_dictionary(
+            con, "select cast(activity as varchar) as activity from pm_events_frame")
         con.execute(
             f"create or replace temp table {STAGED} as select cast(case_id as varchar) as "
-            "case_id, cast(activity as varchar) as activity, cast(ts as timestamp) as ts, "
-            "cast(resource as varchar) as resource, cast(event_order as bigint) as event_order "
-            "from pm_events_frame")
+            "case_id, cast(f.activity as varchar) as activity, cast(ts as timestamp) as ts, "
+            "cast(resource as varchar) as resource, cast(event_order as bigint) as event_order, "
+            f"d.aid from pm_events_frame f left join {ACTIVITIES} d "
+            "on d.activity = cast(f.activity as varchar)")
     finally:
         con.unregister("pm_events_frame")
     return STAGED

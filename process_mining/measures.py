@@ -14,6 +14,7 @@ import duckdb
 import pandas as pd
 
 from billops.config import Settings
+from process_mining.dfg import Staged, stage
 
 DIMENSION_COLUMNS = ("entity", "payer_id")
 ALL = "all"
@@ -139,18 +140,24 @@ def sla(con: duckdb.DuckDBPyConnection, events: str, cases: str, dims: list[str]
 
 def bottleneck_cases(con: duckdb.DuckDBPyConnection, events: str,
                      edges: list[tuple[str, str]], per_edge: int = CASES_PER_BOTTLENECK,
-                     ) -> list[dict]:
+                     staged: Staged | None = None) -> list[dict]:
     """For each (source, target), the cases that waited longest on that step, longest first."""
     if not edges:
         return []
+    s = staged if staged is not None else stage(con, events)
     con.register("pm_edges", pd.DataFrame(edges, columns=["source", "target"]))
     try:
         frame = con.execute(f"""
-            with steps as (
-                select case_id, activity as source, lead(activity) over w as target,
-                       date_diff('microsecond', ts, lead(ts) over w) / 1e6 as wait_s
-                from {events} window w as (partition by case_id {_ORDER})),
-            picked as (select s.* from steps s join pm_edges using (source, target))
+            with steps as (  -- DuckDB slices include their end: [:-2] drops the last element
+                select case_id, unnest(trace[:-2]) as prev_aid, unnest(trace[2:]) as aid,
+                       (unnest(tss[2:]) - unnest(tss[:-2])) / 1e6 as wait_s
+                from {s.traces}),
+            picked as (
+                select e.source, e.target, st.case_id, st.wait_s
+                from pm_edges e
+                join {s.activities} src on src.activity = e.source
+                join {s.activities} tgt on tgt.activity = e.target
+                join steps st on st.prev_aid = src.aid and st.aid = tgt.aid)
             select source, target, case_id, wait_s from picked
             qualify row_number() over (partition by source, target
                                        order by wait_s desc, case_id) <= {int(per_edge)}

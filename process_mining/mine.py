@@ -30,11 +30,12 @@ from process_mining.conformance import REFERENCE_MODEL, Conformance, conformance
 from process_mining.dfg import (
     Edge,
     LogStats,
+    Staged,
     Variant,
     directly_follows,
     log_stats,
     rework,
-    stage_traces,
+    stage,
     variants,
 )
 from process_mining.discovery import MODEL_VARIANT_CAP, Model, discover_model, process_map_dots
@@ -69,6 +70,7 @@ class Analysis:
     edges: list[Edge]
     variants: list[Variant]  # most frequent first, at most max(VARIANT_ROWS, MODEL_VARIANT_CAP)
     rework: list[tuple[str, int]]
+    staged: Staged  # the sorted log and its variants, for the measures that follow
 
     @property
     def bottlenecks(self) -> list[Edge]:
@@ -97,13 +99,14 @@ class Analysis:
 
 
 def analyze(con: duckdb.DuckDBPyConnection, events: str) -> Analysis:
-    traces = stage_traces(con, events)
+    staged = stage(con, events)
     return Analysis(
-        stats=log_stats(con, events, traces),
-        edges=directly_follows(con, events, traces),
+        stats=log_stats(con, events, staged),
+        edges=directly_follows(con, events, staged),
         variants=variants(con, events, limit=max(VARIANT_ROWS, MODEL_VARIANT_CAP),
-                          traces=traces),
-        rework=rework(con, events),
+                          staged=staged),
+        rework=rework(con, events, staged),
+        staged=staged,
     )
 
 
@@ -128,8 +131,9 @@ def measure(con: duckdb.DuckDBPyConnection, events: str, analysis: Analysis,
         sla=summary,
         sla_breaches=breaches,
         bottleneck_cases=bottleneck_cases(
-            con, events, [(e.source, e.target) for e in analysis.bottlenecks]),
-        dots=process_map_dots(con, events, analysis.edges),
+            con, events, [(e.source, e.target) for e in analysis.bottlenecks],
+            staged=analysis.staged),
+        dots=process_map_dots(con, events, analysis.edges, analysis.staged),
     )
 
 
@@ -155,9 +159,9 @@ def mine_warehouse(settings: Settings | None = None) -> dict[str, Any]:
         events = stage_warehouse_log(con)
         analysis = analyze(con, events)
         model = discover_model(con, events, analysis.edges,
-                               [v.activities for v in analysis.variants])
+                               [v.activities for v in analysis.variants], analysis.staged)
         measures = measure(con, events, analysis, settings)
-        checked = conformance(con, events)
+        checked = conformance(con, events, staged=analysis.staged)
         write_results(con, run_id, mined_at, analysis, model, measures, checked)
     return analysis.contract()
 
