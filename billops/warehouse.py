@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import uuid
@@ -58,17 +59,26 @@ def refresh_raw_views(con: duckdb.DuckDBPyConnection, settings: Settings | None 
     """
     settings = settings or get_settings()
     root = settings.raw_zone.resolve()
+    # A glob view sees batches added later by itself, so a view is replaced only when its
+    # definition changes (first files of a table, a contract change): binding a view over many
+    # files reads every footer, and an intraday load must not pay for the whole history.
+    signatures = dict(con.execute(
+        "select view_name, comment from duckdb_views() where schema_name = 'raw'").fetchall())
     for table in TABLES:
         folder = root / table
-        files = sorted(folder.glob("batch_id=*/*.parquet")) if folder.exists() else []
-        if files:
+        has_files = folder.exists() and next(folder.glob("batch_id=*/*.parquet"), None) is not None
+        if has_files:
             cols = ", ".join(all_columns(table))
             glob = _sql_str(folder / "batch_id=*" / "*.parquet")
             body = (f"select {cols} from read_parquet({glob}, hive_partitioning = false, "
                     f"union_by_name = true)")
         else:
             body = _empty_select(table)
+        signature = hashlib.sha256(body.encode()).hexdigest()
+        if signatures.get(table) == signature:
+            continue
         con.execute(f"create or replace view raw.{table} as {body}")
+        con.execute(f"comment on view raw.{table} is '{signature}'")
 
 
 def as_of(con: duckdb.DuckDBPyConnection) -> datetime | None:

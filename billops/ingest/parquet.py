@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from billops.raw_schema import TABLES, all_columns
+from billops.raw_schema import LINEAGE_COLUMNS, TABLES, all_columns
 
 PART = "part-0.parquet"
 TMP_PREFIX = ".tmp-"
@@ -52,28 +52,51 @@ def tmp_dir(raw_zone: Path, table: str, batch_id: str) -> Path:
 
 
 class _TableWriter:
-    def __init__(self, table: str, folder: Path) -> None:
+    """One table's Parquet file of a batch: rows buffered as tuples, written a row group at a time.
+
+    Each row is kept as a tuple of the table's own columns (taken in C by ``map``); the buffer is
+    turned into columns with one ``zip`` per row group. Lineage columns are filled per row group:
+    ``_batch_id`` and ``_loaded_at`` are constants, ``_file`` and ``_record`` come per row.
+    """
+
+    def __init__(self, table: str, folder: Path, batch_id: str, loaded_at: datetime) -> None:
         self.schema = arrow_schema(table)
-        self.columns = list(all_columns(table))
+        self.columns = list(TABLES[table].columns)
+        self.types = [self.schema.field(c).type for c in self.columns]
+        self.batch_id = batch_id
+        self.loaded_at = loaded_at
         folder.mkdir(parents=True, exist_ok=True)
         self.writer = pq.ParquetWriter(folder / PART, self.schema)
-        self.buffer: dict[str, list[object]] = {c: [] for c in self.columns}
-        self.pending = 0
+        self.buffer: list[tuple[object, ...]] = []
+        self.files: list[str] = []
+        self.records: list[int] = []
         self.rows = 0
 
-    def append(self, values: dict[str, object]) -> None:
-        for column in self.columns:
-            self.buffer[column].append(values.get(column))
-        self.pending += 1
-        if self.pending >= ROW_GROUP:
+    def append(self, values: dict[str, object], file: str, record: int) -> None:
+        self.buffer.append(tuple(map(values.get, self.columns)))
+        self.files.append(file)
+        self.records.append(record)
+        if len(self.buffer) >= ROW_GROUP:
             self.flush()
 
     def flush(self) -> None:
-        if self.pending:
-            self.writer.write_table(pa.Table.from_pydict(self.buffer, schema=self.schema))
-            self.rows += self.pending
-            self.buffer = {c: [] for c in self.columns}
-            self.pending = 0
+        count = len(self.buffer)
+        if not count:
+            return
+        columns = zip(*self.buffer, strict=True)
+        arrays = [
+            pa.array(values, type=kind) for values, kind in zip(columns, self.types, strict=True)
+        ]
+        lineage = {
+            "_batch_id": pa.array([self.batch_id] * count, pa.string()),
+            "_file": pa.array(self.files, pa.string()),
+            "_record": pa.array(self.records, pa.int64()),
+            "_loaded_at": pa.array([self.loaded_at] * count, pa.timestamp("us")),
+        }
+        arrays += [lineage[name] for name in LINEAGE_COLUMNS]
+        self.writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
+        self.rows += count
+        self.buffer, self.files, self.records = [], [], []
 
     def close(self) -> int:
         self.flush()
@@ -98,17 +121,9 @@ class BatchWriter:
         writer = self.writers.get(table)
         if writer is None:
             writer = self.writers[table] = _TableWriter(
-                table, tmp_dir(self.raw_zone, table, self.batch_id)
+                table, tmp_dir(self.raw_zone, table, self.batch_id), self.batch_id, self.loaded_at
             )
-        writer.append(
-            {
-                **values,
-                "_batch_id": self.batch_id,
-                "_file": file,
-                "_record": record,
-                "_loaded_at": self.loaded_at,
-            }
-        )
+        writer.append(values, file, record)
 
     def clear(self) -> None:
         """Remove this batch's Parquet, temporary and published (an unfinished earlier try)."""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -81,6 +83,26 @@ class _Quarantine(Exception):
         self.problems = problems
 
 
+@contextlib.contextmanager
+def _collect_per_batch() -> Iterator[Callable[[], object]]:
+    """Garbage collection once per batch instead of every few hundred allocations.
+
+    A load allocates millions of short-lived objects (segments, rows) and keeps a transaction
+    set's segments alive while it maps them; Python's automatic collections would traverse them
+    over and over (more than half the CPU of an 837 load). Objects that exist before the load
+    are frozen out of the collections; those created by a batch are collected after it.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    gc.freeze()
+    try:
+        yield gc.collect
+    finally:
+        gc.unfreeze()
+        if enabled:
+            gc.enable()
+
+
 def _now() -> datetime:
     """Wall-clock UTC, for lineage only (rules use the batches' extracted_at)."""
     return datetime.now(UTC).replace(tzinfo=None)
@@ -113,10 +135,12 @@ def ingest(
             plan = []
             report.note(f"{landing}: landing folder not found; nothing to load", logging.INFO)
         hashes = ledger.loaded_hashes(con)
-        for done, batch in enumerate(plan):
-            if progress:
-                progress(done, len(plan), batch.label)
-            _load_batch(con, settings, batch, hashes, report)
+        with _collect_per_batch() as collect:
+            for done, batch in enumerate(plan):
+                if progress:
+                    progress(done, len(plan), batch.label)
+                _load_batch(con, settings, batch, hashes, report)
+                collect()
         if progress:
             progress(len(plan), len(plan), "done")
         refresh_raw_views(con, settings)

@@ -16,7 +16,7 @@ from typing import TextIO
 
 from billops.raw_schema import CSV_FILES
 from billops.sources import FileError, RecordError, Reject, Row, SourceReader
-from billops.sources.values import cast
+from billops.sources.values import caster
 
 csv.field_size_limit(16 * 1024 * 1024)
 
@@ -75,6 +75,7 @@ def read_csv(path: Path, name: str | None = None) -> SourceReader:
                         if not fields:
                             continue
                         header = check_header(fields, columns, name)
+                        casts = [(col, caster(columns[col])) for col in header]
                         continue
                     if not fields or (
                         len(fields) == 1 and not fields[0].strip() and len(header) > 1
@@ -88,8 +89,8 @@ def read_csv(path: Path, name: str | None = None) -> SourceReader:
                         continue
                     try:
                         values = {
-                            col: cast(value, columns[col], col)
-                            for col, value in zip(header, fields, strict=True)
+                            col: cast(value, col)
+                            for (col, cast), value in zip(casts, fields, strict=True)
                         }
                     except RecordError as exc:
                         yield Reject(records, str(exc), original)

@@ -22,6 +22,8 @@ from billops.sources.values import cast_row
 
 NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
 _FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# One decoder for every line (json.loads with parse_float builds a new one per call).
+_DECODER = json.JSONDecoder(parse_float=Decimal)
 
 Resource = dict[str, Any]
 
@@ -32,6 +34,9 @@ def reference_id(ref: object) -> str | None:
         ref = ref.get("reference")
     if not isinstance(ref, str) or not ref:
         return None
+    tail = ref.rpartition("/")[2]
+    if tail and ":" not in ref and "_history" not in ref:
+        return tail  # the common "Type/id" (or a bare id)
     if ref.startswith("urn:uuid:") or ref.startswith("urn:oid:"):
         return ref.split(":", 2)[2]
     parts = [p for p in ref.split("/") if p]
@@ -43,12 +48,14 @@ def reference_id(ref: object) -> str | None:
 def _get(obj: object, *path: str | int) -> Any:
     """obj[path[0]][path[1]]... or None when any step is missing or of the wrong kind."""
     for step in path:
-        if isinstance(step, int):
-            if not isinstance(obj, list) or len(obj) <= step:
+        if step.__class__ is str:
+            if not isinstance(obj, dict):
                 return None
-        elif not isinstance(obj, dict):
-            return None
-        obj = obj[step] if isinstance(step, int) else obj.get(step)
+            obj = obj.get(step)
+        else:
+            if not isinstance(obj, list) or len(obj) <= step:  # type: ignore[operator]
+                return None
+            obj = obj[step]  # type: ignore[index]
     return obj
 
 
@@ -195,7 +202,7 @@ def read_ndjson(path: Path, resource_type: str) -> SourceReader:
                     continue
                 records += 1
                 try:
-                    resource = json.loads(text, parse_float=Decimal)
+                    resource = _DECODER.decode(text)
                 except json.JSONDecodeError as exc:
                     yield Reject(number, f"invalid JSON ({exc.msg} at column {exc.colno})", text)
                     continue

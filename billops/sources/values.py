@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -100,6 +101,13 @@ def to_timestamp(value: object, column: str) -> datetime:
     elif isinstance(value, date):
         parsed = datetime(value.year, value.month, value.day)
     elif isinstance(value, str) and value.strip()[:1].isdigit():
+        if value[-1:] == "Z" and value[10:11] == "T":  # the common form, UTC already
+            try:
+                naive = datetime.fromisoformat(value[:-1])
+            except ValueError:
+                naive = None  # the general path below gives the error
+            if naive is not None and naive.tzinfo is None:
+                return naive
         try:
             parsed = datetime.fromisoformat(value.strip())
         except ValueError as exc:
@@ -131,28 +139,89 @@ def to_varchar(value: object, column: str) -> str:
 
 def cast(value: object, type_name: str, column: str) -> object:
     """``value`` as the Python value of DuckDB type ``type_name``; empty text is NULL."""
-    if value is None or (isinstance(value, str) and value == ""):
+    return caster(type_name)(value, column)
+
+
+Caster = Callable[[object, str], object]
+_CASTERS: dict[str, Caster] = {}
+_CACHE_LIMIT = 1 << 16
+
+
+def _text_caster(value: object, column: str) -> object:
+    if value is None or value == "":
         return None
+    if type(value) is str:
+        return value
+    return to_varchar(value, column)
+
+
+def _typed_caster(convert: Callable[[object, str], object], memo: bool) -> Caster:
+    """NULL for missing or blank text, else ``convert``; a text or number that converts is
+    memoized when ``memo`` (feeds repeat the same dates, times and amounts many times, the
+    results are immutable, and equal numbers cast to the same value)."""
+    known: dict[str, object] = {}
+
+    def cast_value(value: object, column: str) -> object:
+        if value is None:
+            return None
+        kind = value.__class__
+        if kind is str or kind is Decimal or kind is int:  # never bool: True == 1
+            hit = known.get(value)  # type: ignore[call-overload]
+            if hit is not None:
+                return hit
+            if kind is str and not value.strip():  # type: ignore[attr-defined]
+                return None
+            result = convert(value, column)
+            if memo and len(known) < _CACHE_LIMIT:
+                known[value] = result  # type: ignore[index]
+            return result
+        return convert(value, column)
+
+    return cast_value
+
+
+def caster(type_name: str) -> Caster:
+    """The function that casts a source value to DuckDB type ``type_name`` (see :func:`cast`)."""
+    found = _CASTERS.get(type_name)
+    if found is not None:
+        return found
     if type_name == "VARCHAR":
-        return to_varchar(value, column)
-    if isinstance(value, str) and not value.strip():
-        return None
-    if type_name == "BIGINT":
-        return to_bigint(value, column)
-    if type_name == "DATE":
-        return to_date(value, column)
-    if type_name == "TIMESTAMP":
-        return to_timestamp(value, column)
-    if type_name == "BOOLEAN":
-        return to_boolean(value, column)
-    match = _DECIMAL_TYPE.fullmatch(type_name)
-    if match:
-        return to_decimal(value, int(match.group(1)), int(match.group(2)), column)
-    raise TypeError(f"unsupported contract type {type_name} for column {column}")
+        found = _text_caster
+    elif type_name == "BIGINT":
+        found = _typed_caster(to_bigint, memo=False)
+    elif type_name == "DATE":
+        found = _typed_caster(to_date, memo=True)
+    elif type_name == "TIMESTAMP":
+        found = _typed_caster(to_timestamp, memo=True)
+    elif type_name == "BOOLEAN":
+        found = _typed_caster(to_boolean, memo=True)
+    else:
+        match = _DECIMAL_TYPE.fullmatch(type_name)
+        if not match:
+            raise TypeError(f"unsupported contract type {type_name}")
+        precision, scale = int(match.group(1)), int(match.group(2))
+        found = _typed_caster(
+            lambda value, column: to_decimal(value, precision, scale, column), memo=True
+        )
+    _CASTERS[type_name] = found
+    return found
+
+
+_ROW_CASTERS: dict[int, tuple[dict[str, str], list[tuple[str, Caster, bool]]]] = {}
 
 
 def cast_row(values: dict[str, object], columns: dict[str, str]) -> dict[str, object]:
     """Every contract column of ``columns`` cast from ``values`` (missing keys are NULL)."""
-    return {
-        column: cast(values.get(column), type_name, column) for column, type_name in columns.items()
-    }
+    entry = _ROW_CASTERS.get(id(columns))
+    if entry is None or entry[0] is not columns:
+        casts = [(column, caster(kind), kind == "VARCHAR") for column, kind in columns.items()]
+        entry = _ROW_CASTERS[id(columns)] = (columns, casts)
+    get = values.get
+    row: dict[str, object] = {}
+    for column, cast_value, text in entry[1]:
+        value = get(column)
+        # non-empty text for a VARCHAR column is already its value
+        row[column] = (
+            value if text and value.__class__ is str and value else cast_value(value, column)
+        )
+    return row
