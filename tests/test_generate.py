@@ -255,8 +255,9 @@ def test_daily_cadence_lands_the_same_records_in_nightly_and_intraday_batches(
         tmp_path: Path, default: tuple[Path, dict[str, Any]]) -> None:
     daily = generate(tmp_path, cadence="daily")
     monthly_out, monthly = default
-    assert {k: v for k, v in daily.items() if k not in ("cadence", "batches")} == {
-        k: v for k, v in monthly.items() if k not in ("cadence", "batches")}
+    varies = ("cadence", "batches", "resent_files")  # more 835 files, more of them re-sent
+    assert {k: v for k, v in daily.items() if k not in varies} == {
+        k: v for k, v in monthly.items() if k not in varies}
     for system, hour in (("ehr", "02"), ("rcm", "03"), ("erp", "04")):
         folders = sorted((tmp_path / "landing" / system).iterdir())
         names = [f.name for f in folders]
@@ -421,13 +422,16 @@ def test_clean_money_ties_out_per_account_and_in_the_gl(clean: Path) -> None:
         assert 0 < cents(s["amount_due"]) <= remitted[s["account_id"]]["pr"]
 
     total_charges = sum(sum(c.values()) for c in charges.values())
-    payer_paid = sum(p["amount"] for p in payments)
+    payer_paid = sum(c["paid"] for p in payments for c in p["claims"])  # CLP04: the AR side
+    interest = -sum(p.get("plb", 0) for p in payments)  # PLB L6: paid on top, not AR
+    assert interest > 0  # some commercial claims are paid after the prompt-pay limit
     contractual = sum(t["co"] for t in remitted.values())
     patient_net = sum(patient_paid.values())
     write_offs = sum(written_off.values())
     assert -by_type["GROSS_REVENUE"] == total_charges
     assert by_type["CONTRACTUAL_ALLOWANCE"] == contractual
     assert by_type["WRITE_OFF"] == write_offs
+    assert by_type["OTHER"] == -interest  # prompt-payment interest income
     assert by_type["PATIENT_AR"] == (total_charges - payer_paid - contractual - patient_net
                                      - write_offs)
     deposits = {(d["trace_number"], cents(d["amount"])) for d in
@@ -448,11 +452,13 @@ def test_remits_balance_with_replacements_reversals_and_denials(tmp_path: Path) 
     claims: dict[str, list[dict[str, Any]]] = defaultdict(list)
     net: dict[str, int] = defaultdict(int)
     last: dict[str, int] = {}
+    denied: set[str] = set()
     for folder in sorted((tmp_path / "landing" / "rcm").iterdir()):
         for account, account_claims in parse_837(next((folder / "837").glob("*.x12"))).items():
             claims[account] += account_claims
-        for pay in parse_835(next((folder / "835").glob("*.x12"))):
-            assert pay["amount"] == sum(c["paid"] for c in pay["claims"]) >= 0
+        for pay in parse_835(folder / "835" / f"remits_{folder.name}.x12"):
+            assert pay["amount"] == sum(c["paid"] for c in pay["claims"]) - pay.get("plb", 0)
+            assert pay["amount"] >= 0
             for clp in pay["claims"]:
                 statuses.add(clp["status"])
                 if clp["account"] in unbalanced:
@@ -460,6 +466,12 @@ def test_remits_balance_with_replacements_reversals_and_denials(tmp_path: Path) 
                 assert clp["charge"] == clp["paid"] + sum(clp["adj"].values())
                 for line in clp["lines"]:
                     assert line["charge"] == line["paid"] + sum(line["adj"].values())
+                if clp["status"] == "4":
+                    # a denial pays nothing and is never reversed: an appeal the payer
+                    # overturns is paid by a later CLP02 = 1
+                    denied.add(clp["account"])
+                    assert clp["paid"] == 0
+                    continue
                 net[clp["account"]] += clp["charge"]
                 if clp["status"] == "22":
                     assert clp["charge"] < 0 and clp["paid"] <= 0
@@ -474,6 +486,10 @@ def test_remits_balance_with_replacements_reversals_and_denials(tmp_path: Path) 
         assert charge == last[account]
         assert charge in {c["total"] for c in claims[account]}
     assert {"1", "4", "22"} <= statuses
+    events = read_csv_all(tmp_path, "claim_events.csv")
+    appealed = {e["claim_id"] for e in events if e["event_type"] == "APPEALED"}
+    assert appealed and appealed <= denied
+    assert appealed & set(net)  # some appeals are overturned and paid
     for path in sorted((tmp_path / "landing" / "rcm").glob("*/83?/*.x12")):
         valid, errors, _ = pyx12_validate(path)  # negative reversal amounts are valid X12
         assert errors == [] and valid, path.name
@@ -500,8 +516,31 @@ def landed(out: Path, system: str, name: str) -> list[dict[str, Any]]:
     return rows
 
 
+def read_csv_all(out: Path, name: str) -> list[dict[str, str]]:
+    """The rows of an RCM CSV extract over every batch."""
+    return [row for folder in sorted((out / "landing" / "rcm").iterdir())
+            for row in read_csv(folder / name)]
+
+
 def landed_x12(out: Path, kind: str) -> list[Path]:
-    return sorted((out / "landing" / "rcm").glob(f"*/{kind}/*.x12"))
+    """The X12 files of every RCM batch, without the files re-sent from an earlier batch (they
+    are named after the batch that first delivered them)."""
+    return sorted(p for p in (out / "landing" / "rcm").glob(f"*/{kind}/*.x12")
+                  if p.parent.parent.name in p.name)
+
+
+def test_resent_835_files_repeat_an_earlier_delivery_byte_for_byte(
+        tmp_path: Path, default: tuple[Path, dict[str, Any]]) -> None:
+    summary = generate(tmp_path, cadence="daily")
+    rcm = tmp_path / "landing" / "rcm"
+    resent = sorted(p for p in rcm.glob("*/835/*.x12") if p.parent.parent.name not in p.name)
+    assert len(resent) == summary["resent_files"] > 0
+    for copy in resent:
+        first = rcm / copy.stem.removeprefix("remits_") / "835" / copy.name
+        assert first.read_bytes() == copy.read_bytes()
+        assert copy.parent.parent.name > first.parent.parent.name  # a later batch
+        manifest = json.loads((copy.parent.parent / "_manifest.json").read_text())
+        assert f"835/{copy.name}" in {f["path"] for f in manifest["files"]}
 
 
 def ts(text: str) -> datetime:
@@ -675,7 +714,12 @@ def test_every_defect_type_is_injected_with_one_truth_row_at_its_evidence(
     assert set(counts) == set(summary["defects"])  # every type of the contract
     assert summary["defects"] == dict(counts)
     # evidence of these types appears only where the truth says so
-    denied = {c["account"] for p in ev.payments for c in p["claims"] if c["status"] == "4"}
+    latest: dict[str, str] = {}  # account -> CLP02 of its latest adjudication (a denial
+    for p in ev.payments:        # overturned on appeal is followed by a payment)
+        for c in p["claims"]:
+            if c["status"] != "22":
+                latest[c["account"]] = c["status"]
+    denied = {account for account, status in latest.items() if status == "4"}
     assert denied == {r["key"] for r in rows if r["defect_type"] == "DENIAL"}
     unbalanced = {c["account"] for p in ev.payments for c in p["claims"]
                   if c["charge"] != c["paid"] + sum(c["adj"].values())}

@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from billops.synth.clock import at, next_weekday
 from billops.synth.defects import GL_DUPLICATE_POSTING, WRITE_OFF_POLICY, WRITE_OFF_UNAPPROVED
 from billops.synth.model import Defect, PatientPayment, Payment, Revenue, WriteOff
-from billops.synth.reference import GL_BY_TYPE, Reference
+from billops.synth.reference import GL_BY_TYPE, INTEREST_INCOME, Reference
 
 SOURCE_ORDER = ("CHARGES", "REMITTANCE", "PATIENT_PAYMENT", "REFUND", "WRITE_OFF")
 
@@ -129,7 +129,15 @@ def number_journals(journals: list[Journal], first: int, tag: str = "") -> list[
 def _remittance_journal(pay: Payment, ts: datetime) -> Journal:
     j = Journal("", pay.entity, ts.date(), ts, "REMITTANCE", pay.trace,
                 f"835 payment {pay.payer.id}", "interface.era", "")
-    j.pair("CASH", "PATIENT_AR", pay.gl_amount if pay.gl == "amount" else pay.amount)
+    cash = pay.gl_amount if pay.gl == "amount" else pay.amount
+    interest = pay.amount - pay.claims_paid  # PLB: interest the payer added to the payment
+    if cash:
+        # a cash receipt keyed wrong (GL_AMOUNT_MISMATCH) is wrong on its AR side too
+        j.add("CASH", cash, 0)
+        j.add("PATIENT_AR", 0, cash - interest)
+        if interest:
+            j.lines.append((INTEREST_INCOME, 0, interest) if interest > 0
+                           else (INTEREST_INCOME, -interest, 0))
     # CO-45 is the contractual allowance; a denial (other CO reasons) leaves the AR open
     contractual = sum(a.amount for c in pay.claims for ln in c.lines
                       for a in ln.adjustments if a.group == "CO" and a.reason == "45")

@@ -29,6 +29,7 @@ from billops.synth.model import (
     Patient,
     PatientPayment,
     Payment,
+    ProviderAdjustment,
     RemitClaim,
     RemitLine,
     Revenue,
@@ -57,6 +58,10 @@ REGISTRARS = tuple(f"registrar{i:02d}" for i in range(1, 9))
 CASH_POSTERS = tuple(f"cashposter{i:02d}" for i in range(1, 5))
 SUPERVISORS = ("billing.supervisor01", "billing.supervisor02")
 SMALL_BALANCE = 500  # cents: balances below this are written off instead of billed
+# Days a payer has to pay a clean electronic claim before it owes interest, by payer type, and
+# the daily interest rate (12% a year).
+PROMPT_PAY_DAYS = {"COMMERCIAL": 21}
+DAILY_INTEREST = "0.000329"
 APPEAL_SHARE = 0.6  # of denials for documentation, necessity or coding (not auth, eligibility)
 OVERTURN_SHARE = 0.5  # of appeals
 
@@ -346,6 +351,21 @@ def remit_date(rng: random.Random, claim: Claim) -> date:
     payer = claim.payer
     earliest = claim.submitted_at.date() + timedelta(days=rint(rng, *payer.adjudication_days))
     return next_weekday(earliest, payer.pay_weekdays)
+
+
+def prompt_pay_interest(payment: Payment) -> list[ProviderAdjustment]:
+    """Interest a payer owes under the prompt-pay rules for claims it paid late, added to the
+    payment as PLB L6 adjustments (negative: they increase the payment)."""
+    limit = PROMPT_PAY_DAYS.get(payment.payer.payer_type)
+    out = []
+    for remit in payment.claims:
+        if limit is None or remit.status != "1" or remit.paid <= 0:
+            continue
+        late = (payment.paid_on - remit.claim.submitted_at.date()).days - limit
+        interest = mul_fraction(remit.paid * late, DAILY_INTEREST) if late > 0 else 0
+        if interest > 0:
+            out.append(ProviderAdjustment("L6", remit.icn, -interest))
+    return out
 
 
 def payment_times(ref: Reference, payer: Payer, entity: str, day: date) -> tuple[datetime, datetime]:
@@ -789,6 +809,7 @@ class Simulation:
                 f"{day:%Y%m%d}{self.tag}{self._traces:0{7 - len(self.tag)}d}", payer, entity, day, received, posted,
                 sorted(self._remit_groups.pop(key),
                        key=lambda r: (r.claim.account_id, r.status != "22")))
+            payment.plb = prompt_pay_interest(payment)
             row = defects.plan_payment(random.Random(f"{self.seed}:payment:{payment.trace}"),
                                        self.rates, payment)
             if row is not None:

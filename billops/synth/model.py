@@ -130,6 +130,13 @@ class RemitClaim:
 
 
 @dataclass
+class ProviderAdjustment:
+    reason: str  # PLB03-1, e.g. L6 interest owed
+    reference: str  # PLB03-2, e.g. the payer claim control number the interest is for
+    amount: int
+
+
+@dataclass
 class Payment:
     """One payer payment (EFT) = one 835 transaction set = one bank deposit.
 
@@ -147,10 +154,19 @@ class Payment:
     gl_amount: int = 0  # the cash amount the GL records when gl == "amount"
     deposit: str = "deposit"  # deposit | missing | short
     deposit_amount: int = 0  # the deposited amount when deposit == "short"
+    # provider-level adjustments (835 PLB): a positive amount reduces the payment, a negative
+    # one (interest the payer owes) adds to it
+    plb: list[ProviderAdjustment] = field(default_factory=list)
+
+    @property
+    def claims_paid(self) -> int:
+        """Sum of CLP04 over the claims."""
+        return sum(c.paid for c in self.claims)
 
     @property
     def amount(self) -> int:
-        return sum(c.paid for c in self.claims)
+        """BPR02, the money that moves: the claims' payments less the PLB amounts."""
+        return self.claims_paid - sum(a.amount for a in self.plb)
 
 
 @dataclass

@@ -200,8 +200,10 @@ CHART_OF_ACCOUNTS: tuple[GlAccount, ...] = (
     GlAccount("4400", "Contractual allowances", "CONTRACTUAL_ALLOWANCE"),
     GlAccount("4500", "Administrative write-offs", "WRITE_OFF"),
     GlAccount("4600", "Bad debt expense", "BAD_DEBT"),
+    GlAccount("4910", "Prompt-payment interest income", "OTHER"),
     GlAccount("6100", "Medical supplies expense", "OTHER"),
 )
+INTEREST_INCOME = "4910"  # where the interest a payer adds to a payment (PLB L6) is posted
 GL_BY_TYPE: dict[str, str] = {}
 for _acct in CHART_OF_ACCOUNTS:
     GL_BY_TYPE.setdefault(_acct.account_type, _acct.account)

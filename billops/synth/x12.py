@@ -189,6 +189,8 @@ def write_835(fh: TextIO, payments: list[Payment], ref: Reference,
         w.put(seg("LX", "1"))
         for remit in pay.claims:
             w.put(_remit_claim(remit, _account(remit.claim)))
+        if pay.plb:
+            w.put(_provider_adjustments(pay, ref))
         w.put(seg("SE", str(w.count + 1), f"{st:04d}"))
         fh.write(seg("GE", "1", str(gs)))
     fh.write(seg("IEA", str(len(payments)), f"{icn:09d}"))
@@ -199,6 +201,16 @@ def write_835_count(path: Path) -> int:
     """The number of transaction sets (ST segments) of an X12 file written here."""
     with path.open(encoding="utf-8") as fh:
         return sum(1 for line in fh if line.startswith("ST*"))
+
+
+def _provider_adjustments(pay: Payment, ref: Reference) -> list[str]:
+    """PLB segments, at most six reason/amount pairs each; PLB02 is the fiscal year end."""
+    payee = ref.facility_by_id[pay.entity]
+    pairs: list[str] = []
+    for a in pay.plb:
+        pairs += [f"{a.reason}:{a.reference}", fmt_x12(a.amount)]
+    return [seg("PLB", payee.npi, f"{pay.paid_on.year}1231", *pairs[i:i + 12])
+            for i in range(0, len(pairs), 12)]
 
 
 def payee_bank(entity_ein: str) -> tuple[str, str]:
