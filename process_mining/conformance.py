@@ -3,8 +3,8 @@
 Token-based replay gives fitness, precision and, per case, whether and where the case left the
 model; the temporal profile flags steps whose wait is far from the usual (zeta standard
 deviations). Both run on a capped, hash-chosen sample of cases (``sample_traces``), so the cost
-stays bounded on a large log. Alignments are not run: their cost explodes on long, looping
-traces, and token replay already names the deviating steps.
+stays bounded on a large log. Alignments run on the most frequent variants under a time cap and
+fall back to token replay where the cap is hit (``process_mining.alignments``).
 """
 
 from __future__ import annotations
@@ -17,11 +17,20 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from process_mining.dfg import Staged, sample_traces
+from process_mining.alignments import (
+    TOTAL_LIMIT_S,
+    TRACE_LIMIT_S,
+    VARIANT_CAP,
+    AlignmentSummary,
+    align_variants,
+)
+from process_mining.dfg import Staged, sample_traces, stage, variants
 from process_mining.discovery import FITNESS_CASE_CAP, import_pm4py, traces_frame
 
 REFERENCE_MODEL = Path(__file__).resolve().parent / "reference" / "billing_process.pnml"
 TEMPORAL_ZETA = 3.0
+# pm.alignment_cases lists at most this many cases of each deviating variant.
+CASES_PER_VARIANT = 100
 
 
 @dataclass(frozen=True)
@@ -38,6 +47,8 @@ class Conformance:
     precision: float | None
     deviations: list[Deviation] = field(default_factory=list)
     temporal: list[dict[str, Any]] = field(default_factory=list)
+    alignments: AlignmentSummary | None = None
+    alignment_cases: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _how(diagnosis: dict[str, Any], known: set[str], trace: Sequence[str]) -> str:
@@ -108,11 +119,42 @@ def temporal_deviations(con: duckdb.DuckDBPyConnection, events: str,
     return out
 
 
+def deviating_variant_cases(con: duckdb.DuckDBPyConnection, staged: Staged,
+                            ranks: Sequence[int], per_variant: int = CASES_PER_VARIANT,
+                            ) -> list[dict[str, Any]]:
+    """Up to ``per_variant`` cases (by case id) of each given variant rank."""
+    if not ranks:
+        return []
+    con.register("pm_ranks", pd.DataFrame({"variant_rank": list(ranks)}))
+    try:
+        frame = con.execute(f"""
+            select v.variant_rank, t.case_id
+            from {staged.traces} t join {staged.variants} v using (trace)
+            join pm_ranks r on r.variant_rank = v.variant_rank
+            qualify row_number() over (partition by v.variant_rank order by t.case_id)
+                    <= {int(per_variant)}
+            order by v.variant_rank, t.case_id""").df()
+    finally:
+        con.unregister("pm_ranks")
+    return frame.to_dict("records")
+
+
 def conformance(con: duckdb.DuckDBPyConnection, events: str, reference: Path = REFERENCE_MODEL,
-                cap: int = FITNESS_CASE_CAP, staged: Staged | None = None) -> Conformance:
-    """Conformance of a capped sample of the log's cases against the reference model."""
+                cap: int = FITNESS_CASE_CAP, staged: Staged | None = None,
+                variant_cap: int = VARIANT_CAP, trace_limit_s: float = TRACE_LIMIT_S,
+                total_limit_s: float = TOTAL_LIMIT_S) -> Conformance:
+    """Conformance of a capped sample of the log's cases against the reference model, and
+    time-capped alignments of the most frequent variants."""
+    staged = staged if staged is not None else stage(con, events)
     traces = sample_traces(con, events, cap, staged)
     checked = check_traces(traces, reference)
     temporal = temporal_deviations(con, events, [case_id for case_id, _ in traces])
+    top = variants(con, events, limit=variant_cap, staged=staged)
+    (cases_total,) = con.execute(f"select count(*) from {staged.traces}").fetchall()[0]
+    aligned = align_variants([(v.rank, v.activities, v.cases) for v in top], reference,
+                             cases_total=int(cases_total), trace_limit_s=trace_limit_s,
+                             total_limit_s=total_limit_s)
+    cases = deviating_variant_cases(
+        con, staged, [c.variant_rank for c in aligned.checks if c.deviates])
     return Conformance(checked.cases_checked, checked.fitness, checked.precision,
-                       checked.deviations, temporal)
+                       checked.deviations, temporal, aligned, cases)

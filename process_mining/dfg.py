@@ -84,7 +84,7 @@ class Staged:
 @contextmanager
 def unordered(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Lets DuckDB write intermediate tables in any row order (every read orders explicitly)."""
-    (old,) = con.execute("select current_setting('preserve_insertion_order')").fetchone()
+    (old,) = con.execute("select current_setting('preserve_insertion_order')").fetchall()[0]
     con.execute("set preserve_insertion_order = false")
     try:
         yield
@@ -116,7 +116,7 @@ def stage(con: duckdb.DuckDBPyConnection, events: str) -> Staged:
             build_activity_dictionary(con, f"select activity from {events}")
         n_activities, base, max_order = con.execute(
             f"select (select count(*) from {ACTIVITIES}), epoch_us(min(ts)), max(event_order) "
-            f"from {events}").fetchone()
+            f"from {events}").fetchall()[0]
         if n_activities >= 1 << _AID_BITS or (max_order or 0) >= 1 << _ORDER_BITS:
             raise ValueError("event log too large to encode: more than 16 million activities "
                              "or event_order beyond 2^40")
@@ -155,7 +155,7 @@ def log_stats(con: duckdb.DuckDBPyConnection, events: str, staged: Staged | None
     s = _staged(con, events, staged)
     cases, n_events, n_variants = con.execute(
         f"select coalesce(sum(cases), 0), coalesce(sum(cases * len(trace)), 0), count(*) "
-        f"from {s.variants}").fetchone()
+        f"from {s.variants}").fetchall()[0]
     return LogStats(int(cases), int(n_events), len(s.names), int(n_variants))
 
 

@@ -165,10 +165,10 @@ def stage_parquet(con: duckdb.DuckDBPyConnection, path: str | Path, case: str, a
         raise BillopsError(f"{path}: cannot read as Parquet ({reason})") from exc
     for role in ("case_id", "activity", "ts"):
         row, n = con.execute(f"select min(event_order), count(*) from {STAGED} "
-                             f"where {role} is null").fetchone()
+                             f"where {role} is null").fetchall()[0]
         if n:
             (raw,) = con.execute(f"select ts_raw from {STAGED} where event_order = ?",
-                                 [row]).fetchone()
+                                 [row]).fetchall()[0]
             if role == "ts" and raw not in (None, ""):
                 raise BillopsError(
                     f"{path}: row {row}: {timestamp} {raw!r} is not an ISO 8601 timestamp "

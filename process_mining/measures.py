@@ -47,7 +47,7 @@ def dimensions(con: duckdb.DuckDBPyConnection, events: str) -> list[str]:
     dims = []
     for col in DIMENSION_COLUMNS:
         if col in present:
-            (n,) = con.execute(f"select count({col}) from {events}").fetchone()
+            (n,) = con.execute(f"select count({col}) from {events}").fetchall()[0]
             if n:
                 dims.append(col)
     return [*dims, "month"]

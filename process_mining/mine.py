@@ -9,8 +9,9 @@ Both entry points return the contract object of ARCHITECTURE.md::
 ``mine_warehouse`` also replaces the previous run's rows in ``pm.runs``, ``pm.dfg``,
 ``pm.variants``, ``pm.model``, ``pm.bottlenecks``, ``pm.rework``, and the measures'
 ``pm.segments``, ``pm.sla``, ``pm.sla_breaches``, ``pm.bottleneck_cases``, ``pm.process_map``,
-and the conformance's ``pm.conformance``, ``pm.deviations``, ``pm.temporal_deviations`` (all
-keyed by run_id).
+the conformance's ``pm.conformance``, ``pm.deviations``, ``pm.temporal_deviations``, and the
+alignments' ``pm.alignment_summary``, ``pm.alignments``, ``pm.alignment_moves``,
+``pm.alignment_cases`` (all keyed by run_id).
 """
 
 from __future__ import annotations
@@ -207,6 +208,19 @@ create table if not exists pm.deviations (
 create table if not exists pm.temporal_deviations (
     run_id varchar, case_id varchar, source varchar, target varchar, elapsed_s double,
     zeta double);
+create table if not exists pm.alignment_summary (
+    run_id varchar, reference varchar, variants_checked bigint, variants_aligned bigint,
+    variants_fallback bigint, cases_covered bigint, cases_total bigint, fitness double,
+    deviating_cases bigint, capped boolean, seconds double, trace_limit_s double,
+    total_limit_s double, note varchar);
+create table if not exists pm.alignments (
+    run_id varchar, variant_rank integer, activities varchar, cases bigint, method varchar,
+    fitness double, cost double, log_moves bigint, model_moves bigint, how varchar);
+create table if not exists pm.alignment_moves (
+    run_id varchar, variant_rank integer, activity varchar, move varchar, moves bigint,
+    cases bigint);
+create table if not exists pm.alignment_cases (
+    run_id varchar, variant_rank integer, case_id varchar);
 """
 _MEASURE_COLUMNS = {
     "segments": ["dimension", "segment", "cases", "events", "median_duration_s",
@@ -218,8 +232,40 @@ _MEASURE_COLUMNS = {
 }
 
 
+def _alignment_frames(run_id: str, checked: Conformance) -> dict[str, pd.DataFrame]:
+    summary = checked.alignments
+    checks = summary.checks if summary is not None else []
+    frames = {
+        "alignment_summary": pd.DataFrame(
+            [{"run_id": run_id, "reference": REFERENCE_MODEL.name,
+              **{k: getattr(summary, k) for k in (
+                  "variants_checked", "variants_aligned", "variants_fallback",
+                  "cases_covered", "cases_total", "fitness", "deviating_cases", "capped",
+                  "seconds", "trace_limit_s", "total_limit_s", "note")}}]
+            if summary is not None else []),
+        "alignments": pd.DataFrame(
+            [{"run_id": run_id, "variant_rank": c.variant_rank,
+              "activities": " > ".join(c.activities), "cases": c.cases, "method": c.method,
+              "fitness": c.fitness, "cost": c.cost, "log_moves": sum(c.log_moves.values()),
+              "model_moves": sum(c.model_moves.values()), "how": c.how} for c in checks],
+            columns=["run_id", "variant_rank", "activities", "cases", "method", "fitness",
+                     "cost", "log_moves", "model_moves", "how"]),
+        "alignment_moves": pd.DataFrame(
+            [{"run_id": run_id, "variant_rank": c.variant_rank, "activity": a, "move": kind,
+              "moves": n, "cases": c.cases}
+             for c in checks
+             for kind, moves in (("log", c.log_moves), ("model", c.model_moves))
+             for a, n in sorted(moves.items())],
+            columns=["run_id", "variant_rank", "activity", "move", "moves", "cases"]),
+        "alignment_cases": pd.DataFrame(
+            [{"run_id": run_id, **row} for row in checked.alignment_cases],
+            columns=["run_id", "variant_rank", "case_id"]),
+    }
+    return frames
+
+
 def _conformance_frames(run_id: str, checked: Conformance) -> dict[str, pd.DataFrame]:
-    return {
+    return {**_alignment_frames(run_id, checked),
         "conformance": pd.DataFrame([{
             "run_id": run_id, "reference": REFERENCE_MODEL.name,
             "cases_checked": checked.cases_checked, "fitness": checked.fitness,
