@@ -1,38 +1,73 @@
 """`billops generate` at the benchmark scales: wall time and peak memory of the generator.
 
-Each scale runs as its own process (the `billops` CLI) so that its peak RSS is measured alone
-(os.wait4 returns the child's own rusage). BENCH_GENERATE_SCALES picks the scales
-(default "medium"; add "large" once it is generated).
+Each scale runs as its own process (the `billops` CLI). The generator simulates medium and
+large in parallel parts (worker processes), so memory is measured over the whole process tree:
+a sampler adds up the resident memory of the CLI process and its children every 0.2 s and keeps
+the peak (``peak_rss_mb``); ``peak_rss_one_process_mb`` is the largest single process
+(os.wait4's ru_maxrss, which covers the waited-for children too). CPU seconds count every
+process of the tree, so they tell the generator's own cost when other work shares the 2 cores.
+BENCH_GENERATE_SCALES picks the scales (default "medium,large").
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
-SCALES = os.environ.get("BENCH_GENERATE_SCALES", "medium").split(",")
+import psutil
+
+SCALES = os.environ.get("BENCH_GENERATE_SCALES", "medium,large").split(",")
 # scale -> (wall seconds, peak RSS MB) targets of issue 3
-TARGETS: dict[str, tuple[float, float | None]] = {"medium": (60.0, None),
-                                                  "large": (720.0, 4096.0)}
+TARGETS: dict[str, tuple[float, float | None]] = {"medium": (60.0, None), "large": (720.0, 4096.0)}
+
+
+def _tree_rss(proc: psutil.Process) -> int:
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):  # a worker that just ended
+            total += p.memory_info().rss
+    return total
 
 
 def _timed(args: list[str], env: dict[str, str]) -> dict[str, Any]:
     start = time.perf_counter()
     proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        watched = psutil.Process(proc.pid)
+        while not done.is_set():
+            try:
+                peak = max(peak, _tree_rss(watched))
+            except psutil.Error:
+                return
+            done.wait(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
     code = os.waitstatus_to_exitcode(status)
     if code:
         raise RuntimeError(f"{' '.join(args)} exited {code}")
-    # CPU seconds tell the generator's own cost when other work shares the 2 cores
-    return {"wall_s": round(wall, 2), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
-            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
+    return {
+        "wall_s": round(wall, 2),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+        "peak_rss_mb": round(peak / 2**20, 1),
+        "peak_rss_one_process_mb": round(usage.ru_maxrss / 1024, 1),
+    }
 
 
 def run() -> dict[str, Any]:
@@ -42,21 +77,41 @@ def run() -> dict[str, Any]:
     for scale in SCALES:
         with tempfile.TemporaryDirectory(prefix=f"bench-generate-{scale}-") as tmp:
             env = {**os.environ, "BILLOPS_HOME": tmp}
+            load = round(os.getloadavg()[0], 2)
             fig = _timed([billops, "generate", "--scale", scale, "--out", tmp], env)
+            fig["load_average_1m_at_start"] = load
             summary = json.loads((Path(tmp) / "truth" / "summary.json").read_text())
-            fig.update({k: summary[k] for k in ("accounts", "claims", "charge_lines",
-                                                "total_charges", "patients")})
+            fig.update(
+                {
+                    k: summary[k]
+                    for k in ("accounts", "claims", "charge_lines", "total_charges", "patients")
+                }
+            )
             fig["batches"] = len(summary["batches"])
             fig["defects"] = sum(summary["defects"].values())
             figures[scale] = fig
-            print(f"   {scale}: {fig['wall_s']} s wall, {fig['cpu_s']} s CPU, "
-                  f"{fig['peak_rss_mb']} MB", flush=True)
+            print(
+                f"   {scale}: {fig['wall_s']} s wall, {fig['cpu_s']} s CPU, "
+                f"{fig['peak_rss_mb']} MB, load {load}",
+                flush=True,
+            )
         wall, rss = TARGETS.get(scale, (None, None))
         if wall is not None:
-            targets.append({"name": f"{scale}: generate wall seconds", "value": fig["wall_s"],
-                            "target": f"< {wall:g}", "met": fig["wall_s"] < wall})
+            targets.append(
+                {
+                    "name": f"{scale}: generate wall seconds",
+                    "value": fig["wall_s"],
+                    "target": f"< {wall:g}",
+                    "met": fig["wall_s"] < wall,
+                }
+            )
         if rss is not None:
-            targets.append({"name": f"{scale}: generate peak RSS MB",
-                            "value": fig["peak_rss_mb"], "target": f"< {rss:g}",
-                            "met": fig["peak_rss_mb"] < rss})
+            targets.append(
+                {
+                    "name": f"{scale}: generate peak RSS MB (process tree)",
+                    "value": fig["peak_rss_mb"],
+                    "target": f"< {rss:g}",
+                    "met": fig["peak_rss_mb"] < rss,
+                }
+            )
     return {"figures": figures, "targets": targets}

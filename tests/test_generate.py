@@ -22,8 +22,10 @@ from billops.synth import generate
 from billops.synth.reference import DIAGNOSES, npi_is_valid
 
 HCPCS_LEVEL_II = re.compile(r"[A-V]\d{4}")
-HCPCS_SYSTEMS = {"https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets",
-                 "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"}
+HCPCS_SYSTEMS = {
+    "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets",
+    "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets",
+}
 
 
 # ----------------------------------------------------------------------------- fixtures
@@ -90,9 +92,16 @@ def parse_837(path: Path) -> dict[str, list[dict[str, Any]]]:
         elif s[0] == "NM1" and s[1] in ("IL", "PR"):
             subscriber[s[1]] = s[9]
         elif s[0] == "CLM":
-            claim = {"submitted": submitted, "total": cents(s[2]),
-                     "frequency": s[5].split(":")[2], "lines": {}, "refs": {},
-                     "member": subscriber["IL"], "payer": subscriber["PR"], "codes": {}}
+            claim = {
+                "submitted": submitted,
+                "total": cents(s[2]),
+                "frequency": s[5].split(":")[2],
+                "lines": {},
+                "refs": {},
+                "member": subscriber["IL"],
+                "payer": subscriber["PR"],
+                "codes": {},
+            }
             claims[s[1]].append(claim)
         elif s[0] == "REF" and claim is not None and s[1] in ("F8", "G1"):
             claim["refs"][s[1]] = s[2]
@@ -124,14 +133,26 @@ def parse_835(path: Path) -> list[dict[str, Any]]:
             pay.setdefault("plb", 0)
             pay["plb"] += sum(cents(s[i]) for i in range(4, len(s), 2))
         elif s[0] == "CLP":
-            clp = {"account": s[1], "status": s[2], "charge": cents(s[3]), "paid": cents(s[4]),
-                   "pr": cents(s[5] or "0"), "adj": defaultdict(int), "lines": []}
+            clp = {
+                "account": s[1],
+                "status": s[2],
+                "charge": cents(s[3]),
+                "paid": cents(s[4]),
+                "pr": cents(s[5] or "0"),
+                "adj": defaultdict(int),
+                "lines": [],
+            }
             pay["claims"].append(clp)
             target = clp
         elif s[0] == "SVC":
-            line = {"code": s[1], "charge": cents(s[2]), "paid": cents(s[3]),
-                    "adj": defaultdict(int), "charge_id": None,
-                    "units": int(s[5]) if len(s) > 5 and s[5] else 1}
+            line = {
+                "code": s[1],
+                "charge": cents(s[2]),
+                "paid": cents(s[3]),
+                "adj": defaultdict(int),
+                "charge_id": None,
+                "units": int(s[5]) if len(s) > 5 and s[5] else 1,
+            }
             clp["lines"].append(line)
             target = line
         elif s[0] == "CAS":
@@ -155,8 +176,9 @@ def pyx12_validate(path: Path) -> tuple[bool, list[str], str]:
 
     logging.getLogger("pyx12").setLevel(logging.CRITICAL)
     ack, errors_json = io.StringIO(), io.StringIO()
-    valid = pyx12.x12n_document.x12n_document(pyx12.params.params(), str(path), ack, None,
-                                              None, errors_json)
+    valid = pyx12.x12n_document.x12n_document(
+        pyx12.params.params(), str(path), ack, None, None, errors_json
+    )
     errors: list[str] = []
 
     def walk(node: dict[str, Any]) -> None:
@@ -188,7 +210,8 @@ def test_837_and_835_validate_with_pyx12(default: tuple[Path, dict[str, Any]]) -
 
 
 def test_tiny_writes_three_batches_with_matching_manifests(
-        default: tuple[Path, dict[str, Any]]) -> None:
+    default: tuple[Path, dict[str, Any]],
+) -> None:
     out, summary = default
     expected = {"ehr": "20261101T020000Z", "rcm": "20261101T030000Z", "erp": "20261101T040000Z"}
     for system, batch_id in expected.items():
@@ -207,10 +230,12 @@ def test_tiny_writes_three_batches_with_matching_manifests(
             assert hashlib.sha256(path.read_bytes()).hexdigest() == f["sha256"]
             assert f["records"] == records_of(path), f["path"]
             assert path.stat().st_mtime_ns <= manifest_path.stat().st_mtime_ns
-    ehr_files = {f["path"] for f in json.loads((batch(out, "ehr") / "_manifest.json")
-                                                .read_text())["files"]}
-    assert ehr_files == {f"{t}.ndjson" for t in
-                         ("Patient", "Coverage", "Encounter", "ChargeItem", "Organization")}
+    ehr_files = {
+        f["path"] for f in json.loads((batch(out, "ehr") / "_manifest.json").read_text())["files"]
+    }
+    assert ehr_files == {
+        f"{t}.ndjson" for t in ("Patient", "Coverage", "Encounter", "ChargeItem", "Organization")
+    }
     assert [b["batch_id"] for b in summary["batches"]] == list(expected.values())
     assert (out / "truth" / "summary.json").is_file()
 
@@ -252,12 +277,14 @@ def test_months_give_one_batch_per_system_and_month_end(tmp_path: Path) -> None:
 
 
 def test_daily_cadence_lands_the_same_records_in_nightly_and_intraday_batches(
-        tmp_path: Path, default: tuple[Path, dict[str, Any]]) -> None:
+    tmp_path: Path, default: tuple[Path, dict[str, Any]]
+) -> None:
     daily = generate(tmp_path, cadence="daily")
     monthly_out, monthly = default
     varies = ("cadence", "batches", "resent_files")  # more 835 files, more of them re-sent
     assert {k: v for k, v in daily.items() if k not in varies} == {
-        k: v for k, v in monthly.items() if k not in varies}
+        k: v for k, v in monthly.items() if k not in varies
+    }
     for system, hour in (("ehr", "02"), ("rcm", "03"), ("erp", "04")):
         folders = sorted((tmp_path / "landing" / system).iterdir())
         names = [f.name for f in folders]
@@ -276,7 +303,8 @@ def test_daily_cadence_lands_the_same_records_in_nightly_and_intraday_batches(
                 assert hashlib.sha256(data).hexdigest() == f["sha256"]
     for name in ("ChargeItem.ndjson", "Encounter.ndjson", "Coverage.ndjson"):
         assert sorted(map(json.dumps, landed(tmp_path, "ehr", name))) == sorted(
-            map(json.dumps, landed(monthly_out, "ehr", name)))
+            map(json.dumps, landed(monthly_out, "ehr", name))
+        )
     for name in ("statements.csv", "patient_payments.csv", "claim_events.csv"):
         assert landed(tmp_path, "rcm", name) == landed(monthly_out, "rcm", name)
     daily_journals = landed(tmp_path, "erp", "gl_journal_lines.csv")
@@ -350,11 +378,15 @@ def test_diagnoses_are_billable_icd10cm_codes(default: tuple[Path, dict[str, Any
     for code in curated:
         assert icd.is_valid_item(code) and icd.is_leaf(code), code
     out, _ = default
-    used = {c["coding"][0]["code"] for e in read_ndjson(batch(out, "ehr") / "Encounter.ndjson")
-            for c in e["reasonCode"]}
+    used = {
+        c["coding"][0]["code"]
+        for e in read_ndjson(batch(out, "ehr") / "Encounter.ndjson")
+        for c in e["reasonCode"]
+    }
     assert used <= curated
-    hi = {part.split(":")[1] for s in segments(x12_file(out, "837")) if s[0] == "HI"
-          for part in s[1:]}
+    hi = {
+        part.split(":")[1] for s in segments(x12_file(out, "837")) if s[0] == "HI" for part in s[1:]
+    }
     assert hi <= {code.replace(".", "") for code in curated}
 
 
@@ -432,22 +464,33 @@ def test_clean_money_ties_out_per_account_and_in_the_gl(clean: Path) -> None:
     assert by_type["CONTRACTUAL_ALLOWANCE"] == contractual
     assert by_type["WRITE_OFF"] == write_offs
     assert by_type["OTHER"] == -interest  # prompt-payment interest income
-    assert by_type["PATIENT_AR"] == (total_charges - payer_paid - contractual - patient_net
-                                     - write_offs)
-    deposits = {(d["trace_number"], cents(d["amount"])) for d in
-                read_csv(erp / "bank_deposits.csv")}
+    assert by_type["PATIENT_AR"] == (
+        total_charges - payer_paid - contractual - patient_net - write_offs
+    )
+    deposits = {
+        (d["trace_number"], cents(d["amount"])) for d in read_csv(erp / "bank_deposits.csv")
+    }
     traces = [p["trace"] for p in payments]
     assert len(set(traces)) == len(traces)
     assert deposits == {(p["trace"], p["amount"]) for p in payments if p["amount"] > 0}
     assert {k: v for k, v in cash_by_reference.items() if v} == {
-        p["trace"]: p["amount"] for p in payments if p["amount"] > 0}
+        p["trace"]: p["amount"] for p in payments if p["amount"] > 0
+    }
 
 
 def test_remits_balance_with_replacements_reversals_and_denials(tmp_path: Path) -> None:
-    generate(tmp_path, months=2, defect_rate=0.2, seed=3,
-             defect_rates={"LATE_CHARGE": 0.3, "DENIAL": 0.1})
-    unbalanced = {r["key"] for r in read_csv(tmp_path / "truth" / "defects.csv")
-                  if r["defect_type"] == "REMIT_UNBALANCED"}
+    generate(
+        tmp_path,
+        months=2,
+        defect_rate=0.2,
+        seed=3,
+        defect_rates={"LATE_CHARGE": 0.3, "DENIAL": 0.1},
+    )
+    unbalanced = {
+        r["key"]
+        for r in read_csv(tmp_path / "truth" / "defects.csv")
+        if r["defect_type"] == "REMIT_UNBALANCED"
+    }
     statuses: set[str] = set()
     claims: dict[str, list[dict[str, Any]]] = defaultdict(list)
     net: dict[str, int] = defaultdict(int)
@@ -502,8 +545,17 @@ def test_remits_balance_with_replacements_reversals_and_denials(tmp_path: Path) 
 def defective(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     """Three months at a high defect rate, so that every type is injected."""
     out = tmp_path_factory.mktemp("defective")
-    return out, generate(out, months=3, defect_rate=0.3, seed=5, defect_rates={
-        "COVERAGE_INACTIVE": 0.04, "STATEMENT_STALE_COVERAGE": 0.04, "CREDIT_BALANCE": 0.03})
+    return out, generate(
+        out,
+        months=3,
+        defect_rate=0.3,
+        seed=5,
+        defect_rates={
+            "COVERAGE_INACTIVE": 0.04,
+            "STATEMENT_STALE_COVERAGE": 0.04,
+            "CREDIT_BALANCE": 0.03,
+        },
+    )
 
 
 def landed(out: Path, system: str, name: str) -> list[dict[str, Any]]:
@@ -518,19 +570,26 @@ def landed(out: Path, system: str, name: str) -> list[dict[str, Any]]:
 
 def read_csv_all(out: Path, name: str) -> list[dict[str, str]]:
     """The rows of an RCM CSV extract over every batch."""
-    return [row for folder in sorted((out / "landing" / "rcm").iterdir())
-            for row in read_csv(folder / name)]
+    return [
+        row
+        for folder in sorted((out / "landing" / "rcm").iterdir())
+        for row in read_csv(folder / name)
+    ]
 
 
 def landed_x12(out: Path, kind: str) -> list[Path]:
     """The X12 files of every RCM batch, without the files re-sent from an earlier batch (they
     are named after the batch that first delivered them)."""
-    return sorted(p for p in (out / "landing" / "rcm").glob(f"*/{kind}/*.x12")
-                  if p.parent.parent.name in p.name)
+    return sorted(
+        p
+        for p in (out / "landing" / "rcm").glob(f"*/{kind}/*.x12")
+        if p.parent.parent.name in p.name
+    )
 
 
 def test_resent_835_files_repeat_an_earlier_delivery_byte_for_byte(
-        tmp_path: Path, default: tuple[Path, dict[str, Any]]) -> None:
+    tmp_path: Path, default: tuple[Path, dict[str, Any]]
+) -> None:
     summary = generate(tmp_path, cadence="daily")
     rcm = tmp_path / "landing" / "rcm"
     resent = sorted(p for p in rcm.glob("*/835/*.x12") if p.parent.parent.name not in p.name)
@@ -569,15 +628,19 @@ class Evidence:
         self.statements = {s["statement_id"]: s for s in landed(out, "rcm", "statements.csv")}
         self.patient_payments = landed(out, "rcm", "patient_payments.csv")
         self.auth = {(r["payer_id"], r["hcpcs"]) for r in landed(out, "rcm", "auth_rules.csv")}
-        self.contracts = {(r["payer_id"], r["hcpcs"], r["effective_from"][:4]): r
-                          for r in landed(out, "rcm", "payer_contracts.csv")}
+        self.contracts = {
+            (r["payer_id"], r["hcpcs"], r["effective_from"][:4]): r
+            for r in landed(out, "rcm", "payer_contracts.csv")
+        }
         self.journals: dict[str, list[dict[str, str]]] = defaultdict(list)
         for line in landed(out, "erp", "gl_journal_lines.csv"):
             self.journals[line["journal_id"]].append(line)
-        self.coa = {r["account"]: r["account_type"]
-                    for r in landed(out, "erp", "chart_of_accounts.csv")}
-        self.deposits = {(d["trace_number"], cents(d["amount"]))
-                         for d in landed(out, "erp", "bank_deposits.csv")}
+        self.coa = {
+            r["account"]: r["account_type"] for r in landed(out, "erp", "chart_of_accounts.csv")
+        }
+        self.deposits = {
+            (d["trace_number"], cents(d["amount"])) for d in landed(out, "erp", "bank_deposits.csv")
+        }
 
     def current_coverage(self, patient: str) -> dict[str, Any]:
         """The latest version of the Coverage that started last."""
@@ -587,9 +650,11 @@ class Evidence:
         return max(latest.values(), key=lambda c: (c["period"]["start"], c["id"]))
 
     def cash_journals(self, trace: str) -> dict[str, int]:
-        return {jid: sum(cents(x["debit"]) for x in lines if self.coa[x["account"]] == "CASH")
-                for jid, lines in self.journals.items()
-                if lines[0]["source"] == "REMITTANCE" and lines[0]["reference"] == trace}
+        return {
+            jid: sum(cents(x["debit"]) for x in lines if self.coa[x["account"]] == "CASH")
+            for jid, lines in self.journals.items()
+            if lines[0]["source"] == "REMITTANCE" and lines[0]["reference"] == trace
+        }
 
     def expected(self, clp: dict[str, Any], payer: str) -> int:
         total = 0
@@ -600,8 +665,11 @@ class Evidence:
             if c["expected_allowed_amount"]:
                 amount = cents(c["expected_allowed_amount"]) * line["units"]
             else:
-                amount = int((Decimal(line["charge"]) * Decimal(c["allowed_pct_of_charge"]))
-                             .quantize(Decimal(1), rounding="ROUND_HALF_UP"))
+                amount = int(
+                    (Decimal(line["charge"]) * Decimal(c["allowed_pct_of_charge"])).quantize(
+                        Decimal(1), rounding="ROUND_HALF_UP"
+                    )
+                )
             total += min(amount, line["charge"])
         return total
 
@@ -621,20 +689,38 @@ def check_truth_row(ev: Evidence, row: dict[str, str]) -> None:
             assert entered > account_claims[0]["submitted"]
             assert account_claims[-1]["frequency"] == "7" and key in account_claims[-1]["lines"]
         else:
-            twins = [i for i in ev.items.values() if i["id"] != key
-                     and i["context"] == item["context"] and i["code"] == item["code"]
-                     and i["quantity"] == item["quantity"]
-                     and i["priceOverride"] == item["priceOverride"]]
+            twins = [
+                i
+                for i in ev.items.values()
+                if i["id"] != key
+                and i["context"] == item["context"]
+                and i["code"] == item["code"]
+                and i["quantity"] == item["quantity"]
+                and i["priceOverride"] == item["priceOverride"]
+            ]
             assert twins and all(t["enteredDate"] < item["enteredDate"] for t in twins)
         return
-    if kind in ("DENIAL", "COVERAGE_MISMATCH", "COVERAGE_INACTIVE", "MISSING_PRIOR_AUTH",
-                "CLAIM_NO_RESPONSE", "UNDERPAYMENT", "REMIT_UNBALANCED", "CREDIT_BALANCE"):
+    if kind in (
+        "DENIAL",
+        "COVERAGE_MISMATCH",
+        "COVERAGE_INACTIVE",
+        "MISSING_PRIOR_AUTH",
+        "CLAIM_NO_RESPONSE",
+        "UNDERPAYMENT",
+        "REMIT_UNBALANCED",
+        "CREDIT_BALANCE",
+    ):
         assert key == row["account_id"] == row["claim_id"] and account_claims
     claim = account_claims[-1] if account_claims else None
     remits = ev.remits.get(key, [])
     if kind == "DENIAL":
-        [clp] = [c for p in ev.payments if p["trace"] == row["trace_number"]
-                 for c in p["claims"] if c["account"] == key]
+        [clp] = [
+            c
+            for p in ev.payments
+            if p["trace"] == row["trace_number"]
+            for c in p["claims"]
+            if c["account"] == key
+        ]
         assert clp["status"] == "4" and clp["paid"] == 0 and amount == clp["charge"]
     elif kind == "COVERAGE_MISMATCH":
         assert claim is not None
@@ -686,8 +772,11 @@ def check_truth_row(ev: Evidence, row: dict[str, str]) -> None:
             assert s["member_id_on_file"] != current["subscriberId"]
         else:
             sent = s["statement_date"]
-            paid = sum(cents(p["amount"]) for p in ev.patient_payments
-                       if p["account_id"] == s["account_id"] and p["received_at"][:10] < sent)
+            paid = sum(
+                cents(p["amount"])
+                for p in ev.patient_payments
+                if p["account_id"] == s["account_id"] and p["received_at"][:10] < sent
+            )
             pr = sum(c["pr"] for c in ev.remits[s["account_id"]])
             assert cents(s["amount_due"]) - (pr - paid) == amount > 0
     else:
@@ -695,15 +784,27 @@ def check_truth_row(ev: Evidence, row: dict[str, str]) -> None:
 
 
 def test_every_defect_type_is_injected_with_one_truth_row_at_its_evidence(
-        defective: tuple[Path, dict[str, Any]]) -> None:
+    defective: tuple[Path, dict[str, Any]],
+) -> None:
     out, summary = defective
     rows = read_csv(out / "truth" / "defects.csv")
-    assert list(rows[0]) == ["defect_type", "key", "account_id", "claim_id", "charge_id",
-                             "trace_number", "journal_id", "statement_id", "patient_id",
-                             "amount", "batch_id"]
+    assert list(rows[0]) == [
+        "defect_type",
+        "key",
+        "account_id",
+        "claim_id",
+        "charge_id",
+        "trace_number",
+        "journal_id",
+        "statement_id",
+        "patient_id",
+        "amount",
+        "batch_id",
+    ]
     ev = Evidence(out, summary)
-    batches = {f"{s}/{b.name}" for s in ("ehr", "rcm", "erp")
-               for b in (out / "landing" / s).iterdir()}
+    batches = {
+        f"{s}/{b.name}" for s in ("ehr", "rcm", "erp") for b in (out / "landing" / s).iterdir()
+    }
     counts: dict[str, int] = defaultdict(int)
     for row in rows:
         counts[row["defect_type"]] += 1
@@ -715,17 +816,24 @@ def test_every_defect_type_is_injected_with_one_truth_row_at_its_evidence(
     assert summary["defects"] == dict(counts)
     # evidence of these types appears only where the truth says so
     latest: dict[str, str] = {}  # account -> CLP02 of its latest adjudication (a denial
-    for p in ev.payments:        # overturned on appeal is followed by a payment)
+    for p in ev.payments:  # overturned on appeal is followed by a payment)
         for c in p["claims"]:
             if c["status"] != "22":
                 latest[c["account"]] = c["status"]
     denied = {account for account, status in latest.items() if status == "4"}
     assert denied == {r["key"] for r in rows if r["defect_type"] == "DENIAL"}
-    unbalanced = {c["account"] for p in ev.payments for c in p["claims"]
-                  if c["charge"] != c["paid"] + sum(c["adj"].values())}
+    unbalanced = {
+        c["account"]
+        for p in ev.payments
+        for c in p["claims"]
+        if c["charge"] != c["paid"] + sum(c["adj"].values())
+    }
     assert unbalanced == {r["key"] for r in rows if r["defect_type"] == "REMIT_UNBALANCED"}
-    short = {p["trace"] for p in ev.payments
-             if p["amount"] > 0 and (p["trace"], p["amount"]) not in ev.deposits}
+    short = {
+        p["trace"]
+        for p in ev.payments
+        if p["amount"] > 0 and (p["trace"], p["amount"]) not in ev.deposits
+    }
     assert short == {r["key"] for r in rows if r["defect_type"] == "DEPOSIT_MISMATCH"}
     for path in [*landed_x12(out, "837"), *landed_x12(out, "835")]:
         valid, errors, _ = pyx12_validate(path)  # defects keep the files valid X12
@@ -741,15 +849,24 @@ def test_clean_output_shows_no_defect_evidence(clean: Path) -> None:
         codes = claims[-1]["codes"].values()
         if any((claims[-1]["payer"], code) in ev.auth for code in codes):
             assert "G1" in claims[-1]["refs"]
-    signatures = [(i["context"]["reference"], i["code"]["coding"][0]["code"],
-                   i["quantity"]["value"], i["priceOverride"]["value"]) for i in ev.items.values()]
+    signatures = [
+        (
+            i["context"]["reference"],
+            i["code"]["coding"][0]["code"],
+            i["quantity"]["value"],
+            i["priceOverride"]["value"],
+        )
+        for i in ev.items.values()
+    ]
     assert len(signatures) == len(set(signatures))  # no service charged twice
     for pay in ev.payments:
         posted = [v for v in ev.cash_journals(pay["trace"]).values() if v]
         assert posted == ([pay["amount"]] if pay["amount"] > 0 else [])
         for clp in pay["claims"]:
             # paid exactly at contract: paid + patient responsibility = expected allowed
-            assert clp["paid"] + clp["pr"] == ev.expected(clp, ev.claims[clp["account"]][-1]["payer"])
+            assert clp["paid"] + clp["pr"] == ev.expected(
+                clp, ev.claims[clp["account"]][-1]["payer"]
+            )
     for s in ev.statements.values():
         assert s["member_id_on_file"] == ev.current_coverage(s["patient_id"])["subscriberId"]
 
@@ -777,7 +894,10 @@ def test_large_is_twelve_months_of_medium() -> None:
     medium, large = SCALES["medium"], SCALES["large"]
     assert large.months == 12 and medium.months == 1
     assert (large.hospitals, large.clinics_per_hospital, large.cadence) == (
-        medium.hospitals, medium.clinics_per_hospital, medium.cadence)
+        medium.hospitals,
+        medium.clinics_per_hospital,
+        medium.cadence,
+    )
     # a patient visits about 1.43 times in one month and about 5.3 times in twelve
     assert 11 <= (large.patients * 5.28) / (medium.patients * 1.43) <= 13
 
@@ -793,19 +913,23 @@ def test_batches_are_written_while_the_simulation_runs(tmp_path: Path) -> None:
 
 
 def test_default_rate_injects_about_three_percent_of_accounts(
-        default: tuple[Path, dict[str, Any]]) -> None:
+    default: tuple[Path, dict[str, Any]],
+) -> None:
     out, summary = default
     rows = read_csv(out / "truth" / "defects.csv")
     accounts = {r["account_id"] for r in rows if r["account_id"]}
     assert 0.01 <= len(accounts) / summary["accounts"] <= 0.06
-    assert summary["defects"] == {t: sum(r["defect_type"] == t for r in rows)
-                                  for t in summary["defects"]}
+    assert summary["defects"] == {
+        t: sum(r["defect_type"] == t for r in rows) for t in summary["defects"]
+    }
 
 
 def test_clean_output_has_an_empty_truth_with_header(clean: Path) -> None:
     text = (clean / "truth" / "defects.csv").read_text()
-    assert text == ("defect_type,key,account_id,claim_id,charge_id,trace_number,journal_id,"
-                    "statement_id,patient_id,amount,batch_id\n")
+    assert text == (
+        "defect_type,key,account_id,claim_id,charge_id,trace_number,journal_id,"
+        "statement_id,patient_id,amount,batch_id\n"
+    )
     summary = json.loads((clean / "truth" / "summary.json").read_text())
     assert set(summary["defects"]) >= {"UNBILLED_CHARGE", "LATE_CHARGE", "DENIAL"}
     assert not any(summary["defects"].values())
@@ -816,8 +940,9 @@ def test_clean_output_has_an_empty_truth_with_header(clean: Path) -> None:
 
 
 def tree(out: Path) -> dict[str, bytes]:
-    return {p.relative_to(out).as_posix(): p.read_bytes()
-            for p in sorted(out.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()
+    }
 
 
 def test_same_seed_is_byte_identical_and_another_seed_differs(tmp_path: Path) -> None:
@@ -828,27 +953,33 @@ def test_same_seed_is_byte_identical_and_another_seed_differs(tmp_path: Path) ->
     generate(tmp_path / "c", seed=8)
     a, c = tree(tmp_path / "a"), tree(tmp_path / "c")
     assert a.keys() == c.keys()
-    assert a["landing/ehr/20261101T020000Z/Patient.ndjson"] != (
-        c["landing/ehr/20261101T020000Z/Patient.ndjson"])
+    assert (
+        a["landing/ehr/20261101T020000Z/Patient.ndjson"]
+        != (c["landing/ehr/20261101T020000Z/Patient.ndjson"])
+    )
 
 
 # ----------------------------------------------------------------------------- arguments
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"scale": "huge"}, "unknown scale"),
-    ({"start": "2026-13"}, "bad --start"),
-    ({"start": "10/2026"}, "bad --start"),
-    ({"start": "2026-1"}, "bad --start"),
-    ({"months": 0}, "bad --months"),
-    ({"months": -2}, "bad --months"),
-    ({"seed": "abc"}, "bad --seed"),
-    ({"defect_rate": 1.5}, "bad defect rate"),
-    ({"defect_rates": {"TYPO": 0.1}}, "unknown defect type"),
-    ({"defect_rates": {"DENIAL": -0.1}}, "bad defect rate"),
-])
-def test_bad_arguments_raise_billops_error(tmp_path: Path, kwargs: dict[str, Any],
-                                           message: str) -> None:
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"scale": "huge"}, "unknown scale"),
+        ({"start": "2026-13"}, "bad --start"),
+        ({"start": "10/2026"}, "bad --start"),
+        ({"start": "2026-1"}, "bad --start"),
+        ({"months": 0}, "bad --months"),
+        ({"months": -2}, "bad --months"),
+        ({"seed": "abc"}, "bad --seed"),
+        ({"defect_rate": 1.5}, "bad defect rate"),
+        ({"defect_rates": {"TYPO": 0.1}}, "unknown defect type"),
+        ({"defect_rates": {"DENIAL": -0.1}}, "bad defect rate"),
+    ],
+)
+def test_bad_arguments_raise_billops_error(
+    tmp_path: Path, kwargs: dict[str, Any], message: str
+) -> None:
     with pytest.raises(BillopsError, match=message):
         generate(tmp_path / "out", **kwargs)
     assert not (tmp_path / "out").exists()

@@ -26,11 +26,13 @@ clock, fixed key and row order): the same arguments give byte-identical files.
 
 Scales (params.SCALES): ``tiny`` (~200 patients, 1 month, 2 hospitals with 2 clinics each,
 monthly), ``small`` (~2,000 patients, 3 months, 3 hospitals with 4 clinics each, monthly),
-``medium`` (one month of 3 hospitals and 12 clinics, ~59,000 accounts, daily). The whole
-horizon is simulated in memory (medium peaks near 0.5 GB).
+``medium`` (one month of 3 hospitals and 12 clinics, ~60,000 accounts and ~300,000 charge
+lines, daily) and ``large`` (twelve months of medium, daily). Batches are streamed: each is
+written as soon as no later simulated day can add to it (stream.py), so memory holds only the
+open batches. medium and large simulate their patients in two parallel parts whose batches are
+merged (parts.py). docs/generator.md describes the journeys and the defects.
 
-Not yet: the ``large`` scale with month-by-month streaming, self-pay patients, secondary payers,
-appeals, PLB adjustments and re-sent files.
+Not yet: self-pay patients and secondary payers.
 """
 
 from billops.synth.generator import generate

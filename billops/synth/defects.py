@@ -100,14 +100,25 @@ WRITE_OFF_UNAPPROVED = "WRITE_OFF_UNAPPROVED"
 # Share of the total defect rate per type; the account types are drawn per account, the
 # payment types per payer payment (scaled by PAYMENT_BOOST, as a payment carries many accounts).
 ACCOUNT_SHARES: dict[str, float] = {
-    UNBILLED_CHARGE: 0.10, LATE_CHARGE: 0.08, DUPLICATE_CHARGE: 0.06, DENIAL: 0.10,
-    COVERAGE_MISMATCH: 0.06, COVERAGE_INACTIVE: 0.04, MISSING_PRIOR_AUTH: 0.04,
-    CLAIM_NO_RESPONSE: 0.05, UNDERPAYMENT: 0.08, REMIT_UNBALANCED: 0.04,
-    STATEMENT_STALE_COVERAGE: 0.05, PATIENT_BALANCE_MISMATCH: 0.06, CREDIT_BALANCE: 0.05,
+    UNBILLED_CHARGE: 0.10,
+    LATE_CHARGE: 0.08,
+    DUPLICATE_CHARGE: 0.06,
+    DENIAL: 0.10,
+    COVERAGE_MISMATCH: 0.06,
+    COVERAGE_INACTIVE: 0.04,
+    MISSING_PRIOR_AUTH: 0.04,
+    CLAIM_NO_RESPONSE: 0.05,
+    UNDERPAYMENT: 0.08,
+    REMIT_UNBALANCED: 0.04,
+    STATEMENT_STALE_COVERAGE: 0.05,
+    PATIENT_BALANCE_MISMATCH: 0.06,
+    CREDIT_BALANCE: 0.05,
     WRITE_OFF_UNAPPROVED: 0.04,
 }
 PAYMENT_SHARES: dict[str, float] = {
-    REMIT_NOT_IN_GL: 0.0375, GL_AMOUNT_MISMATCH: 0.0375, GL_DUPLICATE_POSTING: 0.0375,
+    REMIT_NOT_IN_GL: 0.0375,
+    GL_AMOUNT_MISMATCH: 0.0375,
+    GL_DUPLICATE_POSTING: 0.0375,
     DEPOSIT_MISMATCH: 0.0375,
 }
 DEFECT_TYPES: tuple[str, ...] = (*ACCOUNT_SHARES, *PAYMENT_SHARES)
@@ -119,20 +130,39 @@ PLACEMENT_FACTOR = 2.0
 # Types that only some accounts can carry are drawn more often where they can, so that their
 # count stays near their share.
 CONDITIONAL_BOOST: dict[str, float] = {
-    MISSING_PRIOR_AUTH: 15.0, WRITE_OFF_UNAPPROVED: 6.0, COVERAGE_INACTIVE: 1.0,
-    COVERAGE_MISMATCH: 1.0, STATEMENT_STALE_COVERAGE: 4.0, PATIENT_BALANCE_MISMATCH: 4.0,
+    MISSING_PRIOR_AUTH: 15.0,
+    WRITE_OFF_UNAPPROVED: 6.0,
+    COVERAGE_INACTIVE: 1.0,
+    COVERAGE_MISMATCH: 1.0,
+    STATEMENT_STALE_COVERAGE: 4.0,
+    PATIENT_BALANCE_MISMATCH: 4.0,
     CREDIT_BALANCE: 6.0,
 }
 TRUTH_COLUMNS: tuple[str, ...] = (
-    "defect_type", "key", "account_id", "claim_id", "charge_id", "trace_number", "journal_id",
-    "statement_id", "patient_id", "amount", "batch_id")
+    "defect_type",
+    "key",
+    "account_id",
+    "claim_id",
+    "charge_id",
+    "trace_number",
+    "journal_id",
+    "statement_id",
+    "patient_id",
+    "amount",
+    "batch_id",
+)
 
 UNBILLED_MIN_AGE = timedelta(days=10)
 NO_RESPONSE_MIN_AGE = timedelta(days=40)
 LATE_AFTER_SUBMISSION_DAYS = (4, 14)
 REPLACEMENT_MAX_DELAY = timedelta(days=5)
 LATE_CODES: tuple[tuple[str, int], ...] = (
-    ("J2405", 4), ("J1885", 1), ("A4216", 2), ("J7050", 1), ("J3420", 1))
+    ("J2405", 4),
+    ("J1885", 1),
+    ("A4216", 2),
+    ("J7050", 1),
+    ("J3420", 1),
+)
 # Bare CARC values of whole-claim denials (group CO): information missing, not medically
 # necessary, diagnosis inconsistent with the procedure, non-covered charge.
 DENIAL_REASONS = ("16", "50", "11", "96")
@@ -142,8 +172,13 @@ TIMELY_FILING_REASON = "29"
 UNDERPAYMENT_MIN = 500  # cents: smaller cuts are not injected (below any sane tolerance)
 WRITE_OFF_POLICY = 100_000  # cents: write-offs from this amount need an approver
 # Services whose claims a payer denies more often (documentation-heavy or costly).
-SERVICE_DENIAL_FACTOR = {"DME": 2.0, "INFUSION": 2.0, "OBSERVATION": 1.5, "THERAPY": 1.5,
-                         "WELLNESS": 0.4}
+SERVICE_DENIAL_FACTOR = {
+    "DME": 2.0,
+    "INFUSION": 2.0,
+    "OBSERVATION": 1.5,
+    "THERAPY": 1.5,
+    "WELLNESS": 0.4,
+}
 
 
 def type_rates(rate: float, overrides: Mapping[str, float] | None = None) -> dict[str, float]:
@@ -154,8 +189,9 @@ def type_rates(rate: float, overrides: Mapping[str, float] | None = None) -> dic
     return out
 
 
-def choose(rng: random.Random, rates: Mapping[str, float],
-           eligible: dict[str, float]) -> str | None:
+def choose(
+    rng: random.Random, rates: Mapping[str, float], eligible: dict[str, float]
+) -> str | None:
     """At most one account-level type: ``eligible`` maps the types the account can carry to a
     factor on their probability (1 = the plain rate)."""
     u, cumulative = rng.random(), 0.0
@@ -180,8 +216,11 @@ def choose_payment(rng: random.Random, rates: Mapping[str, float]) -> str | None
 def denial_factor(account: Account) -> float:
     """Denials follow the payer, the service and noise, so a model can learn them."""
     noise = random.Random(f"denial-noise:{account.id}").uniform(0.5, 1.5)
-    return (account.patient.payer.denial_tendency
-            * SERVICE_DENIAL_FACTOR.get(account.profile, 1.0) * noise)
+    return (
+        account.patient.payer.denial_tendency
+        * SERVICE_DENIAL_FACTOR.get(account.profile, 1.0)
+        * noise
+    )
 
 
 @dataclass(frozen=True)
@@ -203,19 +242,45 @@ class AccountPlan:
         rows = []
         unbilled = account.charges if self.blocked else self.dropped
         for c in unbilled:
-            rows.append(Defect(UNBILLED_CHARGE, c.id, "ehr", c.entered_at, account_id=account.id,
-                               claim_id="" if self.blocked else account.id, charge_id=c.id,
-                               patient_id=account.patient.id, amount=c.amount))
+            rows.append(
+                Defect(
+                    UNBILLED_CHARGE,
+                    c.id,
+                    "ehr",
+                    c.entered_at,
+                    account_id=account.id,
+                    claim_id="" if self.blocked else account.id,
+                    charge_id=c.id,
+                    patient_id=account.patient.id,
+                    amount=c.amount,
+                )
+            )
         if late_charge is not None:
-            rows.append(Defect(LATE_CHARGE, late_charge.id, "ehr", late_charge.entered_at,
-                               account_id=account.id, claim_id=account.id,
-                               charge_id=late_charge.id, patient_id=account.patient.id,
-                               amount=late_charge.amount))
+            rows.append(
+                Defect(
+                    LATE_CHARGE,
+                    late_charge.id,
+                    "ehr",
+                    late_charge.entered_at,
+                    account_id=account.id,
+                    claim_id=account.id,
+                    charge_id=late_charge.id,
+                    patient_id=account.patient.id,
+                    amount=late_charge.amount,
+                )
+            )
         return rows
 
 
-def plan_claim(rng: random.Random, kind: str | None, account: Account, claim: Claim,
-               remit_day: date, patient_paid: int, horizon: Horizon) -> AccountPlan:
+def plan_claim(
+    rng: random.Random,
+    kind: str | None,
+    account: Account,
+    claim: Claim,
+    remit_day: date,
+    patient_paid: int,
+    horizon: Horizon,
+) -> AccountPlan:
     """Decide the claim-stage defects of one account from its clean claim and remit day."""
     plan = AccountPlan(kind)
     oldest_entry = horizon.as_of - UNBILLED_MIN_AGE
@@ -248,8 +313,10 @@ def plan_claim(rng: random.Random, kind: str | None, account: Account, claim: Cl
 
 def deny(remit: RemitClaim, reason: str) -> RemitClaim:
     """The remittance of a denied claim: nothing paid, every line adjusted CO-<reason>."""
-    lines = [RemitLine(ln.charge, ln.charge_amount, 0, 0,
-                       [Adjustment("CO", reason, ln.charge_amount)]) for ln in remit.lines]
+    lines = [
+        RemitLine(ln.charge, ln.charge_amount, 0, 0, [Adjustment("CO", reason, ln.charge_amount)])
+        for ln in remit.lines
+    ]
     return RemitClaim(remit.claim, "4", remit.icn, lines)
 
 
@@ -266,24 +333,33 @@ def underpay(rng: random.Random, remit: RemitClaim) -> tuple[RemitClaim, int]:
                 adjustments.insert(0, Adjustment("CO", "45", less))
             else:
                 co.amount += less
-        lines.append(RemitLine(ln.charge, ln.charge_amount, ln.paid - less, ln.allowed - less,
-                               adjustments))
+        lines.append(
+            RemitLine(ln.charge, ln.charge_amount, ln.paid - less, ln.allowed - less, adjustments)
+        )
         short += less
     return RemitClaim(remit.claim, remit.status, remit.icn, lines), short
 
 
 def unbalance(remit: RemitClaim) -> tuple[RemitClaim, int] | None:
     """The 835 as the payer sent it: the CO-45 of the costliest adjusted line is missing."""
-    candidates = [i for i, ln in enumerate(remit.lines)
-                  if any(a.group == "CO" and a.reason == "45" for a in ln.adjustments)]
+    candidates = [
+        i
+        for i, ln in enumerate(remit.lines)
+        if any(a.group == "CO" and a.reason == "45" for a in ln.adjustments)
+    ]
     if remit.status != "1" or not candidates:
         return None
     i = max(candidates, key=lambda k: (remit.lines[k].charge_amount, -k))
     ln = remit.lines[i]
     dropped = next(a for a in ln.adjustments if a.group == "CO" and a.reason == "45")
     lines = list(remit.lines)
-    lines[i] = RemitLine(ln.charge, ln.charge_amount, ln.paid, ln.allowed,
-                         [a for a in ln.adjustments if a is not dropped])
+    lines[i] = RemitLine(
+        ln.charge,
+        ln.charge_amount,
+        ln.paid,
+        ln.allowed,
+        [a for a in ln.adjustments if a is not dropped],
+    )
     return RemitClaim(remit.claim, remit.status, remit.icn, lines), dropped.amount
 
 
@@ -297,16 +373,16 @@ def transposed(amount: int) -> int:
     return amount + 900
 
 
-def plan_payment(rng: random.Random, rates: Mapping[str, float],
-                 payment: Payment) -> Defect | None:
+def plan_payment(rng: random.Random, rates: Mapping[str, float], payment: Payment) -> Defect | None:
     """Break the ERP side of one payer payment; returns the truth row (journal-keyed rows are
     made when the journals are numbered, see erp.py)."""
     if payment.amount <= 0:
         return None
     kind = choose_payment(rng, rates)
     trace = payment.trace
-    row = Defect(kind or "", trace, "erp", payment.posted_at, trace_number=trace,
-                 amount=payment.amount)
+    row = Defect(
+        kind or "", trace, "erp", payment.posted_at, trace_number=trace, amount=payment.amount
+    )
     if kind == REMIT_NOT_IN_GL:
         payment.gl = "skip"
     elif kind == GL_AMOUNT_MISMATCH:
@@ -328,14 +404,30 @@ def plan_payment(rng: random.Random, rates: Mapping[str, float],
 
 
 def denial_truth(account: Account, remit: RemitClaim, payment: Payment) -> Defect:
-    return Defect(DENIAL, account.id, "rcm", payment.received_at, account_id=account.id,
-                  claim_id=account.id, trace_number=payment.trace,
-                  patient_id=account.patient.id, amount=remit.charge)
+    return Defect(
+        DENIAL,
+        account.id,
+        "rcm",
+        payment.received_at,
+        account_id=account.id,
+        claim_id=account.id,
+        trace_number=payment.trace,
+        patient_id=account.patient.id,
+        amount=remit.charge,
+    )
 
 
-def account_truth(kind: str, account: Account, seen_at: datetime, amount: int,
-                  system: str = "rcm") -> Defect:
+def account_truth(
+    kind: str, account: Account, seen_at: datetime, amount: int, system: str = "rcm"
+) -> Defect:
     """A truth row keyed by the account."""
-    return Defect(kind, account.id, system, seen_at, account_id=account.id,
-                  claim_id=account.id if account.claims else "", patient_id=account.patient.id,
-                  amount=amount)
+    return Defect(
+        kind,
+        account.id,
+        system,
+        seen_at,
+        account_id=account.id,
+        claim_id=account.id if account.claims else "",
+        patient_id=account.patient.id,
+        amount=amount,
+    )

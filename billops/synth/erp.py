@@ -64,9 +64,12 @@ class Deposit:
     payer_name: str
 
 
-def build_journals(revenue: Iterable[Revenue], payments: Iterable[Payment],
-                   patient_payments: Iterable[PatientPayment],
-                   write_offs: Iterable[WriteOff]) -> list[Journal]:
+def build_journals(
+    revenue: Iterable[Revenue],
+    payments: Iterable[Payment],
+    patient_payments: Iterable[PatientPayment],
+    write_offs: Iterable[WriteOff],
+) -> list[Journal]:
     """The journals of one extract window, not yet numbered. A remittance posted twice
     (GL_DUPLICATE_POSTING) gives a second journal, ``duplicate`` set, the next business day."""
     journals: list[Journal] = []
@@ -74,8 +77,17 @@ def build_journals(revenue: Iterable[Revenue], payments: Iterable[Payment],
     for r in revenue:
         totals[(r.entity, r.day)] += r.amount
     for (entity, day), amount in sorted(totals.items()):
-        j = Journal("", entity, day, at(day, 21, 30), "CHARGES", f"CHG-{entity}-{day:%Y%m%d}",
-                    "daily charge interface", "interface.ehr", "")
+        j = Journal(
+            "",
+            entity,
+            day,
+            at(day, 21, 30),
+            "CHARGES",
+            f"CHG-{entity}-{day:%Y%m%d}",
+            "daily charge interface",
+            "interface.ehr",
+            "",
+        )
         j.pair("PATIENT_AR", "GROSS_REVENUE", amount)
         journals.append(j)
     for pay in payments:
@@ -85,23 +97,51 @@ def build_journals(revenue: Iterable[Revenue], payments: Iterable[Payment],
         if j.lines:
             journals.append(j)
         if pay.gl == "twice":
-            again = _remittance_journal(pay, at(next_weekday(pay.posted_at.date()
-                                                             + timedelta(days=1)), 10, 15))
+            again = _remittance_journal(
+                pay, at(next_weekday(pay.posted_at.date() + timedelta(days=1)), 10, 15)
+            )
             again.duplicate = True
             journals.append(again)
     for pp in patient_payments:
         if pp.amount > 0:
-            j = Journal("", pp.entity, pp.received_at.date(), pp.received_at, "PATIENT_PAYMENT",
-                        pp.id, f"patient payment {pp.method.lower()}", "cashier", "")
+            j = Journal(
+                "",
+                pp.entity,
+                pp.received_at.date(),
+                pp.received_at,
+                "PATIENT_PAYMENT",
+                pp.id,
+                f"patient payment {pp.method.lower()}",
+                "cashier",
+                "",
+            )
             j.pair("CASH", "PATIENT_AR", pp.amount)
         else:
-            j = Journal("", pp.entity, pp.received_at.date(), pp.received_at, "REFUND", pp.id,
-                        "patient refund", "refunds.clerk", "finance.manager01")
+            j = Journal(
+                "",
+                pp.entity,
+                pp.received_at.date(),
+                pp.received_at,
+                "REFUND",
+                pp.id,
+                "patient refund",
+                "refunds.clerk",
+                "finance.manager01",
+            )
             j.pair("PATIENT_AR", "REFUNDS_PAYABLE", -pp.amount)
         journals.append(j)
     for wo in write_offs:
-        j = Journal("", wo.entity, wo.at.date(), wo.at, "WRITE_OFF", wo.account_id,
-                    f"{wo.reason} write-off", wo.created_by, wo.approved_by)
+        j = Journal(
+            "",
+            wo.entity,
+            wo.at.date(),
+            wo.at,
+            "WRITE_OFF",
+            wo.account_id,
+            f"{wo.reason} write-off",
+            wo.created_by,
+            wo.approved_by,
+        )
         j.pair("WRITE_OFF", "PATIENT_AR", wo.amount)
         journals.append(j)
     return journals
@@ -116,19 +156,46 @@ def number_journals(journals: list[Journal], first: int, tag: str = "") -> list[
     for n, j in enumerate(journals, first):
         j.id = f"JE{tag}{n:0{8 - len(tag)}d}"
         if j.duplicate:
-            truth.append(Defect(GL_DUPLICATE_POSTING, j.id, "erp", j.ts, trace_number=j.reference,
-                                journal_id=j.id, amount=sum(d for _, d, _ in j.lines)))
+            truth.append(
+                Defect(
+                    GL_DUPLICATE_POSTING,
+                    j.id,
+                    "erp",
+                    j.ts,
+                    trace_number=j.reference,
+                    journal_id=j.id,
+                    amount=sum(d for _, d, _ in j.lines),
+                )
+            )
         elif j.source == "WRITE_OFF" and not j.approved_by:
             amount = sum(d for _, d, _ in j.lines)
             if amount >= WRITE_OFF_POLICY:
-                truth.append(Defect(WRITE_OFF_UNAPPROVED, j.id, "erp", j.ts,
-                                    account_id=j.reference, journal_id=j.id, amount=amount))
+                truth.append(
+                    Defect(
+                        WRITE_OFF_UNAPPROVED,
+                        j.id,
+                        "erp",
+                        j.ts,
+                        account_id=j.reference,
+                        journal_id=j.id,
+                        amount=amount,
+                    )
+                )
     return truth
 
 
 def _remittance_journal(pay: Payment, ts: datetime) -> Journal:
-    j = Journal("", pay.entity, ts.date(), ts, "REMITTANCE", pay.trace,
-                f"835 payment {pay.payer.id}", "interface.era", "")
+    j = Journal(
+        "",
+        pay.entity,
+        ts.date(),
+        ts,
+        "REMITTANCE",
+        pay.trace,
+        f"835 payment {pay.payer.id}",
+        "interface.era",
+        "",
+    )
     cash = pay.gl_amount if pay.gl == "amount" else pay.amount
     interest = pay.amount - pay.claims_paid  # PLB: interest the payer added to the payment
     if cash:
@@ -136,19 +203,26 @@ def _remittance_journal(pay: Payment, ts: datetime) -> Journal:
         j.add("CASH", cash, 0)
         j.add("PATIENT_AR", 0, cash - interest)
         if interest:
-            j.lines.append((INTEREST_INCOME, 0, interest) if interest > 0
-                           else (INTEREST_INCOME, -interest, 0))
+            j.lines.append(
+                (INTEREST_INCOME, 0, interest) if interest > 0 else (INTEREST_INCOME, -interest, 0)
+            )
     # CO-45 is the contractual allowance; a denial (other CO reasons) leaves the AR open
-    contractual = sum(a.amount for c in pay.claims for ln in c.lines
-                      for a in ln.adjustments if a.group == "CO" and a.reason == "45")
+    contractual = sum(
+        a.amount
+        for c in pay.claims
+        for ln in c.lines
+        for a in ln.adjustments
+        if a.group == "CO" and a.reason == "45"
+    )
     if contractual:
         j.add("CONTRACTUAL_ALLOWANCE", contractual, 0)
         j.add("PATIENT_AR", 0, contractual)
     return j
 
 
-def build_deposits(payments: Iterable[Payment], ref: Reference, first: int,
-                   tag: str = "") -> list[Deposit]:
+def build_deposits(
+    payments: Iterable[Payment], ref: Reference, first: int, tag: str = ""
+) -> list[Deposit]:
     """The bank deposits of one window's payments, numbered from ``first``."""
     out = []
     for pay in payments:
@@ -156,6 +230,16 @@ def build_deposits(payments: Iterable[Payment], ref: Reference, first: int,
             continue
         facility = ref.facility_by_id[pay.entity]
         amount = pay.deposit_amount if pay.deposit == "short" else pay.amount
-        out.append(Deposit(f"DP{tag}{first + len(out):0{8 - len(tag)}d}", pay.entity, facility.bank_account,
-                           pay.paid_on, pay.posted_at, amount, pay.trace, pay.payer.name))
+        out.append(
+            Deposit(
+                f"DP{tag}{first + len(out):0{8 - len(tag)}d}",
+                pay.entity,
+                facility.bank_account,
+                pay.paid_on,
+                pay.posted_at,
+                amount,
+                pay.trace,
+                pay.payer.name,
+            )
+        )
     return out

@@ -40,17 +40,29 @@ def _ref(kind: str, rid: str) -> Resource:
 
 
 def _address(a: Address) -> Resource:
-    return {"line": [a.line], "city": a.city, "state": a.state, "postalCode": a.zip5,
-            "country": "US"}
+    return {
+        "line": [a.line],
+        "city": a.city,
+        "state": a.state,
+        "postalCode": a.zip5,
+        "country": "US",
+    }
 
 
 def facility_organization(f: Facility, updated: datetime) -> Resource:
     res: Resource = {
-        "resourceType": "Organization", "id": f.id, "meta": _meta(1, updated),
+        "resourceType": "Organization",
+        "id": f.id,
+        "meta": _meta(1, updated),
         "identifier": [{"system": NPI_SYSTEM, "value": f.npi}],
         "active": True,
-        "type": [{"coding": [{"system": ORG_TYPE_SYSTEM, "code": "prov",
-                              "display": "Healthcare Provider"}]}],
+        "type": [
+            {
+                "coding": [
+                    {"system": ORG_TYPE_SYSTEM, "code": "prov", "display": "Healthcare Provider"}
+                ]
+            }
+        ],
         "name": f.name,
         "address": [_address(f.address)],
     }
@@ -61,7 +73,9 @@ def facility_organization(f: Facility, updated: datetime) -> Resource:
 
 def payer_organization(p: Payer, updated: datetime) -> Resource:
     return {
-        "resourceType": "Organization", "id": p.id, "meta": _meta(1, updated),
+        "resourceType": "Organization",
+        "id": p.id,
+        "meta": _meta(1, updated),
         "identifier": [{"system": f"{LOCAL_SID}/payer-id", "value": p.id}],
         "active": True,
         "type": [{"coding": [{"system": ORG_TYPE_SYSTEM, "code": "pay", "display": "Payer"}]}],
@@ -72,9 +86,16 @@ def payer_organization(p: Payer, updated: datetime) -> Resource:
 
 def patient(p: Patient) -> Resource:
     return {
-        "resourceType": "Patient", "id": p.id, "meta": _meta(1, p.registered_at),
-        "identifier": [{"type": {"coding": [{"system": V2_0203, "code": "MR"}]},
-                        "system": f"{LOCAL_SID}/mrn", "value": p.mrn}],
+        "resourceType": "Patient",
+        "id": p.id,
+        "meta": _meta(1, p.registered_at),
+        "identifier": [
+            {
+                "type": {"coding": [{"system": V2_0203, "code": "MR"}]},
+                "system": f"{LOCAL_SID}/mrn",
+                "value": p.mrn,
+            }
+        ],
         "active": True,
         "name": [{"use": "official", "family": p.family, "given": [p.given]}],
         "gender": p.gender,
@@ -84,13 +105,22 @@ def patient(p: Patient) -> Resource:
     }
 
 
-def _coverage(p: Patient, cid: str, version: int, updated: datetime, member_id: str,
-              start: date, end: date | None) -> Resource:
+def _coverage(
+    p: Patient,
+    cid: str,
+    version: int,
+    updated: datetime,
+    member_id: str,
+    start: date,
+    end: date | None,
+) -> Resource:
     period = {"start": start.isoformat()}
     if end is not None:
         period["end"] = end.isoformat()
     return {
-        "resourceType": "Coverage", "id": cid, "meta": _meta(version, updated),
+        "resourceType": "Coverage",
+        "id": cid,
+        "meta": _meta(version, updated),
         "status": "active",
         "type": {"coding": [{"system": SOPT_SYSTEM, "code": p.payer.sopt}]},
         "subscriber": _ref("Patient", p.id),
@@ -105,8 +135,9 @@ def _coverage(p: Patient, cid: str, version: int, updated: datetime, member_id: 
 
 def coverage(p: Patient, v: CoverageVersion) -> Resource:
     """A version of the patient's first Coverage (a termination sets period.end)."""
-    return _coverage(p, p.coverage_id, v.version, v.updated_at, v.member_id, p.coverage_start,
-                     v.period_end)
+    return _coverage(
+        p, p.coverage_id, v.version, v.updated_at, v.member_id, p.coverage_start, v.period_end
+    )
 
 
 def successor_coverage(p: Patient, s: Successor) -> Resource:
@@ -114,34 +145,51 @@ def successor_coverage(p: Patient, s: Successor) -> Resource:
     return _coverage(p, s.id, 1, s.created_at, s.member_id, s.start, None)
 
 
-ENCOUNTER_CLASS = {"OBSERVATION": ("OBSENC", "observation encounter"),
-                   "EMERGENCY": ("EMER", "emergency"),
-                   "TELEHEALTH": ("VR", "virtual")}
+ENCOUNTER_CLASS = {
+    "OBSERVATION": ("OBSENC", "observation encounter"),
+    "EMERGENCY": ("EMER", "emergency"),
+    "TELEHEALTH": ("VR", "virtual"),
+}
 
 
 def encounter(a: Account) -> Resource:
     code, display = ENCOUNTER_CLASS.get(a.profile, ("AMB", "ambulatory"))
     return {
-        "resourceType": "Encounter", "id": a.id, "meta": _meta(1, a.end),
-        "identifier": [{"type": {"coding": [{"system": V2_0203, "code": "AN"}]},
-                        "system": f"{LOCAL_SID}/account", "value": a.id}],
+        "resourceType": "Encounter",
+        "id": a.id,
+        "meta": _meta(1, a.end),
+        "identifier": [
+            {
+                "type": {"coding": [{"system": V2_0203, "code": "AN"}]},
+                "system": f"{LOCAL_SID}/account",
+                "value": a.id,
+            }
+        ],
         "status": "finished",
         "class": {"system": ACT_CODE, "code": code, "display": display},
         "type": [{"coding": [{"system": VISIT_TYPE_SYSTEM, "code": a.profile}]}],
         "subject": _ref("Patient", a.patient.id),
         "period": {"start": iso(a.start), "end": iso(a.end)},
-        "reasonCode": [{"coding": [{"system": ICD10CM_SYSTEM, "code": dx}]}
-                       for dx in a.diagnoses],
+        "reasonCode": [{"coding": [{"system": ICD10CM_SYSTEM, "code": dx}]} for dx in a.diagnoses],
         "serviceProvider": _ref("Organization", a.facility.id),
     }
 
 
 def charge_item(c: Charge) -> Resource:
     return {
-        "resourceType": "ChargeItem", "id": c.id, "meta": _meta(1, c.entered_at),
+        "resourceType": "ChargeItem",
+        "id": c.id,
+        "meta": _meta(1, c.entered_at),
         "status": "billable",
-        "code": {"coding": [{"system": HCPCS_SYSTEM, "code": c.hcpcs,
-                             "display": CHARGEMASTER[c.hcpcs].description}]},
+        "code": {
+            "coding": [
+                {
+                    "system": HCPCS_SYSTEM,
+                    "code": c.hcpcs,
+                    "display": CHARGEMASTER[c.hcpcs].description,
+                }
+            ]
+        },
         "subject": _ref("Patient", c.patient_id),
         "context": _ref("Encounter", c.account_id),
         "occurrenceDateTime": c.service_date.isoformat(),
@@ -152,11 +200,15 @@ def charge_item(c: Charge) -> Resource:
     }
 
 
-
 @lru_cache(maxsize=256)
 def _charge_code_json(hcpcs: str) -> str:
-    return dump_json({"coding": [{"system": HCPCS_SYSTEM, "code": hcpcs,
-                                  "display": CHARGEMASTER[hcpcs].description}]})
+    return dump_json(
+        {
+            "coding": [
+                {"system": HCPCS_SYSTEM, "code": hcpcs, "display": CHARGEMASTER[hcpcs].description}
+            ]
+        }
+    )
 
 
 def charge_item_json(c: Charge) -> str:
@@ -164,13 +216,15 @@ def charge_item_json(c: Charge) -> str:
     directly: ChargeItems are the most numerous resource, and their free text is the
     chargemaster description, escaped once per code."""
     entered = iso(c.entered_at)
-    return (f'{{"resourceType":"ChargeItem","id":"{c.id}","meta":{{"versionId":"1",'
-            f'"lastUpdated":"{entered}"}},"status":"billable",'
-            f'"code":{_charge_code_json(c.hcpcs)},'
-            f'"subject":{{"reference":"Patient/{c.patient_id}"}},'
-            f'"context":{{"reference":"Encounter/{c.account_id}"}},'
-            f'"occurrenceDateTime":"{c.service_date.isoformat()}",'
-            f'"performingOrganization":{{"reference":"Organization/{c.facility_id}"}},'
-            f'"quantity":{{"value":{c.units}}},'
-            f'"priceOverride":{{"value":{as_number(c.amount)!r},"currency":"USD"}},'
-            f'"enteredDate":"{entered}"}}')
+    return (
+        f'{{"resourceType":"ChargeItem","id":"{c.id}","meta":{{"versionId":"1",'
+        f'"lastUpdated":"{entered}"}},"status":"billable",'
+        f'"code":{_charge_code_json(c.hcpcs)},'
+        f'"subject":{{"reference":"Patient/{c.patient_id}"}},'
+        f'"context":{{"reference":"Encounter/{c.account_id}"}},'
+        f'"occurrenceDateTime":"{c.service_date.isoformat()}",'
+        f'"performingOrganization":{{"reference":"Organization/{c.facility_id}"}},'
+        f'"quantity":{{"value":{c.units}}},'
+        f'"priceOverride":{{"value":{as_number(c.amount)!r},"currency":"USD"}},'
+        f'"enteredDate":"{entered}"}}'
+    )

@@ -46,11 +46,17 @@ T = TypeVar("T")
 Progress = Callable[[str], None]
 
 
-def generate(out: Path | str, scale: str = "tiny", start: str | None = None,
-             months: int | None = None, seed: int = 42, progress: Progress | None = None,
-             defect_rate: float = DEFAULT_DEFECT_RATE,
-             defect_rates: Mapping[str, float] | None = None,
-             cadence: str | None = None) -> dict[str, Any]:
+def generate(
+    out: Path | str,
+    scale: str = "tiny",
+    start: str | None = None,
+    months: int | None = None,
+    seed: int = 42,
+    progress: Progress | None = None,
+    defect_rate: float = DEFAULT_DEFECT_RATE,
+    defect_rates: Mapping[str, float] | None = None,
+    cadence: str | None = None,
+) -> dict[str, Any]:
     """Write landing batches to ``out/landing`` and the truth to ``out/truth``.
 
     Returns the summary (also written to ``out/truth/summary.json``). The same arguments give
@@ -69,15 +75,18 @@ def generate(out: Path | str, scale: str = "tiny", start: str | None = None,
     overrides = {}
     for kind, value in (defect_rates or {}).items():
         if kind not in DEFECT_TYPES:
-            raise BillopsError(f"unknown defect type {kind!r}; use one of: "
-                               f"{', '.join(DEFECT_TYPES)}")
+            raise BillopsError(
+                f"unknown defect type {kind!r}; use one of: {', '.join(DEFECT_TYPES)}"
+            )
         overrides[kind] = validate_defect_rate(value)
     landing = out / "landing"
     for system in SYSTEMS:
         for ts in horizon.extracts(system):
             if (landing / system / batch_id(ts)).exists():
-                raise BillopsError(f"landing batch {landing / system / batch_id(ts)} already "
-                                   "exists; generate into an empty --out folder")
+                raise BillopsError(
+                    f"landing batch {landing / system / batch_id(ts)} already "
+                    "exists; generate into an empty --out folder"
+                )
     say = progress or (lambda _msg: None)
     rates = type_rates(rate, overrides)
     if sc.parts == 1:
@@ -88,12 +97,22 @@ def generate(out: Path | str, scale: str = "tiny", start: str | None = None,
         say(f"simulating {sc.patients} patients in {sc.parts} parallel parts")
         folders = [staging / f"part{i}" for i in range(sc.parts)]
         with ProcessPoolExecutor(sc.parts, mp_context=multiprocessing.get_context("fork")) as pool:
-            results = list(pool.map(_generate_part, folders, repeat(sc), repeat(horizon),
-                                    repeat(seed), repeat(rates), range(sc.parts)))
+            results = list(
+                pool.map(
+                    _generate_part,
+                    folders,
+                    repeat(sc),
+                    repeat(horizon),
+                    repeat(seed),
+                    repeat(rates),
+                    range(sc.parts),
+                )
+            )
         batches = merge_parts(folders, landing, say)
         shutil.rmtree(staging)
-    truth = sorted((row for r in results for row in r.truth),
-                   key=lambda r: (r["defect_type"], r["key"]))
+    truth = sorted(
+        (row for r in results for row in r.truth), key=lambda r: (r["defect_type"], r["key"])
+    )
     counts = {k: sum(r.counts[k] for r in results) for k in results[0].counts}
     summary = _summary(sc.name, seed, rate, horizon, counts, batches, truth)
     if overrides:
@@ -110,15 +129,23 @@ class _PartResult:
     batches: list[dict[str, Any]]
 
 
-def _generate_part(landing: Path, sc: Scale, horizon: Horizon, seed: int,
-                   rates: Mapping[str, float], part: int,
-                   say: Progress | None = None) -> _PartResult:
+def _generate_part(
+    landing: Path,
+    sc: Scale,
+    horizon: Horizon,
+    seed: int,
+    rates: Mapping[str, float],
+    part: int,
+    say: Progress | None = None,
+) -> _PartResult:
     """Simulate one part of the patients and write its landing batches to ``landing``."""
-    ref = build_reference(seed, sc.hospitals, sc.clinics_per_hospital, horizon.start.year,
-                          horizon.end.year)
+    ref = build_reference(
+        seed, sc.hospitals, sc.clinics_per_hospital, horizon.start.year, horizon.end.year
+    )
     sim = Simulation(ref, horizon, sc, seed, rates, part)
-    writer = _LandingWriter(landing, ref, horizon, sim.world, say or (lambda _msg: None),
-                            seed, part, sim.tag)
+    writer = _LandingWriter(
+        landing, ref, horizon, sim.world, say or (lambda _msg: None), seed, part, sim.tag
+    )
     sim.run(say, lambda day: writer.flush(at(day + timedelta(days=1), 0) - SETTLED_AFTER))
     writer.flush(None)
     return _PartResult(writer.counts, writer.truth_rows(), writer.batches)
@@ -135,10 +162,24 @@ RESEND_RATE = 0.1
 class _LandingWriter:
     """Writes each batch once the simulation can no longer add to it, in extract order."""
 
-    def __init__(self, landing: Path, ref: Reference, horizon: Horizon, world: World,
-                 say: Progress, seed: int, part: int, tag: str) -> None:
+    def __init__(
+        self,
+        landing: Path,
+        ref: Reference,
+        horizon: Horizon,
+        world: World,
+        say: Progress,
+        seed: int,
+        part: int,
+        tag: str,
+    ) -> None:
         self.landing, self.ref, self.horizon, self.world, self.say = (
-            landing, ref, horizon, world, say)
+            landing,
+            ref,
+            horizon,
+            world,
+            say,
+        )
         self.seed, self.part, self.tag = seed, part, tag
         self.file_tag = f"_{tag}" if tag else ""
         # the reference extracts travel with the first part only
@@ -146,14 +187,23 @@ class _LandingWriter:
         self.resend: Path | None = None  # an 835 file the clearinghouse delivers again
         self.controls = ControlNumbers(part * 10**8, part * 10**8)
         self.batches: list[dict[str, Any]] = []
-        self.counts = {"patients": 0, "accounts": 0, "charge_lines": 0, "total_charges": 0,
-                       "claims": 0, "payer_paid": 0, "payments": 0, "patient_paid": 0,
-                       "resent_files": 0}
+        self.counts = {
+            "patients": 0,
+            "accounts": 0,
+            "charge_lines": 0,
+            "total_charges": 0,
+            "claims": 0,
+            "payer_paid": 0,
+            "payments": 0,
+            "patient_paid": 0,
+            "resent_files": 0,
+        }
         order = {s: i for i, s in enumerate(SYSTEMS)}
-        self.queue = sorted(((ts, order[s], s, k) for s in SYSTEMS
-                             for k, ts in enumerate(horizon.extracts(s))), reverse=True)
-        self.journals: Buckets[Journal] = Buckets({"erp": horizon.extracts("erp")},
-                                                  lambda j: j.ts)
+        self.queue = sorted(
+            ((ts, order[s], s, k) for s in SYSTEMS for k, ts in enumerate(horizon.extracts(s))),
+            reverse=True,
+        )
+        self.journals: Buckets[Journal] = Buckets({"erp": horizon.extracts("erp")}, lambda j: j.ts)
         self.journal_seq = 0
         self.deposit_seq = 0
         self.write = {"ehr": self.write_ehr, "rcm": self.write_rcm, "erp": self.write_erp}
@@ -170,52 +220,67 @@ class _LandingWriter:
 
     def _close(self, bw: BatchWriter) -> None:
         manifest = bw.close()
-        self.batches.append({"system": bw.system, "batch_id": bw.batch_id,
-                             "extracted_at": manifest["extracted_at"],
-                             "files": len(manifest["files"]),
-                             "records": sum(f["records"] for f in manifest["files"])})
+        self.batches.append(
+            {
+                "system": bw.system,
+                "batch_id": bw.batch_id,
+                "extracted_at": manifest["extracted_at"],
+                "files": len(manifest["files"]),
+                "records": sum(f["records"] for f in manifest["files"]),
+            }
+        )
         self.say(f"wrote {bw.system} batch {bw.batch_id}")
 
     # ---------------------------------------------------------------------------- EHR
     def write_ehr(self, k: int, ts: datetime) -> None:
         w = self.world
         patients = sorted(w.patients.pop("ehr", k), key=lambda p: (p.registered_at, p.id))
-        coverages = sorted(w.coverages.pop("ehr", k),
-                           key=lambda c: (c.updated_at, c.patient.id, _coverage_id(c)))
+        coverages = sorted(
+            w.coverages.pop("ehr", k), key=lambda c: (c.updated_at, c.patient.id, _coverage_id(c))
+        )
         encounters = sorted(w.accounts.pop("ehr", k), key=lambda a: (a.end, a.id))
         items = sorted(w.charges.pop("ehr", k), key=lambda c: (c.entered_at, c.id))
         bw = BatchWriter(self.landing, "ehr", ts)
         if k == 0 and self.references:
             org_updated = at(self.horizon.start - timedelta(days=30), 8)
-            bw.ndjson("Organization.ndjson", [
-                *(fhir.facility_organization(f, org_updated) for f in self.ref.facilities),
-                *(fhir.payer_organization(p, org_updated) for p in self.ref.payers)])
+            bw.ndjson(
+                "Organization.ndjson",
+                [
+                    *(fhir.facility_organization(f, org_updated) for f in self.ref.facilities),
+                    *(fhir.payer_organization(p, org_updated) for p in self.ref.payers),
+                ],
+            )
         if patients:
             self.counts["patients"] += bw.ndjson("Patient.ndjson", map(fhir.patient, patients))
         if coverages:
             bw.ndjson("Coverage.ndjson", map(_coverage_resource, coverages))
         if encounters:
-            self.counts["accounts"] += bw.ndjson("Encounter.ndjson",
-                                                 map(fhir.encounter, encounters))
+            self.counts["accounts"] += bw.ndjson(
+                "Encounter.ndjson", map(fhir.encounter, encounters)
+            )
         if items:
-            self.counts["charge_lines"] += bw.lines("ChargeItem.ndjson",
-                                                    map(fhir.charge_item_json, items))
+            self.counts["charge_lines"] += bw.lines(
+                "ChargeItem.ndjson", map(fhir.charge_item_json, items)
+            )
             self.counts["total_charges"] += sum(c.amount for c in items)
         self._close(bw)
 
     # ---------------------------------------------------------------------------- RCM
     def write_rcm(self, k: int, ts: datetime) -> None:
         w, ref = self.world, self.ref
-        claims = sorted(w.claims.pop("rcm", k),
-                        key=lambda c: (c.submitted_at, c.account_id, c.frequency))
+        claims = sorted(
+            w.claims.pop("rcm", k), key=lambda c: (c.submitted_at, c.account_id, c.frequency)
+        )
         payments = w.remittances.pop("rcm", k)
         bw = BatchWriter(self.landing, "rcm", ts)
         if claims:
             days: dict[datetime, list[Claim]] = {}
             for c in claims:
                 days.setdefault(c.submitted_at, []).append(c)
-            bw.text(f"837/claims_{bw.batch_id}{self.file_tag}.x12", lambda fh: write_837(
-                fh, sorted(days.items()), ref, self.controls, ts))
+            bw.text(
+                f"837/claims_{bw.batch_id}{self.file_tag}.x12",
+                lambda fh: write_837(fh, sorted(days.items()), ref, self.controls, ts),
+            )
             self.counts["claims"] += len(claims)
         if self.resend is not None:
             # the clearinghouse delivers the previous batch's 835 file again, byte for byte;
@@ -252,18 +317,23 @@ class _LandingWriter:
     def write_erp(self, k: int, ts: datetime) -> None:
         w = self.world
         payments = w.payments.pop("erp", k)
-        self.journals.extend(build_journals(
-            w.revenue.pop("erp", k), payments,
-            sorted(w.patient_payments.pop("erp", k), key=lambda p: (p.received_at, p.id)),
-            w.write_offs.pop("erp", k)))
+        self.journals.extend(
+            build_journals(
+                w.revenue.pop("erp", k),
+                payments,
+                sorted(w.patient_payments.pop("erp", k), key=lambda p: (p.received_at, p.id)),
+                w.write_offs.pop("erp", k),
+            )
+        )
         journals = self.journals.pop("erp", k)
         w.defects.extend(number_journals(journals, self.journal_seq + 1, self.tag))
         self.journal_seq += len(journals)
         deposits = build_deposits(payments, self.ref, self.deposit_seq + 1, self.tag)
         self.deposit_seq += len(deposits)
         bw = BatchWriter(self.landing, "erp", ts)
-        self._csv(bw, "gl_journal_lines.csv",
-                  (row for j in journals for row in extracts.gl_lines(j)))
+        self._csv(
+            bw, "gl_journal_lines.csv", (row for j in journals for row in extracts.gl_lines(j))
+        )
         self._csv(bw, "bank_deposits.csv", map(extracts.bank_deposit, deposits))
         if k == 0 and self.references:
             self._csv(bw, "chart_of_accounts.csv", extracts.chart_of_accounts(self.ref))
@@ -277,26 +347,49 @@ class _LandingWriter:
             i = bisect_left(extracts_at, d.seen_at)
             if i == len(extracts_at):
                 continue  # not visible in the landed data
-            rows.append({"defect_type": d.defect_type, "key": d.key,
-                         "account_id": d.account_id, "claim_id": d.claim_id,
-                         "charge_id": d.charge_id, "trace_number": d.trace_number,
-                         "journal_id": d.journal_id, "statement_id": d.statement_id,
-                         "patient_id": d.patient_id, "amount": fmt(d.amount),
-                         "batch_id": batch_id(extracts_at[i])})
+            rows.append(
+                {
+                    "defect_type": d.defect_type,
+                    "key": d.key,
+                    "account_id": d.account_id,
+                    "claim_id": d.claim_id,
+                    "charge_id": d.charge_id,
+                    "trace_number": d.trace_number,
+                    "journal_id": d.journal_id,
+                    "statement_id": d.statement_id,
+                    "patient_id": d.patient_id,
+                    "amount": fmt(d.amount),
+                    "batch_id": batch_id(extracts_at[i]),
+                }
+            )
         return rows
 
 
-def _summary(scale: str, seed: int, rate: float, horizon: Horizon, c: Mapping[str, int],
-             batches: list[dict[str, Any]], rows: list[dict[str, str]]) -> dict[str, Any]:
+def _summary(
+    scale: str,
+    seed: int,
+    rate: float,
+    horizon: Horizon,
+    c: Mapping[str, int],
+    batches: list[dict[str, Any]],
+    rows: list[dict[str, str]],
+) -> dict[str, Any]:
     by_type = {t: sum(r["defect_type"] == t for r in rows) for t in DEFECT_TYPES}
     return {
-        "scale": scale, "seed": seed, "start": horizon.periods[0],
+        "scale": scale,
+        "seed": seed,
+        "start": horizon.periods[0],
         "cadence": horizon.cadence,
-        "months": horizon.months, "defect_rate": rate,
+        "months": horizon.months,
+        "defect_rate": rate,
         "as_of": iso(horizon.as_of),
-        "patients": c["patients"], "accounts": c["accounts"], "claims": c["claims"],
-        "charge_lines": c["charge_lines"], "total_charges": c["total_charges"] / 100,
-        "payer_payments": c["payments"], "payer_paid": c["payer_paid"] / 100,
+        "patients": c["patients"],
+        "accounts": c["accounts"],
+        "claims": c["claims"],
+        "charge_lines": c["charge_lines"],
+        "total_charges": c["total_charges"] / 100,
+        "payer_payments": c["payments"],
+        "payer_paid": c["payer_paid"] / 100,
         "patient_paid": c["patient_paid"] / 100,
         "resent_files": c["resent_files"],
         "defects": by_type,
@@ -322,4 +415,3 @@ def _write_truth(folder: Path, rows: list[dict[str, str]], summary: dict[str, An
         w.writeheader()
         w.writerows(rows)
     (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-

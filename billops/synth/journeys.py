@@ -75,8 +75,19 @@ def _member_id(rng: random.Random, payer: Payer) -> str:
     if payer.member_prefix == "MBI":  # the Medicare Beneficiary Identifier pattern
         digit = "0123456789"
         alnum = MBI_LETTERS + digit
-        pattern = ["123456789", MBI_LETTERS, alnum, digit, MBI_LETTERS, alnum, digit,
-                   MBI_LETTERS, MBI_LETTERS, digit, digit]
+        pattern = [
+            "123456789",
+            MBI_LETTERS,
+            alnum,
+            digit,
+            MBI_LETTERS,
+            alnum,
+            digit,
+            MBI_LETTERS,
+            MBI_LETTERS,
+            digit,
+            digit,
+        ]
         return "".join(pick(rng, p) for p in pattern)
     return f"{payer.member_prefix}{between(rng, 10**8, 10**9)}"
 
@@ -108,13 +119,13 @@ def make_patient(seed: int, n: int, ref: Reference, horizon: Horizon) -> Patient
     else:
         age = rint(rng, 19, 64)
     gender = "female" if rng.random() < 0.52 else "male"
-    birth = date(horizon.start.year - age, horizon.start.month, 1) - timedelta(
-        days=below(rng, 365))
+    birth = date(horizon.start.year - age, horizon.start.month, 1) - timedelta(days=below(rng, 365))
     hospital = pick(rng, ref.hospitals)
     clinic = pick(rng, ref.clinics_of(hospital.id) or [hospital])
     zip3 = hospital.address.zip9[:3]
-    address = Address(street_address(rng), clinic.address.city, clinic.address.state,
-                      zip9(rng, zip3))
+    address = Address(
+        street_address(rng), clinic.address.city, clinic.address.state, zip9(rng, zip3)
+    )
     months_insured = rint(rng, 1, 96)
     month = horizon.start.year * 12 + horizon.start.month - 1 - months_insured
     coverage_start = date(month // 12, month % 12 + 1, 1)
@@ -130,18 +141,33 @@ def make_patient(seed: int, n: int, ref: Reference, horizon: Horizon) -> Patient
     if rng.random() < 0.10:
         # a registration update: the member id keyed at registration was wrong, and patient
         # access corrects it the next day, after a NOT_FOUND eligibility response
-        coverage.append(CoverageVersion(2, office_time(rng, registered.date() + timedelta(days=1)),
-                                        _member_id(rng, payer)))
+        coverage.append(
+            CoverageVersion(
+                2, office_time(rng, registered.date() + timedelta(days=1)), _member_id(rng, payer)
+            )
+        )
     deductible = 0
     if payer.deductible and rng.random() < payer.deductible_share:
         deductible = between(rng, 0, payer.deductible // 100 + 1) * 100
     family = pick(rng, SURNAME_HEADS) + pick(rng, SURNAME_TAILS)
     return Patient(
-        id=f"P{n:07d}", mrn=f"MR{n:08d}", family=family, given=pick(rng, GIVEN_NAMES[gender]),
-        gender=gender, birth_date=birth, address=address, hospital_id=hospital.id,
-        clinic_id=clinic.id, payer=payer, coverage_id=f"COV{n:07d}",
-        coverage_start=coverage_start, registered_at=registered, coverage=coverage,
-        deductible_left=deductible, service_days=days)
+        id=f"P{n:07d}",
+        mrn=f"MR{n:08d}",
+        family=family,
+        given=pick(rng, GIVEN_NAMES[gender]),
+        gender=gender,
+        birth_date=birth,
+        address=address,
+        hospital_id=hospital.id,
+        clinic_id=clinic.id,
+        payer=payer,
+        coverage_id=f"COV{n:07d}",
+        coverage_start=coverage_start,
+        registered_at=registered,
+        coverage=coverage,
+        deductible_left=deductible,
+        service_days=days,
+    )
 
 
 # ------------------------------------------------------------------------------- encounters
@@ -157,13 +183,24 @@ class Visit:
 
 
 def _age(p: Patient, on: date) -> int:
-    return on.year - p.birth_date.year - ((on.month, on.day) < (p.birth_date.month, p.birth_date.day))
+    return (
+        on.year - p.birth_date.year - ((on.month, on.day) < (p.birth_date.month, p.birth_date.day))
+    )
 
 
 def _injection(rng: random.Random) -> list[tuple[str, int]]:
-    code, units = pick(rng, [("J1885", rint(rng, 1, 2)), ("J3301", rint(rng, 1, 4)),
-                              ("J1100", rint(rng, 4, 10)), ("J1030", 1),
-                              ("J0696", rint(rng, 1, 4)), ("J3420", 1), ("J2930", 1)])
+    code, units = pick(
+        rng,
+        [
+            ("J1885", rint(rng, 1, 2)),
+            ("J3301", rint(rng, 1, 4)),
+            ("J1100", rint(rng, 4, 10)),
+            ("J1030", 1),
+            ("J0696", rint(rng, 1, 4)),
+            ("J3420", 1),
+            ("J2930", 1),
+        ],
+    )
     lines = [(code, units)]
     if rng.random() < 0.3:
         lines.append(("A4216", rint(rng, 1, 2)))
@@ -173,12 +210,38 @@ def _injection(rng: random.Random) -> list[tuple[str, int]]:
 # Supplies and drugs charged beside the main service (nursing, pharmacy and central supply
 # post them as their own lines), per kind of encounter: (pool, fewest, most lines).
 ANCILLARY: dict[str, tuple[tuple[tuple[str, int, int], ...], int, int]] = {
-    "hospital": ((("A4550", 1, 1), ("A4206", 1, 4), ("A4215", 1, 4), ("A4556", 1, 3),
-                  ("A4606", 1, 1), ("A6250", 1, 2), ("A6402", 2, 10), ("J7040", 1, 2),
-                  ("J1200", 1, 1), ("J2550", 1, 1), ("J2270", 1, 2), ("J1170", 1, 2),
-                  ("A4216", 1, 3)), 4, 10),
-    "clinic": ((("A4206", 1, 2), ("A4215", 1, 2), ("A6250", 1, 1), ("A6402", 1, 4),
-                ("A4216", 1, 2), ("J3420", 1, 1), ("J1885", 1, 2)), 2, 5),
+    "hospital": (
+        (
+            ("A4550", 1, 1),
+            ("A4206", 1, 4),
+            ("A4215", 1, 4),
+            ("A4556", 1, 3),
+            ("A4606", 1, 1),
+            ("A6250", 1, 2),
+            ("A6402", 2, 10),
+            ("J7040", 1, 2),
+            ("J1200", 1, 1),
+            ("J2550", 1, 1),
+            ("J2270", 1, 2),
+            ("J1170", 1, 2),
+            ("A4216", 1, 3),
+        ),
+        4,
+        10,
+    ),
+    "clinic": (
+        (
+            ("A4206", 1, 2),
+            ("A4215", 1, 2),
+            ("A6250", 1, 1),
+            ("A6402", 1, 4),
+            ("A4216", 1, 2),
+            ("J3420", 1, 1),
+            ("J1885", 1, 2),
+        ),
+        2,
+        5,
+    ),
 }
 
 
@@ -203,16 +266,40 @@ def _visit(rng: random.Random, p: Patient, day: date) -> Visit:
 def _main_service(rng: random.Random, p: Patient, day: date) -> Visit:
     age = _age(p, day)
     if age < 18:
-        weights = {"CLINIC_VISIT": 60, "WELLNESS": 20, "TELEHEALTH": 10, "DME": 5,
-                   "HOSPITAL_VISIT": 5, "EMERGENCY": 6}
+        weights = {
+            "CLINIC_VISIT": 60,
+            "WELLNESS": 20,
+            "TELEHEALTH": 10,
+            "DME": 5,
+            "HOSPITAL_VISIT": 5,
+            "EMERGENCY": 6,
+        }
     elif age >= 65:
-        weights = {"CLINIC_VISIT": 40, "WELLNESS": 14, "HOSPITAL_VISIT": 8, "OBSERVATION": 6,
-                   "INFUSION": 4, "COLONOSCOPY": 5, "DME": 9, "TELEHEALTH": 6, "THERAPY": 8,
-                   "EMERGENCY": 9}
+        weights = {
+            "CLINIC_VISIT": 40,
+            "WELLNESS": 14,
+            "HOSPITAL_VISIT": 8,
+            "OBSERVATION": 6,
+            "INFUSION": 4,
+            "COLONOSCOPY": 5,
+            "DME": 9,
+            "TELEHEALTH": 6,
+            "THERAPY": 8,
+            "EMERGENCY": 9,
+        }
     else:
-        weights = {"CLINIC_VISIT": 45, "WELLNESS": 12, "HOSPITAL_VISIT": 8, "OBSERVATION": 4,
-                   "INFUSION": 3, "COLONOSCOPY": 3 if age >= 45 else 0, "DME": 7,
-                   "TELEHEALTH": 10, "THERAPY": 8, "EMERGENCY": 8}
+        weights = {
+            "CLINIC_VISIT": 45,
+            "WELLNESS": 12,
+            "HOSPITAL_VISIT": 8,
+            "OBSERVATION": 4,
+            "INFUSION": 3,
+            "COLONOSCOPY": 3 if age >= 45 else 0,
+            "DME": 7,
+            "TELEHEALTH": 10,
+            "THERAPY": 8,
+            "EMERGENCY": 8,
+        }
     profile = rng.choices(list(weights), weights=list(weights.values()))[0]
     dx = DIAGNOSES
     if profile in ("CLINIC_VISIT", "HOSPITAL_VISIT"):
@@ -268,8 +355,13 @@ def _main_service(rng: random.Random, p: Patient, day: date) -> Visit:
             lines.append(("J1885", rint(rng, 1, 2)))
         if rng.random() < 0.5:
             lines.append(("A4216", 2))
-        return Visit(profile, "hospital", lines, rng.sample(dx["observation"], rint(rng, 1, 2)),
-                     hours * 60 + rint(rng, 20, 50))
+        return Visit(
+            profile,
+            "hospital",
+            lines,
+            rng.sample(dx["observation"], rint(rng, 1, 2)),
+            hours * 60 + rint(rng, 20, 50),
+        )
     if profile == "INFUSION":
         if age >= 65 and rng.random() < 0.5:
             lines, diagnoses = [("J0897", 60)], ["M81.0"]
@@ -282,10 +374,16 @@ def _main_service(rng: random.Random, p: Patient, day: date) -> Visit:
         lines = [("G0121", 1)] + ([("A4216", 1)] if rng.random() < 0.5 else [])
         return Visit(profile, "hospital", lines, ["Z12.11"], rint(rng, 90, 180))
     if profile == "DME":
-        code, units, diagnosis = pick(rng, [
-            ("E0114", 1, pick(rng, ("S93.401A", "S83.91XA"))), ("E0143", 1, "R26.81"),
-            ("E0601", 1, "G47.33"), ("A4253", rint(rng, 1, 3), "E11.65"),
-            ("L3908", 1, "S61.411A")])
+        code, units, diagnosis = pick(
+            rng,
+            [
+                ("E0114", 1, pick(rng, ("S93.401A", "S83.91XA"))),
+                ("E0143", 1, "R26.81"),
+                ("E0601", 1, "G47.33"),
+                ("A4253", rint(rng, 1, 3), "E11.65"),
+                ("L3908", 1, "S61.411A"),
+            ],
+        )
         return Visit(profile, "clinic", [(code, units)], [diagnosis], rint(rng, 15, 30))
     if profile == "TELEHEALTH":
         lines = [("Q3014", 1)] + ([("G2211", 1)] if rng.random() < 0.3 else [])
@@ -341,9 +439,16 @@ def adjudicate(ref: Reference, claim: Claim, deductible_left: int) -> tuple[Remi
 
 def reversal(remit: RemitClaim) -> RemitClaim:
     """CLP02 = 22: the payer takes back a previous payment of the claim, every amount negated."""
-    lines = [RemitLine(ln.charge, -ln.charge_amount, -ln.paid, -ln.allowed,
-                       [Adjustment(a.group, a.reason, -a.amount) for a in ln.adjustments])
-             for ln in remit.lines]
+    lines = [
+        RemitLine(
+            ln.charge,
+            -ln.charge_amount,
+            -ln.paid,
+            -ln.allowed,
+            [Adjustment(a.group, a.reason, -a.amount) for a in ln.adjustments],
+        )
+        for ln in remit.lines
+    ]
     return RemitClaim(remit.claim, "22", remit.icn, lines)
 
 
@@ -368,7 +473,9 @@ def prompt_pay_interest(payment: Payment) -> list[ProviderAdjustment]:
     return out
 
 
-def payment_times(ref: Reference, payer: Payer, entity: str, day: date) -> tuple[datetime, datetime]:
+def payment_times(
+    ref: Reference, payer: Payer, entity: str, day: date
+) -> tuple[datetime, datetime]:
     """When a payer's EFT/835 of a day arrives, and when it is auto-posted."""
     p = ref.payer_index[payer.id]
     e = ref.hospital_index[entity]
@@ -380,8 +487,15 @@ def payment_times(ref: Reference, payer: Payer, entity: str, day: date) -> tuple
 
 
 class Simulation:
-    def __init__(self, ref: Reference, horizon: Horizon, scale: Scale, seed: int,
-                 rates: Mapping[str, float], part: int = 0) -> None:
+    def __init__(
+        self,
+        ref: Reference,
+        horizon: Horizon,
+        scale: Scale,
+        seed: int,
+        rates: Mapping[str, float],
+        part: int = 0,
+    ) -> None:
         """``part``: simulate the patients whose number modulo ``scale.parts`` is ``part``."""
         self.ref, self.horizon, self.scale = ref, horizon, scale
         self.seed, self.rates = seed, rates
@@ -405,21 +519,28 @@ class Simulation:
         self._charge_seq += 1
         return f"CI{self.tag}{self._charge_seq:0{9 - len(self.tag)}d}"
 
-    def run(self, progress: Callable[[str], None] | None = None,
-            day_done: Callable[[date], None] | None = None) -> World:
+    def run(
+        self,
+        progress: Callable[[str], None] | None = None,
+        day_done: Callable[[date], None] | None = None,
+    ) -> World:
         """Simulate every encounter in service-day order. After each service day, the payer
         payments of that day are made and ``day_done(day)`` lets the writer flush the batches
         that no later day can change."""
         w = self.world
-        self.patients = [make_patient(self.seed, n, self.ref, self.horizon)
-                         for n in range(1, self.scale.patients + 1)
-                         if n % self.scale.parts == self.part]
+        self.patients = [
+            make_patient(self.seed, n, self.ref, self.horizon)
+            for n in range(1, self.scale.patients + 1)
+            if n % self.scale.parts == self.part
+        ]
         for p in self.patients:
             w.patients.append(p)
             self._registration(p)
             self._hand_out_coverage(p)
-        visits = sorted(((day, p.id, p) for p in self.patients for day in p.service_days),
-                        key=lambda v: (v[0], v[1]))
+        visits = sorted(
+            ((day, p.id, p) for p in self.patients for day in p.service_days),
+            key=lambda v: (v[0], v[1]),
+        )
         if progress:
             progress(f"simulating {len(self.patients)} patients, {len(visits)} encounters")
         for seq, (day, _, patient) in enumerate(visits, 1):
@@ -460,17 +581,25 @@ class Simulation:
         for v in p.coverage[versions:]:
             self.world.coverages.append(Coverage(v.updated_at, p, version=v))
         if p.successor is not None and not successor:
-            self.world.coverages.append(Coverage(p.successor.created_at, p,
-                                                 successor=p.successor))
+            self.world.coverages.append(Coverage(p.successor.created_at, p, successor=p.successor))
         self._coverages_out[p.id] = (len(p.coverage), p.successor is not None)
 
     # -- registration and eligibility
     def _registration(self, p: Patient) -> None:
         if len(p.coverage) > 1:
             rng = random.Random(f"{self.seed}:registration:{p.id}")
-            self.world.eligibility.append(EligibilityCheck(
-                "", p.id, p.payer.id, p.coverage[0].member_id,
-                later(rng, p.registered_at, 5, 30), "NOT_FOUND", None, None))
+            self.world.eligibility.append(
+                EligibilityCheck(
+                    "",
+                    p.id,
+                    p.payer.id,
+                    p.coverage[0].member_id,
+                    later(rng, p.registered_at, 5, 30),
+                    "NOT_FOUND",
+                    None,
+                    None,
+                )
+            )
 
     # -- one encounter, from check-in to a zero balance
     def _account(self, seq: int, day: date, p: Patient) -> None:
@@ -486,85 +615,172 @@ class Simulation:
             facility = home if not clinics or rng.random() < 0.85 else pick(rng, clinics)
         start = at(day, rint(rng, 8, 15), between(rng, 0, 60, 5))
         end = start + timedelta(minutes=visit.minutes)
-        account = Account(f"A{self.tag}{seq:0{9 - len(self.tag)}d}", p, facility, visit.profile, start, end,
-                          visit.diagnoses, [])
+        account = Account(
+            f"A{self.tag}{seq:0{9 - len(self.tag)}d}",
+            p,
+            facility,
+            visit.profile,
+            start,
+            end,
+            visit.diagnoses,
+            [],
+        )
         for hcpcs, units in visit.lines:
             entered = later(rng, end, 15, 24 * 60)
-            account.charges.append(Charge(
-                self.new_charge_id(), account.id, p.id, hcpcs, units,
-                self.ref.unit_price(hcpcs, day) * units, day, entered, facility.id))
+            account.charges.append(
+                Charge(
+                    self.new_charge_id(),
+                    account.id,
+                    p.id,
+                    hcpcs,
+                    units,
+                    self.ref.unit_price(hcpcs, day) * units,
+                    day,
+                    entered,
+                    facility.id,
+                )
+            )
         account.eligibility_at = start - timedelta(minutes=rint(rng, 20, 120))
         auth_codes = [c.hcpcs for c in account.charges if ref.needs_auth(p.payer, c.hcpcs)]
         kind = defects.choose(drng, self.rates, self._eligible(account, day, auth_codes))
         truth: list[Defect] = []
         if kind == defects.DUPLICATE_CHARGE:
             orig = pick(drng, account.charges)
-            dup = Charge(self.new_charge_id(), account.id, p.id, orig.hcpcs, orig.units,
-                         orig.amount, day, later(drng, orig.entered_at, 5, 180), facility.id)
+            dup = Charge(
+                self.new_charge_id(),
+                account.id,
+                p.id,
+                orig.hcpcs,
+                orig.units,
+                orig.amount,
+                day,
+                later(drng, orig.entered_at, 5, 180),
+                facility.id,
+            )
             account.charges.append(dup)
-            truth.append(Defect(kind, dup.id, "ehr", dup.entered_at, account_id=account.id,
-                                claim_id=account.id, charge_id=dup.id, patient_id=p.id,
-                                amount=dup.amount))
+            truth.append(
+                Defect(
+                    kind,
+                    dup.id,
+                    "ehr",
+                    dup.entered_at,
+                    account_id=account.id,
+                    claim_id=account.id,
+                    charge_id=dup.id,
+                    patient_id=p.id,
+                    amount=dup.amount,
+                )
+            )
         stale_member = None
         status, plan_end = "ACTIVE", None
         if kind == defects.COVERAGE_MISMATCH:
             # a new card at check-in: registration records it, billing keeps the old id
             updated = account.eligibility_at - timedelta(minutes=rint(drng, 5, 15))
             stale_member = p.coverage[-1].member_id
-            p.coverage.append(CoverageVersion(len(p.coverage) + 1, updated,
-                                              _member_id(drng, p.payer)))
+            p.coverage.append(
+                CoverageVersion(len(p.coverage) + 1, updated, _member_id(drng, p.payer))
+            )
         elif kind == defects.COVERAGE_INACTIVE:
             earlier = [d for d in p.service_days if d < day]
             plan_end = day - timedelta(days=rint(drng, 1, 20))
             if earlier:
                 plan_end = max(plan_end, earlier[-1])
             status = "INACTIVE"
-            p.coverage.append(CoverageVersion(
-                len(p.coverage) + 1, later(drng, account.eligibility_at, 10, 90),
-                p.member_id_at(account.eligibility_at), plan_end))
-        w.eligibility.append(EligibilityCheck(
-            "", p.id, p.payer.id, p.member_id_at(account.eligibility_at), account.eligibility_at,
-            status, p.coverage_start, plan_end))
+            p.coverage.append(
+                CoverageVersion(
+                    len(p.coverage) + 1,
+                    later(drng, account.eligibility_at, 10, 90),
+                    p.member_id_at(account.eligibility_at),
+                    plan_end,
+                )
+            )
+        w.eligibility.append(
+            EligibilityCheck(
+                "",
+                p.id,
+                p.payer.id,
+                p.member_id_at(account.eligibility_at),
+                account.eligibility_at,
+                status,
+                p.coverage_start,
+                plan_end,
+            )
+        )
         if auth_codes and kind != defects.MISSING_PRIOR_AUTH:
             account.auth_number = f"PA{between(rng, 10**8, 10**9)}"
             account.auth_at = office_time(rng, day - timedelta(days=rint(rng, 2, 10)))
-            w.claim_events.append(ClaimEvent(
-                account.id, "AUTH_OBTAINED", account.auth_at, pick(rng, REGISTRARS),
-                "PATIENT_ACCESS", f"prior authorization {account.auth_number} for "
-                + ",".join(sorted(set(auth_codes)))))
-        copay_owed = p.payer.copay if any(
-            CHARGEMASTER[c.hcpcs].visit for c in account.charges) else 0
+            w.claim_events.append(
+                ClaimEvent(
+                    account.id,
+                    "AUTH_OBTAINED",
+                    account.auth_at,
+                    pick(rng, REGISTRARS),
+                    "PATIENT_ACCESS",
+                    f"prior authorization {account.auth_number} for "
+                    + ",".join(sorted(set(auth_codes))),
+                )
+            )
+        copay_owed = (
+            p.payer.copay if any(CHARGEMASTER[c.hcpcs].visit for c in account.charges) else 0
+        )
         if not copay_owed and p.payer.copay and rng.random() < 0.08:
             copay_owed = p.payer.copay  # collected at check-in although the visit had none
         if status != "ACTIVE":
             copay_owed = 0  # no active plan, no copay
         if copay_owed:
-            w.patient_payments.append(PatientPayment(
-                "", p.id, account.id, account.entity, copay_owed,
-                start - timedelta(minutes=rint(rng, 5, 15)), "CARD"))
+            w.patient_payments.append(
+                PatientPayment(
+                    "",
+                    p.id,
+                    account.id,
+                    account.entity,
+                    copay_owed,
+                    start - timedelta(minutes=rint(rng, 5, 15)),
+                    "CARD",
+                )
+            )
 
-        claim = self._claim(rng, account, account.charges, "1", None,
-                            max(c.entered_at for c in account.charges))
+        claim = self._claim(
+            rng, account, account.charges, "1", None, max(c.entered_at for c in account.charges)
+        )
         if stale_member is not None:
             claim.member_id = stale_member
         behaviour = _PatientBehaviour.draw(rng)
         claim_remit_date = remit_date(rng, claim)
-        plan = defects.plan_claim(drng, kind, account, claim, claim_remit_date, copay_owed,
-                                  self.horizon)
+        plan = defects.plan_claim(
+            drng, kind, account, claim, claim_remit_date, copay_owed, self.horizon
+        )
         late = None
         if plan.late is not None:
-            late = Charge(self.new_charge_id(), account.id, p.id, plan.late.hcpcs,
-                          plan.late.units, ref.unit_price(plan.late.hcpcs, day) * plan.late.units,
-                          day, plan.late.entered_at, facility.id)
+            late = Charge(
+                self.new_charge_id(),
+                account.id,
+                p.id,
+                plan.late.hcpcs,
+                plan.late.units,
+                ref.unit_price(plan.late.hcpcs, day) * plan.late.units,
+                day,
+                plan.late.entered_at,
+                facility.id,
+            )
         self._done.append(account)
         w.defects.extend(truth)
         w.defects.extend(plan.truth(account, late))
         if plan.blocked:
             created = claim.created_at
             w.claim_events += [
-                ClaimEvent(account.id, "CLAIM_CREATED", created, "system", "BILLING", "claim built"),
-                ClaimEvent(account.id, "SCRUBBER_FAILED", later(rng, created, 5, 40), "system",
-                           "CODING", "claim edit failed: held for coding review")]
+                ClaimEvent(
+                    account.id, "CLAIM_CREATED", created, "system", "BILLING", "claim built"
+                ),
+                ClaimEvent(
+                    account.id,
+                    "SCRUBBER_FAILED",
+                    later(rng, created, 5, 40),
+                    "system",
+                    "CODING",
+                    "claim edit failed: held for coding review",
+                ),
+            ]
             return
         if plan.dropped:
             dropped = {c.id for c in plan.dropped}
@@ -575,10 +791,18 @@ class Simulation:
         if kind in (defects.COVERAGE_MISMATCH, defects.COVERAGE_INACTIVE):
             w.defects.append(defects.account_truth(kind, account, billed_on, claim.total))
         if kind == defects.MISSING_PRIOR_AUTH:
-            w.defects.append(defects.account_truth(kind, account, billed_on, sum(
-                c.amount for c in claim.lines if ref.needs_auth(p.payer, c.hcpcs))))
-        if (kind == defects.CLAIM_NO_RESPONSE
-                and billed_on <= self.horizon.as_of - defects.NO_RESPONSE_MIN_AGE):
+            w.defects.append(
+                defects.account_truth(
+                    kind,
+                    account,
+                    billed_on,
+                    sum(c.amount for c in claim.lines if ref.needs_auth(p.payer, c.hcpcs)),
+                )
+            )
+        if (
+            kind == defects.CLAIM_NO_RESPONSE
+            and billed_on <= self.horizon.as_of - defects.NO_RESPONSE_MIN_AGE
+        ):
             w.defects.append(defects.account_truth(kind, account, billed_on, claim.total))
             return  # the payer never answers
         deductible_before = p.deductible_left
@@ -586,8 +810,9 @@ class Simulation:
         remit_received, _ = payment_times(ref, p.payer, account.entity, claim_remit_date)
         if late is not None:
             account.charges.append(late)
-            replacement = self._claim(rng, account, [*claim.lines, late], "7", claim.icn,
-                                      late.entered_at)
+            replacement = self._claim(
+                rng, account, [*claim.lines, late], "7", claim.icn, late.entered_at
+            )
             self._claim_events(rng, replacement)
             account.claims.append(replacement)
             new_remit, p.deductible_left = adjudicate(ref, replacement, deductible_before)
@@ -618,26 +843,43 @@ class Simulation:
             unbalanced = defects.unbalance(account.remits[-1])
             if unbalanced is not None:
                 account.remits[-1] = unbalanced[0]
-                w.defects.append(defects.account_truth(kind, account, remit_received,
-                                                       unbalanced[1]))
+                w.defects.append(
+                    defects.account_truth(kind, account, remit_received, unbalanced[1])
+                )
 
-    def _appeal(self, drng: random.Random, account: Account, clean: RemitClaim,
-                denied_on: date) -> None:
+    def _appeal(
+        self, drng: random.Random, account: Account, clean: RemitClaim, denied_on: date
+    ) -> None:
         """The denials team appeals with the missing documentation; the payer overturns some
         denials and pays the claim at contract in a later 835 (CLP02 = 1)."""
         p = account.patient
         _, posted = payment_times(self.ref, p.payer, account.entity, denied_on)
         account.appealed_at = office_time(drng, posted.date() + timedelta(days=rint(drng, 3, 12)))
-        self.world.claim_events.append(ClaimEvent(
-            account.id, "APPEALED", account.appealed_at, pick(drng, BILLERS), "DENIALS",
-            "appeal sent with medical records"))
+        self.world.claim_events.append(
+            ClaimEvent(
+                account.id,
+                "APPEALED",
+                account.appealed_at,
+                pick(drng, BILLERS),
+                "DENIALS",
+                "appeal sent with medical records",
+            )
+        )
         if drng.random() >= OVERTURN_SHARE:
             return  # upheld: the denial stands
-        day = next_weekday(account.appealed_at.date() + timedelta(days=rint(drng, 15, 35)),
-                           p.payer.pay_weekdays)
-        p.deductible_left = max(0, p.deductible_left - sum(
-            a.amount for ln in clean.lines for a in ln.adjustments
-            if a.group == "PR" and a.reason == "1"))
+        day = next_weekday(
+            account.appealed_at.date() + timedelta(days=rint(drng, 15, 35)), p.payer.pay_weekdays
+        )
+        p.deductible_left = max(
+            0,
+            p.deductible_left
+            - sum(
+                a.amount
+                for ln in clean.lines
+                for a in ln.adjustments
+                if a.group == "PR" and a.reason == "1"
+            ),
+        )
         account.remits.append(clean)
         account.remit_dates.append(day)
         account.overturned_at = payment_times(self.ref, p.payer, account.entity, day)[0]
@@ -645,9 +887,17 @@ class Simulation:
     def _eligible(self, account: Account, day: date, auth_codes: list[str]) -> dict[str, float]:
         """The account-level defect types this account can carry, with their boosts."""
         p, boost = account.patient, defects.CONDITIONAL_BOOST
-        out = {t: 1.0 for t in (defects.UNBILLED_CHARGE, defects.LATE_CHARGE,
-                                defects.DUPLICATE_CHARGE, defects.CLAIM_NO_RESPONSE,
-                                defects.UNDERPAYMENT, defects.REMIT_UNBALANCED)}
+        out = {
+            t: 1.0
+            for t in (
+                defects.UNBILLED_CHARGE,
+                defects.LATE_CHARGE,
+                defects.DUPLICATE_CHARGE,
+                defects.CLAIM_NO_RESPONSE,
+                defects.UNDERPAYMENT,
+                defects.REMIT_UNBALANCED,
+            )
+        }
         out[defects.DENIAL] = defects.denial_factor(account)
         out[defects.CREDIT_BALANCE] = boost[defects.CREDIT_BALANCE]
         out[defects.PATIENT_BALANCE_MISMATCH] = boost[defects.PATIENT_BALANCE_MISMATCH]
@@ -664,17 +914,34 @@ class Simulation:
             out[defects.STATEMENT_STALE_COVERAGE] = boost[defects.STATEMENT_STALE_COVERAGE]
         return out
 
-    def _claim(self, rng: random.Random, account: Account, lines: list[Charge], frequency: str,
-               original_icn: str | None, ready: datetime) -> Claim:
+    def _claim(
+        self,
+        rng: random.Random,
+        account: Account,
+        lines: list[Charge],
+        frequency: str,
+        original_icn: str | None,
+        ready: datetime,
+    ) -> Claim:
         p = account.patient
         submit_day = next_weekday(ready.date() + timedelta(days=rint(rng, 1, 2)))
         created = office_time(rng, submit_day, 9, 15)
         submitted = at(submit_day, 19)
         accepted = office_time(rng, submitted.date() + timedelta(days=1), 7, 9)
-        claim = Claim(account.id, frequency, created, submitted, accepted, list(lines), p.payer,
-                      p.member_id_at(created), account.auth_number,
-                      f"{accepted:%y%j}{between(rng, 10**9, 10**10)}", original_icn,
-                      account=account)
+        claim = Claim(
+            account.id,
+            frequency,
+            created,
+            submitted,
+            accepted,
+            list(lines),
+            p.payer,
+            p.member_id_at(created),
+            account.auth_number,
+            f"{accepted:%y%j}{between(rng, 10**9, 10**10)}",
+            original_icn,
+            account=account,
+        )
         if rng.random() < 0.08:
             claim.scrubber_failed_at = later(rng, created, 5, 40)
         return claim
@@ -683,39 +950,105 @@ class Simulation:
         ev = self.world.claim_events
         biller = pick(rng, BILLERS)
         detail = "replacement claim" if claim.frequency == "7" else "original claim"
-        ev.append(ClaimEvent(claim.account_id, "CLAIM_CREATED", claim.created_at, "system",
-                             "BILLING", detail))
+        ev.append(
+            ClaimEvent(
+                claim.account_id, "CLAIM_CREATED", claim.created_at, "system", "BILLING", detail
+            )
+        )
         if claim.scrubber_failed_at:
-            ev.append(ClaimEvent(claim.account_id, "SCRUBBER_FAILED", claim.scrubber_failed_at,
-                                 "system", "BILLING", "claim edit failed: corrected by biller"))
-        ev.append(ClaimEvent(claim.account_id, "CLAIM_SUBMITTED", claim.submitted_at, biller,
-                             "BILLING", f"837P frequency {claim.frequency}"))
-        ev.append(ClaimEvent(claim.account_id, "CLAIM_ACCEPTED", claim.accepted_at,
-                             "clearinghouse", "BILLING", "accepted by payer"))
+            ev.append(
+                ClaimEvent(
+                    claim.account_id,
+                    "SCRUBBER_FAILED",
+                    claim.scrubber_failed_at,
+                    "system",
+                    "BILLING",
+                    "claim edit failed: corrected by biller",
+                )
+            )
+        ev.append(
+            ClaimEvent(
+                claim.account_id,
+                "CLAIM_SUBMITTED",
+                claim.submitted_at,
+                biller,
+                "BILLING",
+                f"837P frequency {claim.frequency}",
+            )
+        )
+        ev.append(
+            ClaimEvent(
+                claim.account_id,
+                "CLAIM_ACCEPTED",
+                claim.accepted_at,
+                "clearinghouse",
+                "BILLING",
+                "accepted by payer",
+            )
+        )
 
     # -- after the (last) remittance: what the patient owes
-    def _patient_side(self, rng: random.Random, drng: random.Random, kind: str | None,
-                      account: Account, b: _PatientBehaviour, collected: int) -> None:
+    def _patient_side(
+        self,
+        rng: random.Random,
+        drng: random.Random,
+        kind: str | None,
+        account: Account,
+        b: _PatientBehaviour,
+        collected: int,
+    ) -> None:
         w, p = self.world, account.patient
         ev = w.claim_events
         for remit, day in zip(account.remits, account.remit_dates, strict=True):
             _, posted = payment_times(self.ref, remit.claim.payer, account.entity, day)
-            ev.append(ClaimEvent(account.id, "PAYMENT_POSTED", posted, "era-autopost",
-                                 "CASH_POSTING", f"CLP02 {remit.status}"))
+            ev.append(
+                ClaimEvent(
+                    account.id,
+                    "PAYMENT_POSTED",
+                    posted,
+                    "era-autopost",
+                    "CASH_POSTING",
+                    f"CLP02 {remit.status}",
+                )
+            )
             if remit.status == "4":  # denied: worked by the denials team, AR stays open
                 reason = remit.lines[0].adjustments[0].reason
-                ev.append(ClaimEvent(account.id, "DENIED", posted, "era-autopost", "DENIALS",
-                                     f"claim denied CO-{reason}"))
+                ev.append(
+                    ClaimEvent(
+                        account.id,
+                        "DENIED",
+                        posted,
+                        "era-autopost",
+                        "DENIALS",
+                        f"claim denied CO-{reason}",
+                    )
+                )
         _, posted = payment_times(self.ref, p.payer, account.entity, account.remit_dates[-1])
         if account.remits[-1].status == "4":
             if kind == defects.WRITE_OFF_UNAPPROVED:
                 biller = pick(drng, BILLERS)
                 wo_at = office_time(drng, posted.date() + timedelta(days=rint(drng, 2, 7)))
-                w.write_offs.append(WriteOff(account.id, account.entity,
-                                             account.remits[-1].charge, wo_at, "",
-                                             "timely filing denial", created_by=biller))
-                ev.append(ClaimEvent(account.id, "WRITTEN_OFF", wo_at, biller, "BILLING",
-                                     "denied balance write-off"))
+                w.write_offs.append(
+                    WriteOff(
+                        account.id,
+                        account.entity,
+                        account.remits[-1].charge,
+                        wo_at,
+                        "",
+                        "timely filing denial",
+                        created_by=biller,
+                    )
+                )
+                ev.append(
+                    ClaimEvent(
+                        account.id,
+                        "WRITTEN_OFF",
+                        wo_at,
+                        biller,
+                        "BILLING",
+                        "denied balance write-off",
+                    )
+                )
             return
         responsibility = sum(r.adjusted("PR") for r in account.remits)
         balance = responsibility - collected
@@ -725,25 +1058,60 @@ class Simulation:
                 return
             # refunded when the remittance is posted, so no credit balance outlives a batch
             refunded = later(rng, posted, 30, 240)
-            w.patient_payments.append(PatientPayment(
-                "", p.id, account.id, account.entity, balance, refunded, "REFUND_CHECK"))
-            ev.append(ClaimEvent(account.id, "REFUNDED", refunded, pick(rng, SUPERVISORS),
-                                 "CASH_POSTING", "patient credit balance refunded"))
-            ev.append(ClaimEvent(account.id, "CLOSED", refunded, "system", "BILLING",
-                                 "zero balance"))
+            w.patient_payments.append(
+                PatientPayment(
+                    "", p.id, account.id, account.entity, balance, refunded, "REFUND_CHECK"
+                )
+            )
+            ev.append(
+                ClaimEvent(
+                    account.id,
+                    "REFUNDED",
+                    refunded,
+                    pick(rng, SUPERVISORS),
+                    "CASH_POSTING",
+                    "patient credit balance refunded",
+                )
+            )
+            ev.append(
+                ClaimEvent(account.id, "CLOSED", refunded, "system", "BILLING", "zero balance")
+            )
             return
         if balance == 0:
-            ev.append(ClaimEvent(account.id, "CLOSED", posted + timedelta(minutes=1), "system",
-                                 "BILLING", "zero balance"))
+            ev.append(
+                ClaimEvent(
+                    account.id,
+                    "CLOSED",
+                    posted + timedelta(minutes=1),
+                    "system",
+                    "BILLING",
+                    "zero balance",
+                )
+            )
             return
         if balance < SMALL_BALANCE:
             wo_at = office_time(rng, posted.date() + timedelta(days=rint(rng, 1, 2)))
-            w.write_offs.append(WriteOff(account.id, account.entity, balance, wo_at,
-                                         pick(rng, SUPERVISORS), "small balance"))
-            ev.append(ClaimEvent(account.id, "WRITTEN_OFF", wo_at, pick(rng, BILLERS),
-                                 "BILLING", "small balance write-off"))
-            ev.append(ClaimEvent(account.id, "CLOSED", wo_at, "system", "BILLING",
-                                 "zero balance"))
+            w.write_offs.append(
+                WriteOff(
+                    account.id,
+                    account.entity,
+                    balance,
+                    wo_at,
+                    pick(rng, SUPERVISORS),
+                    "small balance",
+                )
+            )
+            ev.append(
+                ClaimEvent(
+                    account.id,
+                    "WRITTEN_OFF",
+                    wo_at,
+                    pick(rng, BILLERS),
+                    "BILLING",
+                    "small balance write-off",
+                )
+            )
+            ev.append(ClaimEvent(account.id, "CLOSED", wo_at, "system", "BILLING", "zero balance"))
             return
         statement_day = posted.date() + timedelta(days=b.statement_lag)
         stale = None
@@ -752,10 +1120,14 @@ class Simulation:
             # old one, which ends the day before
             changed = office_time(drng, posted.date() + timedelta(days=1))
             stale = p.member_id_at(changed)
-            p.coverage.append(CoverageVersion(len(p.coverage) + 1, changed, stale,
-                                              changed.date() - timedelta(days=1)))
-            p.successor = Successor(f"{p.coverage_id}-2", changed.date(), changed,
-                                    _member_id(drng, p.payer))
+            p.coverage.append(
+                CoverageVersion(
+                    len(p.coverage) + 1, changed, stale, changed.date() - timedelta(days=1)
+                )
+            )
+            p.successor = Successor(
+                f"{p.coverage_id}-2", changed.date(), changed, _member_id(drng, p.payer)
+            )
         owed = balance
         for cycle in range(3):
             sent = at(statement_day, 18)
@@ -765,8 +1137,9 @@ class Simulation:
             member = p.successor.member_id if p.successor else p.member_id_at(sent)
             if cycle == 0 and stale is not None:
                 member = stale
-            statement = Statement("", p.id, account.id, statement_day, sent, due, p.payer.id,
-                                  member)
+            statement = Statement(
+                "", p.id, account.id, statement_day, sent, due, p.payer.id, member
+            )
             w.statements.append(statement)  # numbers it
             if due != owed or (cycle == 0 and stale is not None):
                 row = defects.account_truth(kind or "", account, sent, abs(due - owed) or due)
@@ -775,23 +1148,28 @@ class Simulation:
             pays = b.pays_on_cycle(cycle)
             if pays:
                 amount = owed if pays == "full" else owed // 2
-                paid_at = office_time(rng, statement_day + timedelta(days=b.pay_lag[cycle]),
-                                      7, 20)
-                w.patient_payments.append(PatientPayment(
-                    "", p.id, account.id, account.entity, amount, paid_at, b.method))
+                paid_at = office_time(rng, statement_day + timedelta(days=b.pay_lag[cycle]), 7, 20)
+                w.patient_payments.append(
+                    PatientPayment("", p.id, account.id, account.entity, amount, paid_at, b.method)
+                )
                 owed -= amount
                 if owed == 0 and kind == defects.CREDIT_BALANCE:
                     # the same statement paid a second time, another way, days later
-                    again = office_time(drng, paid_at.date() + timedelta(days=rint(drng, 2, 9)),
-                                        7, 20)
+                    again = office_time(
+                        drng, paid_at.date() + timedelta(days=rint(drng, 2, 9)), 7, 20
+                    )
                     method = "ONLINE" if b.method != "ONLINE" else "CHECK"
-                    w.patient_payments.append(PatientPayment(
-                        "", p.id, account.id, account.entity, amount, again, method))
+                    w.patient_payments.append(
+                        PatientPayment("", p.id, account.id, account.entity, amount, again, method)
+                    )
                     w.defects.append(defects.account_truth(kind, account, again, amount))
                     return
                 if owed == 0:
-                    ev.append(ClaimEvent(account.id, "CLOSED", paid_at, "system", "BILLING",
-                                         "zero balance"))
+                    ev.append(
+                        ClaimEvent(
+                            account.id, "CLOSED", paid_at, "system", "BILLING", "zero balance"
+                        )
+                    )
                     return
             statement_day += timedelta(days=30)
 
@@ -806,19 +1184,29 @@ class Simulation:
             received, posted = payment_times(self.ref, payer, entity, day)
             self._traces += 1
             payment = Payment(
-                f"{day:%Y%m%d}{self.tag}{self._traces:0{7 - len(self.tag)}d}", payer, entity, day, received, posted,
-                sorted(self._remit_groups.pop(key),
-                       key=lambda r: (r.claim.account_id, r.status != "22")))
+                f"{day:%Y%m%d}{self.tag}{self._traces:0{7 - len(self.tag)}d}",
+                payer,
+                entity,
+                day,
+                received,
+                posted,
+                sorted(
+                    self._remit_groups.pop(key),
+                    key=lambda r: (r.claim.account_id, r.status != "22"),
+                ),
+            )
             payment.plb = prompt_pay_interest(payment)
-            row = defects.plan_payment(random.Random(f"{self.seed}:payment:{payment.trace}"),
-                                       self.rates, payment)
+            row = defects.plan_payment(
+                random.Random(f"{self.seed}:payment:{payment.trace}"), self.rates, payment
+            )
             if row is not None:
                 self.world.defects.append(row)
             for remit in payment.claims:
                 account = remit.claim.account
                 assert account is not None
-                if remit.status == "4" and not (account.overturned_at is not None
-                                                and account.overturned_at <= self._rcm_final):
+                if remit.status == "4" and not (
+                    account.overturned_at is not None and account.overturned_at <= self._rcm_final
+                ):
                     # a denial overturned on appeal before the as-of time is paid, not open
                     self.world.defects.append(defects.denial_truth(account, remit, payment))
             self.world.remittances.append(payment)
@@ -838,9 +1226,12 @@ class _PatientBehaviour:
     def draw(rng: random.Random) -> _PatientBehaviour:
         u = rng.random()
         kind = "full" if u < 0.6 else "partial" if u < 0.8 else "none"
-        return _PatientBehaviour(rint(rng, 2, 6), kind,
-                                 (rint(rng, 5, 25), rint(rng, 5, 20), rint(rng, 5, 20)),
-                                 pick(rng, ("CARD", "CHECK", "ONLINE")))
+        return _PatientBehaviour(
+            rint(rng, 2, 6),
+            kind,
+            (rint(rng, 5, 25), rint(rng, 5, 20), rint(rng, 5, 20)),
+            pick(rng, ("CARD", "CHECK", "ONLINE")),
+        )
 
     def pays_on_cycle(self, cycle: int) -> str | None:
         if self.kind == "full":

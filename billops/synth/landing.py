@@ -39,8 +39,9 @@ class BatchWriter:
         self.batch_id = batch_id(extracted_at)
         self.root = landing / system / self.batch_id
         if self.root.exists():
-            raise BillopsError(f"landing batch {self.root} already exists; generate into an "
-                               "empty --out folder")
+            raise BillopsError(
+                f"landing batch {self.root} already exists; generate into an empty --out folder"
+            )
         self.root.mkdir(parents=True)
         self.files: list[dict[str, Any]] = []
 
@@ -50,8 +51,7 @@ class BatchWriter:
         return path.open("w", encoding="utf-8", newline="")
 
     def _record(self, rel: str, records: int) -> None:
-        self.files.append({"path": rel, "sha256": sha256_of(self.root / rel),
-                           "records": records})
+        self.files.append({"path": rel, "sha256": sha256_of(self.root / rel), "records": records})
 
     def ndjson(self, rel: str, resources: Iterable[dict[str, Any]]) -> int:
         n = 0
@@ -100,15 +100,21 @@ class BatchWriter:
         return records
 
     def close(self) -> dict[str, Any]:
-        return write_manifest(self.root, self.system, self.batch_id, iso(self.extracted_at),
-                              self.files)
+        return write_manifest(
+            self.root, self.system, self.batch_id, iso(self.extracted_at), self.files
+        )
 
 
-def write_manifest(root: Path, system: str, batch: str, extracted_at: str,
-                   files: list[dict[str, Any]]) -> dict[str, Any]:
+def write_manifest(
+    root: Path, system: str, batch: str, extracted_at: str, files: list[dict[str, Any]]
+) -> dict[str, Any]:
     """Write a batch's ``_manifest.json`` (last, by rename) and return it."""
-    manifest = {"system": system, "batch_id": batch, "extracted_at": extracted_at,
-                "files": sorted(files, key=lambda f: f["path"])}
+    manifest = {
+        "system": system,
+        "batch_id": batch,
+        "extracted_at": extracted_at,
+        "files": sorted(files, key=lambda f: f["path"]),
+    }
     tmp = root / (MANIFEST + ".tmp")
     tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     tmp.replace(root / MANIFEST)

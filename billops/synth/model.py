@@ -305,11 +305,12 @@ class World:
         self.remittances: Buckets[Payment] = Buckets(rcm, lambda p: p.received_at)
         self.payments: Buckets[Payment] = Buckets(erp, lambda p: p.posted_at)
         self.claim_events: Buckets[ClaimEvent] = Buckets(rcm, lambda e: e.ts)
-        self.eligibility: Buckets[EligibilityCheck] = Buckets(rcm, lambda e: e.checked_at,
-                                                                f"EC{tag}", width)
-        self.statements: Buckets[Statement] = Buckets(rcm, lambda s: s.sent_at, f"ST{tag}",
-                                                          width)
+        self.eligibility: Buckets[EligibilityCheck] = Buckets(
+            rcm, lambda e: e.checked_at, f"EC{tag}", width
+        )
+        self.statements: Buckets[Statement] = Buckets(rcm, lambda s: s.sent_at, f"ST{tag}", width)
         self.patient_payments: Buckets[PatientPayment] = Buckets(
-            {**rcm, **erp}, lambda p: p.received_at, f"PM{tag}", width)
+            {**rcm, **erp}, lambda p: p.received_at, f"PM{tag}", width
+        )
         self.write_offs: Buckets[WriteOff] = Buckets(erp, lambda w: w.at)
         self.defects: list[Defect] = []

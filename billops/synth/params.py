@@ -45,11 +45,25 @@ SCALES: dict[str, Scale] = {
     "tiny": Scale("tiny", patients=200, months=1, hospitals=2, clinics_per_hospital=2),
     "small": Scale("small", patients=2_000, months=3, hospitals=3, clinics_per_hospital=4),
     # one month of the whole regional system: about 60,000 accounts
-    "medium": Scale("medium", patients=42_000, months=1, hospitals=3, clinics_per_hospital=4,
-                    cadence="daily", parts=2),
+    "medium": Scale(
+        "medium",
+        patients=42_000,
+        months=1,
+        hospitals=3,
+        clinics_per_hospital=4,
+        cadence="daily",
+        parts=2,
+    ),
     # twelve months of medium (about 720,000 accounts): a patient visits about 5 times a year
-    "large": Scale("large", patients=136_000, months=12, hospitals=3, clinics_per_hospital=4,
-                   cadence="daily", parts=2),
+    "large": Scale(
+        "large",
+        patients=136_000,
+        months=12,
+        hospitals=3,
+        clinics_per_hospital=4,
+        cadence="daily",
+        parts=2,
+    ),
 }
 PLANNED_SCALES: tuple[str, ...] = ()
 
@@ -90,16 +104,20 @@ class Horizon:
 
     def _extracts(self, system: str) -> list[datetime]:
         if self.cadence == "daily":
-            out = [datetime.combine(self.start + timedelta(days=n + 1), time(EXTRACT_HOUR[system]))
-                   for n in range((self.end - self.start).days + 1)]
-            intraday = [datetime.combine(self.end, time(h, INTRADAY_MINUTE[system]))
-                        for h in INTRADAY_HOURS]
+            out = [
+                datetime.combine(self.start + timedelta(days=n + 1), time(EXTRACT_HOUR[system]))
+                for n in range((self.end - self.start).days + 1)
+            ]
+            intraday = [
+                datetime.combine(self.end, time(h, INTRADAY_MINUTE[system])) for h in INTRADAY_HOURS
+            ]
             return out[:-1] + intraday + out[-1:]
         out = []
         for first in self.month_starts:
             days = calendar.monthrange(first.year, first.month)[1]
-            out.append(datetime(first.year, first.month, days, EXTRACT_HOUR[system])
-                       + timedelta(days=1))
+            out.append(
+                datetime(first.year, first.month, days, EXTRACT_HOUR[system]) + timedelta(days=1)
+            )
         return out
 
     @property
@@ -117,13 +135,13 @@ def resolve_scale(scale: str) -> Scale:
     if scale in SCALES:
         return SCALES[scale]
     if scale in PLANNED_SCALES:
-        raise BillopsError(f"scale {scale!r} is not generated yet; use one of: "
-                           f"{', '.join(SCALES)}")
+        raise BillopsError(f"scale {scale!r} is not generated yet; use one of: {', '.join(SCALES)}")
     raise BillopsError(f"unknown scale {scale!r}; use one of: {', '.join(SCALES)}")
 
 
-def resolve_horizon(scale: Scale, start: str | None, months: int | None,
-                    cadence: str | None = None) -> Horizon:
+def resolve_horizon(
+    scale: Scale, start: str | None, months: int | None, cadence: str | None = None
+) -> Horizon:
     text = DEFAULT_START if start is None else start
     match = re.fullmatch(r"(\d{4})-(\d{2})", text)
     if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1900:

@@ -19,29 +19,41 @@ from billops.synth.landing import MANIFEST, write_manifest
 from billops.synth.params import SYSTEMS
 
 
-def merge_parts(parts: list[Path], landing: Path,
-                say: Callable[[str], None]) -> list[dict[str, Any]]:
+def merge_parts(
+    parts: list[Path], landing: Path, say: Callable[[str], None]
+) -> list[dict[str, Any]]:
     """Merge the part trees into ``landing``; returns one summary row per batch, in extract
     order per system."""
     batches = []
     for system in SYSTEMS:
         for folder in sorted((parts[0] / system).iterdir()):
-            manifests = [json.loads((p / system / folder.name / MANIFEST).read_text())
-                         for p in parts]
+            manifests = [
+                json.loads((p / system / folder.name / MANIFEST).read_text()) for p in parts
+            ]
             dest = landing / system / folder.name
             dest.mkdir(parents=True)
             sources: dict[str, list[tuple[Path, dict[str, Any]]]] = {}
             for part, manifest in zip(parts, manifests, strict=True):
                 for entry in manifest["files"]:
                     sources.setdefault(entry["path"], []).append(
-                        (part / system / folder.name / entry["path"], entry))
-            files = [{"path": rel} | _merge_file(dest / rel, found)
-                     for rel, found in sorted(sources.items())]
-            manifest = write_manifest(dest, system, folder.name,
-                                      manifests[0]["extracted_at"], files)
-            batches.append({"system": system, "batch_id": folder.name,
-                            "extracted_at": manifest["extracted_at"], "files": len(files),
-                            "records": sum(f["records"] for f in files)})
+                        (part / system / folder.name / entry["path"], entry)
+                    )
+            files = [
+                {"path": rel} | _merge_file(dest / rel, found)
+                for rel, found in sorted(sources.items())
+            ]
+            manifest = write_manifest(
+                dest, system, folder.name, manifests[0]["extracted_at"], files
+            )
+            batches.append(
+                {
+                    "system": system,
+                    "batch_id": folder.name,
+                    "extracted_at": manifest["extracted_at"],
+                    "files": len(files),
+                    "records": sum(f["records"] for f in files),
+                }
+            )
             say(f"wrote {system} batch {folder.name}")
     return batches
 
@@ -62,5 +74,3 @@ def _merge_file(target: Path, found: list[tuple[Path, dict[str, Any]]]) -> dict[
                     digest.update(chunk)
                     out.write(chunk)
     return {"sha256": digest.hexdigest(), "records": records}
-
-

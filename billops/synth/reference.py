@@ -115,63 +115,229 @@ class ChargeCode:
     visit: bool = False  # carries the copay
 
 
-CHARGEMASTER: dict[str, ChargeCode] = {c.hcpcs: c for c in [
-    ChargeCode("G0463", "Hospital outpatient clinic visit for assessment and management of a patient", "285.00", "138.50", visit=True),
-    ChargeCode("G2211", "Visit complexity inherent to evaluation and management associated with medical care services", "45.00", "16.05"),
-    ChargeCode("G0438", "Annual wellness visit; includes a personalized prevention plan of service (pps), initial visit", "395.00", "168.10", preventive=True),
-    ChargeCode("G0439", "Annual wellness visit, includes a personalized prevention plan of service (pps), subsequent visit", "310.00", "130.40", preventive=True),
-    ChargeCode("G0402", "Initial preventive physical examination; face-to-face visit, services limited to new beneficiary during the first 12 months of medicare enrollment", "360.00", "165.25", preventive=True),
-    ChargeCode("G0444", "Annual depression screening, 5 to 15 minutes", "55.00", "18.60", preventive=True),
-    ChargeCode("G0442", "Annual alcohol misuse screening, 5 to 15 minutes", "52.00", "18.60", preventive=True),
-    ChargeCode("G0447", "Face-to-face behavioral counseling for obesity, 15 minutes", "72.00", "25.80", preventive=True),
-    ChargeCode("G0008", "Administration of influenza virus vaccine", "68.00", "33.40", preventive=True),
-    ChargeCode("Q2039", "Influenza virus vaccine, not otherwise specified", "62.00", "24.85", preventive=True),
-    ChargeCode("Q0091", "Screening papanicolaou smear; obtaining, preparing and conveyance of cervical or vaginal smear to laboratory", "95.00", "43.30", preventive=True),
-    ChargeCode("G0121", "Colorectal cancer screening; colonoscopy on individual not meeting criteria for high risk", "2450.00", "1040.00", preventive=True),
-    ChargeCode("G0378", "Hospital observation service, per hour", "165.00", "55.00"),
-    ChargeCode("G0283", "Electrical stimulation (unattended), to one or more areas for indication(s) other than wound care, as part of a therapy plan of care", "68.00", "12.90"),
-    ChargeCode("Q3014", "Telehealth originating site facility fee", "75.00", "31.85"),
-    ChargeCode("J1885", "Injection, ketorolac tromethamine, per 15 mg", "38.00", "0.55"),
-    ChargeCode("J3301", "Injection, triamcinolone acetonide, not otherwise specified, 10 mg", "42.00", "1.85"),
-    ChargeCode("J1100", "Injection, dexamethasone sodium phosphate, 1 mg", "9.00", "0.12"),
-    ChargeCode("J1030", "Injection, methylprednisolone acetate, 40 mg", "48.00", "4.10"),
-    ChargeCode("J0696", "Injection, ceftriaxone sodium, per 250 mg", "35.00", "0.85"),
-    ChargeCode("J2405", "Injection, ondansetron hydrochloride, per 1 mg", "14.00", "0.10"),
-    ChargeCode("J2930", "Injection, methylprednisolone sodium succinate, up to 125 mg", "58.00", "3.90"),
-    ChargeCode("J3420", "Injection, vitamin b-12 cyanocobalamin, up to 1000 mcg", "32.00", "0.75"),
-    ChargeCode("J7030", "Infusion, normal saline solution, 1000 cc", "95.00", "3.20"),
-    ChargeCode("J7050", "Infusion, normal saline solution, 250 cc", "60.00", "1.10"),
-    ChargeCode("J1745", "Injection, infliximab, excludes biosimilar, 10 mg", "310.00", "38.50"),
-    ChargeCode("J0897", "Injection, denosumab, 1 mg", "92.00", "21.05"),
-    ChargeCode("G0381", "Level 2 hospital emergency department visit provided in a type b emergency department", "420.00", "96.40", visit=True),
-    ChargeCode("G0383", "Level 4 hospital emergency department visit provided in a type b emergency department", "1180.00", "268.30", visit=True),
-    ChargeCode("J1170", "Injection, hydromorphone, up to 4 mg", "46.00", "1.45"),
-    ChargeCode("J1200", "Injection, diphenhydramine hcl, up to 50 mg", "28.00", "0.95"),
-    ChargeCode("J2270", "Injection, morphine sulfate, up to 10 mg", "44.00", "1.20"),
-    ChargeCode("J2550", "Injection, promethazine hcl, up to 50 mg", "30.00", "1.05"),
-    ChargeCode("J7040", "Infusion, normal saline solution, sterile (500 ml=1 unit)", "78.00", "2.10"),
-    ChargeCode("A4206", "Syringe with needle, sterile, 1 cc or less, each", "6.00", "0.20"),
-    ChargeCode("A4215", "Needle, sterile, any size, each", "5.00", "0.15"),
-    ChargeCode("A4550", "Surgical trays", "145.00", "8.40"),
-    ChargeCode("A4556", "Electrodes (e.g., apnea monitor), per pair", "24.00", "14.80"),
-    ChargeCode("A4606", "Oxygen probe for use with oximeter device, replacement", "38.00", "17.50"),
-    ChargeCode("A6250", "Skin sealants, protectants, moisturizers, ointments, any type, any size", "22.00", "3.40"),
-    ChargeCode("A6402", "Gauze, non-impregnated, sterile, pad size 16 sq. in. or less, without adhesive border, each dressing", "8.00", "0.30"),
-    ChargeCode("A4216", "Sterile water, saline and/or dextrose, diluent/flush, 10 ml", "18.00", "0.60"),
-    ChargeCode("A4253", "Blood glucose test or reagent strips for home blood glucose monitor, per 50 strips", "85.00", "31.50"),
-    ChargeCode("E0114", "Crutches, underarm, other than wood, adjustable or fixed, pair, with pads, tips and handgrips", "145.00", "38.20"),
-    ChargeCode("E0143", "Walker, folding, wheeled, adjustable or fixed height", "225.00", "98.40"),
-    ChargeCode("E0601", "Continuous positive airway pressure (cpap) device", "1850.00", "780.00"),
-    ChargeCode("L3908", "Wrist hand orthosis, wrist extension control cock-up, non molded, prefabricated, off-the-shelf", "120.00", "58.90"),
-]}
+CHARGEMASTER: dict[str, ChargeCode] = {
+    c.hcpcs: c
+    for c in [
+        ChargeCode(
+            "G0463",
+            "Hospital outpatient clinic visit for assessment and management of a patient",
+            "285.00",
+            "138.50",
+            visit=True,
+        ),
+        ChargeCode(
+            "G2211",
+            "Visit complexity inherent to evaluation and management associated with medical care services",
+            "45.00",
+            "16.05",
+        ),
+        ChargeCode(
+            "G0438",
+            "Annual wellness visit; includes a personalized prevention plan of service (pps), initial visit",
+            "395.00",
+            "168.10",
+            preventive=True,
+        ),
+        ChargeCode(
+            "G0439",
+            "Annual wellness visit, includes a personalized prevention plan of service (pps), subsequent visit",
+            "310.00",
+            "130.40",
+            preventive=True,
+        ),
+        ChargeCode(
+            "G0402",
+            "Initial preventive physical examination; face-to-face visit, services limited to new beneficiary during the first 12 months of medicare enrollment",
+            "360.00",
+            "165.25",
+            preventive=True,
+        ),
+        ChargeCode(
+            "G0444",
+            "Annual depression screening, 5 to 15 minutes",
+            "55.00",
+            "18.60",
+            preventive=True,
+        ),
+        ChargeCode(
+            "G0442",
+            "Annual alcohol misuse screening, 5 to 15 minutes",
+            "52.00",
+            "18.60",
+            preventive=True,
+        ),
+        ChargeCode(
+            "G0447",
+            "Face-to-face behavioral counseling for obesity, 15 minutes",
+            "72.00",
+            "25.80",
+            preventive=True,
+        ),
+        ChargeCode(
+            "G0008", "Administration of influenza virus vaccine", "68.00", "33.40", preventive=True
+        ),
+        ChargeCode(
+            "Q2039",
+            "Influenza virus vaccine, not otherwise specified",
+            "62.00",
+            "24.85",
+            preventive=True,
+        ),
+        ChargeCode(
+            "Q0091",
+            "Screening papanicolaou smear; obtaining, preparing and conveyance of cervical or vaginal smear to laboratory",
+            "95.00",
+            "43.30",
+            preventive=True,
+        ),
+        ChargeCode(
+            "G0121",
+            "Colorectal cancer screening; colonoscopy on individual not meeting criteria for high risk",
+            "2450.00",
+            "1040.00",
+            preventive=True,
+        ),
+        ChargeCode("G0378", "Hospital observation service, per hour", "165.00", "55.00"),
+        ChargeCode(
+            "G0283",
+            "Electrical stimulation (unattended), to one or more areas for indication(s) other than wound care, as part of a therapy plan of care",
+            "68.00",
+            "12.90",
+        ),
+        ChargeCode("Q3014", "Telehealth originating site facility fee", "75.00", "31.85"),
+        ChargeCode("J1885", "Injection, ketorolac tromethamine, per 15 mg", "38.00", "0.55"),
+        ChargeCode(
+            "J3301",
+            "Injection, triamcinolone acetonide, not otherwise specified, 10 mg",
+            "42.00",
+            "1.85",
+        ),
+        ChargeCode("J1100", "Injection, dexamethasone sodium phosphate, 1 mg", "9.00", "0.12"),
+        ChargeCode("J1030", "Injection, methylprednisolone acetate, 40 mg", "48.00", "4.10"),
+        ChargeCode("J0696", "Injection, ceftriaxone sodium, per 250 mg", "35.00", "0.85"),
+        ChargeCode("J2405", "Injection, ondansetron hydrochloride, per 1 mg", "14.00", "0.10"),
+        ChargeCode(
+            "J2930", "Injection, methylprednisolone sodium succinate, up to 125 mg", "58.00", "3.90"
+        ),
+        ChargeCode(
+            "J3420", "Injection, vitamin b-12 cyanocobalamin, up to 1000 mcg", "32.00", "0.75"
+        ),
+        ChargeCode("J7030", "Infusion, normal saline solution, 1000 cc", "95.00", "3.20"),
+        ChargeCode("J7050", "Infusion, normal saline solution, 250 cc", "60.00", "1.10"),
+        ChargeCode("J1745", "Injection, infliximab, excludes biosimilar, 10 mg", "310.00", "38.50"),
+        ChargeCode("J0897", "Injection, denosumab, 1 mg", "92.00", "21.05"),
+        ChargeCode(
+            "G0381",
+            "Level 2 hospital emergency department visit provided in a type b emergency department",
+            "420.00",
+            "96.40",
+            visit=True,
+        ),
+        ChargeCode(
+            "G0383",
+            "Level 4 hospital emergency department visit provided in a type b emergency department",
+            "1180.00",
+            "268.30",
+            visit=True,
+        ),
+        ChargeCode("J1170", "Injection, hydromorphone, up to 4 mg", "46.00", "1.45"),
+        ChargeCode("J1200", "Injection, diphenhydramine hcl, up to 50 mg", "28.00", "0.95"),
+        ChargeCode("J2270", "Injection, morphine sulfate, up to 10 mg", "44.00", "1.20"),
+        ChargeCode("J2550", "Injection, promethazine hcl, up to 50 mg", "30.00", "1.05"),
+        ChargeCode(
+            "J7040", "Infusion, normal saline solution, sterile (500 ml=1 unit)", "78.00", "2.10"
+        ),
+        ChargeCode("A4206", "Syringe with needle, sterile, 1 cc or less, each", "6.00", "0.20"),
+        ChargeCode("A4215", "Needle, sterile, any size, each", "5.00", "0.15"),
+        ChargeCode("A4550", "Surgical trays", "145.00", "8.40"),
+        ChargeCode("A4556", "Electrodes (e.g., apnea monitor), per pair", "24.00", "14.80"),
+        ChargeCode(
+            "A4606", "Oxygen probe for use with oximeter device, replacement", "38.00", "17.50"
+        ),
+        ChargeCode(
+            "A6250",
+            "Skin sealants, protectants, moisturizers, ointments, any type, any size",
+            "22.00",
+            "3.40",
+        ),
+        ChargeCode(
+            "A6402",
+            "Gauze, non-impregnated, sterile, pad size 16 sq. in. or less, without adhesive border, each dressing",
+            "8.00",
+            "0.30",
+        ),
+        ChargeCode(
+            "A4216", "Sterile water, saline and/or dextrose, diluent/flush, 10 ml", "18.00", "0.60"
+        ),
+        ChargeCode(
+            "A4253",
+            "Blood glucose test or reagent strips for home blood glucose monitor, per 50 strips",
+            "85.00",
+            "31.50",
+        ),
+        ChargeCode(
+            "E0114",
+            "Crutches, underarm, other than wood, adjustable or fixed, pair, with pads, tips and handgrips",
+            "145.00",
+            "38.20",
+        ),
+        ChargeCode(
+            "E0143", "Walker, folding, wheeled, adjustable or fixed height", "225.00", "98.40"
+        ),
+        ChargeCode(
+            "E0601", "Continuous positive airway pressure (cpap) device", "1850.00", "780.00"
+        ),
+        ChargeCode(
+            "L3908",
+            "Wrist hand orthosis, wrist extension control cock-up, non molded, prefabricated, off-the-shelf",
+            "120.00",
+            "58.90",
+        ),
+    ]
+}
 
 # ICD-10-CM billable codes (validated against simple_icd_10_cm in the tests), by purpose.
 DIAGNOSES: dict[str, tuple[str, ...]] = {
-    "chronic": ("I10", "E11.9", "E78.5", "E03.9", "J45.909", "K21.9", "F41.9", "E66.9",
-                "I48.91", "I25.10", "M17.11", "G43.909", "N18.30", "D64.9", "E55.9", "J30.9"),
-    "acute": ("J06.9", "N39.0", "R51.9", "M54.50", "R10.9", "J02.9", "J20.9", "H66.90",
-              "L03.115", "H10.9", "R53.83", "R06.02", "M25.561", "M25.511", "B34.9", "R42",
-              "L30.9", "M54.16", "R50.9", "K59.00"),
+    "chronic": (
+        "I10",
+        "E11.9",
+        "E78.5",
+        "E03.9",
+        "J45.909",
+        "K21.9",
+        "F41.9",
+        "E66.9",
+        "I48.91",
+        "I25.10",
+        "M17.11",
+        "G43.909",
+        "N18.30",
+        "D64.9",
+        "E55.9",
+        "J30.9",
+    ),
+    "acute": (
+        "J06.9",
+        "N39.0",
+        "R51.9",
+        "M54.50",
+        "R10.9",
+        "J02.9",
+        "J20.9",
+        "H66.90",
+        "L03.115",
+        "H10.9",
+        "R53.83",
+        "R06.02",
+        "M25.561",
+        "M25.511",
+        "B34.9",
+        "R42",
+        "L30.9",
+        "M54.16",
+        "R50.9",
+        "K59.00",
+    ),
     "observation": ("R07.9", "R55", "E86.0", "R11.2", "J18.9", "R42"),
     "wellness": ("Z00.00", "Z00.01", "Z13.31", "Z13.89", "Z71.41", "Z13.220", "Z68.30"),
     "vaccine": ("Z23",),
@@ -209,23 +375,137 @@ for _acct in CHART_OF_ACCOUNTS:
     GL_BY_TYPE.setdefault(_acct.account_type, _acct.account)
 
 GIVEN_NAMES: dict[str, tuple[str, ...]] = {
-    "female": ("Alma", "Bette", "Carys", "Delia", "Elsie", "Fern", "Greta", "Hollis", "Ines",
-               "Juna", "Kira", "Lorna", "Mabry", "Nell", "Orla", "Pella", "Quinta", "Rhea",
-               "Sela", "Tamsin", "Una", "Vela", "Wren", "Yara", "Zelda"),
-    "male": ("Abel", "Bram", "Cyrus", "Dorian", "Emory", "Fitch", "Gideon", "Hale", "Ivo",
-             "Jasper", "Knox", "Linus", "Marlo", "Nash", "Oren", "Pike", "Quill", "Rowan",
-             "Silas", "Thane", "Ulric", "Vance", "Wells", "Yates", "Zane"),
+    "female": (
+        "Alma",
+        "Bette",
+        "Carys",
+        "Delia",
+        "Elsie",
+        "Fern",
+        "Greta",
+        "Hollis",
+        "Ines",
+        "Juna",
+        "Kira",
+        "Lorna",
+        "Mabry",
+        "Nell",
+        "Orla",
+        "Pella",
+        "Quinta",
+        "Rhea",
+        "Sela",
+        "Tamsin",
+        "Una",
+        "Vela",
+        "Wren",
+        "Yara",
+        "Zelda",
+    ),
+    "male": (
+        "Abel",
+        "Bram",
+        "Cyrus",
+        "Dorian",
+        "Emory",
+        "Fitch",
+        "Gideon",
+        "Hale",
+        "Ivo",
+        "Jasper",
+        "Knox",
+        "Linus",
+        "Marlo",
+        "Nash",
+        "Oren",
+        "Pike",
+        "Quill",
+        "Rowan",
+        "Silas",
+        "Thane",
+        "Ulric",
+        "Vance",
+        "Wells",
+        "Yates",
+        "Zane",
+    ),
 }
 # Surnames are built from syllables so that no list of real people is involved.
-SURNAME_HEADS = ("Ash", "Bram", "Cor", "Dun", "Ell", "Fen", "Gar", "Hol", "Ing", "Kel", "Lind",
-                 "Mor", "Nor", "Orm", "Pel", "Quar", "Ros", "Sted", "Tarn", "Ulm", "Vay", "Wick")
-SURNAME_TAILS = ("bury", "dale", "ford", "gate", "holm", "ley", "mere", "ridge", "stow",
-                 "thorpe", "ton", "well", "wick", "worth")
-TOWNS = ("Riverbend", "Cedar Hollow", "Lakemont", "Millbrook", "Ashford Falls", "Pine Ridge",
-         "Stonebridge", "Fairhaven", "Elm Crossing", "Willow Bay", "Granite Point", "Maple Glen",
-         "Harbor View", "Oak Terrace", "Silver Creek", "Foxrun")
-STREETS = ("Maple", "Oak", "Cedar", "Elm", "Birch", "Walnut", "Chestnut", "Spruce", "Willow",
-           "Aspen", "Hickory", "Juniper", "Laurel", "Magnolia", "Sycamore")
+SURNAME_HEADS = (
+    "Ash",
+    "Bram",
+    "Cor",
+    "Dun",
+    "Ell",
+    "Fen",
+    "Gar",
+    "Hol",
+    "Ing",
+    "Kel",
+    "Lind",
+    "Mor",
+    "Nor",
+    "Orm",
+    "Pel",
+    "Quar",
+    "Ros",
+    "Sted",
+    "Tarn",
+    "Ulm",
+    "Vay",
+    "Wick",
+)
+SURNAME_TAILS = (
+    "bury",
+    "dale",
+    "ford",
+    "gate",
+    "holm",
+    "ley",
+    "mere",
+    "ridge",
+    "stow",
+    "thorpe",
+    "ton",
+    "well",
+    "wick",
+    "worth",
+)
+TOWNS = (
+    "Riverbend",
+    "Cedar Hollow",
+    "Lakemont",
+    "Millbrook",
+    "Ashford Falls",
+    "Pine Ridge",
+    "Stonebridge",
+    "Fairhaven",
+    "Elm Crossing",
+    "Willow Bay",
+    "Granite Point",
+    "Maple Glen",
+    "Harbor View",
+    "Oak Terrace",
+    "Silver Creek",
+    "Foxrun",
+)
+STREETS = (
+    "Maple",
+    "Oak",
+    "Cedar",
+    "Elm",
+    "Birch",
+    "Walnut",
+    "Chestnut",
+    "Spruce",
+    "Willow",
+    "Aspen",
+    "Hickory",
+    "Juniper",
+    "Laurel",
+    "Magnolia",
+    "Sycamore",
+)
 STREET_KINDS = ("St", "Ave", "Rd", "Ln", "Dr", "Ct")
 
 
@@ -257,8 +537,9 @@ class Reference:
         self.payer_index = {p.id: i for i, p in enumerate(self.payers)}
         self._hospitals = [f for f in self.facilities if f.kind == "hospital"]
         self.hospital_index = {h.id: i for i, h in enumerate(self.hospitals)}
-        self._clinics = {h.id: [f for f in self.facilities if f.part_of == h.id]
-                         for h in self.hospitals}
+        self._clinics = {
+            h.id: [f for f in self.facilities if f.part_of == h.id] for h in self.hospitals
+        }
 
     @property
     def hospitals(self) -> list[Facility]:
@@ -293,8 +574,12 @@ def scaled(base: str, yearly: str, year: int) -> int:
     return cents(str(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)))
 
 
-HOSPITAL_NAMES = ("Riverbend Regional Medical Center", "Cedar Hollow Community Hospital",
-                  "Lakemont General Hospital", "Millbrook Valley Hospital")
+HOSPITAL_NAMES = (
+    "Riverbend Regional Medical Center",
+    "Cedar Hollow Community Hospital",
+    "Lakemont General Hospital",
+    "Millbrook Valley Hospital",
+)
 
 
 def _payers(rng: random.Random) -> list[Payer]:
@@ -308,34 +593,205 @@ def _payers(rng: random.Random) -> list[Payer]:
         return f"0{rng.randrange(10_000_000, 99_999_999)}", str(rng.randrange(10**9, 10**10))
 
     specs = [
-        ("MCRB1", "Heartland Medicare Part B Contractor", "MEDICARE", "MB", "1", 365, 70, True,
-         "1.00", None, "0.00", "0.20", "257.00", 0.15, (0, 1, 2, 3, 4), (13, 19), (),
-         "MBI"),
-        ("KMA01", "Keystone Medicare Advantage HMO", "MEDICARE_ADVANTAGE", "16", "111", 120, 30,
-         True, "1.02", None, "20.00", "0.00", "0.00", 0.0, (0, 3), (10, 20),
-         ("J1745", "J0897", "E0601"), "KMA"),
-        ("MCDST", "State Medicaid Program", "MEDICAID", "MC", "2", 180, 30, False, "0.72", None,
-         "0.00", "0.00", "0.00", 0.0, (2,), (10, 20), ("J1745", "E0601"), "MCD"),
-        ("SHP01", "Summit Health Plan", "COMMERCIAL", "CI", "5", 90, 40, False, None, "0.6200",
-         "30.00", "0.10", "1500.00", 0.30, (1, 4), (7, 18), ("J1745", "J0897", "E0601"),
-         "SHP"),
-        ("BMM01", "Blue Meadow Mutual", "COMMERCIAL", "BL", "5", 180, 30, False, None, "0.6800",
-         "25.00", "0.20", "1000.00", 0.25, (3,), (9, 20), ("J1745", "E0601"), "BMM"),
-        ("RHA01", "Ridgeline Health Alliance HMO", "COMMERCIAL", "HM", "511", 90, 20, False,
-         "1.18", None, "35.00", "0.00", "500.00", 0.20, (0, 2), (8, 16),
-         ("J1745", "J0897", "E0601", "E0143"), "RHA"),
-        ("PWT01", "Prairie Workers Trust", "COMMERCIAL", "CI", "5", 365, 15, False, None,
-         "0.5800", "20.00", "0.25", "2500.00", 0.40, (4,), (12, 25), ("J1745",), "PWT"),
+        (
+            "MCRB1",
+            "Heartland Medicare Part B Contractor",
+            "MEDICARE",
+            "MB",
+            "1",
+            365,
+            70,
+            True,
+            "1.00",
+            None,
+            "0.00",
+            "0.20",
+            "257.00",
+            0.15,
+            (0, 1, 2, 3, 4),
+            (13, 19),
+            (),
+            "MBI",
+        ),
+        (
+            "KMA01",
+            "Keystone Medicare Advantage HMO",
+            "MEDICARE_ADVANTAGE",
+            "16",
+            "111",
+            120,
+            30,
+            True,
+            "1.02",
+            None,
+            "20.00",
+            "0.00",
+            "0.00",
+            0.0,
+            (0, 3),
+            (10, 20),
+            ("J1745", "J0897", "E0601"),
+            "KMA",
+        ),
+        (
+            "MCDST",
+            "State Medicaid Program",
+            "MEDICAID",
+            "MC",
+            "2",
+            180,
+            30,
+            False,
+            "0.72",
+            None,
+            "0.00",
+            "0.00",
+            "0.00",
+            0.0,
+            (2,),
+            (10, 20),
+            ("J1745", "E0601"),
+            "MCD",
+        ),
+        (
+            "SHP01",
+            "Summit Health Plan",
+            "COMMERCIAL",
+            "CI",
+            "5",
+            90,
+            40,
+            False,
+            None,
+            "0.6200",
+            "30.00",
+            "0.10",
+            "1500.00",
+            0.30,
+            (1, 4),
+            (7, 18),
+            ("J1745", "J0897", "E0601"),
+            "SHP",
+        ),
+        (
+            "BMM01",
+            "Blue Meadow Mutual",
+            "COMMERCIAL",
+            "BL",
+            "5",
+            180,
+            30,
+            False,
+            None,
+            "0.6800",
+            "25.00",
+            "0.20",
+            "1000.00",
+            0.25,
+            (3,),
+            (9, 20),
+            ("J1745", "E0601"),
+            "BMM",
+        ),
+        (
+            "RHA01",
+            "Ridgeline Health Alliance HMO",
+            "COMMERCIAL",
+            "HM",
+            "511",
+            90,
+            20,
+            False,
+            "1.18",
+            None,
+            "35.00",
+            "0.00",
+            "500.00",
+            0.20,
+            (0, 2),
+            (8, 16),
+            ("J1745", "J0897", "E0601", "E0143"),
+            "RHA",
+        ),
+        (
+            "PWT01",
+            "Prairie Workers Trust",
+            "COMMERCIAL",
+            "CI",
+            "5",
+            365,
+            15,
+            False,
+            None,
+            "0.5800",
+            "20.00",
+            "0.25",
+            "2500.00",
+            0.40,
+            (4,),
+            (12, 25),
+            ("J1745",),
+            "PWT",
+        ),
     ]
-    tendency = {"MCRB1": 0.6, "KMA01": 1.3, "MCDST": 1.6, "SHP01": 1.1, "BMM01": 0.9,
-                "RHA01": 1.4, "PWT01": 1.0}
+    tendency = {
+        "MCRB1": 0.6,
+        "KMA01": 1.3,
+        "MCDST": 1.6,
+        "SHP01": 1.1,
+        "BMM01": 0.9,
+        "RHA01": 1.4,
+        "PWT01": 1.0,
+    }
     out = []
-    for (pid, name, ptype, filing, sopt, tfd, weight, senior, fee, pct, copay, coins, ded,
-         ded_share, weekdays, adj, auth, prefix) in specs:
+    for (
+        pid,
+        name,
+        ptype,
+        filing,
+        sopt,
+        tfd,
+        weight,
+        senior,
+        fee,
+        pct,
+        copay,
+        coins,
+        ded,
+        ded_share,
+        weekdays,
+        adj,
+        auth,
+        prefix,
+    ) in specs:
         routing, account = bank()
-        out.append(Payer(pid, name, ptype, filing, sopt, tfd, weight, senior, fee, pct,
-                         cents(copay), coins, cents(ded), ded_share, weekdays, adj, auth, ein(),
-                         prefix, addr(rng.choice(TOWNS)), routing, account, tendency[pid]))
+        out.append(
+            Payer(
+                pid,
+                name,
+                ptype,
+                filing,
+                sopt,
+                tfd,
+                weight,
+                senior,
+                fee,
+                pct,
+                cents(copay),
+                coins,
+                cents(ded),
+                ded_share,
+                weekdays,
+                adj,
+                auth,
+                ein(),
+                prefix,
+                addr(rng.choice(TOWNS)),
+                routing,
+                account,
+                tendency[pid],
+            )
+        )
     return out
 
 
@@ -349,19 +805,38 @@ def _facilities(rng: random.Random, hospitals: int, clinics_per_hospital: int) -
         ein = f"{rng.randrange(20, 99)}{rng.randrange(0, 10_000_000):07d}"
         bank = f"OPER-{rng.randrange(1000, 9999)}"
         name = HOSPITAL_NAMES[(h - 1) % len(HOSPITAL_NAMES)]
-        out.append(Facility(hid, name, "hospital", None, make_npi(rng, "1"), ein,
-                            Address(street_address(rng), town, STATE, zip9(rng, zip3)), bank))
+        out.append(
+            Facility(
+                hid,
+                name,
+                "hospital",
+                None,
+                make_npi(rng, "1"),
+                ein,
+                Address(street_address(rng), town, STATE, zip9(rng, zip3)),
+                bank,
+            )
+        )
         for c in range(1, clinics_per_hospital + 1):
             ctown = towns[(hospitals + (h - 1) * clinics_per_hospital + c - 1) % len(towns)]
-            out.append(Facility(f"{hid}-C{c:02d}", f"{ctown} Family Clinic", "clinic", hid,
-                                make_npi(rng, "1"), ein,
-                                Address(street_address(rng), ctown, STATE, zip9(rng, zip3)),
-                                bank))
+            out.append(
+                Facility(
+                    f"{hid}-C{c:02d}",
+                    f"{ctown} Family Clinic",
+                    "clinic",
+                    hid,
+                    make_npi(rng, "1"),
+                    ein,
+                    Address(street_address(rng), ctown, STATE, zip9(rng, zip3)),
+                    bank,
+                )
+            )
     return out
 
 
-def build_reference(seed: int, hospitals: int, clinics_per_hospital: int,
-                    first_year: int, last_year: int) -> Reference:
+def build_reference(
+    seed: int, hospitals: int, clinics_per_hospital: int, first_year: int, last_year: int
+) -> Reference:
     rng = random.Random(f"{seed}:reference")
     facilities = _facilities(rng, hospitals, clinics_per_hospital)
     payers = _payers(rng)

@@ -23,8 +23,13 @@ class Buckets(Generic[T]):
     record's time. With ``prefix``, a record whose ``id`` is empty gets the next id
     (``prefix`` + ``digits`` digits) when it is appended, in the order the simulation makes them."""
 
-    def __init__(self, targets: Mapping[str, Sequence[datetime]], key: Callable[[T], datetime],
-                 prefix: str = "", digits: int = 8) -> None:
+    def __init__(
+        self,
+        targets: Mapping[str, Sequence[datetime]],
+        key: Callable[[T], datetime],
+        prefix: str = "",
+        digits: int = 8,
+    ) -> None:
         self.targets = {system: list(times) for system, times in targets.items()}
         self.key = key
         self.prefix = prefix

@@ -68,9 +68,25 @@ def x12_text(value: str) -> str:
 
 
 def _isa(sender: str, receiver: str, ts: datetime, control: int) -> str:
-    return seg("ISA", "00", " " * 10, "00", " " * 10, "ZZ", f"{sender:<15}", "ZZ",
-               f"{receiver:<15}", f"{ts:%y%m%d}", f"{ts:%H%M}", "^", "00501", f"{control:09d}",
-               "0", "P", ":")
+    return seg(
+        "ISA",
+        "00",
+        " " * 10,
+        "00",
+        " " * 10,
+        "ZZ",
+        f"{sender:<15}",
+        "ZZ",
+        f"{receiver:<15}",
+        f"{ts:%y%m%d}",
+        f"{ts:%H%M}",
+        "^",
+        "00501",
+        f"{control:09d}",
+        "0",
+        "P",
+        ":",
+    )
 
 
 def _n3n4(a: Address, zip_code: str) -> list[str]:
@@ -98,19 +114,44 @@ def _account(claim: Claim) -> Account:
     return claim.account
 
 
-def write_837(fh: TextIO, days: list[tuple[datetime, list[Claim]]], ref: Reference,
-              controls: ControlNumbers, created: datetime) -> int:
+def write_837(
+    fh: TextIO,
+    days: list[tuple[datetime, list[Claim]]],
+    ref: Reference,
+    controls: ControlNumbers,
+    created: datetime,
+) -> int:
     """Write one 837P interchange with a group per submission day; returns the ST count."""
     icn = controls.next_interchange()
     fh.write(_isa(ref.submitter_id, ref.receiver_id, created, icn))
     for st, (submitted, claims) in enumerate(days, 1):
         gs = controls.next_group()
-        fh.write(seg("GS", "HC", ref.submitter_id, ref.receiver_id, f"{submitted:%Y%m%d}",
-                     f"{submitted:%H%M}", str(gs), "X", IMPL_837P))
+        fh.write(
+            seg(
+                "GS",
+                "HC",
+                ref.submitter_id,
+                ref.receiver_id,
+                f"{submitted:%Y%m%d}",
+                f"{submitted:%H%M}",
+                str(gs),
+                "X",
+                IMPL_837P,
+            )
+        )
         w = _Writer(fh)
         w.put(seg("ST", "837", f"{st:04d}", IMPL_837P))
-        w.put(seg("BHT", "0019", "00", f"{submitted:%Y%m%d}{st:04d}", f"{submitted:%Y%m%d}",
-                  f"{submitted:%H%M}", "CH"))
+        w.put(
+            seg(
+                "BHT",
+                "0019",
+                "00",
+                f"{submitted:%Y%m%d}{st:04d}",
+                f"{submitted:%Y%m%d}",
+                f"{submitted:%H%M}",
+                "CH",
+            )
+        )
         w.put(seg("NM1", "41", "2", ref.submitter_name, "", "", "", "", "46", ref.submitter_id))
         w.put(seg("PER", "IC", "BILLING OFFICE", "TE", PHONE_BILLING))
         w.put(seg("NM1", "40", "2", ref.receiver_name, "", "", "", "", "46", ref.receiver_id))
@@ -123,8 +164,7 @@ def write_837(fh: TextIO, days: list[tuple[datetime, list[Claim]]], ref: Referen
             hl += 1
             parent = hl
             w.put(seg("HL", str(hl), "", "20", "1"))
-            w.put(seg("NM1", "85", "2", x12_text(billing.name), "", "", "", "", "XX",
-                      billing.npi))
+            w.put(seg("NM1", "85", "2", x12_text(billing.name), "", "", "", "", "XX", billing.npi))
             w.put(_n3n4(billing.address, billing.address.zip9))
             w.put(seg("REF", "EI", billing.ein))
             for claim in entity_claims:
@@ -142,14 +182,33 @@ def _claim_segments(claim: Claim, account: Account, hl: int, parent: int) -> lis
     out = [
         seg("HL", str(hl), str(parent), "22", "0"),
         seg("SBR", "P", "18", "", "", "", "", "", "", payer.filing_indicator),
-        seg("NM1", "IL", "1", x12_text(p.family), x12_text(p.given), "", "", "", "MI",
-            claim.member_id),
+        seg(
+            "NM1",
+            "IL",
+            "1",
+            x12_text(p.family),
+            x12_text(p.given),
+            "",
+            "",
+            "",
+            "MI",
+            claim.member_id,
+        ),
         *_n3n4(p.address, p.address.zip5),
         seg("DMG", "D8", f"{p.birth_date:%Y%m%d}", "F" if p.gender == "female" else "M"),
         seg("NM1", "PR", "2", x12_text(payer.name), "", "", "", "", "PI", payer.id),
-        seg("CLM", claim.account_id, fmt_x12(claim.total), "", "",
-            f"{PLACE_OF_SERVICE[account.facility.kind]}:B:{claim.frequency}", "Y", "A", "Y",
-            "Y"),
+        seg(
+            "CLM",
+            claim.account_id,
+            fmt_x12(claim.total),
+            "",
+            "",
+            f"{PLACE_OF_SERVICE[account.facility.kind]}:B:{claim.frequency}",
+            "Y",
+            "A",
+            "Y",
+            "Y",
+        ),
     ]
     if claim.auth_number:
         out.append(seg("REF", "G1", claim.auth_number))
@@ -157,8 +216,7 @@ def _claim_segments(claim: Claim, account: Account, hl: int, parent: int) -> lis
         out.append(seg("REF", "F8", claim.original_icn))
     out.append(seg("REF", "EA", p.id))  # medical record number: the EHR Patient.id
     codes = [dx.replace(".", "") for dx in account.diagnoses[:12]]
-    out.append(seg("HI", *[f"{'ABK' if i == 0 else 'ABF'}:{code}"
-                           for i, code in enumerate(codes)]))
+    out.append(seg("HI", *[f"{'ABK' if i == 0 else 'ABF'}:{code}" for i, code in enumerate(codes)]))
     if account.facility.kind == "clinic":
         f = account.facility
         out.append(seg("NM1", "77", "2", x12_text(f.name), "", "", "", "", "XX", f.npi))
@@ -174,15 +232,27 @@ def _claim_segments(claim: Claim, account: Account, hl: int, parent: int) -> lis
     return out
 
 
-def write_835(fh: TextIO, payments: list[Payment], ref: Reference,
-              controls: ControlNumbers, created: datetime) -> int:
+def write_835(
+    fh: TextIO, payments: list[Payment], ref: Reference, controls: ControlNumbers, created: datetime
+) -> int:
     """Write one 835 interchange with a group per payer payment; returns the ST count."""
     icn = controls.next_interchange()
     fh.write(_isa(ref.receiver_id, ref.submitter_id, created, icn))
     for st, pay in enumerate(payments, 1):
         gs = controls.next_group()
-        fh.write(seg("GS", "HP", ref.receiver_id, ref.submitter_id, f"{pay.received_at:%Y%m%d}",
-                     f"{pay.received_at:%H%M}", str(gs), "X", IMPL_835))
+        fh.write(
+            seg(
+                "GS",
+                "HP",
+                ref.receiver_id,
+                ref.submitter_id,
+                f"{pay.received_at:%Y%m%d}",
+                f"{pay.received_at:%H%M}",
+                str(gs),
+                "X",
+                IMPL_835,
+            )
+        )
         w = _Writer(fh)
         w.put(seg("ST", "835", f"{st:04d}"))
         w.put(_payment_header(pay, ref))
@@ -209,8 +279,10 @@ def _provider_adjustments(pay: Payment, ref: Reference) -> list[str]:
     pairs: list[str] = []
     for a in pay.plb:
         pairs += [f"{a.reason}:{a.reference}", fmt_x12(a.amount)]
-    return [seg("PLB", payee.npi, f"{pay.paid_on.year}1231", *pairs[i:i + 12])
-            for i in range(0, len(pairs), 12)]
+    return [
+        seg("PLB", payee.npi, f"{pay.paid_on.year}1231", *pairs[i : i + 12])
+        for i in range(0, len(pairs), 12)
+    ]
 
 
 def payee_bank(entity_ein: str) -> tuple[str, str]:
@@ -230,8 +302,25 @@ def _payment_header(pay: Payment, ref: Reference) -> list[str]:
         bpr = seg("BPR", "H", "0", "C", "NON", "", "", "", "", "", "", "", "", "", "", "", date)
     else:
         routing, account = payee_bank(payee.ein)
-        bpr = seg("BPR", "I", fmt_x12(amount), "C", "ACH", "CCP", "01", payer.routing, "DA",
-                  payer.account, company, "", "01", routing, "DA", account, date)
+        bpr = seg(
+            "BPR",
+            "I",
+            fmt_x12(amount),
+            "C",
+            "ACH",
+            "CCP",
+            "01",
+            payer.routing,
+            "DA",
+            payer.account,
+            company,
+            "",
+            "01",
+            routing,
+            "DA",
+            account,
+            date,
+        )
     return [
         bpr,
         seg("TRN", "1", pay.trace, company),
@@ -251,11 +340,30 @@ def _remit_claim(remit: RemitClaim, account: Account) -> list[str]:
     p = account.patient
     responsibility = remit.adjusted("PR")
     out = [
-        seg("CLP", claim.account_id, remit.status, fmt_x12(remit.charge), fmt_x12(remit.paid),
-            fmt_x12(responsibility), claim.payer.remit_filing_indicator, remit.icn,
-            PLACE_OF_SERVICE[account.facility.kind], claim.frequency),
-        seg("NM1", "QC", "1", x12_text(p.family), x12_text(p.given), "", "", "", "MI",
-            claim.member_id),
+        seg(
+            "CLP",
+            claim.account_id,
+            remit.status,
+            fmt_x12(remit.charge),
+            fmt_x12(remit.paid),
+            fmt_x12(responsibility),
+            claim.payer.remit_filing_indicator,
+            remit.icn,
+            PLACE_OF_SERVICE[account.facility.kind],
+            claim.frequency,
+        ),
+        seg(
+            "NM1",
+            "QC",
+            "1",
+            x12_text(p.family),
+            x12_text(p.given),
+            "",
+            "",
+            "",
+            "MI",
+            claim.member_id,
+        ),
     ]
     for line in remit.lines:
         out += _service_line(line)
@@ -275,7 +383,7 @@ def _service_line(line: RemitLine) -> list[str]:
         triplets = by_group.get(group)
         if triplets:
             for i in range(0, len(triplets), 18):  # at most six reason/amount/quantity triplets
-                out.append(seg("CAS", group, *triplets[i:i + 18]))
+                out.append(seg("CAS", group, *triplets[i : i + 18]))
     out.append(f"REF*6R*{ch.id}~\n")
     out.append(f"AMT*B6*{fmt_x12(line.allowed)}~\n")
     return out
