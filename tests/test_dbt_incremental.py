@@ -46,7 +46,7 @@ class Runs:
     full_refresh: TransformResult
     full_refresh_warehouse: Path
     intraday_batches: int
-    incremental_sql: dict[str, str]
+    incremental_sql: dict[str, tuple[str, str]]  # model -> (compiled select, executed SQL)
 
 
 def _split(landing: Path) -> tuple[list[Path], list[Path]]:
@@ -86,9 +86,13 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
         _land(intraday, settings.landing)
         ingest(settings=settings)
         incremental = transform(settings=settings)
-        run_dir = home / "dbt" / "target" / "run" / "billops" / "models" / "marts"
+        target = home / "dbt" / "target"
         incremental_sql = {
-            name: (run_dir / f"{name}.sql").read_text() for name in INCREMENTAL_MODELS
+            name: tuple(
+                (target / kind / "billops" / "models" / "marts" / f"{name}.sql").read_text()
+                for kind in ("compiled", "run")
+            )
+            for name in INCREMENTAL_MODELS
         }
 
         copy = home / "warehouse" / "full_refresh.duckdb"
@@ -132,9 +136,10 @@ def test_incremental_run_equals_full_refresh(runs: Runs) -> None:
             )
             ours = f"select {columns} from billops.marts.{table}"
             theirs = f"select {columns} from refreshed.marts.{table}"
-            only_incremental = con.execute(f"select count(*) from ({ours} except all {theirs})")
-            only_refreshed = con.execute(f"select count(*) from ({theirs} except all {ours})")
-            counts = (only_incremental.fetchone()[0], only_refreshed.fetchone()[0])
+            counts = tuple(
+                con.execute(f"select count(*) from ({a} except all {b})").fetchone()[0]
+                for a, b in ((ours, theirs), (theirs, ours))
+            )
             assert counts == (0, 0), f"marts.{table}: rows only in incremental/full: {counts}"
             total = con.execute(f"select count(*) from billops.marts.{table}").fetchone()[0]
             assert total or table == "fct_remittance_plb", f"marts.{table} is empty"
@@ -149,10 +154,12 @@ def test_second_run_merged_only_touched_rows(runs: Runs) -> None:
     }
     for name in INCREMENTAL_MODELS:
         assert statuses[name] == "success", name
-        sql = runs.incremental_sql[name].lower()
-        assert "delete from" in sql and "insert into" in sql, name
-        # the rows to rebuild are those of the keys the new batches touched
-        assert "_loaded_at >" in sql, name
+        compiled, executed = (text.lower() for text in runs.incremental_sql[name])
+        # merged into the existing table, not rebuilt whole
+        assert "delete from" in executed and "insert into" in executed, name
+        # and the rows merged are those of the keys the new batches touched
+        assert f'"marts"."{name}" as built' in compiled, name  # the watermark
+        assert "_loaded_at >" in compiled, name
 
 
 def test_ar_variance_is_explained_to_the_cent(runs: Runs) -> None:
