@@ -41,8 +41,10 @@ def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
 
 def waived_filter() -> str:
     """SQL predicate on ``_batch_id`` that leaves out the rows of waived batches."""
-    return (f"_batch_id not in (select batch_id from (select batch_id, arg_max(dq_status, "
-            f"checked_at) as status from {QUALITY_TABLE} group by all) where status = '{WAIVED}')")
+    return (
+        f"_batch_id not in (select batch_id from (select batch_id, arg_max(dq_status, "
+        f"checked_at) as status from {QUALITY_TABLE} group by all) where status = '{WAIVED}')"
+    )
 
 
 def pending(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
@@ -66,8 +68,12 @@ def _sample_batches(outcome: ExpectationOutcome) -> set[str]:
     return {str(r["_batch_id"]) for r in rows if isinstance(r, dict) and r.get("_batch_id")}
 
 
-def record_verdicts(con: duckdb.DuckDBPyConnection, run_id: str,
-                    outcomes: Iterable[ExpectationOutcome], at: datetime) -> dict[str, int]:
+def record_verdicts(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    outcomes: Iterable[ExpectationOutcome],
+    at: datetime,
+) -> dict[str, int]:
     """Gives every pending batch this run's verdict; returns the count per status.
 
     A critical failure fails the pending batches its failing sample rows come from; when the
@@ -94,8 +100,18 @@ def record_verdicts(con: duckdb.DuckDBPyConnection, run_id: str,
         failed = failures.get((system, batch_id), [])
         status = FAILED if failed else WARNED if warnings.get(system) else PASSED
         reason = ("critical: " + ", ".join(sorted(set(failed)))[:1000]) if failed else None
-        rows.append((system, batch_id, status, run_id, len(set(failed)), warnings.get(system, 0),
-                     reason, at))
+        rows.append(
+            (
+                system,
+                batch_id,
+                status,
+                run_id,
+                len(set(failed)),
+                warnings.get(system, 0),
+                reason,
+                at,
+            )
+        )
     if rows:
         con.executemany(f"insert into {QUALITY_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?)", rows)
     counts: dict[str, int] = {}
@@ -104,15 +120,20 @@ def record_verdicts(con: duckdb.DuckDBPyConnection, run_id: str,
     return counts
 
 
-def waive(con: duckdb.DuckDBPyConnection, system: str, batch_id: str, reason: str,
-          at: datetime) -> None:
+def waive(
+    con: duckdb.DuckDBPyConnection, system: str, batch_id: str, reason: str, at: datetime
+) -> None:
     """Accept a loaded batch despite its critical failures (an operator's decision)."""
     ensure_table(con)
-    known = con.execute("select count(*) from raw._batches where system = ? and batch_id = ? "
-                        "and status = 'LOADED'", [system, batch_id]).fetchone()[0]
+    known = con.execute(
+        "select count(*) from raw._batches where system = ? and batch_id = ? and status = 'LOADED'",
+        [system, batch_id],
+    ).fetchone()[0]
     if not known:
         raise BillopsError(f"{system}/{batch_id}: no loaded batch of that id in raw._batches")
     if not reason.strip():
         raise BillopsError(f"{system}/{batch_id}: a waiver needs a reason")
-    con.execute(f"insert into {QUALITY_TABLE} values (?, ?, ?, null, 0, 0, ?, ?)",
-                [system, batch_id, WAIVED, f"waived: {reason.strip()}"[:1000], at])
+    con.execute(
+        f"insert into {QUALITY_TABLE} values (?, ?, ?, null, 0, 0, ?, ?)",
+        [system, batch_id, WAIVED, f"waived: {reason.strip()}"[:1000], at],
+    )

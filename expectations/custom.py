@@ -18,15 +18,21 @@ from expectations.codes import icd10cm_billable, icd10cm_exists, npi_is_valid
 # expectation class name -> (metric name, value predicate, docstring)
 CHECKS: dict[str, tuple[str, Callable[[object], bool], str]] = {
     "ExpectColumnValuesToBeValidNpi": (
-        "column_values.billops_valid_npi", npi_is_valid,
+        "column_values.billops_valid_npi",
+        npi_is_valid,
         "Expect values to be NPIs: 10 digits, the last being the Luhn check digit over 80840 "
-        "followed by the first nine."),
+        "followed by the first nine.",
+    ),
     "ExpectColumnValuesToBeKnownIcd10Cm": (
-        "column_values.billops_known_icd10cm", icd10cm_exists,
-        "Expect values to be ICD-10-CM codes that exist (with or without the dot)."),
+        "column_values.billops_known_icd10cm",
+        icd10cm_exists,
+        "Expect values to be ICD-10-CM codes that exist (with or without the dot).",
+    ),
     "ExpectColumnValuesToBeBillableIcd10Cm": (
-        "column_values.billops_billable_icd10cm", icd10cm_billable,
-        "Expect values to be billable ICD-10-CM codes (leaves of the code tree)."),
+        "column_values.billops_billable_icd10cm",
+        icd10cm_billable,
+        "Expect values to be billable ICD-10-CM codes (leaves of the code tree).",
+    ),
 }
 
 _registered: dict[str, Any] = {}
@@ -50,17 +56,29 @@ def register() -> dict[str, Any]:
     )
 
     for class_name, (metric, predicate, doc) in CHECKS.items():
-        def _pandas(cls: Any, column: pd.Series, _predicate: Callable = predicate,
-                    **kwargs: Any) -> pd.Series:
+
+        def _pandas(
+            cls: Any, column: pd.Series, _predicate: Callable = predicate, **kwargs: Any
+        ) -> pd.Series:
             return _by_unique(column, _predicate)
 
         provider_name = class_name.replace("Expect", "Billops") + "Metric"
-        type(provider_name, (ColumnMapMetricProvider,), {
-            "condition_metric_name": metric,
-            "_pandas": column_condition_partial(engine=PandasExecutionEngine)(_pandas),
-        })
-        _registered[class_name] = type(class_name, (ColumnMapExpectation,), {
-            "__doc__": doc, "map_metric": metric, "success_keys": ("mostly",),
-            "__module__": __name__,
-        })
+        type(
+            provider_name,
+            (ColumnMapMetricProvider,),
+            {
+                "condition_metric_name": metric,
+                "_pandas": column_condition_partial(engine=PandasExecutionEngine)(_pandas),
+            },
+        )
+        _registered[class_name] = type(
+            class_name,
+            (ColumnMapExpectation,),
+            {
+                "__doc__": doc,
+                "map_metric": metric,
+                "success_keys": ("mostly",),
+                "__module__": __name__,
+            },
+        )
     return _registered

@@ -58,8 +58,12 @@ def new_run_id(now: datetime) -> str:
     return f"dq-{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 
 
-def run_checks(settings: Settings | None = None, run_id: str | None = None,
-               suites: tuple[SuiteSpec, ...] = SUITES, docs: bool = True) -> CheckSummary:
+def run_checks(
+    settings: Settings | None = None,
+    run_id: str | None = None,
+    suites: tuple[SuiteSpec, ...] = SUITES,
+    docs: bool = True,
+) -> CheckSummary:
     """Validates each suite's table; appends the suite and expectation results; refreshes the
     quality scores and the open breaks; gives pending batches their verdict when raw suites ran.
 
@@ -79,26 +83,47 @@ def run_checks(settings: Settings | None = None, run_id: str | None = None,
         as_of = warehouse_as_of(con)
         for spec in suites:
             started = time.perf_counter()
-            columns = _table_columns(con, spec.data_asset)
+            columns = table_columns(con, spec.data_asset)
             if columns is None:
                 skipped.append(spec.name)
                 continue
             try:
-                frame = _read(con, spec, columns)
+                frame = read_frame(con, spec, columns)
             except duckdb.Error as exc:
                 reason = f"{spec.data_asset}: cannot read for checks ({' '.join(str(exc).split())[:300]})"
                 outcomes = [failed_without_result(spec, r, reason) for r in spec.rules(as_of)]
-                runs.append(SuiteRun(spec.name, spec.data_asset, spec.source, spec.layer,
-                                     tuple(outcomes), None, time.perf_counter() - started))
+                runs.append(
+                    SuiteRun(
+                        spec.name,
+                        spec.data_asset,
+                        spec.source,
+                        spec.layer,
+                        tuple(outcomes),
+                        None,
+                        time.perf_counter() - started,
+                    )
+                )
                 continue
             validator = validator or FrameValidator(docs_dir, store_dir)
             outcomes = validator.validate(frame, spec, as_of, run_id=run_id)
-            runs.append(SuiteRun(spec.name, spec.data_asset, spec.source, spec.layer,
-                                 tuple(outcomes), len(frame), time.perf_counter() - started))
+            runs.append(
+                SuiteRun(
+                    spec.name,
+                    spec.data_asset,
+                    spec.source,
+                    spec.layer,
+                    tuple(outcomes),
+                    len(frame),
+                    time.perf_counter() - started,
+                )
+            )
         outcomes = [o for run in runs for o in run.outcomes]
         append_runs(con, run_id, runs, as_of, evaluated_at)
-        verdicts = (batches.record_verdicts(con, run_id, outcomes, evaluated_at)
-                    if any(s.layer == "raw" for s in suites) else {})
+        verdicts = (
+            batches.record_verdicts(con, run_id, outcomes, evaluated_at)
+            if any(s.layer == "raw" for s in suites)
+            else {}
+        )
         refresh_scores(con)
         open_breaks = refresh_breaks(con)
     index = validator.build_docs() if validator else None
@@ -123,15 +148,23 @@ def run_checks(settings: Settings | None = None, run_id: str | None = None,
 def check_raw(settings: Settings | None = None, docs: bool = True) -> CheckSummary:
     """Raw suites; a critical failure raises ``DataQualityError`` after the results are saved."""
     summary = run_checks(settings, suites=RAW_SUITES, docs=docs)
-    critical = sorted({f"{o.suite}.{o.rule}" for o in summary.results
-                       if not o.success and o.severity == "critical"})
+    critical = sorted(
+        {
+            f"{o.suite}.{o.rule}"
+            for o in summary.results
+            if not o.success and o.severity == "critical"
+        }
+    )
     if critical:
-        shown = ", ".join(critical[:5]) + (f" and {len(critical) - 5} more" if len(critical) > 5 else "")
+        shown = ", ".join(critical[:5]) + (
+            f" and {len(critical) - 5} more" if len(critical) > 5 else ""
+        )
         raise DataQualityError(
             f"raw data quality: {len(critical)} critical expectation(s) failed ({shown}); "
             f"{summary.batches.get(batches.FAILED, 0)} batch(es) marked FAILED in "
             f"{batches.QUALITY_TABLE}; marts not published (run {summary.run_id}; see "
-            "marts.dq_breaks and Data Docs)")
+            "marts.dq_breaks and Data Docs)"
+        )
     return summary
 
 
@@ -140,13 +173,12 @@ def check_marts(settings: Settings | None = None, docs: bool = True) -> CheckSum
     return run_checks(settings, suites=MART_SUITES, docs=docs)
 
 
-def waive_batch(system: str, batch_id: str, reason: str,
-                settings: Settings | None = None) -> None:
+def waive_batch(system: str, batch_id: str, reason: str, settings: Settings | None = None) -> None:
     with connect(settings or get_settings()) as con:
         batches.waive(con, system, batch_id, reason, datetime.now(UTC).replace(tzinfo=None))
 
 
-def _table_columns(con: duckdb.DuckDBPyConnection, data_asset: str) -> list[str] | None:
+def table_columns(con: duckdb.DuckDBPyConnection, data_asset: str) -> list[str] | None:
     schema, table = data_asset.split(".", 1)
     rows = con.execute(
         "select column_name from duckdb_columns() where schema_name = ? and table_name = ? "
@@ -156,7 +188,7 @@ def _table_columns(con: duckdb.DuckDBPyConnection, data_asset: str) -> list[str]
     return [r[0] for r in rows] or None
 
 
-def _read(con: duckdb.DuckDBPyConnection, spec: SuiteSpec, columns: list[str]) -> pd.DataFrame:
+def read_frame(con: duckdb.DuckDBPyConnection, spec: SuiteSpec, columns: list[str]) -> pd.DataFrame:
     """The suite's frame. Without a query, the contract columns the table has: a missing one
     fails the schema expectation and the rules that read it, with the reason."""
     if spec.query:
@@ -164,7 +196,7 @@ def _read(con: duckdb.DuckDBPyConnection, spec: SuiteSpec, columns: list[str]) -
     else:
         present = ", ".join(f'"{c}"' for c in spec.columns if c in columns)
         sql = f"select {present} from {spec.data_asset}"
-    if spec.layer == "raw":
+    if spec.layer == "raw" and table_columns(con, batches.QUALITY_TABLE):
         sql = f"select * from ({sql}) where {batches.waived_filter()}"
     return con.execute(sql).df()
 
@@ -176,7 +208,8 @@ def _prune(store_dir: Path, docs_dir: Path) -> None:
         if not root.is_dir():
             continue
         for suite_dir in (p for p in root.iterdir() if p.is_dir()):
-            runs = sorted((p for p in suite_dir.iterdir() if p.is_dir()),
-                          key=lambda p: p.stat().st_mtime)
+            runs = sorted(
+                (p for p in suite_dir.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime
+            )
             for old in runs[:-DOCS_RUNS_KEPT]:
                 shutil.rmtree(old, ignore_errors=True)

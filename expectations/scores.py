@@ -58,9 +58,13 @@ def refresh_scores(con: duckdb.DuckDBPyConnection) -> int:
             from credited group by all)
         select source, day, score,
                round(score - lag(score) over (partition by source order by day), 2) as trend,
-               case {" ".join(
-                   f"when score >= {floor} and (critical_failed = 0 or '{letter}' not in ('A', 'B')) "
-                   f"then '{letter}'" for letter, floor in GRADE_FLOORS)}
+               case {
+        " ".join(
+            f"when score >= {floor} and (critical_failed = 0 or '{letter}' not in ('A', 'B')) "
+            f"then '{letter}'"
+            for letter, floor in GRADE_FLOORS
+        )
+    }
                     else 'F' end as grade,
                expectations, failed, critical_failed, warning_failed, evaluated_at
         from daily order by source, day""")

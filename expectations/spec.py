@@ -19,18 +19,31 @@ from typing import Any
 import pandas as pd
 
 SEVERITIES = frozenset({"critical", "warning"})
-OWNER_TEAMS = frozenset({"PATIENT_ACCESS", "CODING", "BILLING", "CASH_POSTING", "FINANCE",
-                         "DATA_ENGINEERING"})
+OWNER_TEAMS = frozenset(
+    {"PATIENT_ACCESS", "CODING", "BILLING", "CASH_POSTING", "FINANCE", "DATA_ENGINEERING"}
+)
 LAYERS = ("raw", "mart")
 
 # Columns whose values never leave the warehouse in a result sample. Names, birth dates and member
 # ids are PHI; patient ids (medical record numbers) and postal codes are HIPAA identifiers too.
-PHI_COLUMNS = frozenset({
-    "family_name", "given_name", "birth_date", "postal_code", "member_id", "subscriber_id",
-    "subscriber_last_name", "subscriber_first_name", "subscriber_birth_date",
-    "patient_last_name", "patient_first_name", "member_id_on_file", "patient_id",
-    "resource_json",
-})
+PHI_COLUMNS = frozenset(
+    {
+        "family_name",
+        "given_name",
+        "birth_date",
+        "postal_code",
+        "member_id",
+        "subscriber_id",
+        "subscriber_last_name",
+        "subscriber_first_name",
+        "subscriber_birth_date",
+        "patient_last_name",
+        "patient_first_name",
+        "member_id_on_file",
+        "patient_id",
+        "resource_json",
+    }
+)
 MASK = "***"
 
 
@@ -48,9 +61,13 @@ class Rule:
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
-            raise ValueError(f"rule {self.name}: severity {self.severity!r} not in {sorted(SEVERITIES)}")
+            raise ValueError(
+                f"rule {self.name}: severity {self.severity!r} not in {sorted(SEVERITIES)}"
+            )
         if self.owner_team not in OWNER_TEAMS:
-            raise ValueError(f"rule {self.name}: owner_team {self.owner_team!r} not in {sorted(OWNER_TEAMS)}")
+            raise ValueError(
+                f"rule {self.name}: owner_team {self.owner_team!r} not in {sorted(OWNER_TEAMS)}"
+            )
 
     @property
     def columns(self) -> list[str]:

@@ -78,23 +78,39 @@ class FrameValidator:
         sites: dict[str, Any] = {}
         if docs_dir is not None:
             store_dir = store_dir or docs_dir.parent / "gx" / "validations"
-            validations_backend = {"class_name": "TupleFilesystemStoreBackend",
-                                   "base_directory": str(store_dir)}
-            sites = {"billops": {
-                "class_name": "SiteBuilder", "show_how_to_buttons": False,
-                "store_backend": {"class_name": "TupleFilesystemStoreBackend",
-                                  "base_directory": str(docs_dir)},
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            }}
+            validations_backend = {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(store_dir),
+            }
+            sites = {
+                "billops": {
+                    "class_name": "SiteBuilder",
+                    "show_how_to_buttons": False,
+                    "store_backend": {
+                        "class_name": "TupleFilesystemStoreBackend",
+                        "base_directory": str(docs_dir),
+                    },
+                    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                }
+            }
         config = DataContextConfig(
             stores={
-                "expectations_store": {"class_name": "ExpectationsStore",
-                                       "store_backend": _in_memory()},
-                "validation_results_store": {"class_name": "ValidationResultsStore",
-                                             "store_backend": validations_backend},
-                "checkpoint_store": {"class_name": "CheckpointStore", "store_backend": _in_memory()},
-                "validation_definition_store": {"class_name": "ValidationDefinitionStore",
-                                                "store_backend": _in_memory()},
+                "expectations_store": {
+                    "class_name": "ExpectationsStore",
+                    "store_backend": _in_memory(),
+                },
+                "validation_results_store": {
+                    "class_name": "ValidationResultsStore",
+                    "store_backend": validations_backend,
+                },
+                "checkpoint_store": {
+                    "class_name": "CheckpointStore",
+                    "store_backend": _in_memory(),
+                },
+                "validation_definition_store": {
+                    "class_name": "ValidationDefinitionStore",
+                    "store_backend": _in_memory(),
+                },
             },
             expectations_store_name="expectations_store",
             validation_results_store_name="validation_results_store",
@@ -115,7 +131,8 @@ class FrameValidator:
         if data_asset not in self._batch_definitions:
             asset = self._datasource.add_dataframe_asset(data_asset)
             self._batch_definitions[data_asset] = asset.add_batch_definition_whole_dataframe(
-                "whole_table")
+                "whole_table"
+            )
         return self._batch_definitions[data_asset]
 
     def _suite(self, spec: SuiteSpec, rules: list[Rule]) -> Any:
@@ -124,21 +141,38 @@ class FrameValidator:
         from expectations.custom import register
 
         custom = register()
-        suite = self._gx.ExpectationSuite(name=spec.name, meta={
-            "data_asset": spec.data_asset, "source": spec.source, "layer": spec.layer})
+        suite = self._gx.ExpectationSuite(
+            name=spec.name,
+            meta={"data_asset": spec.data_asset, "source": spec.source, "layer": spec.layer},
+        )
         for rule in rules:
             expectation_class = custom.get(rule.expectation) or getattr(gxe, rule.expectation)
             suite.add_expectation(expectation_class(**rule.kwargs, meta=rule.meta))
         return suite
 
-    def validate(self, frame: pd.DataFrame, spec: SuiteSpec, as_of: datetime | None = None,
-                 run_id: str | None = None) -> list[ExpectationOutcome]:
+    def validate(
+        self,
+        frame: pd.DataFrame,
+        spec: SuiteSpec,
+        as_of: datetime | None = None,
+        run_id: str | None = None,
+    ) -> list[ExpectationOutcome]:
         """Runs every rule of ``spec`` on ``frame`` (prepared here) and returns one outcome each."""
         rules = spec.rules(as_of)
-        frame = spec.prepare(frame)
+        unprepared: list[ExpectationOutcome] = []
+        try:
+            frame = spec.prepare(frame)
+        except (KeyError, ValueError, TypeError) as exc:
+            # A frame the suite cannot prepare (e.g. a contract column is missing): table-level
+            # rules still get GX's verdict; every other rule fails with the reason.
+            error = f"{spec.data_asset}: cannot prepare for checks ({type(exc).__name__}: {exc})"
+            unprepared = [failed_without_result(spec, r, error) for r in rules if r.row_level]
+            rules = [r for r in rules if not r.row_level]
         keys = [k for k in spec.keys if k in frame.columns]
         result_format: dict[str, Any] = {
-            "result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE}
+            "result_format": "SUMMARY",
+            "partial_unexpected_count": SAMPLE_SIZE,
+        }
         if keys:
             result_format["unexpected_index_column_names"] = keys
         batch_definition = self._batch_definition(spec.data_asset)
@@ -148,10 +182,13 @@ class FrameValidator:
         if self._docs:
             self._store(spec, suite, result, batch.id, run_id)
         by_rule = {r.expectation_config.meta["rule"]: r for r in result.results}
-        return [_outcome(spec, rule, by_rule[rule.name], keys) for rule in rules]
+        done = {o.rule: o for o in unprepared}
+        done.update({rule.name: _outcome(spec, rule, by_rule[rule.name], keys) for rule in rules})
+        return [done[rule.name] for rule in spec.rules(as_of)]
 
-    def _store(self, spec: SuiteSpec, suite: Any, result: Any, batch_id: str,
-               run_id: str | None) -> None:
+    def _store(
+        self, spec: SuiteSpec, suite: Any, result: Any, batch_id: str, run_id: str | None
+    ) -> None:
         """Keeps the result in the validations store for the Data Docs built by ``build_docs``."""
         from great_expectations.core.run_identifier import RunIdentifier
         from great_expectations.data_context.types.resource_identifiers import (
@@ -165,7 +202,9 @@ class FrameValidator:
         result.meta["active_batch_definition"] = {"data_asset_name": spec.data_asset}
         key = ValidationResultIdentifier(
             expectation_suite_identifier=ExpectationSuiteIdentifier(name=spec.name),
-            run_id=run, batch_identifier=batch_id)
+            run_id=run,
+            batch_identifier=batch_id,
+        )
         self._context.validation_results_store.set(key, result)
         self._stored.append(key)
 
@@ -228,8 +267,10 @@ def _sample(rule: Rule, details: dict[str, Any], keys: list[str]) -> list[Any]:
     """
     rows = details.get("partial_unexpected_index_list")
     if rows:
-        return [{str(k): MASK if k in PHI_COLUMNS else _jsonable(v) for k, v in row.items()}
-                for row in rows]
+        return [
+            {str(k): MASK if k in PHI_COLUMNS else _jsonable(v) for k, v in row.items()}
+            for row in rows
+        ]
     values = details.get("partial_unexpected_list")
     if values:
         column = ",".join(rule.columns)
@@ -238,19 +279,32 @@ def _sample(rule: Rule, details: dict[str, Any], keys: list[str]) -> list[Any]:
     if "observed_value" in details and not rule.row_level:
         details_part = details.get("details") or {}
         mismatched = details_part.get("mismatched")
-        return [{"observed_value": _jsonable(details["observed_value"]),
-                 **({"mismatched": _jsonable(mismatched)} if mismatched else {})}]
+        return [
+            {
+                "observed_value": _jsonable(details["observed_value"]),
+                **({"mismatched": _jsonable(mismatched)} if mismatched else {}),
+            }
+        ]
     return []
 
 
 def failed_without_result(spec: SuiteSpec, rule: Rule, error: str) -> ExpectationOutcome:
     """The outcome of a rule that could not run (e.g. its table lacks a contract column)."""
     return ExpectationOutcome(
-        suite=spec.name, data_asset=spec.data_asset, rule=rule.name,
+        suite=spec.name,
+        data_asset=spec.data_asset,
+        rule=rule.name,
         expectation=re.sub(r"(?<!^)(?=[A-Z])", "_", rule.expectation).lower(),
-        column_name=",".join(rule.columns) or None, kwargs=_kwargs_json(rule),
-        severity=rule.severity, owner_team=rule.owner_team, success=False, element_count=None,
-        unexpected_count=None, unexpected_sample="[]", error=error, source=spec.source,
+        column_name=",".join(rule.columns) or None,
+        kwargs=_kwargs_json(rule),
+        severity=rule.severity,
+        owner_team=rule.owner_team,
+        success=False,
+        element_count=None,
+        unexpected_count=None,
+        unexpected_sample="[]",
+        error=error,
+        source=spec.source,
         layer=spec.layer,
     )
 

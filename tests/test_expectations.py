@@ -1,26 +1,89 @@
-"""Great Expectations suites: each rule catches its defect, and the runner records results."""
+"""Every expectation of every suite: the clean generator output passes it, and a frame with the
+targeted defect fails it.
+
+The clean output is a tiny system generated with no injected defects, ingested and built by dbt
+once per session. Defects are derived from the rule itself where its kind says what breaks it
+(a null for a not-null rule, a copied key for a uniqueness rule, a value outside the set, ...);
+rules on columns computed in ``prepare`` (tie-outs) have an explicit defect on their inputs. A new
+rule whose defect cannot be derived and has no explicit case fails ``test_defect_fails_its_rule``.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 
-from billops.config import Settings, get_settings
-from billops.raw_schema import all_columns
+from billops.config import Settings
+from billops.raw_schema import TABLES
+from billops.warehouse import as_of as warehouse_as_of
 from billops.warehouse import connect
-from expectations.runner import run_checks
-from expectations.spec import Rule, SuiteSpec
-from expectations.suites import SUITES, account_reconciliation, raw_charge_items
-from expectations.validate import ExpectationOutcome, FrameValidator
+from expectations.codes import icd10cm_billable, icd10cm_exists, luhn_check_digit, npi_is_valid
+from expectations.runner import read_frame, table_columns
+from expectations.spec import OWNER_TEAMS, PHI_COLUMNS, Rule, SuiteSpec
+from expectations.suites import MART_SUITES, RAW_SUITES, SUITES
+from expectations.validate import FrameValidator
 
-AS_OF = datetime(2024, 2, 1, 6, 0)
+# Rules depend on the as-of only through whether it exists; any as-of names the same rules.
+ANY_AS_OF = datetime(2026, 1, 1)
+RELIED_ON_MARTS = {
+    "fct_account_reconciliation",
+    "billing_exceptions",
+    "fct_claims",
+    "fct_remittance_claims",
+    "reconciliation_summary",
+    "ar_rollforward",
+    "billing_event_log",
+}
 
-Mutation = Callable[[pd.DataFrame], None]
+Mutation = Callable[[pd.DataFrame], pd.DataFrame]
+
+
+@dataclass
+class CleanOutput:
+    frames: dict[str, pd.DataFrame]
+    as_of: datetime
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory: pytest.TempPathFactory) -> CleanOutput:
+    """A tiny generated system with no injected defects, ingested and built, read per suite."""
+    import os
+
+    from billops.config import get_settings
+    from billops.ingest import ingest
+    from billops.synth import generate
+    from billops.transform import transform
+
+    home = tmp_path_factory.mktemp("dq-clean")
+    previous = os.environ.get("BILLOPS_HOME")
+    os.environ["BILLOPS_HOME"] = str(home)
+    try:
+        settings: Settings = get_settings(fresh=True)
+        generate(home, scale="tiny", seed=11, defect_rate=0.0)
+        ingest(settings=settings)
+        # Models and seeds only: dbt's own tests are test_dbt*.py's business, not this fixture's.
+        transform(select="resource_type:seed resource_type:model", settings=settings)
+        frames = {}
+        with connect(settings) as con:
+            as_of = warehouse_as_of(con)
+            for spec in SUITES:
+                columns = table_columns(con, spec.data_asset)
+                if columns is not None:
+                    frames[spec.name] = read_frame(con, spec, columns)
+    finally:
+        if previous is None:
+            os.environ.pop("BILLOPS_HOME", None)
+        else:
+            os.environ["BILLOPS_HOME"] = previous
+        get_settings(fresh=True)
+    assert as_of is not None
+    return CleanOutput(frames, as_of)
 
 
 @pytest.fixture(scope="module")
@@ -28,266 +91,334 @@ def validator() -> FrameValidator:
     return FrameValidator()
 
 
-def clean_charges() -> pd.DataFrame:
-    return pd.DataFrame({
-        "id": ["ch1", "ch2", "ch1"],  # ch1 again in a later batch: a new version, not a duplicate
-        "_batch_id": ["20240101T000000Z", "20240101T000000Z", "20240102T000000Z"],
-        "account_id": ["enc1", "enc1", "enc2"],
-        "hcpcs": ["J1100", "A0428", "G0008"],
-        "quantity": [1.0, 2.0, 1.0],
-        "price_override": [25.50, 0.0, 310.00],
-        "occurrence_date": ["2024-01-05", "2024-01-05", "2024-01-06"],
-        # entered at midnight on the service day is not early
-        "entered_date": ["2024-01-05 00:00:00", "2024-01-06 14:30:00", "2024-02-01 06:00:00"],
-    })
+# ---------------------------------------------------------------- the spec itself
 
 
-def clean_reconciliation() -> pd.DataFrame:
-    return pd.DataFrame({
-        "account_id": ["enc1", "enc2", "enc3", "enc4"],
-        "entity": ["org-h1", "org-h1", "org-h2", "org-h2"],
-        "period": ["2024-01", "2024-01", "2024-02", "2024-12"],
-        "recon_status": ["TIED", "UNBILLED", "PARTIALLY_BILLED", "BILLED_WITHOUT_CHARGE"],
-        "charge_amount": [100.10, 50.05, 30.30, 0.0],
-        "billed_amount": [100.10, 0.0, 10.10, 15.00],
-        "matched_amount": [100.10, 0.0, 10.10, 0.0],
-        "unbilled_amount": [0.0, 50.05, 20.20, 0.0],
-        "billed_not_charged_amount": [0.0, 0.0, 0.0, 15.00],
-        "variance_amount": [0.0, 50.05, 20.20, -15.00],
-    })
+def test_every_raw_table_and_relied_on_mart_has_a_suite() -> None:
+    assert {s.data_asset for s in RAW_SUITES} == {f"raw.{t}" for t in TABLES}
+    assert {f"marts.{t}" for t in RELIED_ON_MARTS} <= {s.data_asset for s in MART_SUITES}
 
 
-def _set(column: str, row: int, value: object) -> Mutation:
-    def mutate(frame: pd.DataFrame) -> None:
-        frame.loc[row, column] = value
-    return mutate
-
-
-def _all(*mutations: Mutation) -> Mutation:
-    def mutate(frame: pd.DataFrame) -> None:
-        for m in mutations:
-            m(frame)
-    return mutate
-
-
-# (rule, defect, other rules the same defect necessarily breaks)
-CHARGE_DEFECTS: list[tuple[str, Mutation, set[str]]] = [
-    ("charge_id_not_null", _set("id", 1, None), set()),
-    ("charge_id_unique_in_batch", _set("id", 1, "ch1"), set()),
-    ("account_id_not_null", _set("account_id", 0, None), set()),
-    ("hcpcs_not_null", _set("hcpcs", 0, None), set()),
-    ("hcpcs_level_ii_format", _set("hcpcs", 0, "W1100"), set()),  # W is outside A-V
-    ("hcpcs_level_ii_format", _set("hcpcs", 0, "j1100"), set()),
-    ("hcpcs_level_ii_format", _set("hcpcs", 0, "J110"), set()),
-    ("hcpcs_level_ii_format", _set("hcpcs", 0, "J11000"), set()),
-    ("quantity_positive", _set("quantity", 0, 0.0), set()),
-    ("quantity_positive", _set("quantity", 0, -1.0), set()),
-    ("price_override_non_negative", _set("price_override", 0, -0.01), set()),
-    ("entered_not_before_service", _set("entered_date", 0, "2024-01-04 23:59:59"), set()),
-    ("entered_not_after_as_of", _set("entered_date", 2, "2024-02-01 06:00:01"), set()),
-]
-
-RECON_DEFECTS: list[tuple[str, Mutation, set[str]]] = [
-    ("account_id_not_null", _set("account_id", 0, None), set()),
-    ("account_id_unique", _set("account_id", 1, "enc1"), set()),
-    ("entity_not_null", _set("entity", 2, None), set()),
-    ("recon_status_not_null", _set("recon_status", 0, None), set()),
-    ("recon_status_allowed", _set("recon_status", 0, "RECONCILED"), set()),
-    ("period_format", _set("period", 0, "2024-13"), set()),
-    ("period_format", _set("period", 0, "202401"), set()),
-    ("charges_split_matched_unbilled", _set("unbilled_amount", 2, 20.19), set()),
-    ("variance_is_charge_minus_billed", _set("variance_amount", 0, 0.01), set()),
-    # charge = matched + unbilled, so a negative charge needs a negative part too
-    ("charge_amount_non_negative",
-     _all(_set("charge_amount", 3, -15.0), _set("unbilled_amount", 3, -15.0),
-          _set("variance_amount", 3, -30.0)),
-     {"unbilled_amount_non_negative"}),
-    ("matched_amount_non_negative",
-     _all(_set("matched_amount", 3, -5.0), _set("unbilled_amount", 3, 5.0)), set()),
-    ("unbilled_amount_non_negative",
-     _all(_set("matched_amount", 3, 5.0), _set("unbilled_amount", 3, -5.0)), set()),
-    ("billed_amount_non_negative",
-     _all(_set("billed_amount", 3, -15.0), _set("variance_amount", 3, 15.0)), set()),
-    ("billed_not_charged_amount_non_negative", _set("billed_not_charged_amount", 3, -15.0), set()),
-]
-
-
-def _failing(outcomes: list[ExpectationOutcome]) -> set[str]:
-    return {o.rule for o in outcomes if not o.success}
-
-
-@pytest.mark.parametrize(("spec", "clean"), [
-    (raw_charge_items.SUITE, clean_charges), (account_reconciliation.SUITE, clean_reconciliation),
-])
-def test_clean_frame_passes_every_rule(validator: FrameValidator, spec: SuiteSpec,
-                                       clean: Callable[[], pd.DataFrame]) -> None:
-    outcomes = validator.validate(clean(), spec, AS_OF)
-    assert [o.rule for o in outcomes] == [r.name for r in spec.rules(AS_OF)]
-    assert all(o.error is None for o in outcomes)
-    assert _failing(outcomes) == set()
-    assert all(o.element_count == len(clean()) for o in outcomes)
-
-
-@pytest.mark.parametrize(("spec", "clean", "rule", "mutate", "also"), [
-    *[(raw_charge_items.SUITE, clean_charges, *case) for case in CHARGE_DEFECTS],
-    *[(account_reconciliation.SUITE, clean_reconciliation, *case) for case in RECON_DEFECTS],
-], ids=[c[0] for c in CHARGE_DEFECTS + RECON_DEFECTS])
-def test_defect_fails_its_rule(validator: FrameValidator, spec: SuiteSpec,
-                               clean: Callable[[], pd.DataFrame], rule: str, mutate: Mutation,
-                               also: set[str]) -> None:
-    frame = clean()
-    mutate(frame)
-    outcomes = validator.validate(frame, spec, AS_OF)
-    assert _failing(outcomes) == {rule} | also
-    target = next(o for o in outcomes if o.rule == rule)
-    assert target.unexpected_count and target.unexpected_count >= 1
-    assert len(json.loads(target.unexpected_sample)) >= 1
-
-
-@pytest.mark.parametrize(("spec", "defects"), [
-    (raw_charge_items.SUITE, CHARGE_DEFECTS), (account_reconciliation.SUITE, RECON_DEFECTS),
-])
-def test_every_rule_has_a_defect_case(spec: SuiteSpec, defects: list) -> None:
-    assert {r.name for r in spec.rules(AS_OF)} == {d[0] for d in defects}
-
-
-def test_every_rule_carries_severity_and_owner() -> None:
-    for spec in SUITES:
-        for rule in spec.rules(AS_OF):
-            assert rule.meta["severity"] in {"critical", "warning"}
-            assert rule.meta["owner_team"] in {
-                "PATIENT_ACCESS", "CODING", "BILLING", "CASH_POSTING", "FINANCE"}
+@pytest.mark.parametrize("spec", SUITES, ids=lambda s: s.name)
+def test_every_rule_carries_severity_owner_and_a_unique_name(spec: SuiteSpec) -> None:
+    rules = spec.rules(ANY_AS_OF)
+    assert len({r.name for r in rules}) == len(rules)
+    for rule in rules:
+        assert rule.meta["severity"] in {"critical", "warning"}
+        assert rule.meta["owner_team"] in OWNER_TEAMS
+    assert not set(spec.keys) & PHI_COLUMNS, "keys are shown in samples; PHI keys would be masked"
     with pytest.raises(ValueError, match="owner_team"):
         Rule("x", "ExpectColumnValuesToNotBeNull", {"column": "x"}, "critical", "IT")
 
 
-def test_as_of_rule_only_with_an_as_of() -> None:
-    names = {r.name for r in raw_charge_items.rules(None)}
-    assert "entered_not_after_as_of" not in names
+def test_npi_check_digit() -> None:
+    assert luhn_check_digit("80840123456789") == 3  # CMS's worked example: NPI 1234567893
+    assert npi_is_valid("1234567893")
+    assert not npi_is_valid("1234567890")
+    assert not npi_is_valid("123456789")
+    assert not npi_is_valid("12345678a3")
+    assert not npi_is_valid(None)
 
 
-def test_sample_never_holds_phi(validator: FrameValidator) -> None:
-    spec = SuiteSpec(
-        name="phi_probe", data_asset="raw.x12_claims", columns=("member_id", "payer_id"),
-        rules=lambda _: [
-            Rule("member_id_format", "ExpectColumnValuesToMatchRegex",
-                 {"column": "member_id", "regex": "^Z"}, "warning", "PATIENT_ACCESS"),
-            Rule("payer_id_format", "ExpectColumnValuesToMatchRegex",
-                 {"column": "payer_id", "regex": "^P"}, "warning", "PATIENT_ACCESS"),
-        ])
-    frame = pd.DataFrame({"member_id": ["MEM123456"], "payer_id": ["X1"]})
-    member, payer = validator.validate(frame, spec)
-    assert not member.success and member.unexpected_count == 1
-    assert member.unexpected_sample == "[]"
-    assert json.loads(payer.unexpected_sample) == ["X1"]
+def test_icd10cm_existence_and_billability() -> None:
+    assert icd10cm_exists("M5450") and icd10cm_exists("M54.50") and icd10cm_exists("J06")
+    assert not icd10cm_exists("Z999") and not icd10cm_exists("A00-B99")
+    assert icd10cm_billable("J069") and not icd10cm_billable("J06")
 
 
-def test_sample_is_capped_at_twenty(validator: FrameValidator) -> None:
-    frame = pd.concat([clean_charges()] * 10, ignore_index=True)
-    frame["hcpcs"] = [f"Z{i:04d}" for i in range(len(frame))]
-    frame["_batch_id"] = [f"b{i}" for i in range(len(frame))]
-    outcomes = validator.validate(frame, raw_charge_items.SUITE, AS_OF)
-    fmt = next(o for o in outcomes if o.rule == "hcpcs_level_ii_format")
-    assert fmt.unexpected_count == 30
-    assert len(json.loads(fmt.unexpected_sample)) == 20
+# ---------------------------------------------------------------- clean output passes
 
 
-# ---------------------------------------------------------------- runner on a tmp warehouse
+@pytest.mark.parametrize("spec", SUITES, ids=lambda s: s.name)
+def test_clean_generator_output_passes(
+    clean: CleanOutput, validator: FrameValidator, spec: SuiteSpec
+) -> None:
+    if spec.name not in clean.frames:
+        pytest.skip(f"{spec.data_asset} is not built by this dbt project yet")
+    outcomes = validator.validate(clean.frames[spec.name], spec, clean.as_of)
+    assert [o.rule for o in outcomes] == [r.name for r in spec.rules(clean.as_of)]
+    failing = {o.rule: (o.error, o.unexpected_sample) for o in outcomes if not o.success}
+    assert failing == {}
 
-RECON_COLUMNS = {
-    "account_id": "VARCHAR", "patient_id": "VARCHAR", "entity": "VARCHAR",
-    "facility_id": "VARCHAR", "payer_id": "VARCHAR", "service_date": "DATE",
-    "period": "VARCHAR", "charge_lines": "INTEGER", "charge_amount": "DECIMAL(18,2)",
-    "billed_lines": "INTEGER", "billed_amount": "DECIMAL(18,2)", "matched_lines": "INTEGER",
-    "matched_amount": "DECIMAL(18,2)", "unbilled_lines": "INTEGER",
-    "unbilled_amount": "DECIMAL(18,2)", "billed_not_charged_lines": "INTEGER",
-    "billed_not_charged_amount": "DECIMAL(18,2)", "variance_amount": "DECIMAL(18,2)",
-    "claim_count": "INTEGER", "first_submitted_at": "TIMESTAMP",
-    "last_submitted_at": "TIMESTAMP", "recon_status": "VARCHAR", "as_of": "TIMESTAMP",
+
+# ---------------------------------------------------------------- each defect fails its rule
+
+
+def _cents_off(column: str) -> Mutation:
+    def mutate(frame: pd.DataFrame) -> pd.DataFrame:
+        frame[column] = pd.to_numeric(frame[column]).astype(float)
+        frame.loc[0, column] = frame.loc[0, column] + 0.01
+        return frame
+
+    return mutate
+
+
+def _set(column: str, value: object) -> Mutation:
+    def mutate(frame: pd.DataFrame) -> pd.DataFrame:
+        frame[column] = frame[column].astype(object)
+        frame.loc[0, column] = value
+        return frame
+
+    return mutate
+
+
+def _both_terms_missing(frame: pd.DataFrame) -> pd.DataFrame:
+    frame.loc[0, ["expected_allowed_amount", "allowed_pct_of_charge"]] = None
+    return frame
+
+
+def _both_sides(frame: pd.DataFrame) -> pd.DataFrame:
+    frame[["debit", "credit"]] = frame[["debit", "credit"]].astype(float)
+    frame.loc[0, ["debit", "credit"]] = [5.0, 5.0]
+    return frame
+
+
+def _other_period(frame: pd.DataFrame) -> pd.DataFrame:
+    posted = pd.Timestamp(frame.loc[0, "posting_date"])
+    frame.loc[0, "period"] = f"{posted.year - 1}-{posted.month:02d}"
+    return frame
+
+
+def _not_current(frame: pd.DataFrame) -> pd.DataFrame:
+    account = frame.loc[frame["is_current"].astype(bool)].iloc[0]["account_id"]
+    frame.loc[frame["account_id"] == account, "is_current"] = False
+    return frame
+
+
+def _gl_off_with_variance(frame: pd.DataFrame) -> pd.DataFrame:
+    frame[["gl_ar_balance", "variance"]] = frame[["gl_ar_balance", "variance"]].astype(float)
+    frame.loc[0, "gl_ar_balance"] += 10.0
+    frame.loc[0, "variance"] -= 10.0
+    return frame
+
+
+# Rules on columns computed in ``prepare``: the defect breaks the inputs of the computation.
+EXPLICIT: dict[tuple[str, str], Mutation] = {
+    ("raw_x12_claims", "total_charge_equals_lines"): _cents_off("total_charge"),
+    ("raw_x12_remittances", "bpr_equals_claims_minus_plb"): _cents_off("payment_amount"),
+    ("raw_x12_remit_claims", "charge_equals_paid_plus_adjustments"): _cents_off("paid_amount"),
+    ("raw_payer_contracts", "one_pricing_term"): _both_terms_missing,
+    ("raw_gl_journal_lines", "period_is_posting_month"): _other_period,
+    ("raw_gl_journal_lines", "one_side_per_line"): _both_sides,
+    ("raw_gl_journal_lines", "journal_balances"): _cents_off("debit"),
+    ("marts_fct_account_reconciliation", "charges_split_matched_unbilled"): _cents_off(
+        "unbilled_amount"
+    ),
+    ("marts_fct_account_reconciliation", "variance_is_charge_minus_billed"): _cents_off(
+        "variance_amount"
+    ),
+    ("marts_fct_claims", "one_current_claim_per_account"): _not_current,
+    ("marts_fct_remittance_claims", "charge_equals_paid_plus_adjustments"): _cents_off(
+        "paid_amount"
+    ),
+    (
+        "marts_reconciliation_summary",
+        "charge_to_claim_variance_is_charged_minus_billed",
+    ): _cents_off("charge_to_claim_variance"),
+    ("marts_ar_rollforward", "ending_ar_rolls_forward"): _cents_off("ending_ar"),
+    ("marts_ar_rollforward", "variance_is_ending_minus_gl"): _cents_off("variance"),
+    ("marts_ar_rollforward", "billing_ar_ties_to_gl"): _gl_off_with_variance,
 }
 
 
-@pytest.fixture
-def settings(tmp_path, monkeypatch) -> Settings:
-    monkeypatch.setenv("BILLOPS_HOME", str(tmp_path))
-    return get_settings(fresh=True)
+def _seed_plb(frame: pd.DataFrame) -> pd.DataFrame:
+    row = {
+        "interchange_control_number": "000000009",
+        "st_control_number": "0001",
+        "trace_number": "T-PLB-1",
+        "plb_seq": 1,
+        "provider_id": "1234567893",
+        "fiscal_period_date": pd.Timestamp("2026-12-31"),
+        "adj_seq": 1,
+        "reason_code": "WO",
+        "reference_id": "ADJ1",
+        "amount": 12.5,
+        "_batch_id": "20260101T000000Z",
+        "_file": "835/a.x12",
+        "_record": 40,
+        "remittance_trace": "T-PLB-1",
+    }
+    return pd.DataFrame([row, {**row, "plb_seq": 2, "_record": 41}])
 
 
-def _create(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str],
-            frame: pd.DataFrame) -> None:
-    con.execute(f"create table {table} ({', '.join(f'{c} {t}' for c, t in columns.items())})")
-    con.register("frame", frame)
-    con.execute(f"insert into {table} by name select * from frame")
-    con.unregister("frame")
+def _seed_exceptions(frame: pd.DataFrame) -> pd.DataFrame:
+    row = {
+        "exception_id": "e1",
+        "exception_type": "DENIAL",
+        "exception_key": "A1",
+        "owner_team": "BILLING",
+        "status": "OPEN",
+        "amount_at_risk": 120.0,
+        "age_days": 3,
+    }
+    return pd.DataFrame([row, {**row, "exception_id": "e2", "exception_key": "A2"}])
 
 
-def _build_warehouse(settings: Settings, charges: pd.DataFrame | None,
-                     recon: pd.DataFrame | None) -> None:
-    with connect(settings) as con:
-        con.execute("insert into raw._batches values ('ehr', '20240201T060000Z', ?, 'LOADED', "
-                    "null, ?)", [AS_OF, AS_OF])
-        if charges is not None:
-            charges = charges.assign(
-                occurrence_date=pd.to_datetime(charges["occurrence_date"]),
-                entered_date=pd.to_datetime(charges["entered_date"], format="ISO8601"))
-            _create(con, "raw.fhir_charge_item", all_columns("fhir_charge_item"), charges)
-        if recon is not None:
-            _create(con, "marts.fct_account_reconciliation", RECON_COLUMNS, recon)
+# Tables the clean output leaves empty get two valid rows to break (and must pass with them).
+SEEDS: dict[str, Mutation] = {
+    "raw_x12_remit_plb": _seed_plb,
+    "marts_billing_exceptions": _seed_exceptions,
+}
 
 
-def _rows(settings: Settings) -> pd.DataFrame:
-    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        return con.execute("select * from dq.validation_results").df()
+def _other_value(value_set: list[object]) -> object:
+    if all(isinstance(v, bool) for v in value_set):
+        return False
+    if all(isinstance(v, int) for v in value_set):
+        return max(value_set) + 1  # type: ignore[type-var, operator]
+    return "ZZ_NOT_ALLOWED"
 
 
-def test_run_checks_records_every_expectation(settings: Settings) -> None:
-    charges = clean_charges()
-    charges.loc[0, "hcpcs"] = "W1100"
-    charges.loc[2, "entered_date"] = "2024-02-03 00:00:00"  # after the data's as-of
-    _build_warehouse(settings, charges, clean_reconciliation())
-
-    summary = run_checks(settings, run_id="run-1")
-
-    n_rules = len(raw_charge_items.rules(AS_OF)) + len(account_reconciliation.rules(AS_OF))
-    assert (summary.run_id, summary.suites, summary.expectations) == ("run-1", 2, n_rules)
-    assert (summary.failed, summary.critical_failed, summary.skipped) == (2, 1, [])
-    rows = _rows(settings)
-    assert list(rows.columns) == [
-        "run_id", "suite", "data_asset", "expectation", "column_name", "kwargs", "severity",
-        "owner_team", "success", "element_count", "unexpected_count", "unexpected_sample",
-        "evaluated_at"]
-    assert len(rows) == n_rules and set(rows["run_id"]) == {"run-1"}
-    failed = rows[~rows["success"]].set_index("expectation")
-    assert set(failed["column_name"]) == {"hcpcs", "entered_date"}
-    fmt = failed.loc["expect_column_values_to_match_regex"]
-    assert (fmt["data_asset"], fmt["severity"], fmt["owner_team"]) == (
-        "raw.fhir_charge_item", "critical", "CODING")
-    assert (fmt["element_count"], fmt["unexpected_count"]) == (3, 1)
-    assert json.loads(fmt["unexpected_sample"]) == ["W1100"]
-    assert json.loads(fmt["kwargs"])["regex"] == raw_charge_items.HCPCS_LEVEL_II
-    assert rows["evaluated_at"].notna().all()
-    mart = rows[rows["data_asset"] == "marts.fct_account_reconciliation"]
-    assert len(mart) == len(account_reconciliation.rules(AS_OF)) and mart["success"].all()
-
-    run_checks(settings, run_id="run-2")  # results append, one row per expectation per run
-    assert _rows(settings).groupby("run_id").size().to_dict() == {"run-1": n_rules,
-                                                                  "run-2": n_rules}
+def _below(value: object) -> object:
+    return value - timedelta(days=1) if isinstance(value, datetime) else value - 1  # type: ignore[operator]
 
 
-def test_run_checks_skips_missing_tables(settings: Settings) -> None:
-    _build_warehouse(settings, clean_charges(), None)
-    summary = run_checks(settings, run_id="run-1")
-    assert summary.skipped == ["marts_fct_account_reconciliation"]
-    assert summary.suites == 1 and summary.failed == 0
-    assert set(_rows(settings)["data_asset"]) == {"raw.fhir_charge_item"}
+def _derived(rule: Rule) -> Mutation | None:
+    """The defect a rule's kind implies, on its column, in row 0 (None: no derivable defect)."""
+    kw, kind = rule.kwargs, rule.expectation
+    column = kw.get("column")
+
+    def on(col: str, value_of: Callable[[pd.DataFrame], object]) -> Mutation:
+        def mutate(frame: pd.DataFrame) -> pd.DataFrame:
+            value = value_of(frame)
+            frame[col] = frame[col].astype(object)
+            frame.loc[0, col] = value
+            return frame
+
+        return mutate
+
+    if kind == "ExpectTableColumnsToMatchSet":
+        return lambda frame: frame.drop(columns=[kw["column_set"][0]])
+    if kind == "ExpectColumnValuesToNotBeNull":
+        return on(column, lambda f: None)
+    if kind == "ExpectColumnValuesToBeUnique":
+        return on(column, lambda f: f.loc[1, column])
+    if kind == "ExpectCompoundColumnsToBeUnique":
+        return lambda frame: pd.concat([frame, frame.iloc[[0]]], ignore_index=True)
+    if kind == "ExpectColumnValuesToBeInSet":
+        return on(column, lambda f: _other_value(kw["value_set"]))
+    if kind == "ExpectColumnValuesToMatchRegex":
+        return on(column, lambda f: "!not-a-code!")
+    if kind == "ExpectColumnValuesToBeValidNpi":
+        return on(column, lambda f: "1234567890")
+    if kind == "ExpectColumnValuesToBeKnownIcd10Cm":
+        return on(column, lambda f: "Z999")
+    if kind == "ExpectColumnValuesToBeBillableIcd10Cm":
+        return on(column, lambda f: "J06")  # a category header: exists, not billable
+    if kind == "ExpectColumnValuesToBeBetween":
+        if kw.get("min_value") == 0 and kw.get("max_value") == 0:
+            return None  # a tie-out on a computed column: explicit
+        if "min_value" in kw:
+            low = kw["min_value"]
+            return on(column, lambda f: low if kw.get("strict_min") else _below(low))
+        high = kw["max_value"]
+        return on(
+            column,
+            lambda f: (
+                pd.Timestamp(high) + timedelta(days=1) if isinstance(high, datetime) else high + 1
+            ),
+        )
+    if kind == "ExpectColumnPairValuesAToBeGreaterThanB":
+        a, b = kw["column_A"], kw["column_B"]
+
+        def reversed_dates(frame: pd.DataFrame) -> pd.DataFrame:
+            base = pd.to_datetime(frame[b]).dropna()
+            start = base.iloc[0] if len(base) else pd.Timestamp("2026-01-15")
+            frame[[a, b]] = frame[[a, b]].astype(object)
+            frame.loc[0, b] = start
+            frame.loc[0, a] = start - timedelta(days=1)
+            return frame
+
+        return reversed_dates
+    return None
 
 
-def test_run_checks_fails_a_table_missing_contract_columns(settings: Settings) -> None:
-    _build_warehouse(settings, None, clean_reconciliation().drop(columns=["recon_status"]))
-    with connect(settings) as con:
-        con.execute("alter table marts.fct_account_reconciliation drop column recon_status")
-    summary = run_checks(settings, run_id="run-1")
-    assert summary.skipped == ["raw_fhir_charge_item"]
-    assert summary.expectations == len(account_reconciliation.rules(AS_OF))
-    assert summary.failed == summary.expectations
-    assert all("recon_status" in (o.error or "") for o in summary.results)
+CASES = [(spec, rule.name) for spec in SUITES for rule in spec.rules(ANY_AS_OF)]
+
+
+@pytest.mark.parametrize(("spec", "rule_name"), CASES, ids=[f"{s.name}.{r}" for s, r in CASES])
+def test_defect_fails_its_rule(
+    clean: CleanOutput, validator: FrameValidator, spec: SuiteSpec, rule_name: str
+) -> None:
+    rule = next(r for r in spec.rules(clean.as_of) if r.name == rule_name)
+    mutate = EXPLICIT.get((spec.name, rule.name)) or _derived(rule)
+    assert mutate is not None, f"{spec.name}.{rule.name}: add a defect case to EXPLICIT"
+    if spec.name not in clean.frames:
+        pytest.skip(f"{spec.data_asset} is not built by this dbt project yet")
+    frame = clean.frames[spec.name].copy()
+    if spec.name in SEEDS:
+        frame = SEEDS[spec.name](frame)
+        assert all(o.success for o in validator.validate(frame, spec, clean.as_of))
+    assert len(frame) >= 2, f"{spec.name}: the clean output has too few rows to break"
+    frame = mutate(frame.reset_index(drop=True))
+    outcomes = {o.rule: o for o in validator.validate(frame, spec, clean.as_of)}
+    target = outcomes[rule.name]
+    assert not target.success
+    if rule.row_level and target.error is None:
+        assert target.unexpected_count and target.unexpected_count >= 1
+        sample = json.loads(target.unexpected_sample)
+        assert sample, "a failing rule keeps a sample of the failing rows"
+        keys = [k for k in spec.keys if k in frame.columns]
+        assert all(set(keys) <= set(row) for row in sample), "samples carry the row keys"
+
+
+def test_samples_mask_phi(validator: FrameValidator) -> None:
+    from expectations.suites.raw_claims import CLAIMS
+
+    spec = SuiteSpec(
+        name="phi_probe",
+        data_asset="raw.x12_claims",
+        columns=("member_id", "account_id"),
+        keys=("account_id", "patient_id"),
+        rules=lambda _: [
+            Rule(
+                "member_id_format",
+                "ExpectColumnValuesToMatchRegex",
+                {"column": "member_id", "regex": "^Z"},
+                "warning",
+                "PATIENT_ACCESS",
+            )
+        ],
+    )
+    frame = pd.DataFrame(
+        {"member_id": ["MEM123456", "ZOK"], "account_id": ["A1", "A2"], "patient_id": ["P1", "P2"]}
+    )
+    (outcome,) = validator.validate(frame, spec)
+    assert json.loads(outcome.unexpected_sample) == [
+        {"member_id": "***", "account_id": "A1", "patient_id": "***"}
+    ]
+    assert "MEM123456" not in outcome.unexpected_sample and "P1" not in outcome.unexpected_sample
+    assert "member_id" in PHI_COLUMNS and CLAIMS.keys == (
+        "account_id",
+        "st_control_number",
+        "_batch_id",
+        "_file",
+        "_record",
+    )
+
+
+def test_sample_is_capped_at_twenty(validator: FrameValidator) -> None:
+    spec = SuiteSpec(
+        name="cap_probe",
+        data_asset="raw.fhir_charge_item",
+        columns=("hcpcs",),
+        keys=("id",),
+        rules=lambda _: [
+            Rule(
+                "hcpcs_format",
+                "ExpectColumnValuesToMatchRegex",
+                {"column": "hcpcs", "regex": "^[A-V][0-9]{4}$"},
+                "critical",
+                "CODING",
+            )
+        ],
+    )
+    frame = pd.DataFrame({"id": [f"c{i}" for i in range(30)], "hcpcs": ["99213"] * 30})
+    (outcome,) = validator.validate(frame, spec)
+    assert outcome.unexpected_count == 30 and outcome.unexpected_percent == 100.0
+    assert len(json.loads(outcome.unexpected_sample)) == 20
+
+
+def test_suite_files_stay_free_of_gx_imports() -> None:
+    for path in (Path(__file__).resolve().parents[1] / "expectations" / "suites").glob("*.py"):
+        assert "great_expectations" not in path.read_text(), path

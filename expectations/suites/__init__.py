@@ -13,8 +13,14 @@ from expectations.suites import (
 )
 
 SUITES: tuple[SuiteSpec, ...] = (
-    *raw_ehr.SUITES, *raw_claims.SUITES, *raw_remittance.SUITES, *raw_rcm.SUITES,
-    *raw_reference.SUITES, *raw_erp.SUITES, account_reconciliation.SUITE, *marts.SUITES,
+    *raw_ehr.SUITES,
+    *raw_claims.SUITES,
+    *raw_remittance.SUITES,
+    *raw_rcm.SUITES,
+    *raw_reference.SUITES,
+    *raw_erp.SUITES,
+    account_reconciliation.SUITE,
+    *marts.SUITES,
 )
 RAW_SUITES = tuple(s for s in SUITES if s.layer == "raw")
 MART_SUITES = tuple(s for s in SUITES if s.layer == "mart")

@@ -22,9 +22,15 @@ def raw_columns(table: str) -> tuple[str, ...]:
     return tuple(c for c in TABLES[table].columns if c not in NOT_READ) + LINEAGE_KEYS
 
 
-def raw_suite(table: str, source: str, rules: RuleList, *, keys: Sequence[str] | None = None,
-              query: str | None = None,
-              prepare: Callable[[pd.DataFrame], pd.DataFrame] = _unchanged) -> SuiteSpec:
+def raw_suite(
+    table: str,
+    source: str,
+    rules: RuleList,
+    *,
+    keys: Sequence[str] | None = None,
+    query: str | None = None,
+    prepare: Callable[[pd.DataFrame], pd.DataFrame] = _unchanged,
+) -> SuiteSpec:
     """A suite on ``raw.<table>``: the contract columns plus the lineage columns, whose file and
     record number point at the exact landing record in a failing sample."""
     columns = raw_columns(table)
@@ -33,18 +39,38 @@ def raw_suite(table: str, source: str, rules: RuleList, *, keys: Sequence[str] |
         return [schema(columns), *rules(as_of)]
 
     return SuiteSpec(
-        name=f"raw_{table}", data_asset=f"raw.{table}", columns=columns, rules=all_rules,
-        prepare=prepare, source=source, layer="raw",
-        keys=tuple(keys if keys is not None else TABLES[table].key) + LINEAGE_KEYS, query=query)
+        name=f"raw_{table}",
+        data_asset=f"raw.{table}",
+        columns=columns,
+        rules=all_rules,
+        prepare=prepare,
+        source=source,
+        layer="raw",
+        keys=tuple(keys if keys is not None else TABLES[table].key) + LINEAGE_KEYS,
+        query=query,
+    )
 
 
-def mart_suite(table: str, columns: Sequence[str], rules: RuleList, *, keys: Sequence[str],
-               query: str | None = None,
-               prepare: Callable[[pd.DataFrame], pd.DataFrame] = _unchanged) -> SuiteSpec:
+def mart_suite(
+    table: str,
+    columns: Sequence[str],
+    rules: RuleList,
+    *,
+    keys: Sequence[str],
+    query: str | None = None,
+    prepare: Callable[[pd.DataFrame], pd.DataFrame] = _unchanged,
+) -> SuiteSpec:
     def all_rules(as_of: datetime | None) -> list[Rule]:
         return [schema(columns), *rules(as_of)]
 
     return SuiteSpec(
-        name=f"marts_{table}", data_asset=f"marts.{table}", columns=tuple(columns),
-        rules=all_rules, prepare=prepare, source="marts", layer="mart", keys=tuple(keys),
-        query=query)
+        name=f"marts_{table}",
+        data_asset=f"marts.{table}",
+        columns=tuple(columns),
+        rules=all_rules,
+        prepare=prepare,
+        source="marts",
+        layer="mart",
+        keys=tuple(keys),
+        query=query,
+    )

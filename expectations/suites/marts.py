@@ -12,17 +12,46 @@ from expectations.spec import OWNER_TEAMS, Rule, cents, timestamps
 from expectations.suites.base import mart_suite
 
 EXCEPTION_TYPES = [
-    "COVERAGE_MISMATCH", "COVERAGE_INACTIVE", "MISSING_PRIOR_AUTH", "UNBILLED_CHARGE",
-    "DUPLICATE_CHARGE", "LATE_CHARGE", "CLAIM_NO_RESPONSE", "DENIAL", "UNDERPAYMENT",
-    "REMIT_NOT_IN_GL", "GL_AMOUNT_MISMATCH", "GL_DUPLICATE_POSTING", "DEPOSIT_MISMATCH",
-    "STATEMENT_STALE_COVERAGE", "PATIENT_BALANCE_MISMATCH", "CREDIT_BALANCE", "REMIT_UNBALANCED",
+    "COVERAGE_MISMATCH",
+    "COVERAGE_INACTIVE",
+    "MISSING_PRIOR_AUTH",
+    "UNBILLED_CHARGE",
+    "DUPLICATE_CHARGE",
+    "LATE_CHARGE",
+    "CLAIM_NO_RESPONSE",
+    "DENIAL",
+    "UNDERPAYMENT",
+    "REMIT_NOT_IN_GL",
+    "GL_AMOUNT_MISMATCH",
+    "GL_DUPLICATE_POSTING",
+    "DEPOSIT_MISMATCH",
+    "STATEMENT_STALE_COVERAGE",
+    "PATIENT_BALANCE_MISMATCH",
+    "CREDIT_BALANCE",
+    "REMIT_UNBALANCED",
     "WRITE_OFF_UNAPPROVED",
 ]
 EVENT_ACTIVITIES = [
-    "REGISTERED", "ELIGIBILITY_CHECKED", "AUTH_OBTAINED", "CHARGE_POSTED", "CLAIM_CREATED",
-    "SCRUBBER_FAILED", "CLAIM_SUBMITTED", "CLAIM_ACCEPTED", "CLAIM_REJECTED", "REMIT_RECEIVED",
-    "DENIED", "APPEALED", "PAYMENT_POSTED", "GL_POSTED", "DEPOSITED", "STATEMENT_SENT",
-    "PATIENT_PAID", "REFUNDED", "WRITTEN_OFF", "CLOSED",
+    "REGISTERED",
+    "ELIGIBILITY_CHECKED",
+    "AUTH_OBTAINED",
+    "CHARGE_POSTED",
+    "CLAIM_CREATED",
+    "SCRUBBER_FAILED",
+    "CLAIM_SUBMITTED",
+    "CLAIM_ACCEPTED",
+    "CLAIM_REJECTED",
+    "REMIT_RECEIVED",
+    "DENIED",
+    "APPEALED",
+    "PAYMENT_POSTED",
+    "GL_POSTED",
+    "DEPOSITED",
+    "STATEMENT_SENT",
+    "PATIENT_PAID",
+    "REFUNDED",
+    "WRITTEN_OFF",
+    "CLOSED",
 ]
 SOURCE_SYSTEMS = ["ehr", "rcm", "erp"]
 BUSINESS_TEAMS = sorted(OWNER_TEAMS - {"DATA_ENGINEERING"})
@@ -33,15 +62,26 @@ def claim_rules(as_of: datetime | None) -> list[Rule]:
         not_null("claim_key", "critical", "DATA_ENGINEERING"),
         unique("claim_key", "critical", "DATA_ENGINEERING"),
         not_null("account_id", "critical", "BILLING"),
-        in_set("current_claims", [1], "critical", "BILLING", name="one_current_claim_per_account",
-               notes="a replacement supersedes the original: one current claim per account"),
+        in_set(
+            "current_claims",
+            [1],
+            "critical",
+            "BILLING",
+            name="one_current_claim_per_account",
+            notes="a replacement supersedes the original: one current claim per account",
+        ),
         not_null("payer_id", "critical", "PATIENT_ACCESS"),
         not_null("entity", "critical", "FINANCE"),
         not_null("submitted_at", "critical", "BILLING"),
         between("total_charge", "critical", "BILLING", min_value=0),
         in_set("claim_frequency_code", ["1", "7", "8"], "warning", "BILLING"),
-        not_before("submitted_at", "service_date", "warning", "BILLING",
-                   name="submitted_not_before_service"),
+        not_before(
+            "submitted_at",
+            "service_date",
+            "warning",
+            "BILLING",
+            name="submitted_not_before_service",
+        ),
     ]
 
 
@@ -53,9 +93,13 @@ def remittance_claim_rules(as_of: datetime | None) -> list[Rule]:
         not_null("account_id", "critical", "CASH_POSTING"),
         not_null("entity", "critical", "FINANCE"),
         not_null("paid_date", "warning", "CASH_POSTING"),
-        zero("charge_minus_paid_adjusted_cents", "warning", "CASH_POSTING",
-             name="charge_equals_paid_plus_adjustments",
-             notes="charge = paid + contractual + patient + other adjustments"),
+        zero(
+            "charge_minus_paid_adjusted_cents",
+            "warning",
+            "CASH_POSTING",
+            name="charge_equals_paid_plus_adjustments",
+            notes="charge = paid + contractual + patient + other adjustments",
+        ),
     ]
 
 
@@ -65,8 +109,13 @@ def exception_rules(as_of: datetime | None) -> list[Rule]:
         unique("exception_id", "critical", "DATA_ENGINEERING"),
         in_set("exception_type", EXCEPTION_TYPES, "critical", "DATA_ENGINEERING"),
         not_null("exception_key", "critical", "DATA_ENGINEERING"),
-        in_set("owner_team", BUSINESS_TEAMS, "critical", "DATA_ENGINEERING",
-               notes="an exception without a known owner team is routed to no work queue"),
+        in_set(
+            "owner_team",
+            BUSINESS_TEAMS,
+            "critical",
+            "DATA_ENGINEERING",
+            notes="an exception without a known owner team is routed to no work queue",
+        ),
         not_null("status", "critical", "DATA_ENGINEERING"),
         between("amount_at_risk", "warning", "FINANCE", min_value=0),
         between("age_days", "warning", "DATA_ENGINEERING", min_value=0),
@@ -78,9 +127,13 @@ def summary_rules(as_of: datetime | None) -> list[Rule]:
         unique(["entity", "period"], "critical", "FINANCE", name="entity_period_unique"),
         not_null("entity", "critical", "FINANCE"),
         matches("period", PERIOD, "critical", "FINANCE"),
-        zero("charge_variance_check_cents", "critical", "FINANCE",
-             name="charge_to_claim_variance_is_charged_minus_billed",
-             notes="the variance column is the difference of the amounts it reconciles"),
+        zero(
+            "charge_variance_check_cents",
+            "critical",
+            "FINANCE",
+            name="charge_to_claim_variance_is_charged_minus_billed",
+            notes="the variance column is the difference of the amounts it reconciles",
+        ),
     ]
 
 
@@ -88,12 +141,27 @@ def rollforward_rules(as_of: datetime | None) -> list[Rule]:
     return [
         unique(["entity", "period"], "critical", "FINANCE", name="entity_period_unique"),
         matches("period", PERIOD, "critical", "FINANCE"),
-        zero("rollforward_gap_cents", "critical", "FINANCE", name="ending_ar_rolls_forward",
-             notes="ending = beginning + charges - payments - adjustments - write-offs + refunds"),
-        zero("variance_check_cents", "critical", "FINANCE", name="variance_is_ending_minus_gl",
-             notes="variance = ending AR (billing) - AR balance in the GL"),
-        zero("variance_cents", "warning", "FINANCE", name="billing_ar_ties_to_gl",
-             notes="the billing AR and the GL AR agree"),
+        zero(
+            "rollforward_gap_cents",
+            "critical",
+            "FINANCE",
+            name="ending_ar_rolls_forward",
+            notes="ending = beginning + charges - payments - adjustments - write-offs + refunds",
+        ),
+        zero(
+            "variance_check_cents",
+            "critical",
+            "FINANCE",
+            name="variance_is_ending_minus_gl",
+            notes="variance = ending AR (billing) - AR balance in the GL",
+        ),
+        zero(
+            "variance_cents",
+            "warning",
+            "FINANCE",
+            name="billing_ar_ties_to_gl",
+            notes="the billing AR and the GL AR agree",
+        ),
     ]
 
 
@@ -103,19 +171,28 @@ def event_rules(as_of: datetime | None) -> list[Rule]:
         not_null("ts", "critical", "DATA_ENGINEERING"),
         in_set("activity", EVENT_ACTIVITIES, "critical", "DATA_ENGINEERING"),
         in_set("source_system", SOURCE_SYSTEMS, "critical", "DATA_ENGINEERING"),
-        unique(["case_id", "event_order"], "warning", "DATA_ENGINEERING",
-               name="event_order_unique_in_case"),
+        unique(
+            ["case_id", "event_order"],
+            "warning",
+            "DATA_ENGINEERING",
+            name="event_order_unique_in_case",
+        ),
     ]
     if as_of is not None:
-        found.append(between("ts", "warning", "DATA_ENGINEERING", max_value=as_of,
-                             name="ts_not_after_as_of"))
+        found.append(
+            between("ts", "warning", "DATA_ENGINEERING", max_value=as_of, name="ts_not_after_as_of")
+        )
     return found
 
 
 def kpi_rules(as_of: datetime | None) -> list[Rule]:
     return [
-        unique(["entity", "payer_id", "period"], "critical", "FINANCE",
-               name="entity_payer_period_unique"),
+        unique(
+            ["entity", "payer_id", "period"],
+            "critical",
+            "FINANCE",
+            name="entity_payer_period_unique",
+        ),
         not_null("entity", "critical", "FINANCE"),
         matches("period", PERIOD, "critical", "FINANCE"),
     ]
@@ -131,29 +208,51 @@ def _prepare_claims(frame: pd.DataFrame) -> pd.DataFrame:
 def _prepare_remittance_claims(frame: pd.DataFrame) -> pd.DataFrame:
     frame = timestamps(frame, "paid_date")
     frame["charge_minus_paid_adjusted_cents"] = (
-        cents(frame["charge_amount"]) - cents(frame["paid_amount"])
+        cents(frame["charge_amount"])
+        - cents(frame["paid_amount"])
         - cents(frame["contractual_adjustment_amount"])
-        - cents(frame["patient_adjustment_amount"]) - cents(frame["other_adjustment_amount"]))
+        - cents(frame["patient_adjustment_amount"])
+        - cents(frame["other_adjustment_amount"])
+    )
     return frame
 
 
 def _prepare_summary(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
-    frame["charge_variance_check_cents"] = (cents(frame["charge_to_claim_variance"])
-                                            - cents(frame["charged_amount"])
-                                            + cents(frame["billed_amount"]))
+    frame["charge_variance_check_cents"] = (
+        cents(frame["charge_to_claim_variance"])
+        - cents(frame["charged_amount"])
+        + cents(frame["billed_amount"])
+    )
     return frame
 
 
 def _prepare_rollforward(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
-    c = {col: cents(frame[col]) for col in (
-        "beginning_ar", "charges", "payer_payments", "patient_payments",
-        "contractual_adjustments", "write_offs", "refunds", "ending_ar", "gl_ar_balance",
-        "variance")}
+    c = {
+        col: cents(frame[col])
+        for col in (
+            "beginning_ar",
+            "charges",
+            "payer_payments",
+            "patient_payments",
+            "contractual_adjustments",
+            "write_offs",
+            "refunds",
+            "ending_ar",
+            "gl_ar_balance",
+            "variance",
+        )
+    }
     frame["rollforward_gap_cents"] = c["ending_ar"] - (
-        c["beginning_ar"] + c["charges"] - c["payer_payments"] - c["patient_payments"]
-        - c["contractual_adjustments"] - c["write_offs"] + c["refunds"])
+        c["beginning_ar"]
+        + c["charges"]
+        - c["payer_payments"]
+        - c["patient_payments"]
+        - c["contractual_adjustments"]
+        - c["write_offs"]
+        + c["refunds"]
+    )
     frame["variance_check_cents"] = c["variance"] - (c["ending_ar"] - c["gl_ar_balance"])
     frame["variance_cents"] = c["variance"]
     return frame
@@ -161,36 +260,100 @@ def _prepare_rollforward(frame: pd.DataFrame) -> pd.DataFrame:
 
 CLAIMS = mart_suite(
     "fct_claims",
-    ("claim_key", "account_id", "claim_frequency_code", "is_current", "payer_id", "entity",
-     "service_date", "submitted_at", "total_charge"),
-    claim_rules, keys=("claim_key", "account_id"), prepare=_prepare_claims)
+    (
+        "claim_key",
+        "account_id",
+        "claim_frequency_code",
+        "is_current",
+        "payer_id",
+        "entity",
+        "service_date",
+        "submitted_at",
+        "total_charge",
+    ),
+    claim_rules,
+    keys=("claim_key", "account_id"),
+    prepare=_prepare_claims,
+)
 REMITTANCE_CLAIMS = mart_suite(
     "fct_remittance_claims",
-    ("remit_claim_key", "trace_number", "account_id", "entity", "charge_amount", "paid_amount",
-     "contractual_adjustment_amount", "patient_adjustment_amount", "other_adjustment_amount",
-     "paid_date"),
-    remittance_claim_rules, keys=("trace_number", "account_id"),
-    prepare=_prepare_remittance_claims)
+    (
+        "remit_claim_key",
+        "trace_number",
+        "account_id",
+        "entity",
+        "charge_amount",
+        "paid_amount",
+        "contractual_adjustment_amount",
+        "patient_adjustment_amount",
+        "other_adjustment_amount",
+        "paid_date",
+    ),
+    remittance_claim_rules,
+    keys=("trace_number", "account_id"),
+    prepare=_prepare_remittance_claims,
+)
 EXCEPTIONS = mart_suite(
     "billing_exceptions",
-    ("exception_id", "exception_type", "exception_key", "owner_team", "status",
-     "amount_at_risk", "age_days"),
-    exception_rules, keys=("exception_id", "exception_type", "exception_key"))
+    (
+        "exception_id",
+        "exception_type",
+        "exception_key",
+        "owner_team",
+        "status",
+        "amount_at_risk",
+        "age_days",
+    ),
+    exception_rules,
+    keys=("exception_id", "exception_type", "exception_key"),
+)
 RECONCILIATION_SUMMARY = mart_suite(
     "reconciliation_summary",
     ("entity", "period", "charged_amount", "billed_amount", "charge_to_claim_variance"),
-    summary_rules, keys=("entity", "period"), prepare=_prepare_summary)
+    summary_rules,
+    keys=("entity", "period"),
+    prepare=_prepare_summary,
+)
 AR_ROLLFORWARD = mart_suite(
     "ar_rollforward",
-    ("entity", "period", "beginning_ar", "charges", "payer_payments", "patient_payments",
-     "contractual_adjustments", "write_offs", "refunds", "ending_ar", "gl_ar_balance", "variance"),
-    rollforward_rules, keys=("entity", "period"), prepare=_prepare_rollforward)
+    (
+        "entity",
+        "period",
+        "beginning_ar",
+        "charges",
+        "payer_payments",
+        "patient_payments",
+        "contractual_adjustments",
+        "write_offs",
+        "refunds",
+        "ending_ar",
+        "gl_ar_balance",
+        "variance",
+    ),
+    rollforward_rules,
+    keys=("entity", "period"),
+    prepare=_prepare_rollforward,
+)
 EVENT_LOG = mart_suite(
-    "billing_event_log", ("case_id", "activity", "ts", "source_system", "event_order"),
-    event_rules, keys=("case_id", "activity", "event_order"),
-    prepare=lambda f: timestamps(f, "ts"))
-KPI_MONTHLY = mart_suite("kpi_monthly", ("entity", "payer_id", "period"), kpi_rules,
-                         keys=("entity", "payer_id", "period"))
+    "billing_event_log",
+    ("case_id", "activity", "ts", "source_system", "event_order"),
+    event_rules,
+    keys=("case_id", "activity", "event_order"),
+    prepare=lambda f: timestamps(f, "ts"),
+)
+KPI_MONTHLY = mart_suite(
+    "kpi_monthly",
+    ("entity", "payer_id", "period"),
+    kpi_rules,
+    keys=("entity", "payer_id", "period"),
+)
 
-SUITES = (CLAIMS, REMITTANCE_CLAIMS, EXCEPTIONS, RECONCILIATION_SUMMARY, AR_ROLLFORWARD,
-          EVENT_LOG, KPI_MONTHLY)
+SUITES = (
+    CLAIMS,
+    REMITTANCE_CLAIMS,
+    EXCEPTIONS,
+    RECONCILIATION_SUMMARY,
+    AR_ROLLFORWARD,
+    EVENT_LOG,
+    KPI_MONTHLY,
+)

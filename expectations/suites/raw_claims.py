@@ -31,41 +31,82 @@ CLAIM_KEY = ("account_id", "interchange_control_number", "st_control_number")
 def claim_rules(as_of: datetime | None) -> list[Rule]:
     found = [
         not_null("account_id", "critical", "BILLING"),
-        unique(["_batch_id", "_file", *CLAIM_KEY], "critical", "DATA_ENGINEERING",
-               name="claim_unique_in_file"),
+        unique(
+            ["_batch_id", "_file", *CLAIM_KEY],
+            "critical",
+            "DATA_ENGINEERING",
+            name="claim_unique_in_file",
+        ),
         npi("billing_provider_npi", "critical", "BILLING"),
         not_null("payer_id", "critical", "PATIENT_ACCESS"),
         not_null("member_id", "critical", "PATIENT_ACCESS"),
         between("total_charge", "critical", "BILLING", min_value=0),
         in_set("claim_frequency_code", FREQUENCY_CODES, "warning", "BILLING"),
-        zero("total_minus_lines_cents", "critical", "BILLING", name="total_charge_equals_lines",
-             notes="CLM02 equals the sum of the claim's service-line charges"),
+        zero(
+            "total_minus_lines_cents",
+            "critical",
+            "BILLING",
+            name="total_charge_equals_lines",
+            notes="CLM02 equals the sum of the claim's service-line charges",
+        ),
         not_before("statement_to", "statement_from", "warning", "BILLING"),
-        not_null("ehr_account_id", "warning", "BILLING", name="account_id_in_ehr",
-                 notes="CLM01 is an EHR Encounter (patient account)"),
+        not_null(
+            "ehr_account_id",
+            "warning",
+            "BILLING",
+            name="account_id_in_ehr",
+            notes="CLM01 is an EHR Encounter (patient account)",
+        ),
     ]
     if as_of is not None:
-        found.append(between("submitted_at", "warning", "BILLING", max_value=as_of,
-                             name="submitted_at_not_after_as_of"))
+        found.append(
+            between(
+                "submitted_at",
+                "warning",
+                "BILLING",
+                max_value=as_of,
+                name="submitted_at_not_after_as_of",
+            )
+        )
     return found
 
 
 def line_rules(as_of: datetime | None) -> list[Rule]:
     found = [
         not_null("account_id", "critical", "BILLING"),
-        unique(["_batch_id", "_file", "st_control_number", "account_id", "line_number"],
-               "critical", "DATA_ENGINEERING", name="line_unique_in_claim"),
-        not_null("charge_id", "critical", "BILLING",
-                 notes="REF*6R carries the EHR ChargeItem id the line bills"),
-        not_null("ehr_charge_id", "critical", "BILLING", name="charge_id_in_ehr",
-                 notes="every claim line's charge id is a ChargeItem in the EHR"),
+        unique(
+            ["_batch_id", "_file", "st_control_number", "account_id", "line_number"],
+            "critical",
+            "DATA_ENGINEERING",
+            name="line_unique_in_claim",
+        ),
+        not_null(
+            "charge_id",
+            "critical",
+            "BILLING",
+            notes="REF*6R carries the EHR ChargeItem id the line bills",
+        ),
+        not_null(
+            "ehr_charge_id",
+            "critical",
+            "BILLING",
+            name="charge_id_in_ehr",
+            notes="every claim line's charge id is a ChargeItem in the EHR",
+        ),
         matches("hcpcs", HCPCS_LEVEL_II, "critical", "CODING", name="hcpcs_level_ii_format"),
         between("charge_amount", "critical", "BILLING", min_value=0),
         between("units", "critical", "CODING", min_value=0, strict_min=True),
     ]
     if as_of is not None:
-        found.append(between("service_date", "warning", "CODING", max_value=as_of,
-                             name="service_date_not_after_as_of"))
+        found.append(
+            between(
+                "service_date",
+                "warning",
+                "CODING",
+                max_value=as_of,
+                name="service_date_not_after_as_of",
+            )
+        )
     return found
 
 
@@ -75,10 +116,20 @@ def diagnosis_rules(as_of: datetime | None) -> list[Rule]:
         icd10cm("code", "critical", "CODING"),
         icd10cm("code", "warning", "CODING", billable=True),
         in_set("qualifier", DIAGNOSIS_QUALIFIERS, "warning", "CODING"),
-        between("sequence", "warning", "CODING", min_value=1, max_value=12,
-                notes="an 837 claim carries at most 12 diagnosis codes"),
-        unique(["_batch_id", "_file", "st_control_number", "account_id", "sequence"],
-               "critical", "DATA_ENGINEERING", name="diagnosis_unique_in_claim"),
+        between(
+            "sequence",
+            "warning",
+            "CODING",
+            min_value=1,
+            max_value=12,
+            notes="an 837 claim carries at most 12 diagnosis codes",
+        ),
+        unique(
+            ["_batch_id", "_file", "st_control_number", "account_id", "sequence"],
+            "critical",
+            "DATA_ENGINEERING",
+            name="diagnosis_unique_in_claim",
+        ),
     ]
 
 
@@ -93,7 +144,10 @@ def _prepare_lines(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 CLAIMS = raw_suite(
-    "x12_claims", "rcm-837", claim_rules, prepare=_prepare_claims,
+    "x12_claims",
+    "rcm-837",
+    claim_rules,
+    prepare=_prepare_claims,
     keys=("account_id", "st_control_number"),
     query="""with lines as (
                  select _batch_id, _file, st_control_number, account_id,
@@ -102,14 +156,20 @@ CLAIMS = raw_suite(
              select c.*, coalesce(l.lines_total, 0) as lines_total, e.id as ehr_account_id
              from {asset} c
              left join lines l using (_batch_id, _file, st_control_number, account_id)
-             left join (select distinct id from raw.fhir_encounter) e on e.id = c.account_id""")
+             left join (select distinct id from raw.fhir_encounter) e on e.id = c.account_id""",
+)
 CLAIM_LINES = raw_suite(
-    "x12_claim_lines", SOURCE, line_rules, prepare=_prepare_lines,
+    "x12_claim_lines",
+    SOURCE,
+    line_rules,
+    prepare=_prepare_lines,
     keys=("account_id", "line_number", "charge_id"),
     query="""select l.*, e.id as ehr_charge_id
              from {asset} l
-             left join (select distinct id from raw.fhir_charge_item) e on e.id = l.charge_id""")
-DIAGNOSES = raw_suite("x12_claim_diagnoses", SOURCE, diagnosis_rules,
-                      keys=("account_id", "sequence", "code"))
+             left join (select distinct id from raw.fhir_charge_item) e on e.id = l.charge_id""",
+)
+DIAGNOSES = raw_suite(
+    "x12_claim_diagnoses", SOURCE, diagnosis_rules, keys=("account_id", "sequence", "code")
+)
 
 SUITES = (CLAIMS, CLAIM_LINES, DIAGNOSES)

@@ -21,11 +21,32 @@ from expectations.suites.base import raw_suite
 
 SOURCE = "ehr"
 FHIR_GENDERS = ["male", "female", "other", "unknown"]
-ENCOUNTER_STATUSES = ["planned", "arrived", "triaged", "in-progress", "onleave", "finished",
-                      "cancelled", "entered-in-error", "unknown"]
+ENCOUNTER_STATUSES = [
+    "planned",
+    "arrived",
+    "triaged",
+    "in-progress",
+    "onleave",
+    "finished",
+    "cancelled",
+    "entered-in-error",
+    "unknown",
+]
 COVERAGE_STATUSES = ["active", "cancelled", "draft", "entered-in-error"]
-ORGANIZATION_TYPES = ["prov", "pay", "dept", "team", "govt", "ins", "edu", "reli", "crs", "cg",
-                      "bus", "other"]
+ORGANIZATION_TYPES = [
+    "prov",
+    "pay",
+    "dept",
+    "team",
+    "govt",
+    "ins",
+    "edu",
+    "reli",
+    "crs",
+    "cg",
+    "bus",
+    "other",
+]
 
 
 def _not_after_as_of(column: str, as_of: datetime | None, team: str) -> list[Rule]:
@@ -40,8 +61,13 @@ def patient_rules(as_of: datetime | None) -> list[Rule]:
         not_null("id", "critical", "PATIENT_ACCESS"),
         unique(["id", "_batch_id"], "critical", "DATA_ENGINEERING", name="id_unique_in_batch"),
         in_set("gender", FHIR_GENDERS, "warning", "PATIENT_ACCESS"),
-        between("birth_date", "warning", "PATIENT_ACCESS", min_value=datetime(1900, 1, 1),
-                name="birth_date_after_1900"),
+        between(
+            "birth_date",
+            "warning",
+            "PATIENT_ACCESS",
+            min_value=datetime(1900, 1, 1),
+            name="birth_date_after_1900",
+        ),
         *_not_after_as_of("birth_date", as_of, "PATIENT_ACCESS"),
     ]
 
@@ -55,8 +81,13 @@ def coverage_rules(as_of: datetime | None) -> list[Rule]:
         not_null("subscriber_id", "critical", "PATIENT_ACCESS"),
         in_set("status", COVERAGE_STATUSES, "warning", "PATIENT_ACCESS"),
         not_before("period_end", "period_start", "warning", "PATIENT_ACCESS"),
-        not_null("payer_in_reference", "warning", "PATIENT_ACCESS", name="payer_id_known",
-                 notes="the payer is listed in the payers reference extract"),
+        not_null(
+            "payer_in_reference",
+            "warning",
+            "PATIENT_ACCESS",
+            name="payer_id_known",
+            notes="the payer is listed in the payers reference extract",
+        ),
     ]
 
 
@@ -65,8 +96,12 @@ def encounter_rules(as_of: datetime | None) -> list[Rule]:
         not_null("id", "critical", "PATIENT_ACCESS"),
         unique(["id", "_batch_id"], "critical", "DATA_ENGINEERING", name="id_unique_in_batch"),
         not_null("patient_id", "critical", "PATIENT_ACCESS"),
-        not_null("service_provider_id", "critical", "PATIENT_ACCESS",
-                 notes="the facility decides the GL entity of the account"),
+        not_null(
+            "service_provider_id",
+            "critical",
+            "PATIENT_ACCESS",
+            notes="the facility decides the GL entity of the account",
+        ),
         in_set("status", ENCOUNTER_STATUSES, "warning", "PATIENT_ACCESS"),
         not_before("period_end", "period_start", "warning", "PATIENT_ACCESS"),
         *_not_after_as_of("period_start", as_of, "PATIENT_ACCESS"),
@@ -83,10 +118,26 @@ def charge_rules(as_of: datetime | None) -> list[Rule]:
         matches("hcpcs", HCPCS_LEVEL_II, "critical", "CODING", name="hcpcs_level_ii_format"),
         between("quantity", "critical", "CODING", min_value=0, strict_min=True),
         between("price_override", "critical", "BILLING", min_value=0),
-        not_before("entered_date", "occurrence_date", "warning", "CODING",
-                   name="entered_not_before_service"),
-        *([between("entered_date", "warning", "BILLING", max_value=as_of,
-                   name="entered_not_after_as_of")] if as_of is not None else []),
+        not_before(
+            "entered_date",
+            "occurrence_date",
+            "warning",
+            "CODING",
+            name="entered_not_before_service",
+        ),
+        *(
+            [
+                between(
+                    "entered_date",
+                    "warning",
+                    "BILLING",
+                    max_value=as_of,
+                    name="entered_not_after_as_of",
+                )
+            ]
+            if as_of is not None
+            else []
+        ),
     ]
 
 
@@ -118,10 +169,14 @@ def _prepare_charge(frame: pd.DataFrame) -> pd.DataFrame:
 
 PATIENT = raw_suite("fhir_patient", SOURCE, patient_rules, prepare=_prepare_patient)
 COVERAGE = raw_suite(
-    "fhir_coverage", SOURCE, coverage_rules, prepare=_prepare_coverage,
+    "fhir_coverage",
+    SOURCE,
+    coverage_rules,
+    prepare=_prepare_coverage,
     query="""select c.*, p.payer_id as payer_in_reference
              from (select * exclude (resource_json) from {asset}) c
-             left join (select distinct payer_id from raw.payers) p using (payer_id)""")
+             left join (select distinct payer_id from raw.payers) p using (payer_id)""",
+)
 ENCOUNTER = raw_suite("fhir_encounter", SOURCE, encounter_rules, prepare=_prepare_encounter)
 CHARGE_ITEM = raw_suite("fhir_charge_item", SOURCE, charge_rules, prepare=_prepare_charge)
 ORGANIZATION = raw_suite("fhir_organization", SOURCE, organization_rules)

@@ -14,27 +14,64 @@ from expectations.suites.base import raw_suite
 def journal_rules(as_of: datetime | None) -> list[Rule]:
     found = [
         not_null("journal_id", "critical", "FINANCE"),
-        unique(["journal_id", "line_no", "_batch_id"], "critical", "FINANCE",
-               name="line_unique_in_batch"),
+        unique(
+            ["journal_id", "line_no", "_batch_id"],
+            "critical",
+            "FINANCE",
+            name="line_unique_in_batch",
+        ),
         not_null("entity", "critical", "FINANCE"),
         matches("period", PERIOD, "critical", "FINANCE"),
-        in_set("period_matches_posting_date", [True], "warning", "FINANCE",
-               name="period_is_posting_month"),
+        in_set(
+            "period_matches_posting_date",
+            [True],
+            "warning",
+            "FINANCE",
+            name="period_is_posting_month",
+        ),
         between("debit", "critical", "FINANCE", min_value=0),
         between("credit", "critical", "FINANCE", min_value=0),
-        in_set("sides_used", [1], "warning", "FINANCE", name="one_side_per_line",
-               notes="a line debits or credits, never both or neither"),
-        zero("journal_imbalance_cents", "critical", "FINANCE", name="journal_balances",
-             notes="the debits of a journal equal its credits"),
-        not_null("account_type", "critical", "FINANCE", name="account_in_chart",
-                 notes="every line's account is in the chart of accounts of its entity"),
-        in_set("cash_reference_known", [True], "critical", "CASH_POSTING",
-               name="cash_posting_references_known_trace",
-               notes="a cash line references a known 835 trace (TRN02) or patient payment"),
+        in_set(
+            "sides_used",
+            [1],
+            "warning",
+            "FINANCE",
+            name="one_side_per_line",
+            notes="a line debits or credits, never both or neither",
+        ),
+        zero(
+            "journal_imbalance_cents",
+            "critical",
+            "FINANCE",
+            name="journal_balances",
+            notes="the debits of a journal equal its credits",
+        ),
+        not_null(
+            "account_type",
+            "critical",
+            "FINANCE",
+            name="account_in_chart",
+            notes="every line's account is in the chart of accounts of its entity",
+        ),
+        in_set(
+            "cash_reference_known",
+            [True],
+            "critical",
+            "CASH_POSTING",
+            name="cash_posting_references_known_trace",
+            notes="a cash line references a known 835 trace (TRN02) or patient payment",
+        ),
     ]
     if as_of is not None:
-        found.append(between("posting_date", "warning", "FINANCE", max_value=as_of,
-                             name="posting_date_not_after_as_of"))
+        found.append(
+            between(
+                "posting_date",
+                "warning",
+                "FINANCE",
+                max_value=as_of,
+                name="posting_date_not_after_as_of",
+            )
+        )
     return found
 
 
@@ -46,12 +83,24 @@ def deposit_rules(as_of: datetime | None) -> list[Rule]:
         not_null("amount", "critical", "CASH_POSTING"),
         between("amount", "warning", "CASH_POSTING", min_value=0, strict_min=True),
         not_null("trace_number", "warning", "CASH_POSTING"),
-        not_null("remittance_trace", "warning", "CASH_POSTING", name="trace_in_remittance",
-                 notes="an EFT deposit matches a known 835 trace"),
+        not_null(
+            "remittance_trace",
+            "warning",
+            "CASH_POSTING",
+            name="trace_in_remittance",
+            notes="an EFT deposit matches a known 835 trace",
+        ),
     ]
     if as_of is not None:
-        found.append(between("deposit_date", "warning", "CASH_POSTING", max_value=as_of,
-                             name="deposit_date_not_after_as_of"))
+        found.append(
+            between(
+                "deposit_date",
+                "warning",
+                "CASH_POSTING",
+                max_value=as_of,
+                name="deposit_date_not_after_as_of",
+            )
+        )
     return found
 
 
@@ -62,12 +111,16 @@ def _prepare_journals(frame: pd.DataFrame) -> pd.DataFrame:
     net = (debit - credit).groupby(frame["journal_id"].fillna("")).transform("sum")
     frame["journal_imbalance_cents"] = net
     frame["period_matches_posting_date"] = (
-        frame["posting_date"].dt.strftime("%Y-%m") == frame["period"])
+        frame["posting_date"].dt.strftime("%Y-%m") == frame["period"]
+    )
     return frame
 
 
 JOURNAL_LINES = raw_suite(
-    "gl_journal_lines", "erp-gl", journal_rules, prepare=_prepare_journals,
+    "gl_journal_lines",
+    "erp-gl",
+    journal_rules,
+    prepare=_prepare_journals,
     keys=("journal_id", "line_no", "reference"),
     query="""with chart as (
                  select entity, account, arg_max(account_type, _batch_id) as account_type
@@ -79,13 +132,17 @@ JOURNAL_LINES = raw_suite(
                          then k.reference is not null end as cash_reference_known
              from {asset} g
              left join chart c using (entity, account)
-             left join known k using (reference)""")
+             left join known k using (reference)""",
+)
 BANK_DEPOSITS = raw_suite(
-    "bank_deposits", "erp-bank", deposit_rules,
+    "bank_deposits",
+    "erp-bank",
+    deposit_rules,
     prepare=lambda f: timestamps(f, "deposit_date"),
     query="""select d.*, r.trace_number as remittance_trace
              from {asset} d
              left join (select distinct trace_number from raw.x12_remittances) r
-                    on r.trace_number = d.trace_number""")
+                    on r.trace_number = d.trace_number""",
+)
 
 SUITES = (JOURNAL_LINES, BANK_DEPOSITS)

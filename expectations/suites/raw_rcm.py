@@ -26,10 +26,19 @@ def claim_event_rules(as_of: datetime | None) -> list[Rule]:
         not_null("claim_id", "critical", "BILLING"),
         not_null("event_type", "critical", "BILLING"),
         not_null("event_ts", "critical", "BILLING"),
-        unique(["claim_id", "event_type", "event_ts", "_batch_id"], "warning",
-               "DATA_ENGINEERING", name="event_unique_in_batch"),
-        not_null("ehr_account_id", "warning", "BILLING", name="claim_id_in_ehr",
-                 notes="claim ids are EHR account numbers"),
+        unique(
+            ["claim_id", "event_type", "event_ts", "_batch_id"],
+            "warning",
+            "DATA_ENGINEERING",
+            name="event_unique_in_batch",
+        ),
+        not_null(
+            "ehr_account_id",
+            "warning",
+            "BILLING",
+            name="claim_id_in_ehr",
+            notes="claim ids are EHR account numbers",
+        ),
         *_not_after_as_of("event_ts", as_of, "BILLING"),
     ]
 
@@ -79,16 +88,29 @@ def _with_ehr_account(column: str) -> str:
                left join (select distinct id from raw.fhir_encounter) e on e.id = t.{column}"""
 
 
-CLAIM_EVENTS = raw_suite("claim_events", SOURCE, claim_event_rules,
-                         query=_with_ehr_account("claim_id"),
-                         prepare=lambda f: timestamps(f, "event_ts"))
-ELIGIBILITY = raw_suite("eligibility_checks", SOURCE, eligibility_rules,
-                        prepare=_prepare_eligibility)
-STATEMENTS = raw_suite("statements", SOURCE, statement_rules,
-                       query=_with_ehr_account("account_id"),
-                       prepare=lambda f: timestamps(f, "statement_date"))
-PATIENT_PAYMENTS = raw_suite("patient_payments", SOURCE, payment_rules,
-                             query=_with_ehr_account("account_id"),
-                             prepare=lambda f: timestamps(f, "received_at"))
+CLAIM_EVENTS = raw_suite(
+    "claim_events",
+    SOURCE,
+    claim_event_rules,
+    query=_with_ehr_account("claim_id"),
+    prepare=lambda f: timestamps(f, "event_ts"),
+)
+ELIGIBILITY = raw_suite(
+    "eligibility_checks", SOURCE, eligibility_rules, prepare=_prepare_eligibility
+)
+STATEMENTS = raw_suite(
+    "statements",
+    SOURCE,
+    statement_rules,
+    query=_with_ehr_account("account_id"),
+    prepare=lambda f: timestamps(f, "statement_date"),
+)
+PATIENT_PAYMENTS = raw_suite(
+    "patient_payments",
+    SOURCE,
+    payment_rules,
+    query=_with_ehr_account("account_id"),
+    prepare=lambda f: timestamps(f, "received_at"),
+)
 
 SUITES = (CLAIM_EVENTS, ELIGIBILITY, STATEMENTS, PATIENT_PAYMENTS)

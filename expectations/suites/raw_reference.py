@@ -21,8 +21,16 @@ from expectations.spec import Rule, timestamps
 from expectations.suites.base import raw_suite
 
 SOURCE = "reference"
-ACCOUNT_TYPES = ["CASH", "PATIENT_AR", "GROSS_REVENUE", "CONTRACTUAL_ALLOWANCE", "WRITE_OFF",
-                 "REFUNDS_PAYABLE", "BAD_DEBT", "OTHER"]
+ACCOUNT_TYPES = [
+    "CASH",
+    "PATIENT_AR",
+    "GROSS_REVENUE",
+    "CONTRACTUAL_ALLOWANCE",
+    "WRITE_OFF",
+    "REFUNDS_PAYABLE",
+    "BAD_DEBT",
+    "OTHER",
+]
 
 
 def payer_rules(as_of: datetime | None) -> list[Rule]:
@@ -31,30 +39,56 @@ def payer_rules(as_of: datetime | None) -> list[Rule]:
         unique(["payer_id", "_batch_id"], "critical", "BILLING", name="payer_id_unique_in_batch"),
         not_null("name", "warning", "BILLING"),
         not_null("payer_type", "warning", "BILLING"),
-        between("timely_filing_days", "critical", "BILLING", min_value=1, max_value=3650,
-                notes="drives the billing window of timely filing"),
+        between(
+            "timely_filing_days",
+            "critical",
+            "BILLING",
+            min_value=1,
+            max_value=3650,
+            notes="drives the billing window of timely filing",
+        ),
     ]
 
 
 def contract_rules(as_of: datetime | None) -> list[Rule]:
     return [
-        unique(["payer_id", "hcpcs", "effective_from", "_batch_id"], "critical", "FINANCE",
-               name="contract_unique_in_batch"),
+        unique(
+            ["payer_id", "hcpcs", "effective_from", "_batch_id"],
+            "critical",
+            "FINANCE",
+            name="contract_unique_in_batch",
+        ),
         matches("hcpcs", HCPCS_LEVEL_II, "critical", "CODING", name="hcpcs_level_ii_format"),
         not_null("effective_from", "critical", "FINANCE"),
         not_before("effective_to", "effective_from", "critical", "FINANCE"),
-        in_set("pricing_terms", [1], "critical", "FINANCE", name="one_pricing_term",
-               notes="exactly one of expected_allowed_amount and allowed_pct_of_charge"),
+        in_set(
+            "pricing_terms",
+            [1],
+            "critical",
+            "FINANCE",
+            name="one_pricing_term",
+            notes="exactly one of expected_allowed_amount and allowed_pct_of_charge",
+        ),
         between("expected_allowed_amount", "critical", "FINANCE", min_value=0),
-        between("allowed_pct_of_charge", "critical", "FINANCE", min_value=0, max_value=1,
-                notes="a fraction such as 0.65, never a percentage such as 65"),
+        between(
+            "allowed_pct_of_charge",
+            "critical",
+            "FINANCE",
+            min_value=0,
+            max_value=1,
+            notes="a fraction such as 0.65, never a percentage such as 65",
+        ),
     ]
 
 
 def auth_rule_rules(as_of: datetime | None) -> list[Rule]:
     return [
-        unique(["payer_id", "hcpcs", "effective_from", "_batch_id"], "critical",
-               "PATIENT_ACCESS", name="auth_rule_unique_in_batch"),
+        unique(
+            ["payer_id", "hcpcs", "effective_from", "_batch_id"],
+            "critical",
+            "PATIENT_ACCESS",
+            name="auth_rule_unique_in_batch",
+        ),
         not_null("payer_id", "critical", "PATIENT_ACCESS"),
         matches("hcpcs", HCPCS_LEVEL_II, "critical", "CODING", name="hcpcs_level_ii_format"),
         not_before("effective_to", "effective_from", "critical", "PATIENT_ACCESS"),
@@ -63,8 +97,12 @@ def auth_rule_rules(as_of: datetime | None) -> list[Rule]:
 
 def chargemaster_rules(as_of: datetime | None) -> list[Rule]:
     return [
-        unique(["hcpcs", "effective_from", "_batch_id"], "critical", "BILLING",
-               name="price_unique_in_batch"),
+        unique(
+            ["hcpcs", "effective_from", "_batch_id"],
+            "critical",
+            "BILLING",
+            name="price_unique_in_batch",
+        ),
         matches("hcpcs", HCPCS_LEVEL_II, "critical", "CODING", name="hcpcs_level_ii_format"),
         between("unit_price", "critical", "BILLING", min_value=0),
         not_null("effective_from", "critical", "BILLING"),
@@ -74,18 +112,28 @@ def chargemaster_rules(as_of: datetime | None) -> list[Rule]:
 
 def chart_rules(as_of: datetime | None) -> list[Rule]:
     return [
-        unique(["entity", "account", "_batch_id"], "critical", "FINANCE",
-               name="account_unique_in_batch"),
-        in_set("account_type", ACCOUNT_TYPES, "critical", "FINANCE",
-               notes="GL accounts are found by type, so an unknown type hides the account"),
+        unique(
+            ["entity", "account", "_batch_id"],
+            "critical",
+            "FINANCE",
+            name="account_unique_in_batch",
+        ),
+        in_set(
+            "account_type",
+            ACCOUNT_TYPES,
+            "critical",
+            "FINANCE",
+            notes="GL accounts are found by type, so an unknown type hides the account",
+        ),
         not_null("name", "warning", "FINANCE"),
     ]
 
 
 def _prepare_contracts(frame: pd.DataFrame) -> pd.DataFrame:
     frame = timestamps(frame, "effective_from", "effective_to")
-    frame["pricing_terms"] = (frame["expected_allowed_amount"].notna().astype(int)
-                              + frame["allowed_pct_of_charge"].notna().astype(int))
+    frame["pricing_terms"] = frame["expected_allowed_amount"].notna().astype(int) + frame[
+        "allowed_pct_of_charge"
+    ].notna().astype(int)
     return frame
 
 

@@ -23,41 +23,73 @@ HCPCS_OR_REVENUE = r"^(?:[A-V][0-9]{4}|[0-9]{4,5})$"
 def remittance_rules(as_of: datetime | None) -> list[Rule]:
     found = [
         not_null("trace_number", "critical", "CASH_POSTING"),
-        unique("trace_number", "critical", "CASH_POSTING",
-               notes="a TRN02 trace posts once; a re-sent 835 must never post twice"),
+        unique(
+            "trace_number",
+            "critical",
+            "CASH_POSTING",
+            notes="a TRN02 trace posts once; a re-sent 835 must never post twice",
+        ),
         npi("payee_npi", "critical", "CASH_POSTING"),
         in_set("credit_debit", CREDIT_DEBIT, "warning", "CASH_POSTING"),
         in_set("payment_method", PAYMENT_METHODS, "warning", "CASH_POSTING"),
         between("payment_amount", "warning", "CASH_POSTING", min_value=0),
-        zero("bpr_minus_claims_plb_cents", "critical", "CASH_POSTING",
-             name="bpr_equals_claims_minus_plb",
-             notes="BPR02 = sum of CLP04 claim payments - sum of PLB adjustments"),
+        zero(
+            "bpr_minus_claims_plb_cents",
+            "critical",
+            "CASH_POSTING",
+            name="bpr_equals_claims_minus_plb",
+            notes="BPR02 = sum of CLP04 claim payments - sum of PLB adjustments",
+        ),
     ]
     if as_of is not None:
-        found.append(between("payment_date", "warning", "CASH_POSTING", max_value=as_of,
-                             name="payment_date_not_after_as_of"))
+        found.append(
+            between(
+                "payment_date",
+                "warning",
+                "CASH_POSTING",
+                max_value=as_of,
+                name="payment_date_not_after_as_of",
+            )
+        )
     return found
 
 
 def remit_claim_rules(as_of: datetime | None) -> list[Rule]:
     return [
         not_null("account_id", "critical", "CASH_POSTING"),
-        unique(["trace_number", "claim_seq"], "critical", "DATA_ENGINEERING",
-               name="claim_unique_in_remittance"),
+        unique(
+            ["trace_number", "claim_seq"],
+            "critical",
+            "DATA_ENGINEERING",
+            name="claim_unique_in_remittance",
+        ),
         in_set("claim_status_code", CLAIM_STATUS_CODES, "warning", "CASH_POSTING"),
         # Also a REMIT_UNBALANCED exception in the work queue; here it measures the feed.
-        zero("charge_minus_paid_adjusted_cents", "warning", "CASH_POSTING",
-             name="charge_equals_paid_plus_adjustments",
-             notes="CLP03 charge = CLP04 paid + every CAS adjustment of the claim"),
-        not_null("billed_account_id", "warning", "BILLING", name="account_id_was_billed",
-                 notes="CLP01 echoes CLM01 of a submitted 837 claim"),
+        zero(
+            "charge_minus_paid_adjusted_cents",
+            "warning",
+            "CASH_POSTING",
+            name="charge_equals_paid_plus_adjustments",
+            notes="CLP03 charge = CLP04 paid + every CAS adjustment of the claim",
+        ),
+        not_null(
+            "billed_account_id",
+            "warning",
+            "BILLING",
+            name="account_id_was_billed",
+            notes="CLP01 echoes CLM01 of a submitted 837 claim",
+        ),
     ]
 
 
 def adjustment_rules(as_of: datetime | None) -> list[Rule]:
     return [
-        unique(["trace_number", "claim_seq", "line_seq", "adj_seq"], "critical",
-               "DATA_ENGINEERING", name="adjustment_unique"),
+        unique(
+            ["trace_number", "claim_seq", "line_seq", "adj_seq"],
+            "critical",
+            "DATA_ENGINEERING",
+            name="adjustment_unique",
+        ),
         in_set("group_code", ADJUSTMENT_GROUPS, "critical", "CASH_POSTING"),
         not_null("reason_code", "critical", "CASH_POSTING"),
         not_null("amount", "critical", "CASH_POSTING"),
@@ -66,44 +98,66 @@ def adjustment_rules(as_of: datetime | None) -> list[Rule]:
 
 def service_line_rules(as_of: datetime | None) -> list[Rule]:
     return [
-        unique(["trace_number", "claim_seq", "line_seq"], "critical", "DATA_ENGINEERING",
-               name="service_line_unique"),
+        unique(
+            ["trace_number", "claim_seq", "line_seq"],
+            "critical",
+            "DATA_ENGINEERING",
+            name="service_line_unique",
+        ),
         in_set("procedure_qualifier", PROCEDURE_QUALIFIERS, "warning", "CASH_POSTING"),
         matches("procedure_code", HCPCS_OR_REVENUE, "warning", "CODING"),
-        not_null("charge_id", "warning", "CASH_POSTING",
-                 notes="SVC lines echo REF*6R so payments post to the charge"),
+        not_null(
+            "charge_id",
+            "warning",
+            "CASH_POSTING",
+            notes="SVC lines echo REF*6R so payments post to the charge",
+        ),
     ]
 
 
 def plb_rules(as_of: datetime | None) -> list[Rule]:
     return [
-        unique(["trace_number", "plb_seq", "adj_seq"], "critical", "DATA_ENGINEERING",
-               name="plb_unique"),
+        unique(
+            ["trace_number", "plb_seq", "adj_seq"],
+            "critical",
+            "DATA_ENGINEERING",
+            name="plb_unique",
+        ),
         not_null("reason_code", "critical", "CASH_POSTING"),
         not_null("amount", "critical", "CASH_POSTING"),
-        not_null("remittance_trace", "critical", "CASH_POSTING", name="trace_in_remittance",
-                 notes="a PLB belongs to a known 835 payment"),
+        not_null(
+            "remittance_trace",
+            "critical",
+            "CASH_POSTING",
+            name="trace_in_remittance",
+            notes="a PLB belongs to a known 835 payment",
+        ),
     ]
 
 
 def _prepare_remittances(frame: pd.DataFrame) -> pd.DataFrame:
     frame = timestamps(frame, "payment_date")
-    frame["bpr_minus_claims_plb_cents"] = (cents(frame["payment_amount"])
-                                           - cents(frame["claims_paid"])
-                                           + cents(frame["plb_total"]))
+    frame["bpr_minus_claims_plb_cents"] = (
+        cents(frame["payment_amount"]) - cents(frame["claims_paid"]) + cents(frame["plb_total"])
+    )
     return frame
 
 
 def _prepare_remit_claims(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
-    frame["charge_minus_paid_adjusted_cents"] = (cents(frame["charge_amount"])
-                                                 - cents(frame["paid_amount"])
-                                                 - cents(frame["adjustment_total"]))
+    frame["charge_minus_paid_adjusted_cents"] = (
+        cents(frame["charge_amount"])
+        - cents(frame["paid_amount"])
+        - cents(frame["adjustment_total"])
+    )
     return frame
 
 
 REMITTANCES = raw_suite(
-    "x12_remittances", SOURCE, remittance_rules, prepare=_prepare_remittances,
+    "x12_remittances",
+    SOURCE,
+    remittance_rules,
+    prepare=_prepare_remittances,
     query="""with claims as (select _batch_id, _file, trace_number, sum(paid_amount) as paid
                              from raw.x12_remit_claims group by all),
                   plb as (select _batch_id, _file, trace_number, sum(amount) as plb
@@ -111,9 +165,13 @@ REMITTANCES = raw_suite(
              select r.*, coalesce(c.paid, 0) as claims_paid, coalesce(p.plb, 0) as plb_total
              from {asset} r
              left join claims c using (_batch_id, _file, trace_number)
-             left join plb p using (_batch_id, _file, trace_number)""")
+             left join plb p using (_batch_id, _file, trace_number)""",
+)
 REMIT_CLAIMS = raw_suite(
-    "x12_remit_claims", SOURCE, remit_claim_rules, prepare=_prepare_remit_claims,
+    "x12_remit_claims",
+    SOURCE,
+    remit_claim_rules,
+    prepare=_prepare_remit_claims,
     query="""with adj as (select _batch_id, _file, trace_number, claim_seq,
                                  sum(amount) as adjustment_total
                           from raw.x12_remit_adjustments group by all)
@@ -122,14 +180,18 @@ REMIT_CLAIMS = raw_suite(
              from {asset} c
              left join adj a using (_batch_id, _file, trace_number, claim_seq)
              left join (select distinct account_id from raw.x12_claims) b
-                    on b.account_id = c.account_id""")
+                    on b.account_id = c.account_id""",
+)
 ADJUSTMENTS = raw_suite("x12_remit_adjustments", SOURCE, adjustment_rules)
 SERVICE_LINES = raw_suite("x12_remit_service_lines", SOURCE, service_line_rules)
 PLB = raw_suite(
-    "x12_remit_plb", SOURCE, plb_rules,
+    "x12_remit_plb",
+    SOURCE,
+    plb_rules,
     query="""select p.*, r.trace_number as remittance_trace
              from {asset} p
              left join (select distinct trace_number from raw.x12_remittances) r
-                    using (trace_number)""")
+                    using (trace_number)""",
+)
 
 SUITES = (REMITTANCES, REMIT_CLAIMS, ADJUSTMENTS, SERVICE_LINES, PLB)
