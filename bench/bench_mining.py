@@ -27,10 +27,30 @@ from process_mining.event_log import stage_parquet
 EVENTS = int(os.environ.get("BENCH_MINING_EVENTS", "5000000"))
 STEPS = 10  # events per case
 SEED = 0.42
-PATH = ["REGISTERED", "ELIGIBILITY_CHECKED", "CHARGE_POSTED", "CLAIM_CREATED", "CLAIM_SUBMITTED",
-        "CLAIM_ACCEPTED", "REMIT_RECEIVED", "PAYMENT_POSTED", "GL_POSTED", "CLOSED"]
-DETOURS = ["SCRUBBER_FAILED", "CLAIM_REJECTED", "DENIED", "APPEALED", "STATEMENT_SENT",
-           "PATIENT_PAID", "WRITTEN_OFF", "AUTH_OBTAINED", "DEPOSITED", "REFUNDED"]
+PATH = [
+    "REGISTERED",
+    "ELIGIBILITY_CHECKED",
+    "CHARGE_POSTED",
+    "CLAIM_CREATED",
+    "CLAIM_SUBMITTED",
+    "CLAIM_ACCEPTED",
+    "REMIT_RECEIVED",
+    "PAYMENT_POSTED",
+    "GL_POSTED",
+    "CLOSED",
+]
+DETOURS = [
+    "SCRUBBER_FAILED",
+    "CLAIM_REJECTED",
+    "DENIED",
+    "APPEALED",
+    "STATEMENT_SENT",
+    "PATIENT_PAID",
+    "WRITTEN_OFF",
+    "AUTH_OBTAINED",
+    "DEPOSITED",
+    "REFUNDED",
+]
 
 
 def build_log(path: Path, events: int = EVENTS) -> None:
@@ -75,8 +95,9 @@ def _compare(path: Path) -> dict[str, Any]:
         stats = log_stats(con, events, staged)
         duck_s = time.perf_counter() - start
     start = time.perf_counter()
-    frame = pm4py.format_dataframe(frame, case_id="case_id", activity_key="activity",
-                                   timestamp_key="ts")
+    frame = pm4py.format_dataframe(
+        frame, case_id="case_id", activity_key="activity", timestamp_key="ts"
+    )
     pm4py_format_s = time.perf_counter() - start
     start = time.perf_counter()
     dfg, _, _ = pm4py.discover_dfg(frame)
@@ -86,18 +107,39 @@ def _compare(path: Path) -> dict[str, Any]:
     if ours != dict(dfg):
         raise RuntimeError("DuckDB and pm4py disagree on the directly-follows counts")
     if {v.activities: v.cases for v in found} != dict(pm_variants) or (
-            stats.variants != len(pm_variants)):
+        stats.variants != len(pm_variants)
+    ):
         raise RuntimeError("DuckDB and pm4py disagree on the variants")
-    return {"events": stats.events, "cases": stats.cases, "variants": stats.variants,
-            "edges": len(edges), "duckdb_load_s": round(duck_load_s, 2),
-            "pm4py_format_s": round(pm4py_format_s, 2), "duckdb_s": round(duck_s, 2),
-            "pm4py_s": round(pm4py_s, 2), "speedup": round(pm4py_s / duck_s, 1)}
+    return {
+        "events": stats.events,
+        "cases": stats.cases,
+        "variants": stats.variants,
+        "edges": len(edges),
+        "duckdb_load_s": round(duck_load_s, 2),
+        "pm4py_format_s": round(pm4py_format_s, 2),
+        "duckdb_s": round(duck_s, 2),
+        "pm4py_s": round(pm4py_s, 2),
+        "speedup": round(pm4py_s / duck_s, 1),
+    }
 
 
 def _mine(path: Path) -> dict[str, Any]:
     billops = str(Path(sys.executable).parent / "billops")
-    args = [billops, "mine", "--log", str(path), "--case", "case_id", "--activity", "activity",
-            "--timestamp", "ts", "--resource", "resource", "--json"]
+    args = [
+        billops,
+        "mine",
+        "--log",
+        str(path),
+        "--case",
+        "case_id",
+        "--activity",
+        "activity",
+        "--timestamp",
+        "ts",
+        "--resource",
+        "resource",
+        "--json",
+    ]
     with tempfile.TemporaryFile() as out:
         start = time.perf_counter()
         proc = subprocess.Popen(args, stdout=out)
@@ -107,8 +149,11 @@ def _mine(path: Path) -> dict[str, Any]:
             raise RuntimeError(f"{' '.join(args)} failed")
         out.seek(0)
         result = json.loads(out.read())
-    return {"wall_s": round(wall, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
-            "events": result["events"]}
+    return {
+        "wall_s": round(wall, 2),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "events": result["events"],
+    }
 
 
 def run() -> dict[str, Any]:
@@ -125,11 +170,23 @@ def run() -> dict[str, Any]:
         raise RuntimeError("billops mine did not count every event")
     figures = {"build_s": build_s, "compare": compare, "mine": mine}
     targets = [
-        {"name": f"DuckDB vs pm4py discover_dfg + get_variants on {EVENTS:,} events, speedup",
-         "value": compare["speedup"], "target": ">= 5", "met": compare["speedup"] >= 5},
-        {"name": f"billops mine --log on {EVENTS:,} events, wall seconds",
-         "value": mine["wall_s"], "target": "< 30", "met": mine["wall_s"] < 30},
-        {"name": f"billops mine --log on {EVENTS:,} events, peak RSS MB",
-         "value": mine["peak_rss_mb"], "target": "< 2048", "met": mine["peak_rss_mb"] < 2048},
+        {
+            "name": f"DuckDB vs pm4py discover_dfg + get_variants on {EVENTS:,} events, speedup",
+            "value": compare["speedup"],
+            "target": ">= 5",
+            "met": compare["speedup"] >= 5,
+        },
+        {
+            "name": f"billops mine --log on {EVENTS:,} events, wall seconds",
+            "value": mine["wall_s"],
+            "target": "< 30",
+            "met": mine["wall_s"] < 30,
+        },
+        {
+            "name": f"billops mine --log on {EVENTS:,} events, peak RSS MB",
+            "value": mine["peak_rss_mb"],
+            "target": "< 2048",
+            "met": mine["peak_rss_mb"] < 2048,
+        },
     ]
     return {"figures": figures, "targets": targets}

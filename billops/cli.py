@@ -171,7 +171,7 @@ def check(
 
 @app.command()
 def mine(
-    log_file: Annotated[Path | None, typer.Option("--log", help="external event log (CSV, CSV.GZ, Parquet)")] = None,
+    log_file: Annotated[Path | None, typer.Option("--log", help="external event log (CSV, CSV.GZ, Parquet, XES, XES.GZ)")] = None,
     case: Annotated[str | None, typer.Option(help="case id column of --log")] = None,
     activity: Annotated[str | None, typer.Option(help="activity column of --log")] = None,
     timestamp: Annotated[str | None, typer.Option(help="timestamp column of --log")] = None,

@@ -60,17 +60,26 @@ def latest_run() -> Run:
     if not data.has_relation(SCHEMA, "runs"):
         raise data.SnapshotUnavailable(
             f"No process-mining results in the serving snapshot at {data.snapshot_path()} yet. "
-            + EMPTY_HINT)
+            + EMPTY_HINT
+        )
     frame = data.query(
         "select run_id, source, cases, events, activities, variants, mined_at from pm.runs "
-        "order by mined_at desc limit 1")
+        "order by mined_at desc limit 1"
+    )
     if frame.empty:
         raise data.SnapshotUnavailable(
-            f"pm.runs in the serving snapshot at {data.snapshot_path()} is empty. " + EMPTY_HINT)
+            f"pm.runs in the serving snapshot at {data.snapshot_path()} is empty. " + EMPTY_HINT
+        )
     row = frame.iloc[0]
-    return Run(str(row["run_id"]), str(row["source"]), int(row["cases"]), int(row["events"]),
-               int(row["activities"]), int(row["variants"]),
-               None if pd.isna(row["mined_at"]) else pd.Timestamp(row["mined_at"]))
+    return Run(
+        str(row["run_id"]),
+        str(row["source"]),
+        int(row["cases"]),
+        int(row["events"]),
+        int(row["activities"]),
+        int(row["variants"]),
+        None if pd.isna(row["mined_at"]) else pd.Timestamp(row["mined_at"]),
+    )
 
 
 def _table(name: str, sql: str, params: tuple[object, ...]) -> pd.DataFrame | None:
@@ -81,8 +90,11 @@ def _table(name: str, sql: str, params: tuple[object, ...]) -> pd.DataFrame | No
 
 
 def process_map(run: Run, view: str) -> str | None:
-    frame = _table("process_map", "select dot from pm.process_map where run_id = ? and view = ?",
-                   (run.run_id, view))
+    frame = _table(
+        "process_map",
+        "select dot from pm.process_map where run_id = ? and view = ?",
+        (run.run_id, view),
+    )
     if frame is None or frame.empty:
         return None
     return str(frame["dot"].iloc[0])
@@ -90,8 +102,12 @@ def process_map(run: Run, view: str) -> str | None:
 
 def filter_options(run: Run) -> dict[str, list[str]]:
     """Segment values per dimension, from ``pm.segments``."""
-    frame = _table("segments", "select dimension, segment from pm.segments where run_id = ? "
-                   "and dimension <> ? order by dimension, segment", (run.run_id, ALL))
+    frame = _table(
+        "segments",
+        "select dimension, segment from pm.segments where run_id = ? "
+        "and dimension <> ? order by dimension, segment",
+        (run.run_id, ALL),
+    )
     options: dict[str, list[str]] = {d: [] for d in DIMENSIONS}
     if frame is not None:
         for dimension, segment in frame.itertuples(index=False):
@@ -100,8 +116,9 @@ def filter_options(run: Run) -> dict[str, list[str]]:
     return options
 
 
-def _segment_rows(table: str, columns: str, run: Run, filters: ProcessFilters,
-                  order: str) -> pd.DataFrame | None:
+def _segment_rows(
+    table: str, columns: str, run: Run, filters: ProcessFilters, order: str
+) -> pd.DataFrame | None:
     """The whole-log row and the selected segments (every segment when nothing is selected)."""
     clauses = ["dimension = ?"]
     params: list[object] = [run.run_id, ALL]
@@ -112,21 +129,33 @@ def _segment_rows(table: str, columns: str, run: Run, filters: ProcessFilters,
     if not filters.active:
         clauses.append("dimension <> ?")
         params.append(ALL)
-    return _table(table, f"select {columns} from pm.{table} where run_id = ? and "
-                  f"({' or '.join(clauses)}) order by {order}", tuple(params))
+    return _table(
+        table,
+        f"select {columns} from pm.{table} where run_id = ? and "
+        f"({' or '.join(clauses)}) order by {order}",
+        tuple(params),
+    )
 
 
 def segments(run: Run, filters: ProcessFilters) -> pd.DataFrame | None:
     return _segment_rows(
-        "segments", "dimension, segment, cases, events, median_duration_s, p90_duration_s, "
-        "rework_cases", run, filters, "dimension = 'all' desc, dimension, segment")
+        "segments",
+        "dimension, segment, cases, events, median_duration_s, p90_duration_s, rework_cases",
+        run,
+        filters,
+        "dimension = 'all' desc, dimension, segment",
+    )
 
 
 def sla_summary(run: Run, filters: ProcessFilters) -> pd.DataFrame | None:
     return _segment_rows(
-        "sla", "rule, source, target, window_s, dimension, segment, cases, breaches, "
-        "open_breaches, breach_rate, median_s, p90_s", run, filters,
-        "rule, dimension = 'all' desc, dimension, segment")
+        "sla",
+        "rule, source, target, window_s, dimension, segment, cases, breaches, "
+        "open_breaches, breach_rate, median_s, p90_s",
+        run,
+        filters,
+        "rule, dimension = 'all' desc, dimension, segment",
+    )
 
 
 def can_filter_cases() -> bool:
@@ -144,70 +173,105 @@ def _case_filter(filters: ProcessFilters, column: str = "case_id") -> tuple[str,
             clauses.append(f"{dimension} in ({', '.join('?' * len(values))})")
             params += list(values)
     schema, table = EVENT_LOG
-    sql = (f" and {column} in (select case_id from ("
-           "select cast(case_id as varchar) as case_id, "
-           "cast(arg_min(entity, ts) filter (where entity is not null) as varchar) as entity, "
-           "cast(arg_min(payer_id, ts) filter (where payer_id is not null) as varchar) "
-           "as payer_id, strftime(min(ts), '%Y-%m') as month "
-           f"from {schema}.{table} where case_id is not null and ts is not null "
-           f"group by case_id) where {' and '.join(clauses)})")
+    sql = (
+        f" and {column} in (select case_id from ("
+        "select cast(case_id as varchar) as case_id, "
+        "cast(arg_min(entity, ts) filter (where entity is not null) as varchar) as entity, "
+        "cast(arg_min(payer_id, ts) filter (where payer_id is not null) as varchar) "
+        "as payer_id, strftime(min(ts), '%Y-%m') as month "
+        f"from {schema}.{table} where case_id is not null and ts is not null "
+        f"group by case_id) where {' and '.join(clauses)})"
+    )
     return sql, params
 
 
 def top_variants(run: Run, limit: int = TOP_VARIANTS) -> pd.DataFrame | None:
-    return _table("variants", "select variant_rank, activities, cases, share, "
-                  "median_throughput_s from pm.variants where run_id = ? "
-                  "order by variant_rank limit ?", (run.run_id, limit))
+    return _table(
+        "variants",
+        "select variant_rank, activities, cases, share, "
+        "median_throughput_s from pm.variants where run_id = ? "
+        "order by variant_rank limit ?",
+        (run.run_id, limit),
+    )
 
 
 def bottlenecks(run: Run) -> pd.DataFrame | None:
-    return _table("bottlenecks", "select source, target, cases, median_wait_s, total_wait_s "
-                  "from pm.bottlenecks where run_id = ? order by total_wait_s desc, source, "
-                  "target", (run.run_id,))
+    return _table(
+        "bottlenecks",
+        "select source, target, cases, median_wait_s, total_wait_s "
+        "from pm.bottlenecks where run_id = ? order by total_wait_s desc, source, "
+        "target",
+        (run.run_id,),
+    )
 
 
-def bottleneck_cases(run: Run, source: str, target: str, filters: ProcessFilters,
-                     ) -> pd.DataFrame | None:
+def bottleneck_cases(
+    run: Run,
+    source: str,
+    target: str,
+    filters: ProcessFilters,
+) -> pd.DataFrame | None:
     where, params = _case_filter(filters)
-    return _table("bottleneck_cases", "select case_id, wait_s from pm.bottleneck_cases "
-                  f"where run_id = ? and source = ? and target = ?{where} "
-                  "order by wait_s desc, case_id", (run.run_id, source, target, *params))
+    return _table(
+        "bottleneck_cases",
+        "select case_id, wait_s from pm.bottleneck_cases "
+        f"where run_id = ? and source = ? and target = ?{where} "
+        "order by wait_s desc, case_id",
+        (run.run_id, source, target, *params),
+    )
 
 
 def rework(run: Run) -> pd.DataFrame | None:
-    return _table("rework", "select activity, cases from pm.rework where run_id = ? "
-                  "order by cases desc, activity", (run.run_id,))
+    return _table(
+        "rework",
+        "select activity, cases from pm.rework where run_id = ? order by cases desc, activity",
+        (run.run_id,),
+    )
 
 
 def sla_breaches(run: Run, filters: ProcessFilters) -> pd.DataFrame | None:
     where, params = _case_filter(filters)
-    return _table("sla_breaches", "select rule, case_id, start_ts, end_ts, elapsed_s, open "
-                  f"from pm.sla_breaches where run_id = ?{where} "
-                  "order by elapsed_s desc, case_id limit ?", (run.run_id, *params, CASE_ROWS))
+    return _table(
+        "sla_breaches",
+        "select rule, case_id, start_ts, end_ts, elapsed_s, open "
+        f"from pm.sla_breaches where run_id = ?{where} "
+        "order by elapsed_s desc, case_id limit ?",
+        (run.run_id, *params, CASE_ROWS),
+    )
 
 
 def conformance(run: Run) -> pd.Series | None:
-    frame = _table("conformance", "select reference, cases_checked, fitness, precision, "
-                   "deviating_cases from pm.conformance where run_id = ?", (run.run_id,))
+    frame = _table(
+        "conformance",
+        "select reference, cases_checked, fitness, precision, "
+        "deviating_cases from pm.conformance where run_id = ?",
+        (run.run_id,),
+    )
     return None if frame is None or frame.empty else frame.iloc[0]
 
 
 def alignment_summary(run: Run) -> pd.Series | None:
-    frame = _table("alignment_summary", "select * from pm.alignment_summary where run_id = ?",
-                   (run.run_id,))
+    frame = _table(
+        "alignment_summary", "select * from pm.alignment_summary where run_id = ?", (run.run_id,)
+    )
     return None if frame is None or frame.empty else frame.iloc[0]
 
 
 def alignments(run: Run) -> pd.DataFrame | None:
-    return _table("alignments", "select variant_rank, activities, cases, method, fitness, "
-                  "log_moves, model_moves, how from pm.alignments where run_id = ? "
-                  "order by fitness, cases desc, variant_rank", (run.run_id,))
+    return _table(
+        "alignments",
+        "select variant_rank, activities, cases, method, fitness, "
+        "log_moves, model_moves, how from pm.alignments where run_id = ? "
+        "order by fitness, cases desc, variant_rank",
+        (run.run_id,),
+    )
 
 
 def deviating_cases(run: Run, filters: ProcessFilters) -> pd.DataFrame | None:
     """Cases of the variants that deviate from the reference model, with how they deviate."""
-    if not (data.has_relation(SCHEMA, "alignment_cases")
-            and data.has_relation(SCHEMA, "alignments")):
+    if not (
+        data.has_relation(SCHEMA, "alignment_cases") and data.has_relation(SCHEMA, "alignments")
+    ):
         return None
     where, params = _case_filter(filters, "c.case_id")
     return data.query(
@@ -215,4 +279,5 @@ def deviating_cases(run: Run, filters: ProcessFilters) -> pd.DataFrame | None:
         "from pm.alignment_cases c join pm.alignments a "
         "on a.run_id = c.run_id and a.variant_rank = c.variant_rank "
         f"where c.run_id = ?{where} order by a.fitness, a.variant_rank, c.case_id limit ?",
-        (run.run_id, *params, CASE_ROWS))
+        (run.run_id, *params, CASE_ROWS),
+    )

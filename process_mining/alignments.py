@@ -25,8 +25,8 @@ from pathlib import Path
 from process_mining.discovery import import_pm4py, traces_frame
 
 VARIANT_CAP = 200
-TRACE_LIMIT_S = 5.0
-TOTAL_LIMIT_S = 60.0
+TRACE_LIMIT_S = 2.0
+TOTAL_LIMIT_S = 30.0
 SKIP = ">>"  # pm4py's label for "no event" / "no transition" in an alignment move
 ALIGNED = "alignment"
 FALLBACK = "token_replay"
@@ -81,22 +81,29 @@ class AlignmentSummary:
         if not self.variants_checked:
             return "no variants to align"
         share = self.cases_covered / self.cases_total if self.cases_total else 0.0
-        text = (f"{self.variants_aligned} of {self.variants_checked} most frequent variants "
-                f"aligned ({share:.1%} of cases)")
+        text = (
+            f"{self.variants_aligned} of {self.variants_checked} most frequent variants "
+            f"aligned ({share:.1%} of cases)"
+        )
         if self.capped:
-            text += (f"; time cap hit ({self.trace_limit_s:g} s per trace, "
-                     f"{self.total_limit_s:g} s in all): {self.variants_fallback} variant(s) "
-                     "checked by token replay instead")
+            text += (
+                f"; time cap hit ({self.trace_limit_s:g} s per trace, "
+                f"{self.total_limit_s:g} s in all): {self.variants_fallback} variant(s) "
+                "checked by token replay instead"
+            )
         return text
 
 
 def _counts(moves: dict[str, int]) -> str:
-    return ", ".join(f"{a} x{n}" if n > 1 else a
-                     for a, n in sorted(moves.items(), key=lambda kv: (-kv[1], kv[0])))
+    return ", ".join(
+        f"{a} x{n}" if n > 1 else a
+        for a, n in sorted(moves.items(), key=lambda kv: (-kv[1], kv[0]))
+    )
 
 
-def _moves(alignment: Sequence[tuple[str | None, str | None]],
-           ) -> tuple[dict[str, int], dict[str, int]]:
+def _moves(
+    alignment: Sequence[tuple[str | None, str | None]],
+) -> tuple[dict[str, int], dict[str, int]]:
     log_moves: Counter[str] = Counter()
     model_moves: Counter[str] = Counter()
     for event, transition in alignment:
@@ -107,33 +114,50 @@ def _moves(alignment: Sequence[tuple[str | None, str | None]],
     return dict(log_moves), dict(model_moves)
 
 
-def align_variants(variants: Sequence[tuple[int, tuple[str, ...], int]], reference: Path,
-                   cases_total: int | None = None, trace_limit_s: float = TRACE_LIMIT_S,
-                   total_limit_s: float = TOTAL_LIMIT_S) -> AlignmentSummary:
+def align_variants(
+    variants: Sequence[tuple[int, tuple[str, ...], int]],
+    reference: Path,
+    cases_total: int | None = None,
+    trace_limit_s: float = TRACE_LIMIT_S,
+    total_limit_s: float = TOTAL_LIMIT_S,
+) -> AlignmentSummary:
     """Aligns each (rank, activities, cases) variant against the reference Petri net."""
     total_cases = cases_total if cases_total is not None else sum(c for _, _, c in variants)
     if not variants:
-        return AlignmentSummary(0, 0, 0, 0, total_cases, None, 0, False, 0.0, trace_limit_s,
-                                total_limit_s)
+        return AlignmentSummary(
+            0, 0, 0, 0, total_cases, None, 0, False, 0.0, trace_limit_s, total_limit_s
+        )
     pm4py = import_pm4py()
     net, initial, final = pm4py.read_pnml(str(reference))
     frame = traces_frame([(f"v{rank}", trace) for rank, trace, _ in variants])
     start = time.perf_counter()
     log = pm4py.convert_to_event_log(frame, case_id_key="case_id")
     results = pm4py.conformance_diagnostics_alignments(
-        log, net, initial, final, multi_processing=False, activity_key="activity",
-        timestamp_key="ts", max_align_time_trace=trace_limit_s, max_align_time=total_limit_s)
-    by_case = {trace.attributes["concept:name"]: result
-               for trace, result in zip(log, results, strict=True)}
+        log,
+        net,
+        initial,
+        final,
+        multi_processing=False,
+        activity_key="activity",
+        timestamp_key="ts",
+        max_align_time_trace=trace_limit_s,
+        max_align_time=total_limit_s,
+    )
+    by_case = {
+        trace.attributes["concept:name"]: result for trace, result in zip(log, results, strict=True)
+    }
     missing = [f"v{rank}" for rank, _, _ in variants if by_case.get(f"v{rank}") is None]
     replayed = {}
     if missing:
-        subset = pm4py.convert_to_event_log(frame[frame["case_id"].isin(missing)],
-                                            case_id_key="case_id")
+        subset = pm4py.convert_to_event_log(
+            frame[frame["case_id"].isin(missing)], case_id_key="case_id"
+        )
         diagnoses = pm4py.conformance_diagnostics_token_based_replay(
-            subset, net, initial, final, activity_key="activity", timestamp_key="ts")
-        replayed = {trace.attributes["concept:name"]: d
-                    for trace, d in zip(subset, diagnoses, strict=True)}
+            subset, net, initial, final, activity_key="activity", timestamp_key="ts"
+        )
+        replayed = {
+            trace.attributes["concept:name"]: d for trace, d in zip(subset, diagnoses, strict=True)
+        }
     seconds = time.perf_counter() - start
 
     checks = []
@@ -141,19 +165,39 @@ def align_variants(variants: Sequence[tuple[int, tuple[str, ...], int]], referen
         result = by_case.get(f"v{rank}")
         if result is not None:
             log_moves, model_moves = _moves(result["alignment"])
-            checks.append(VariantCheck(rank, tuple(trace), cases, ALIGNED,
-                                       float(result["fitness"]), float(result["cost"]),
-                                       log_moves, model_moves))
+            checks.append(
+                VariantCheck(
+                    rank,
+                    tuple(trace),
+                    cases,
+                    ALIGNED,
+                    float(result["fitness"]),
+                    float(result["cost"]),
+                    log_moves,
+                    model_moves,
+                )
+            )
         else:
             diagnosis = replayed[f"v{rank}"]
-            checks.append(VariantCheck(rank, tuple(trace), cases, FALLBACK,
-                                       float(diagnosis["trace_fitness"]), None))
+            checks.append(
+                VariantCheck(
+                    rank, tuple(trace), cases, FALLBACK, float(diagnosis["trace_fitness"]), None
+                )
+            )
     covered = sum(c.cases for c in checks)
     fitness = sum(c.fitness * c.cases for c in checks) / covered if covered else None
     fallback = sum(c.method == FALLBACK for c in checks)
     return AlignmentSummary(
-        variants_checked=len(checks), variants_aligned=len(checks) - fallback,
-        variants_fallback=fallback, cases_covered=covered, cases_total=total_cases,
-        fitness=fitness, deviating_cases=sum(c.cases for c in checks if c.deviates),
-        capped=fallback > 0, seconds=seconds, trace_limit_s=trace_limit_s,
-        total_limit_s=total_limit_s, checks=checks)
+        variants_checked=len(checks),
+        variants_aligned=len(checks) - fallback,
+        variants_fallback=fallback,
+        cases_covered=covered,
+        cases_total=total_cases,
+        fitness=fitness,
+        deviating_cases=sum(c.cases for c in checks if c.deviates),
+        capped=fallback > 0,
+        seconds=seconds,
+        trace_limit_s=trace_limit_s,
+        total_limit_s=total_limit_s,
+        checks=checks,
+    )

@@ -116,10 +116,13 @@ def stage(con: duckdb.DuckDBPyConnection, events: str) -> Staged:
             build_activity_dictionary(con, f"select activity from {events}")
         n_activities, base, max_order = con.execute(
             f"select (select count(*) from {ACTIVITIES}), epoch_us(min(ts)), max(event_order) "
-            f"from {events}").fetchall()[0]
+            f"from {events}"
+        ).fetchall()[0]
         if n_activities >= 1 << _AID_BITS or (max_order or 0) >= 1 << _ORDER_BITS:
-            raise ValueError("event log too large to encode: more than 16 million activities "
-                             "or event_order beyond 2^40")
+            raise ValueError(
+                "event log too large to encode: more than 16 million activities "
+                "or event_order beyond 2^40"
+            )
         mask = (1 << _AID_BITS) - 1
         con.execute(f"""
             create or replace temp table {TRACES} as
@@ -130,8 +133,8 @@ def stage(con: duckdb.DuckDBPyConnection, events: str) -> Staged:
                 select e.case_id,
                        list_sort(list((cast(epoch_us(e.ts) - {base or 0} as hugeint) << 64)
                                       + (cast(e.event_order as hugeint) << {_AID_BITS})
-                                      + {'e' if encoded else 'a'}.aid)) as keys
-                from {events} e {'' if encoded else f'join {ACTIVITIES} a using (activity)'}
+                                      + {"e" if encoded else "a"}.aid)) as keys
+                from {events} e {"" if encoded else f"join {ACTIVITIES} a using (activity)"}
                 group by e.case_id)""")
         con.execute(f"""
             create or replace temp table {VARIANTS} as
@@ -141,8 +144,9 @@ def stage(con: duckdb.DuckDBPyConnection, events: str) -> Staged:
             from (select trace, count(*) as cases,
                          median(tss[-1] - tss[1]) / 1e6 as median_throughput_s
                   from {TRACES} group by trace)""")
-    names = tuple(a for (a,) in con.execute(
-        f"select activity from {ACTIVITIES} order by aid").fetchall())
+    names = tuple(
+        a for (a,) in con.execute(f"select activity from {ACTIVITIES} order by aid").fetchall()
+    )
     return Staged(names)
 
 
@@ -150,17 +154,24 @@ def _staged(con: duckdb.DuckDBPyConnection, events: str, staged: Staged | None) 
     return staged if staged is not None else stage(con, events)
 
 
-def log_stats(con: duckdb.DuckDBPyConnection, events: str, staged: Staged | None = None,
-              ) -> LogStats:
+def log_stats(
+    con: duckdb.DuckDBPyConnection,
+    events: str,
+    staged: Staged | None = None,
+) -> LogStats:
     s = _staged(con, events, staged)
     cases, n_events, n_variants = con.execute(
         f"select coalesce(sum(cases), 0), coalesce(sum(cases * len(trace)), 0), count(*) "
-        f"from {s.variants}").fetchall()[0]
+        f"from {s.variants}"
+    ).fetchall()[0]
     return LogStats(int(cases), int(n_events), len(s.names), int(n_variants))
 
 
-def directly_follows(con: duckdb.DuckDBPyConnection, events: str, staged: Staged | None = None,
-                     ) -> list[Edge]:
+def directly_follows(
+    con: duckdb.DuckDBPyConnection,
+    events: str,
+    staged: Staged | None = None,
+) -> list[Edge]:
     """Each (activity, next activity in the same case) pair, most frequent first.
 
     Counts and waits come from the ordered traces; the cases behind each pair from the variants
@@ -190,12 +201,18 @@ def directly_follows(con: duckdb.DuckDBPyConnection, events: str, staged: Staged
         join {s.activities} tgt on tgt.aid = waits.aid
         order by n desc, src.activity, tgt.activity
     """).fetchall()
-    return [Edge(src, tgt, int(n), int(c), float(med), float(mean), float(p90), float(total))
-            for src, tgt, n, c, med, mean, p90, total in rows]
+    return [
+        Edge(src, tgt, int(n), int(c), float(med), float(mean), float(p90), float(total))
+        for src, tgt, n, c, med, mean, p90, total in rows
+    ]
 
 
-def variants(con: duckdb.DuckDBPyConnection, events: str, limit: int | None = None,
-             staged: Staged | None = None) -> list[Variant]:
+def variants(
+    con: duckdb.DuckDBPyConnection,
+    events: str,
+    limit: int | None = None,
+    staged: Staged | None = None,
+) -> list[Variant]:
     """Distinct activity sequences, most frequent first (ties by sequence, for a stable rank)."""
     s = _staged(con, events, staged)
     limit_sql = f"where variant_rank <= {int(limit)}" if limit is not None else ""
@@ -206,42 +223,67 @@ def variants(con: duckdb.DuckDBPyConnection, events: str, limit: int | None = No
         select variant_rank, len(trace) as n, cases,
                cases / (select sum(cases) from {s.variants}) as share, median_throughput_s
         from {ranked} order by variant_rank""").fetchnumpy()
-    flat = con.execute(f"select unnest(trace) as aid from (select trace from {ranked} "
-                       "order by variant_rank)").fetchnumpy()["aid"].tolist()
+    flat = (
+        con.execute(
+            f"select unnest(trace) as aid from (select trace from {ranked} order by variant_rank)"
+        )
+        .fetchnumpy()["aid"]
+        .tolist()
+    )
     out = []
     end = 0
     for rank, n, cases, share, median in zip(
-            head["variant_rank"].tolist(), head["n"].tolist(), head["cases"].tolist(),
-            head["share"].tolist(), head["median_throughput_s"].tolist(), strict=True):
+        head["variant_rank"].tolist(),
+        head["n"].tolist(),
+        head["cases"].tolist(),
+        head["share"].tolist(),
+        head["median_throughput_s"].tolist(),
+        strict=True,
+    ):
         start, end = end, end + n
         out.append(Variant(rank, s.decode(flat[start:end]), cases, share, median))
     return out
 
 
-def rework(con: duckdb.DuckDBPyConnection, events: str, staged: Staged | None = None,
-           ) -> list[tuple[str, int]]:
+def rework(
+    con: duckdb.DuckDBPyConnection,
+    events: str,
+    staged: Staged | None = None,
+) -> list[tuple[str, int]]:
     """Activities that occur more than once in a case, with the number of such cases."""
     s = _staged(con, events, staged)
-    return [(a, int(n)) for a, n in con.execute(f"""
+    return [
+        (a, int(n))
+        for a, n in con.execute(f"""
         with repeated as (
             select variant_rank, any_value(cases) as cases, aid
             from (select variant_rank, cases, unnest(trace) as aid from {s.variants})
             group by variant_rank, aid having count(*) > 1)
         select activity, sum(cases) as cases from repeated join {s.activities} using (aid)
         group by activity order by cases desc, activity
-    """).fetchall()]
+    """).fetchall()
+    ]
 
 
-def activity_counts(con: duckdb.DuckDBPyConnection, events: str, staged: Staged | None = None,
-                    ) -> dict[str, int]:
+def activity_counts(
+    con: duckdb.DuckDBPyConnection,
+    events: str,
+    staged: Staged | None = None,
+) -> dict[str, int]:
     s = _staged(con, events, staged)
-    return {a: int(n) for a, n in con.execute(f"""
+    return {
+        a: int(n)
+        for a, n in con.execute(f"""
         select activity, sum(cases) from (select cases, unnest(trace) as aid from {s.variants})
-        join {s.activities} using (aid) group by activity order by activity""").fetchall()}
+        join {s.activities} using (aid) group by activity order by activity""").fetchall()
+    }
 
 
-def endpoint_counts(con: duckdb.DuckDBPyConnection, events: str, staged: Staged | None = None,
-                    ) -> tuple[dict[str, int], dict[str, int]]:
+def endpoint_counts(
+    con: duckdb.DuckDBPyConnection,
+    events: str,
+    staged: Staged | None = None,
+) -> tuple[dict[str, int], dict[str, int]]:
     """How many cases start and end with each activity."""
     s = _staged(con, events, staged)
     rows = con.execute(f"""
@@ -254,8 +296,9 @@ def endpoint_counts(con: duckdb.DuckDBPyConnection, events: str, staged: Staged 
     return starts, ends
 
 
-def sample_traces(con: duckdb.DuckDBPyConnection, events: str, cap: int,
-                  staged: Staged | None = None) -> list[tuple[str, tuple[str, ...]]]:
+def sample_traces(
+    con: duckdb.DuckDBPyConnection, events: str, cap: int, staged: Staged | None = None
+) -> list[tuple[str, tuple[str, ...]]]:
     """Up to ``cap`` cases with their traces, chosen by a hash of the case id.
 
     The hash makes the sample deterministic (same log, same sample) without favouring early or

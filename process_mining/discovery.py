@@ -48,8 +48,11 @@ def import_pm4py() -> Any:
 
 def traces_frame(traces: Sequence[tuple[str, Sequence[str]]]) -> pd.DataFrame:
     """A pm4py-ready frame: one row per event, timestamps one second apart to fix the order."""
-    rows = [(case_id, activity, _EPOCH + pd.Timedelta(seconds=i))
-            for case_id, trace in traces for i, activity in enumerate(trace)]
+    rows = [
+        (case_id, activity, _EPOCH + pd.Timedelta(seconds=i))
+        for case_id, trace in traces
+        for i, activity in enumerate(trace)
+    ]
     frame = pd.DataFrame(rows, columns=["case_id", "activity", "ts"])
     frame["ts"] = frame["ts"].astype("datetime64[us]")
     return frame
@@ -60,8 +63,13 @@ def discover_tree(traces: Sequence[Sequence[str]]) -> Any:
     pm4py = import_pm4py()
     frame = traces_frame([(f"v{i}", trace) for i, trace in enumerate(traces)])
     return pm4py.discover_process_tree_inductive(
-        frame, noise_threshold=0.0, multi_processing=False, activity_key="activity",
-        timestamp_key="ts", case_id_key="case_id")
+        frame,
+        noise_threshold=0.0,
+        multi_processing=False,
+        activity_key="activity",
+        timestamp_key="ts",
+        case_id_key="case_id",
+    )
 
 
 def replay_fitness(tree: Any, traces: Sequence[tuple[str, Sequence[str]]]) -> float:
@@ -69,17 +77,28 @@ def replay_fitness(tree: Any, traces: Sequence[tuple[str, Sequence[str]]]) -> fl
     pm4py = import_pm4py()
     net, initial, final = pm4py.convert_to_petri_net(tree)
     result = pm4py.fitness_token_based_replay(
-        traces_frame(traces), net, initial, final, activity_key="activity", timestamp_key="ts",
-        case_id_key="case_id")
+        traces_frame(traces),
+        net,
+        initial,
+        final,
+        activity_key="activity",
+        timestamp_key="ts",
+        case_id_key="case_id",
+    )
     return float(result["log_fitness"])
 
 
-def discover_model(con: duckdb.DuckDBPyConnection, events: str, edges: Sequence[Edge],
-                   variant_traces: Sequence[Sequence[str]], staged: Staged | None = None,
-                   ) -> Model:
+def discover_model(
+    con: duckdb.DuckDBPyConnection,
+    events: str,
+    edges: Sequence[Edge],
+    variant_traces: Sequence[Sequence[str]],
+    staged: Staged | None = None,
+) -> Model:
     """Tree from the (capped, most frequent first) variants, fitness on a capped case sample."""
-    dot = dfg_dot(edges, activity_counts(con, events, staged),
-                  *endpoint_counts(con, events, staged))
+    dot = dfg_dot(
+        edges, activity_counts(con, events, staged), *endpoint_counts(con, events, staged)
+    )
     if not variant_traces:
         return Model(ALGORITHM, "", dot, None)
     tree = discover_tree(variant_traces[:MODEL_VARIANT_CAP])
@@ -88,6 +107,7 @@ def discover_model(con: duckdb.DuckDBPyConnection, events: str, edges: Sequence[
 
 
 # ---------------------------------------------------------------- DOT
+
 
 def _dot_str(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
@@ -103,23 +123,31 @@ def human_duration(seconds: float) -> str:
     return f"{seconds / 86400:.1f}d"
 
 
-def process_map_dots(con: duckdb.DuckDBPyConnection, events: str, edges: Sequence[Edge],
-                     staged: Staged | None = None) -> dict[str, str]:
+def process_map_dots(
+    con: duckdb.DuckDBPyConnection, events: str, edges: Sequence[Edge], staged: Staged | None = None
+) -> dict[str, str]:
     """The process map as DOT text in both views, ``{"frequency": ..., "performance": ...}``."""
     activities = activity_counts(con, events, staged)
     starts, ends = endpoint_counts(con, events, staged)
-    return {view: dfg_dot(edges, activities, starts, ends, view=view)
-            for view in ("frequency", "performance")}
+    return {
+        view: dfg_dot(edges, activities, starts, ends, view=view)
+        for view in ("frequency", "performance")
+    }
 
 
 def _heat(share: float) -> str:
     """Grey for no waiting, through orange to red for the step with the most waiting time."""
-    red, green, blue = 0x9e + (0xd3 - 0x9e) * share, 0x9e - 0x9e * share * 0.8, 0x9e * (1 - share)
+    red, green, blue = 0x9E + (0xD3 - 0x9E) * share, 0x9E - 0x9E * share * 0.8, 0x9E * (1 - share)
     return f"#{int(red):02x}{int(green):02x}{int(blue):02x}"
 
 
-def dfg_dot(edges: Sequence[Edge], activities: dict[str, int], starts: dict[str, int],
-            ends: dict[str, int], view: str = "frequency") -> str:
+def dfg_dot(
+    edges: Sequence[Edge],
+    activities: dict[str, int],
+    starts: dict[str, int],
+    ends: dict[str, int],
+    view: str = "frequency",
+) -> str:
     """The DFG as DOT. Frequency view: edge width and label by count (median wait beside it).
     Performance view: edge width and colour by total waiting time, labelled with the median and
     p90 wait, so the bottlenecks stand out.
@@ -138,8 +166,10 @@ def dfg_dot(edges: Sequence[Edge], activities: dict[str, int], starts: dict[str,
         '  edge [fontname="Helvetica", fontsize=10];',
     ]
     if activities:
-        lines += ['  "start" [shape=circle, label="", width=0.3, fillcolor="#4caf50"];',
-                  '  "end" [shape=doublecircle, label="", width=0.3, fillcolor="#e53935"];']
+        lines += [
+            '  "start" [shape=circle, label="", width=0.3, fillcolor="#4caf50"];',
+            '  "end" [shape=doublecircle, label="", width=0.3, fillcolor="#e53935"];',
+        ]
     for activity, node in ids.items():
         label = f"{activity}\n{activities[activity]:,}"
         lines.append(f"  {node} [label={_dot_str(label)}];")
@@ -148,22 +178,29 @@ def dfg_dot(edges: Sequence[Edge], activities: dict[str, int], starts: dict[str,
         return f"{1 + 4 * count / top:.2f}"
 
     for activity, count in sorted(starts.items()):
-        lines.append(f'  "start" -> {ids[activity]} [label="{count:,}", penwidth={width(count)}, '
-                     'style=dashed];')
+        lines.append(
+            f'  "start" -> {ids[activity]} [label="{count:,}", penwidth={width(count)}, '
+            "style=dashed];"
+        )
     top_wait = max([e.total_wait_s for e in edges] + [1.0])
     for edge in edges:
         if view == "performance":
             share = max(edge.total_wait_s, 0.0) / top_wait
-            label = (f"{human_duration(edge.median_wait_s)} median\n"
-                     f"{human_duration(edge.p90_wait_s)} p90 ({edge.count:,})")
-            style = f"penwidth={1 + 4 * share:.2f}, color=\"{_heat(share)}\""
+            label = (
+                f"{human_duration(edge.median_wait_s)} median\n"
+                f"{human_duration(edge.p90_wait_s)} p90 ({edge.count:,})"
+            )
+            style = f'penwidth={1 + 4 * share:.2f}, color="{_heat(share)}"'
         else:
             label = f"{edge.count:,}\n{human_duration(edge.median_wait_s)}"
             style = f"penwidth={width(edge.count)}"
-        lines.append(f"  {ids[edge.source]} -> {ids[edge.target]} [label={_dot_str(label)}, "
-                     f"{style}];")
+        lines.append(
+            f"  {ids[edge.source]} -> {ids[edge.target]} [label={_dot_str(label)}, {style}];"
+        )
     for activity, count in sorted(ends.items()):
-        lines.append(f'  {ids[activity]} -> "end" [label="{count:,}", penwidth={width(count)}, '
-                     'style=dashed];')
+        lines.append(
+            f'  {ids[activity]} -> "end" [label="{count:,}", penwidth={width(count)}, '
+            "style=dashed];"
+        )
     lines.append("}")
     return "\n".join(lines)

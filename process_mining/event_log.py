@@ -31,8 +31,15 @@ _XES_SUFFIXES = (".xes", ".xes.gz")
 
 # ---------------------------------------------------------------- external files
 
-def load_log_file(path: str | Path, case: str, activity: str, timestamp: str,
-                  resource: str | None = None, sep: str = ",") -> pd.DataFrame:
+
+def load_log_file(
+    path: str | Path,
+    case: str,
+    activity: str,
+    timestamp: str,
+    resource: str | None = None,
+    sep: str = ",",
+) -> pd.DataFrame:
     """Reads a CSV, CSV.GZ, Parquet, XES or XES.GZ event log into the staged (module) shape.
 
     Case ids and activities are read as text and only an empty value is missing, so ids such as
@@ -54,8 +61,9 @@ def load_log_file(path: str | Path, case: str, activity: str, timestamp: str,
         raw = read_xes(path, roles.values())
         raw = raw.where(raw.ne(""), None)  # as in CSV, an empty value is a missing one
     else:
-        raise BillopsError(f"{path}: unsupported event log format (use .csv, .csv.gz, "
-                           ".parquet, .xes or .xes.gz)")
+        raise BillopsError(
+            f"{path}: unsupported event log format (use .csv, .csv.gz, .parquet, .xes or .xes.gz)"
+        )
 
     frame = pd.DataFrame({"event_order": np.arange(1, len(raw) + 1, dtype="int64")})
     for role in ("case_id", "activity"):
@@ -74,18 +82,26 @@ def _columns_error(path: Path, wanted: dict[str, str], available: list[str]) -> 
     missing = [col for col in dict.fromkeys(wanted.values()) if col not in available]
     if missing:
         shown = ", ".join(available[:30]) + (", ..." if len(available) > 30 else "")
-        raise BillopsError(f"{path}: no column {', '.join(repr(c) for c in missing)} "
-                           f"(columns: {shown})")
+        raise BillopsError(
+            f"{path}: no column {', '.join(repr(c) for c in missing)} (columns: {shown})"
+        )
 
 
 def _read_csv(path: Path, roles: dict[str, str], sep: str) -> pd.DataFrame:
     try:
-        header = list(pd.read_csv(path, sep=sep, nrows=0, dtype="str",
-                                  encoding="utf-8-sig").columns)
+        header = list(
+            pd.read_csv(path, sep=sep, nrows=0, dtype="str", encoding="utf-8-sig").columns
+        )
         _columns_error(path, roles, header)
-        return pd.read_csv(path, sep=sep, usecols=list(dict.fromkeys(roles.values())),
-                           dtype="str", keep_default_na=False, na_values=[""],
-                           encoding="utf-8-sig")
+        return pd.read_csv(
+            path,
+            sep=sep,
+            usecols=list(dict.fromkeys(roles.values())),
+            dtype="str",
+            keep_default_na=False,
+            na_values=[""],
+            encoding="utf-8-sig",
+        )
     except BillopsError:
         raise
     except pd.errors.EmptyDataError as exc:
@@ -125,8 +141,14 @@ def _read_parquet(path: Path, roles: dict[str, str]) -> pd.DataFrame:
         con.close()
 
 
-def stage_parquet(con: duckdb.DuckDBPyConnection, path: str | Path, case: str, activity: str,
-                  timestamp: str, resource: str | None = None) -> str:
+def stage_parquet(
+    con: duckdb.DuckDBPyConnection,
+    path: str | Path,
+    case: str,
+    activity: str,
+    timestamp: str,
+    resource: str | None = None,
+) -> str:
     """Stages a Parquet log as ``pm_events`` inside DuckDB, without a round trip through pandas;
     the same rules as ``load_log_file`` (file row order, text ids, offsets to UTC)."""
     path = Path(path)
@@ -155,26 +177,30 @@ def stage_parquet(con: duckdb.DuckDBPyConnection, path: str | Path, case: str, a
         build_activity_dictionary(con, f"select {act} as activity from {source} src")
         con.execute(f"""
             create or replace temp table {STAGED} as
-            select nullif(cast({quoted['case_id']} as varchar), '') as case_id,
+            select nullif(cast({quoted["case_id"]} as varchar), '') as case_id,
                    {act} as activity, {ts} as ts, {res} as resource,
                    cast(src.file_row_number + 1 as bigint) as event_order,
-                   {quoted['ts']} as ts_raw, d.aid
+                   {quoted["ts"]} as ts_raw, d.aid
             from {source} src left join {ACTIVITIES} d on d.activity = {act}""")
     except duckdb.Error as exc:
         reason = " ".join(str(exc).split())[:200]
         raise BillopsError(f"{path}: cannot read as Parquet ({reason})") from exc
     for role in ("case_id", "activity", "ts"):
-        row, n = con.execute(f"select min(event_order), count(*) from {STAGED} "
-                             f"where {role} is null").fetchall()[0]
+        row, n = con.execute(
+            f"select min(event_order), count(*) from {STAGED} where {role} is null"
+        ).fetchall()[0]
         if n:
-            (raw,) = con.execute(f"select ts_raw from {STAGED} where event_order = ?",
-                                 [row]).fetchall()[0]
+            (raw,) = con.execute(
+                f"select ts_raw from {STAGED} where event_order = ?", [row]
+            ).fetchall()[0]
             if role == "ts" and raw not in (None, ""):
                 raise BillopsError(
                     f"{path}: row {row}: {timestamp} {raw!r} is not an ISO 8601 timestamp "
-                    f"(e.g. 2024-01-31 14:05:00+01:00; {n} row(s) affected)")
-            raise BillopsError(f"{path}: row {row}: empty value in column {roles[role]!r} "
-                               f"({n} row(s) affected)")
+                    f"(e.g. 2024-01-31 14:05:00+01:00; {n} row(s) affected)"
+                )
+            raise BillopsError(
+                f"{path}: row {row}: empty value in column {roles[role]!r} ({n} row(s) affected)"
+            )
     con.execute(f"alter table {STAGED} drop column ts_raw")
     return STAGED
 
@@ -182,8 +208,10 @@ def stage_parquet(con: duckdb.DuckDBPyConnection, path: str | Path, case: str, a
 def _reject_missing(path: Path, values: pd.Series, column: str) -> None:
     missing = np.flatnonzero(values.isna().to_numpy())
     if len(missing):
-        raise BillopsError(f"{path}: row {missing[0] + 1}: empty value in column {column!r} "
-                           f"({len(missing)} row(s) affected)")
+        raise BillopsError(
+            f"{path}: row {missing[0] + 1}: empty value in column {column!r} "
+            f"({len(missing)} row(s) affected)"
+        )
 
 
 def _parse_timestamps(path: Path, values: pd.Series, column: str) -> pd.Series:
@@ -198,7 +226,8 @@ def _parse_timestamps(path: Path, values: pd.Series, column: str) -> pd.Series:
             row = bad[0]
             raise BillopsError(
                 f"{path}: row {row + 1}: {column} {values.iloc[row]!r} is not an ISO 8601 "
-                f"timestamp (e.g. 2024-01-31 14:05:00+01:00; {len(bad)} row(s) affected)")
+                f"timestamp (e.g. 2024-01-31 14:05:00+01:00; {len(bad)} row(s) affected)"
+            )
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_localize(None)
     return parsed.astype("datetime64[us]")
@@ -210,18 +239,21 @@ def _sql_str(value: str | Path) -> str:
 
 # ---------------------------------------------------------------- staging in DuckDB
 
+
 def stage_frame(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> str:
     """Copies a loaded log into the temporary table ``pm_events``; returns its name."""
     con.register("pm_events_frame", frame)
     try:
         build_activity_dictionary(
-            con, "select cast(activity as varchar) as activity from pm_events_frame")
+            con, "select cast(activity as varchar) as activity from pm_events_frame"
+        )
         con.execute(
             f"create or replace temp table {STAGED} as select cast(case_id as varchar) as "
             "case_id, cast(f.activity as varchar) as activity, cast(ts as timestamp) as ts, "
             "cast(resource as varchar) as resource, cast(event_order as bigint) as event_order, "
             f"d.aid from pm_events_frame f left join {ACTIVITIES} d "
-            "on d.activity = cast(f.activity as varchar)")
+            "on d.activity = cast(f.activity as varchar)"
+        )
     finally:
         con.unregister("pm_events_frame")
     return STAGED
@@ -230,24 +262,32 @@ def stage_frame(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> str:
 def stage_warehouse_log(con: duckdb.DuckDBPyConnection) -> str:
     """Makes ``pm_events`` a temporary view over ``marts.billing_event_log``; returns its name."""
     schema, table = WAREHOUSE_LOG.split(".")
-    columns = {r[0] for r in con.execute(
-        "select column_name from duckdb_columns() where schema_name = ? and table_name = ? "
-        "and database_name = current_database()", [schema, table]).fetchall()}
+    columns = {
+        r[0]
+        for r in con.execute(
+            "select column_name from duckdb_columns() where schema_name = ? and table_name = ? "
+            "and database_name = current_database()",
+            [schema, table],
+        ).fetchall()
+    }
     if not columns:
-        raise BillopsError(f"{WAREHOUSE_LOG} not found in the warehouse; run 'billops transform' "
-                           "first")
+        raise BillopsError(
+            f"{WAREHOUSE_LOG} not found in the warehouse; run 'billops transform' first"
+        )
     missing = [c for c in _REQUIRED_MART_COLUMNS if c not in columns]
     if missing:
         raise BillopsError(f"{WAREHOUSE_LOG} lacks column(s) {', '.join(missing)}")
     optional = ", ".join(
         f"cast({c} as varchar) as {c}" if c in columns else f"cast(null as varchar) as {c}"
-        for c in ("resource", "entity", "payer_id"))
+        for c in ("resource", "entity", "payer_id")
+    )
     # An event without case, activity or time cannot be placed in a trace.
     con.execute(
         f"create or replace temp view {STAGED} as select cast(case_id as varchar) as case_id, "
         f"cast(activity as varchar) as activity, cast(ts as timestamp) as ts, {optional}, "
         f"cast(event_order as bigint) as event_order from {WAREHOUSE_LOG} "
-        "where case_id is not null and activity is not null and ts is not null")
+        "where case_id is not null and activity is not null and ts is not null"
+    )
     return STAGED
 
 

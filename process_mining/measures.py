@@ -34,10 +34,18 @@ class SlaRule:
 def sla_rules(settings: Settings) -> list[SlaRule]:
     """Charge to claim within the billing window; claim to remittance within the follow-up one."""
     return [
-        SlaRule("billing_window", "CHARGE_POSTED", "CLAIM_SUBMITTED",
-                settings.billing_window_days * 86400.0),
-        SlaRule("follow_up_window", "CLAIM_SUBMITTED", "REMIT_RECEIVED",
-                settings.follow_up_window_days * 86400.0),
+        SlaRule(
+            "billing_window",
+            "CHARGE_POSTED",
+            "CLAIM_SUBMITTED",
+            settings.billing_window_days * 86400.0,
+        ),
+        SlaRule(
+            "follow_up_window",
+            "CLAIM_SUBMITTED",
+            "REMIT_RECEIVED",
+            settings.follow_up_window_days * 86400.0,
+        ),
     ]
 
 
@@ -57,8 +65,11 @@ def stage_cases(con: duckdb.DuckDBPyConnection, events: str) -> str:
     """One row per case in the temp table ``pm_cases``; returns its name."""
     present = {r[0] for r in con.execute(f"describe select * from {events}").fetchall()}
     dims = ", ".join(
-        f"arg_min({c}, ts) filter (where {c} is not null) as {c}" if c in present
-        else f"cast(null as varchar) as {c}" for c in DIMENSION_COLUMNS)
+        f"arg_min({c}, ts) filter (where {c} is not null) as {c}"
+        if c in present
+        else f"cast(null as varchar) as {c}"
+        for c in DIMENSION_COLUMNS
+    )
     con.execute(f"""
         create or replace temp table pm_cases as
         select case_id, min(ts) as start_ts, max(ts) as end_ts,
@@ -73,19 +84,26 @@ def stage_cases(con: duckdb.DuckDBPyConnection, events: str) -> str:
 def _segmented(dims: list[str], select: str, source: str) -> str:
     """``select`` over ``source`` for the whole log and for each value of each dimension."""
     parts = [f"select '{ALL}' as dimension, '{ALL}' as segment, {select} from {source}"]
-    parts += [f"select '{d}', cast({d} as varchar), {select} from {source} "
-              f"where {d} is not null group by {d}" for d in dims]
+    parts += [
+        f"select '{d}', cast({d} as varchar), {select} from {source} "
+        f"where {d} is not null group by {d}"
+        for d in dims
+    ]
     return " union all ".join(parts)
 
 
 def segments(con: duckdb.DuckDBPyConnection, cases: str, dims: list[str]) -> list[dict]:
     """Cases, events, durations and rework for the whole log and each segment."""
-    select = ("count(*) as cases, coalesce(sum(events), 0) as events, "
-              "median(duration_s) as median_duration_s, avg(duration_s) as mean_duration_s, "
-              "quantile_cont(duration_s, 0.9) as p90_duration_s, "
-              "count(*) filter (where rework) as rework_cases")
-    frame = con.execute(f"select * from ({_segmented(dims, select, cases)}) "
-                        "order by dimension = 'all' desc, dimension, segment").df()
+    select = (
+        "count(*) as cases, coalesce(sum(events), 0) as events, "
+        "median(duration_s) as median_duration_s, avg(duration_s) as mean_duration_s, "
+        "quantile_cont(duration_s, 0.9) as p90_duration_s, "
+        "count(*) filter (where rework) as rework_cases"
+    )
+    frame = con.execute(
+        f"select * from ({_segmented(dims, select, cases)}) "
+        "order by dimension = 'all' desc, dimension, segment"
+    ).df()
     return frame.to_dict("records")
 
 
@@ -110,37 +128,56 @@ def _sla_cases_sql(events: str, cases: str) -> str:
     """
 
 
-def sla(con: duckdb.DuckDBPyConnection, events: str, cases: str, dims: list[str],
-        rules: list[SlaRule]) -> tuple[list[dict], list[dict]]:
+def sla(
+    con: duckdb.DuckDBPyConnection, events: str, cases: str, dims: list[str], rules: list[SlaRule]
+) -> tuple[list[dict], list[dict]]:
     """Per rule and segment: cases measured, breaches (open ones too), rate and elapsed times;
     and every breaching case with how long it took."""
     summary: list[dict] = []
     breaches: list[dict] = []
     for rule in rules:
         params = {"source": rule.source, "target": rule.target}
-        con.execute(f"create or replace temp table pm_sla as {_sla_cases_sql(events, cases)}",
-                    params)
+        con.execute(
+            f"create or replace temp table pm_sla as {_sla_cases_sql(events, cases)}", params
+        )
         w = float(rule.window_s)
-        select = (f"count(*) as cases, count(*) filter (where elapsed_s > {w}) as breaches, "
-                  f"count(*) filter (where elapsed_s > {w} and open) as open_breaches, "
-                  f"coalesce(count(*) filter (where elapsed_s > {w}) / nullif(count(*), 0), 0)"
-                  " as breach_rate, median(elapsed_s) filter (where not open) as median_s, "
-                  "quantile_cont(elapsed_s, 0.9) filter (where not open) as p90_s")
-        rows = con.execute(f"select * from ({_segmented(dims, select, 'pm_sla')}) "
-                           "order by dimension = 'all' desc, dimension, segment").df()
+        select = (
+            f"count(*) as cases, count(*) filter (where elapsed_s > {w}) as breaches, "
+            f"count(*) filter (where elapsed_s > {w} and open) as open_breaches, "
+            f"coalesce(count(*) filter (where elapsed_s > {w}) / nullif(count(*), 0), 0)"
+            " as breach_rate, median(elapsed_s) filter (where not open) as median_s, "
+            "quantile_cont(elapsed_s, 0.9) filter (where not open) as p90_s"
+        )
+        rows = con.execute(
+            f"select * from ({_segmented(dims, select, 'pm_sla')}) "
+            "order by dimension = 'all' desc, dimension, segment"
+        ).df()
         for row in rows.to_dict("records"):
-            summary.append({"rule": rule.name, "source": rule.source, "target": rule.target,
-                            "window_s": w, **row})
-        late = con.execute(f"select case_id, start_ts, end_ts, elapsed_s, open from pm_sla "
-                           f"where elapsed_s > {w} order by elapsed_s desc, case_id").df()
+            summary.append(
+                {
+                    "rule": rule.name,
+                    "source": rule.source,
+                    "target": rule.target,
+                    "window_s": w,
+                    **row,
+                }
+            )
+        late = con.execute(
+            f"select case_id, start_ts, end_ts, elapsed_s, open from pm_sla "
+            f"where elapsed_s > {w} order by elapsed_s desc, case_id"
+        ).df()
         breaches += [{"rule": rule.name, **row} for row in late.to_dict("records")]
     con.execute("drop table if exists pm_sla")
     return summary, breaches
 
 
-def bottleneck_cases(con: duckdb.DuckDBPyConnection, events: str,
-                     edges: list[tuple[str, str]], per_edge: int = CASES_PER_BOTTLENECK,
-                     staged: Staged | None = None) -> list[dict]:
+def bottleneck_cases(
+    con: duckdb.DuckDBPyConnection,
+    events: str,
+    edges: list[tuple[str, str]],
+    per_edge: int = CASES_PER_BOTTLENECK,
+    staged: Staged | None = None,
+) -> list[dict]:
     """For each (source, target), the cases that waited longest on that step, longest first."""
     if not edges:
         return []

@@ -78,7 +78,8 @@ class Analysis:
         """Edges where cases spend the most waiting time in total."""
         waiting = [e for e in self.edges if e.total_wait_s > 0]
         return sorted(waiting, key=lambda e: (-e.total_wait_s, e.source, e.target))[
-            :TOP_BOTTLENECKS]
+            :TOP_BOTTLENECKS
+        ]
 
     def contract(self) -> dict[str, Any]:
         s = self.stats
@@ -87,14 +88,30 @@ class Analysis:
             "events": s.events,
             "activities": s.activities,
             "variants": s.variants,
-            "top_variants": [{"activities": list(v.activities), "cases": v.cases,
-                              "share": v.share} for v in self.variants[:TOP_VARIANTS]],
-            "dfg": [{"source": e.source, "target": e.target, "count": e.count,
-                     "median_wait_s": e.median_wait_s, "mean_wait_s": e.mean_wait_s}
-                    for e in self.edges],
-            "bottlenecks": [{"source": e.source, "target": e.target, "cases": e.cases,
-                             "median_wait_s": e.median_wait_s, "total_wait_s": e.total_wait_s}
-                            for e in self.bottlenecks],
+            "top_variants": [
+                {"activities": list(v.activities), "cases": v.cases, "share": v.share}
+                for v in self.variants[:TOP_VARIANTS]
+            ],
+            "dfg": [
+                {
+                    "source": e.source,
+                    "target": e.target,
+                    "count": e.count,
+                    "median_wait_s": e.median_wait_s,
+                    "mean_wait_s": e.mean_wait_s,
+                }
+                for e in self.edges
+            ],
+            "bottlenecks": [
+                {
+                    "source": e.source,
+                    "target": e.target,
+                    "cases": e.cases,
+                    "median_wait_s": e.median_wait_s,
+                    "total_wait_s": e.total_wait_s,
+                }
+                for e in self.bottlenecks
+            ],
             "rework": [{"activity": a, "cases": n} for a, n in self.rework],
         }
 
@@ -104,8 +121,7 @@ def analyze(con: duckdb.DuckDBPyConnection, events: str) -> Analysis:
     return Analysis(
         stats=log_stats(con, events, staged),
         edges=directly_follows(con, events, staged),
-        variants=variants(con, events, limit=max(VARIANT_ROWS, MODEL_VARIANT_CAP),
-                          staged=staged),
+        variants=variants(con, events, limit=max(VARIANT_ROWS, MODEL_VARIANT_CAP), staged=staged),
         rework=rework(con, events, staged),
         staged=staged,
     )
@@ -122,8 +138,9 @@ class Measures:
     dots: dict[str, str]
 
 
-def measure(con: duckdb.DuckDBPyConnection, events: str, analysis: Analysis,
-            settings: Settings) -> Measures:
+def measure(
+    con: duckdb.DuckDBPyConnection, events: str, analysis: Analysis, settings: Settings
+) -> Measures:
     dims = dimensions(con, events)
     cases = stage_cases(con, events)
     summary, breaches = sla(con, events, cases, dims, sla_rules(settings))
@@ -132,14 +149,23 @@ def measure(con: duckdb.DuckDBPyConnection, events: str, analysis: Analysis,
         sla=summary,
         sla_breaches=breaches,
         bottleneck_cases=bottleneck_cases(
-            con, events, [(e.source, e.target) for e in analysis.bottlenecks],
-            staged=analysis.staged),
+            con,
+            events,
+            [(e.source, e.target) for e in analysis.bottlenecks],
+            staged=analysis.staged,
+        ),
         dots=process_map_dots(con, events, analysis.edges, analysis.staged),
     )
 
 
-def mine_file(path: str | Path, case: str, activity: str, timestamp: str,
-              resource: str | None = None, sep: str = ",") -> dict[str, Any]:
+def mine_file(
+    path: str | Path,
+    case: str,
+    activity: str,
+    timestamp: str,
+    resource: str | None = None,
+    sep: str = ",",
+) -> dict[str, Any]:
     """Mines an external CSV(.GZ), Parquet or XES(.GZ) log in memory; nothing is written.
     Parquet is staged straight in DuckDB; the others go through ``load_log_file``."""
     if str(path).lower().endswith(PARQUET_SUFFIXES):
@@ -159,8 +185,9 @@ def mine_warehouse(settings: Settings | None = None) -> dict[str, Any]:
     with connect(settings) as con:
         events = stage_warehouse_log(con)
         analysis = analyze(con, events)
-        model = discover_model(con, events, analysis.edges,
-                               [v.activities for v in analysis.variants], analysis.staged)
+        model = discover_model(
+            con, events, analysis.edges, [v.activities for v in analysis.variants], analysis.staged
+        )
         measures = measure(con, events, analysis, settings)
         checked = conformance(con, events, staged=analysis.staged)
         write_results(con, run_id, mined_at, analysis, model, measures, checked)
@@ -223,10 +250,30 @@ create table if not exists pm.alignment_cases (
     run_id varchar, variant_rank integer, case_id varchar);
 """
 _MEASURE_COLUMNS = {
-    "segments": ["dimension", "segment", "cases", "events", "median_duration_s",
-                 "mean_duration_s", "p90_duration_s", "rework_cases"],
-    "sla": ["rule", "source", "target", "window_s", "dimension", "segment", "cases", "breaches",
-            "open_breaches", "breach_rate", "median_s", "p90_s"],
+    "segments": [
+        "dimension",
+        "segment",
+        "cases",
+        "events",
+        "median_duration_s",
+        "mean_duration_s",
+        "p90_duration_s",
+        "rework_cases",
+    ],
+    "sla": [
+        "rule",
+        "source",
+        "target",
+        "window_s",
+        "dimension",
+        "segment",
+        "cases",
+        "breaches",
+        "open_breaches",
+        "breach_rate",
+        "median_s",
+        "p90_s",
+    ],
     "sla_breaches": ["rule", "case_id", "start_ts", "end_ts", "elapsed_s", "open"],
     "bottleneck_cases": ["source", "target", "case_id", "wait_s"],
 }
@@ -237,45 +284,111 @@ def _alignment_frames(run_id: str, checked: Conformance) -> dict[str, pd.DataFra
     checks = summary.checks if summary is not None else []
     frames = {
         "alignment_summary": pd.DataFrame(
-            [{"run_id": run_id, "reference": REFERENCE_MODEL.name,
-              **{k: getattr(summary, k) for k in (
-                  "variants_checked", "variants_aligned", "variants_fallback",
-                  "cases_covered", "cases_total", "fitness", "deviating_cases", "capped",
-                  "seconds", "trace_limit_s", "total_limit_s", "note")}}]
-            if summary is not None else []),
+            [
+                {
+                    "run_id": run_id,
+                    "reference": REFERENCE_MODEL.name,
+                    **{
+                        k: getattr(summary, k)
+                        for k in (
+                            "variants_checked",
+                            "variants_aligned",
+                            "variants_fallback",
+                            "cases_covered",
+                            "cases_total",
+                            "fitness",
+                            "deviating_cases",
+                            "capped",
+                            "seconds",
+                            "trace_limit_s",
+                            "total_limit_s",
+                            "note",
+                        )
+                    },
+                }
+            ]
+            if summary is not None
+            else []
+        ),
         "alignments": pd.DataFrame(
-            [{"run_id": run_id, "variant_rank": c.variant_rank,
-              "activities": " > ".join(c.activities), "cases": c.cases, "method": c.method,
-              "fitness": c.fitness, "cost": c.cost, "log_moves": sum(c.log_moves.values()),
-              "model_moves": sum(c.model_moves.values()), "how": c.how} for c in checks],
-            columns=["run_id", "variant_rank", "activities", "cases", "method", "fitness",
-                     "cost", "log_moves", "model_moves", "how"]),
+            [
+                {
+                    "run_id": run_id,
+                    "variant_rank": c.variant_rank,
+                    "activities": " > ".join(c.activities),
+                    "cases": c.cases,
+                    "method": c.method,
+                    "fitness": c.fitness,
+                    "cost": c.cost,
+                    "log_moves": sum(c.log_moves.values()),
+                    "model_moves": sum(c.model_moves.values()),
+                    "how": c.how,
+                }
+                for c in checks
+            ],
+            columns=[
+                "run_id",
+                "variant_rank",
+                "activities",
+                "cases",
+                "method",
+                "fitness",
+                "cost",
+                "log_moves",
+                "model_moves",
+                "how",
+            ],
+        ),
         "alignment_moves": pd.DataFrame(
-            [{"run_id": run_id, "variant_rank": c.variant_rank, "activity": a, "move": kind,
-              "moves": n, "cases": c.cases}
-             for c in checks
-             for kind, moves in (("log", c.log_moves), ("model", c.model_moves))
-             for a, n in sorted(moves.items())],
-            columns=["run_id", "variant_rank", "activity", "move", "moves", "cases"]),
+            [
+                {
+                    "run_id": run_id,
+                    "variant_rank": c.variant_rank,
+                    "activity": a,
+                    "move": kind,
+                    "moves": n,
+                    "cases": c.cases,
+                }
+                for c in checks
+                for kind, moves in (("log", c.log_moves), ("model", c.model_moves))
+                for a, n in sorted(moves.items())
+            ],
+            columns=["run_id", "variant_rank", "activity", "move", "moves", "cases"],
+        ),
         "alignment_cases": pd.DataFrame(
             [{"run_id": run_id, **row} for row in checked.alignment_cases],
-            columns=["run_id", "variant_rank", "case_id"]),
+            columns=["run_id", "variant_rank", "case_id"],
+        ),
     }
     return frames
 
 
 def _conformance_frames(run_id: str, checked: Conformance) -> dict[str, pd.DataFrame]:
-    return {**_alignment_frames(run_id, checked),
-        "conformance": pd.DataFrame([{
-            "run_id": run_id, "reference": REFERENCE_MODEL.name,
-            "cases_checked": checked.cases_checked, "fitness": checked.fitness,
-            "precision": checked.precision, "deviating_cases": len(checked.deviations)}]),
+    return {
+        **_alignment_frames(run_id, checked),
+        "conformance": pd.DataFrame(
+            [
+                {
+                    "run_id": run_id,
+                    "reference": REFERENCE_MODEL.name,
+                    "cases_checked": checked.cases_checked,
+                    "fitness": checked.fitness,
+                    "precision": checked.precision,
+                    "deviating_cases": len(checked.deviations),
+                }
+            ]
+        ),
         "deviations": pd.DataFrame(
-            [{"run_id": run_id, "case_id": d.case_id, "fitness": d.fitness, "how": d.how}
-             for d in checked.deviations], columns=["run_id", "case_id", "fitness", "how"]),
+            [
+                {"run_id": run_id, "case_id": d.case_id, "fitness": d.fitness, "how": d.how}
+                for d in checked.deviations
+            ],
+            columns=["run_id", "case_id", "fitness", "how"],
+        ),
         "temporal_deviations": pd.DataFrame(
             [{"run_id": run_id, **d} for d in checked.temporal[:TEMPORAL_ROWS]],
-            columns=["run_id", "case_id", "source", "target", "elapsed_s", "zeta"]),
+            columns=["run_id", "case_id", "source", "target", "elapsed_s", "zeta"],
+        ),
     }
 
 
@@ -287,42 +400,109 @@ def _measure_frames(run_id: str, measures: Measures) -> dict[str, pd.DataFrame]:
         frames[table] = frame
     frames["process_map"] = pd.DataFrame(
         [{"run_id": run_id, "view": view, "dot": dot} for view, dot in measures.dots.items()],
-        columns=["run_id", "view", "dot"])
+        columns=["run_id", "view", "dot"],
+    )
     return frames
 
 
-def write_results(con: duckdb.DuckDBPyConnection, run_id: str, mined_at: datetime,
-                  analysis: Analysis, model: Model, measures: Measures | None = None,
-                  checked: Conformance | None = None) -> None:
+def write_results(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    mined_at: datetime,
+    analysis: Analysis,
+    model: Model,
+    measures: Measures | None = None,
+    checked: Conformance | None = None,
+) -> None:
     """Replaces every pm table's rows with this run's, in one transaction."""
     s = analysis.stats
     frames = {
-        "runs": pd.DataFrame([{
-            "run_id": run_id, "source": WAREHOUSE_LOG, "cases": s.cases, "events": s.events,
-            "activities": s.activities, "variants": s.variants, "mined_at": mined_at}]),
+        "runs": pd.DataFrame(
+            [
+                {
+                    "run_id": run_id,
+                    "source": WAREHOUSE_LOG,
+                    "cases": s.cases,
+                    "events": s.events,
+                    "activities": s.activities,
+                    "variants": s.variants,
+                    "mined_at": mined_at,
+                }
+            ]
+        ),
         "dfg": pd.DataFrame(
-            [{"run_id": run_id, "source": e.source, "target": e.target, "count": e.count,
-              "median_wait_s": e.median_wait_s, "mean_wait_s": e.mean_wait_s,
-              "p90_wait_s": e.p90_wait_s} for e in analysis.edges],
-            columns=["run_id", "source", "target", "count", "median_wait_s", "mean_wait_s",
-                     "p90_wait_s"]),
+            [
+                {
+                    "run_id": run_id,
+                    "source": e.source,
+                    "target": e.target,
+                    "count": e.count,
+                    "median_wait_s": e.median_wait_s,
+                    "mean_wait_s": e.mean_wait_s,
+                    "p90_wait_s": e.p90_wait_s,
+                }
+                for e in analysis.edges
+            ],
+            columns=[
+                "run_id",
+                "source",
+                "target",
+                "count",
+                "median_wait_s",
+                "mean_wait_s",
+                "p90_wait_s",
+            ],
+        ),
         "variants": pd.DataFrame(
-            [{"run_id": run_id, "variant_rank": v.rank, "activities": " > ".join(v.activities),
-              "cases": v.cases, "share": v.share, "median_throughput_s": v.median_throughput_s}
-             for v in analysis.variants[:VARIANT_ROWS]],
-            columns=["run_id", "variant_rank", "activities", "cases", "share",
-                     "median_throughput_s"]),
-        "model": pd.DataFrame([{
-            "run_id": run_id, "algorithm": model.algorithm, "model_text": model.model_text,
-            "dot": model.dot, "fitness": model.fitness}]),
+            [
+                {
+                    "run_id": run_id,
+                    "variant_rank": v.rank,
+                    "activities": " > ".join(v.activities),
+                    "cases": v.cases,
+                    "share": v.share,
+                    "median_throughput_s": v.median_throughput_s,
+                }
+                for v in analysis.variants[:VARIANT_ROWS]
+            ],
+            columns=[
+                "run_id",
+                "variant_rank",
+                "activities",
+                "cases",
+                "share",
+                "median_throughput_s",
+            ],
+        ),
+        "model": pd.DataFrame(
+            [
+                {
+                    "run_id": run_id,
+                    "algorithm": model.algorithm,
+                    "model_text": model.model_text,
+                    "dot": model.dot,
+                    "fitness": model.fitness,
+                }
+            ]
+        ),
         "bottlenecks": pd.DataFrame(
-            [{"run_id": run_id, "source": e.source, "target": e.target, "cases": e.cases,
-              "median_wait_s": e.median_wait_s, "total_wait_s": e.total_wait_s}
-             for e in analysis.bottlenecks],
-            columns=["run_id", "source", "target", "cases", "median_wait_s", "total_wait_s"]),
-        "rework": pd.DataFrame([{"run_id": run_id, "activity": a, "cases": n}
-                                for a, n in analysis.rework],
-                               columns=["run_id", "activity", "cases"]),
+            [
+                {
+                    "run_id": run_id,
+                    "source": e.source,
+                    "target": e.target,
+                    "cases": e.cases,
+                    "median_wait_s": e.median_wait_s,
+                    "total_wait_s": e.total_wait_s,
+                }
+                for e in analysis.bottlenecks
+            ],
+            columns=["run_id", "source", "target", "cases", "median_wait_s", "total_wait_s"],
+        ),
+        "rework": pd.DataFrame(
+            [{"run_id": run_id, "activity": a, "cases": n} for a, n in analysis.rework],
+            columns=["run_id", "activity", "cases"],
+        ),
     }
     if measures is not None:
         frames.update(_measure_frames(run_id, measures))

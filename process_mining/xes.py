@@ -42,14 +42,15 @@ def _open(path: Path) -> IO[bytes]:
 def read_xes(path: Path, columns: Iterable[str]) -> pd.DataFrame:
     """One row per event, in file order, with the given columns (missing attribute -> None)."""
     wanted = list(dict.fromkeys(columns))
-    trace_keys = {c: c[len("case:"):] for c in wanted if c.startswith("case:")}
+    trace_keys = {c: c[len("case:") :] for c in wanted if c.startswith("case:")}
     rows: list[tuple[str | None, ...]] = []
     seen: set[str] = set()
     pending: list[dict[str, str]] = []
     try:
         with _open(path) as fh:
-            for _, element in etree.iterparse(fh, events=("end",), huge_tree=True,
-                                              remove_comments=True):
+            for _, element in etree.iterparse(
+                fh, events=("end",), huge_tree=True, remove_comments=True
+            ):
                 kind = _local(element.tag)
                 if kind == "event":
                     attrs = _attributes(element)
@@ -60,9 +61,12 @@ def read_xes(path: Path, columns: Iterable[str]) -> pd.DataFrame:
                     case_attrs = _attributes(element)
                     seen.update(f"case:{k}" for k in case_attrs)
                     for attrs in pending:
-                        rows.append(tuple(
-                            case_attrs.get(trace_keys[c]) if c in trace_keys else attrs.get(c)
-                            for c in wanted))
+                        rows.append(
+                            tuple(
+                                case_attrs.get(trace_keys[c]) if c in trace_keys else attrs.get(c)
+                                for c in wanted
+                            )
+                        )
                     pending.clear()
                     element.clear()
                     # Drop the cleared trace from the root so memory stays flat.
@@ -76,6 +80,8 @@ def read_xes(path: Path, columns: Iterable[str]) -> pd.DataFrame:
     missing = [c for c in wanted if c not in seen]
     if rows and missing:
         known = ", ".join(sorted(seen)[:30])
-        raise BillopsError(f"{path}: no attribute {', '.join(repr(c) for c in missing)} "
-                           f"(attributes: {known}; trace attributes take the prefix 'case:')")
+        raise BillopsError(
+            f"{path}: no attribute {', '.join(repr(c) for c in missing)} "
+            f"(attributes: {known}; trace attributes take the prefix 'case:')"
+        )
     return pd.DataFrame(rows, columns=wanted, dtype="object")

@@ -15,8 +15,15 @@ from billops.config import get_settings
 from billops.warehouse import connect
 from process_mining.mine import mine_warehouse
 
-STEPS = ["REGISTERED", "CHARGE_POSTED", "CLAIM_CREATED", "CLAIM_SUBMITTED", "REMIT_RECEIVED",
-         "PAYMENT_POSTED", "CLOSED"]
+STEPS = [
+    "REGISTERED",
+    "CHARGE_POSTED",
+    "CLAIM_CREATED",
+    "CLAIM_SUBMITTED",
+    "REMIT_RECEIVED",
+    "PAYMENT_POSTED",
+    "CLOSED",
+]
 # case, entity, payer, start, days from charge to claim submission (billing window: 7 days)
 CASES = [
     ("A1", "HOSP-A", "PAYER-1", "2025-01-03", 2),
@@ -34,11 +41,13 @@ def _events() -> list[tuple[object, ...]]:
         ts = pd.Timestamp(start)
         steps = STEPS if case != "B2" else [*STEPS[:3], "CLAIM_CREATED", *STEPS[3:]]  # rework
         for step in steps:
-            ts += pd.Timedelta(days=billing_days) if step == "CLAIM_SUBMITTED" else pd.Timedelta(
-                hours=5)
+            ts += (
+                pd.Timedelta(days=billing_days)
+                if step == "CLAIM_SUBMITTED"
+                else pd.Timedelta(hours=5)
+            )
             order += 1
-            rows.append((case, step, ts.to_pydatetime(), "user", "rcm", entity, payer, 0.0,
-                         order))
+            rows.append((case, step, ts.to_pydatetime(), "user", "rcm", entity, payer, 0.0, order))
     return rows
 
 
@@ -51,11 +60,14 @@ def mined_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
         settings = get_settings(fresh=True)
         with connect(settings) as con:
             con.execute("create schema if not exists marts")
-            con.execute("create table marts.billing_event_log (case_id varchar, activity "
-                        "varchar, ts timestamp, resource varchar, source_system varchar, "
-                        "entity varchar, payer_id varchar, amount double, event_order bigint)")
-            con.executemany("insert into marts.billing_event_log values "
-                            "(?, ?, ?, ?, ?, ?, ?, ?, ?)", _events())
+            con.execute(
+                "create table marts.billing_event_log (case_id varchar, activity "
+                "varchar, ts timestamp, resource varchar, source_system varchar, "
+                "entity varchar, payer_id varchar, amount double, event_order bigint)"
+            )
+            con.executemany(
+                "insert into marts.billing_event_log values (?, ?, ?, ?, ?, ?, ?, ?, ?)", _events()
+            )
         mine_warehouse(settings)
         snapshot = Path(str(settings.warehouse))
     get_settings(fresh=True)
@@ -95,14 +107,19 @@ def _table(at: AppTest, column: str) -> pd.DataFrame:
 
 
 def test_process_page_shows_map_variants_bottlenecks_and_conformance(
-        mined_snapshot: Path, serving: Path) -> None:
+    mined_snapshot: Path, serving: Path
+) -> None:
     _publish(mined_snapshot, serving)
     at = _run()
 
     assert not at.exception and not at.error
     assert at.title[0].value == "Process"
     assert {m.label: m.value for m in at.metric}.items() >= {
-        "Cases": "5", "Events": "36", "Activities": "7", "Variants": "2"}.items()
+        "Cases": "5",
+        "Events": "36",
+        "Activities": "7",
+        "Variants": "2",
+    }.items()
     assert "Token-replay fitness" in [m.label for m in at.metric]
     assert "Alignment fitness" in [m.label for m in at.metric]
 
@@ -119,7 +136,8 @@ def test_process_page_shows_map_variants_bottlenecks_and_conformance(
     behind = _table(at, "Wait")
     assert list(behind["Case"])[:2] == ["B1", "A2"]  # longest waits first
     rework = next(
-        df.value for df in at.dataframe if list(df.value.columns) == ["Activity", "Cases"])
+        df.value for df in at.dataframe if list(df.value.columns) == ["Activity", "Cases"]
+    )
     assert rework.to_dict("records") == [{"Activity": "CLAIM_CREATED", "Cases": 1}]
     breaches = _table(at, "Still open")
     assert set(breaches["Case"]) == {"A2", "B1"}
@@ -136,7 +154,9 @@ def test_filters_narrow_segments_and_case_lists(mined_snapshot: Path, serving: P
     assert set(_table(at, "Still open")["Case"]) == {"B1"}
     segments = _table(at, "Median duration")
     assert set(zip(segments["Dimension"], segments["Segment"], strict=True)) == {
-        ("all", "all"), ("entity", "HOSP-B")}
+        ("all", "all"),
+        ("entity", "HOSP-B"),
+    }
     assert list(_table(at, "Wait")["Case"]) == ["B1", "B2"]  # the A cases are filtered out
 
     at.multiselect(key="process_entity").set_value(["HOSP-A"])

@@ -13,10 +13,26 @@ from process_mining.discovery import import_pm4py
 from process_mining.event_log import stage_frame
 from process_mining.mine import mine_warehouse
 
-HAPPY = ["REGISTERED", "ELIGIBILITY_CHECKED", "CHARGE_POSTED", "CHARGE_POSTED", "CLAIM_CREATED",
-         "CLAIM_SUBMITTED", "CLAIM_REJECTED", "CLAIM_SUBMITTED", "REMIT_RECEIVED", "DENIED",
-         "APPEALED", "REMIT_RECEIVED", "PAYMENT_POSTED", "GL_POSTED", "STATEMENT_SENT",
-         "STATEMENT_SENT", "PATIENT_PAID", "CLOSED"]
+HAPPY = [
+    "REGISTERED",
+    "ELIGIBILITY_CHECKED",
+    "CHARGE_POSTED",
+    "CHARGE_POSTED",
+    "CLAIM_CREATED",
+    "CLAIM_SUBMITTED",
+    "CLAIM_REJECTED",
+    "CLAIM_SUBMITTED",
+    "REMIT_RECEIVED",
+    "DENIED",
+    "APPEALED",
+    "REMIT_RECEIVED",
+    "PAYMENT_POSTED",
+    "GL_POSTED",
+    "STATEMENT_SENT",
+    "STATEMENT_SENT",
+    "PATIENT_PAID",
+    "CLOSED",
+]
 
 
 def test_reference_model_is_a_workflow_net_with_one_transition_per_activity() -> None:
@@ -29,11 +45,13 @@ def test_reference_model_is_a_workflow_net_with_one_transition_per_activity() ->
 
 
 def test_fitting_and_deviating_cases() -> None:
-    result = check_traces([
-        ("fits", HAPPY),
-        ("claim-before-charge", ["REGISTERED", "CLAIM_SUBMITTED", "CHARGE_POSTED", "FOO"]),
-        ("unfinished", HAPPY[:3]),
-    ])
+    result = check_traces(
+        [
+            ("fits", HAPPY),
+            ("claim-before-charge", ["REGISTERED", "CLAIM_SUBMITTED", "CHARGE_POSTED", "FOO"]),
+            ("unfinished", HAPPY[:3]),
+        ]
+    )
     assert result.cases_checked == 3
     assert 0 < result.fitness < 1 and 0 < result.precision <= 1
     how = {d.case_id: d.how for d in result.deviations}
@@ -46,14 +64,28 @@ def test_fitting_and_deviating_cases() -> None:
 
 
 def test_temporal_profile_flags_the_slow_case() -> None:
-    steps = ["REGISTERED", "CHARGE_POSTED", "CLAIM_CREATED", "CLAIM_SUBMITTED", "REMIT_RECEIVED",
-             "PAYMENT_POSTED", "CLOSED"]
+    steps = [
+        "REGISTERED",
+        "CHARGE_POSTED",
+        "CLAIM_CREATED",
+        "CLAIM_SUBMITTED",
+        "REMIT_RECEIVED",
+        "PAYMENT_POSTED",
+        "CLOSED",
+    ]
     rows = []
     for i in range(30):
         hours = 400 if i == 7 else 1  # case c7 waits far longer between every step
         for k, activity in enumerate(steps):
-            rows.append((f"c{i}", activity, pd.Timestamp("2024-01-01") + pd.Timedelta(
-                hours=k * hours), None, len(rows)))
+            rows.append(
+                (
+                    f"c{i}",
+                    activity,
+                    pd.Timestamp("2024-01-01") + pd.Timedelta(hours=k * hours),
+                    None,
+                    len(rows),
+                )
+            )
     frame = pd.DataFrame(rows, columns=["case_id", "activity", "ts", "resource", "event_order"])
     with duckdb.connect() as con:
         result = conformance(con, stage_frame(con, frame))
@@ -64,16 +96,21 @@ def test_temporal_profile_flags_the_slow_case() -> None:
 
 def test_mine_warehouse_writes_conformance_tables(billops_home: Settings) -> None:
     with connect(billops_home) as con:
-        con.execute("create schema if not exists marts; create table marts.billing_event_log ("
-                    "case_id varchar, activity varchar, ts timestamp, event_order bigint)")
-        rows = [("A1", a, pd.Timestamp("2024-01-01") + pd.Timedelta(hours=k), k)
-                for k, a in enumerate(HAPPY)]
+        con.execute(
+            "create schema if not exists marts; create table marts.billing_event_log ("
+            "case_id varchar, activity varchar, ts timestamp, event_order bigint)"
+        )
+        rows = [
+            ("A1", a, pd.Timestamp("2024-01-01") + pd.Timedelta(hours=k), k)
+            for k, a in enumerate(HAPPY)
+        ]
         rows += [("A2", "CLAIM_SUBMITTED", pd.Timestamp("2024-01-02"), 0)]
         con.executemany("insert into marts.billing_event_log values (?, ?, ?, ?)", rows)
     mine_warehouse(billops_home)
     with duckdb.connect(str(billops_home.warehouse), read_only=True) as con:
-        summary = con.execute("select reference, cases_checked, deviating_cases "
-                              "from pm.conformance").fetchall()
+        summary = con.execute(
+            "select reference, cases_checked, deviating_cases from pm.conformance"
+        ).fetchall()
         deviations = con.execute("select case_id from pm.deviations").fetchall()
     assert summary == [("billing_process.pnml", 2, 1)]
     assert deviations == [("A2",)]

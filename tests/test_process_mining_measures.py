@@ -57,8 +57,10 @@ ROWS = [
 def warehouse(billops_home: Settings) -> Settings:
     with connect(billops_home) as con:
         con.execute(EVENT_LOG_DDL)
-        con.executemany("insert into marts.billing_event_log values (?, ?, ?, 'r', 'rcm', ?, ?, "
-                        "null, ?)", [(*row, i) for i, row in enumerate(ROWS)])
+        con.executemany(
+            "insert into marts.billing_event_log values (?, ?, ?, 'r', 'rcm', ?, ?, null, ?)",
+            [(*row, i) for i, row in enumerate(ROWS)],
+        )
     return billops_home
 
 
@@ -89,8 +91,7 @@ def test_segments_durations_and_rework(con: duckdb.DuckDBPyConnection) -> None:
     assert {r["segment"] for r in rows if r["dimension"] == "month"} == {"2024-01", "2024-02"}
 
 
-def test_sla_breaches_open_and_closed(con: duckdb.DuckDBPyConnection,
-                                      warehouse: Settings) -> None:
+def test_sla_breaches_open_and_closed(con: duckdb.DuckDBPyConnection, warehouse: Settings) -> None:
     events = stage_warehouse_log(con)
     dims = dimensions(con, events)
     summary, breaches = sla(con, events, stage_cases(con, events), dims, sla_rules(warehouse))
@@ -102,13 +103,16 @@ def test_sla_breaches_open_and_closed(con: duckdb.DuckDBPyConnection,
     follow = _by(summary, rule="follow_up_window", dimension="all")
     assert (follow["cases"], follow["breaches"], follow["open_breaches"]) == (2, 1, 0)
     late = {(b["rule"], b["case_id"]): (b["elapsed_s"], b["open"]) for b in breaches}
-    assert late == {("billing_window", "A3"): (9 * DAY, True),
-                    ("billing_window", "A2"): (15 * DAY, False),
-                    ("follow_up_window", "A1"): (38 * DAY, False)}
+    assert late == {
+        ("billing_window", "A3"): (9 * DAY, True),
+        ("billing_window", "A2"): (15 * DAY, False),
+        ("follow_up_window", "A1"): (38 * DAY, False),
+    }
 
 
-def test_sla_window_follows_settings(con: duckdb.DuckDBPyConnection,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sla_window_follows_settings(
+    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from billops.config import get_settings
 
     monkeypatch.setenv("BILLOPS_BILLING_WINDOW_DAYS", "1")
@@ -123,22 +127,25 @@ def test_bottleneck_cases_longest_first(con: duckdb.DuckDBPyConnection) -> None:
     analysis = analyze(con, events)
     top = analysis.bottlenecks[0]
     assert (top.source, top.target, top.total_wait_s) == (
-        "CLAIM_SUBMITTED", "REMIT_RECEIVED", 43 * DAY)
+        "CLAIM_SUBMITTED",
+        "REMIT_RECEIVED",
+        43 * DAY,
+    )
     rows = bottleneck_cases(con, events, [(top.source, top.target)])
     assert [(r["case_id"], r["wait_s"]) for r in rows] == [("A1", 38 * DAY), ("A2", 5 * DAY)]
-    assert bottleneck_cases(con, events, [(top.source, top.target)], per_edge=1)[0][
-        "case_id"] == "A1"
+    assert (
+        bottleneck_cases(con, events, [(top.source, top.target)], per_edge=1)[0]["case_id"] == "A1"
+    )
 
 
-def test_dfg_of_this_log_equals_pm4py(warehouse: Settings,
-                                      con: duckdb.DuckDBPyConnection) -> None:
+def test_dfg_of_this_log_equals_pm4py(warehouse: Settings, con: duckdb.DuckDBPyConnection) -> None:
     frame = read_warehouse_log(warehouse)
     pm4py = import_pm4py()
-    expected, _, _ = pm4py.discover_dfg(frame, case_id_key="case_id", activity_key="activity",
-                                        timestamp_key="ts")
+    expected, _, _ = pm4py.discover_dfg(
+        frame, case_id_key="case_id", activity_key="activity", timestamp_key="ts"
+    )
     events = stage_warehouse_log(con)
-    assert {(e.source, e.target): e.count for e in directly_follows(con, events)} == dict(
-        expected)
+    assert {(e.source, e.target): e.count for e in directly_follows(con, events)} == dict(expected)
 
 
 def test_performance_view_colours_the_bottleneck(con: duckdb.DuckDBPyConnection) -> None:
@@ -157,8 +164,10 @@ def test_performance_view_colours_the_bottleneck(con: duckdb.DuckDBPyConnection)
 def test_mine_warehouse_writes_measure_tables(warehouse: Settings) -> None:
     mine_warehouse(warehouse)
     with duckdb.connect(str(warehouse.warehouse), read_only=True) as con:
-        tables = {t: con.execute(f"select * from pm.{t}").df() for t in (
-            "runs", "segments", "sla", "sla_breaches", "bottleneck_cases", "process_map")}
+        tables = {
+            t: con.execute(f"select * from pm.{t}").df()
+            for t in ("runs", "segments", "sla", "sla_breaches", "bottleneck_cases", "process_map")
+        }
     (run_id,) = set(tables["runs"]["run_id"])
     assert all(set(frame["run_id"]) == {run_id} for frame in tables.values())
     assert set(tables["process_map"]["view"]) == {"frequency", "performance"}

@@ -26,16 +26,20 @@ ROWS = """(1, 'NA', 'A', '2024-01-01 09:00:00+00:00'),
 def _parquet(tmp_path: Path, rows: str = ROWS, name: str = "log.parquet") -> Path:
     path = tmp_path / name
     with duckdb.connect() as con:
-        con.execute(f"copy (select case_id, act, happened from (values {rows}) t(n, case_id, act, happened) "
-                    f"order by n) to '{path}' (format parquet)")
+        con.execute(
+            f"copy (select case_id, act, happened from (values {rows}) t(n, case_id, act, happened) "
+            f"order by n) to '{path}' (format parquet)"
+        )
     return path
 
 
 def test_direct_staging_equals_the_pandas_loader(tmp_path: Path) -> None:
     path = _parquet(tmp_path)
     with duckdb.connect() as con:
-        direct = con.execute(f"select * from {stage_parquet(con, path, 'case_id', 'act', 'happened')} "
-                             "order by event_order").df()
+        direct = con.execute(
+            f"select * from {stage_parquet(con, path, 'case_id', 'act', 'happened')} "
+            "order by event_order"
+        ).df()
     loaded = load_log_file(path, "case_id", "act", "happened")
     assert direct["event_order"].tolist() == list(range(1, 7))
     for col in ("case_id", "activity", "ts", "event_order"):
@@ -53,23 +57,36 @@ def test_mine_file_on_parquet_matches_pm4py(tmp_path: Path) -> None:
     result = mine_file(path, "case_id", "act", "happened")
     frame = load_log_file(path, "case_id", "act", "happened")
     pm4py = import_pm4py()
-    dfg, _, _ = pm4py.discover_dfg(frame, case_id_key="case_id", activity_key="activity",
-                                   timestamp_key="ts")
+    dfg, _, _ = pm4py.discover_dfg(
+        frame, case_id_key="case_id", activity_key="activity", timestamp_key="ts"
+    )
     assert {(e["source"], e["target"]): e["count"] for e in result["dfg"]} == dict(dfg)
-    assert result["variants"] == len(pm4py.get_variants(
-        frame, case_id_key="case_id", activity_key="activity", timestamp_key="ts"))
+    assert result["variants"] == len(
+        pm4py.get_variants(
+            frame, case_id_key="case_id", activity_key="activity", timestamp_key="ts"
+        )
+    )
     with duckdb.connect() as con:
         assert analyze(con, stage_frame(con, frame)).contract() == result
 
 
-@pytest.mark.parametrize(("rows", "message"), [
-    ("(1, 'c', 'A', '2024-01-01'), (2, '', 'B', '2024-01-01')",
-     r"row 2: empty value in column 'case_id' \(1 row"),
-    ("(1, 'c', 'A', '2024-01-01'), (2, 'c', 'B', 'yesterday')",
-     r"row 2: happened 'yesterday' is not an ISO 8601 timestamp"),
-    ("(1, 'c', 'A', '2024-01-01'), (2, 'c', null, '2024-01-02')",
-     r"row 2: empty value in column 'act'"),
-])
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        (
+            "(1, 'c', 'A', '2024-01-01'), (2, '', 'B', '2024-01-01')",
+            r"row 2: empty value in column 'case_id' \(1 row",
+        ),
+        (
+            "(1, 'c', 'A', '2024-01-01'), (2, 'c', 'B', 'yesterday')",
+            r"row 2: happened 'yesterday' is not an ISO 8601 timestamp",
+        ),
+        (
+            "(1, 'c', 'A', '2024-01-01'), (2, 'c', null, '2024-01-02')",
+            r"row 2: empty value in column 'act'",
+        ),
+    ],
+)
 def test_direct_staging_errors_name_the_row(tmp_path: Path, rows: str, message: str) -> None:
     path = _parquet(tmp_path, rows)
     with duckdb.connect() as con, pytest.raises(BillopsError, match=message):

@@ -76,7 +76,9 @@ def test_hand_xes_reads_trace_attributes_ties_and_offsets(tmp_path: Path) -> Non
     result = mine_file(path, CASE, ACT, TS)
     assert result["top_variants"][0]["activities"] in (["A", "C"], ["B", "A", "C"])
     assert {(e["source"], e["target"]): e["count"] for e in result["dfg"]} == {
-        ("B", "A"): 1, ("A", "C"): 2}
+        ("B", "A"): 1,
+        ("A", "C"): 2,
+    }
 
 
 def test_hand_xes_gz_matches_pm4py(tmp_path: Path) -> None:
@@ -93,8 +95,9 @@ def test_sepsis_as_xes_gz_matches_pm4py(shared_fixtures: Path, tmp_path: Path) -
     pm4py = import_pm4py()
     frame = pd.read_csv(shared_fixtures / "eventlogs" / "sepsis.csv.gz", dtype="str")
     frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True, format="ISO8601")
-    log = pm4py.format_dataframe(frame, case_id="case_id", activity_key="activity",
-                                 timestamp_key="timestamp")
+    log = pm4py.format_dataframe(
+        frame, case_id="case_id", activity_key="activity", timestamp_key="timestamp"
+    )
     path = tmp_path / "sepsis.xes.gz"
     pm4py.write_xes(log, str(path))
     ours = _ours(path)
