@@ -7,7 +7,7 @@ reading the values the raw tables hold with ``get_value``. The values extracted 
 throughput is segments per second, best of a few runs each.
 
 Two pyx12 figures are recorded. Its map-driven parse (``x12n_document``, the loop- and
-HL-following walk against the implementation guide that the loader also runs for
+HL-following walk against the implementation guide that billops validate-x12 runs for
 raw._x12_validation) does the work our extractors do, and is the basis of the 50x target. Its bare
 X12Reader only splits segments, and its ratio is recorded beside it for candour.
 """
@@ -50,8 +50,15 @@ def ours(path: Path) -> Values:
             elif item.table == "x12_claim_lines":
                 found["SV1"].append((v["hcpcs"], v["charge_amount"]))
             elif item.table == "x12_remit_claims":
-                found["CLP"].append((v["account_id"], v["claim_status_code"], v["charge_amount"],
-                                     v["paid_amount"], v["patient_responsibility_amount"]))
+                found["CLP"].append(
+                    (
+                        v["account_id"],
+                        v["claim_status_code"],
+                        v["charge_amount"],
+                        v["paid_amount"],
+                        v["patient_responsibility_amount"],
+                    )
+                )
             elif item.table == "x12_remit_adjustments":
                 found["CAS"].append((v["group_code"], v["reason_code"], v["amount"]))
             elif item.table == "x12_remittances":
@@ -84,7 +91,8 @@ def pyx12_values(path: Path) -> Values:
                     reason = seg.get_value(f"CAS{2 + 3 * k:02d}")
                     if reason:
                         found["CAS"].append(
-                            (group, reason, _dec(seg.get_value(f"CAS{3 + 3 * k:02d}"))))
+                            (group, reason, _dec(seg.get_value(f"CAS{3 + 3 * k:02d}")))
+                        )
             elif sid == "TRN":
                 found["TRN"].append((seg.get_value("TRN02"),))
             elif sid == "BPR":
@@ -98,14 +106,19 @@ def pyx12_parse(path: Path) -> Values:
     return {}
 
 
+CPU_S: dict[str, float] = {}  # CPU seconds of the best run per reader, recorded beside wall time
+
+
 def _best(read: Callable[[Path], Values], files: list[Path]) -> tuple[float, Values]:
     """Best wall time of REPEAT runs over all files, and the values of all files."""
     best = float("inf")
     values: Values = {}
     for _ in range(REPEAT):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         results = [read(p) for p in files]
-        best = min(best, time.perf_counter() - start)
+        wall = time.perf_counter() - start
+        if wall < best:
+            best, CPU_S[read.__name__] = wall, time.process_time() - cpu
         values = {k: [v for found in results for v in found[k]] for k in results[0]}
         if read is pyx12_parse:  # minutes per run: once is enough
             break
@@ -138,21 +151,42 @@ def run() -> dict[str, Any]:
     parse_rate = segments / parse_s
     speedup = ours_rate / parse_rate
     figures = {
-        "scale": SCALE, "files": len(files), "segments": segments,
+        "scale": SCALE,
+        "files": len(files),
+        "segments": segments,
         "values_compared": counts,
-        "ours_s": round(ours_s, 3), "pyx12_s": round(pyx12_s, 3),
+        "ours_s": round(ours_s, 3),
+        "pyx12_s": round(pyx12_s, 3),
         "pyx12_parse_s": round(parse_s, 3),
-        "ours_segments_per_s": round(ours_rate), "pyx12_parse_segments_per_s": round(parse_rate),
+        "ours_segments_per_s": round(ours_rate),
+        "pyx12_parse_segments_per_s": round(parse_rate),
         "pyx12_reader_segments_per_s": round(pyx12_rate),
         "speedup_vs_pyx12_parse": round(speedup, 1),
         "speedup_vs_pyx12_reader": round(ours_rate / pyx12_rate, 1),
         "identical_values": identical,
+        # CPU seconds of the same runs: wall time on a shared machine also counts other work
+        "cpu_s": {name: round(value, 3) for name, value in CPU_S.items()},
+        "speedup_vs_pyx12_parse_cpu": round(CPU_S["pyx12_parse"] / CPU_S["ours"], 1),
     }
-    print(f"   ours {ours_rate:,.0f} seg/s, pyx12 parse {parse_rate:,.0f} seg/s (x{speedup:.1f}), "
-          f"pyx12 reader {pyx12_rate:,.0f} seg/s, identical={identical}", flush=True)
-    return {"figures": figures, "targets": [
-        {"name": "X12 throughput vs pyx12's map-driven parse (segments/s ratio)", "value": round(speedup, 1),
-         "target": f">= {TARGET_SPEEDUP:g}", "met": speedup >= TARGET_SPEEDUP},
-        {"name": "extracted values identical to pyx12", "value": identical, "target": True,
-         "met": identical},
-    ]}
+    print(
+        f"   ours {ours_rate:,.0f} seg/s, pyx12 parse {parse_rate:,.0f} seg/s (x{speedup:.1f}), "
+        f"pyx12 reader {pyx12_rate:,.0f} seg/s, identical={identical}",
+        flush=True,
+    )
+    return {
+        "figures": figures,
+        "targets": [
+            {
+                "name": "X12 throughput vs pyx12's map-driven parse (segments/s ratio)",
+                "value": round(speedup, 1),
+                "target": f">= {TARGET_SPEEDUP:g}",
+                "met": speedup >= TARGET_SPEEDUP,
+            },
+            {
+                "name": "extracted values identical to pyx12",
+                "value": identical,
+                "target": True,
+                "met": identical,
+            },
+        ],
+    }

@@ -95,7 +95,7 @@ def read_csv(path: Path, name: str | None = None) -> SourceReader:
                     except RecordError as exc:
                         yield Reject(records, str(exc), original)
                         continue
-                    yield Row(table.name, records, {col: values[col] for col in columns})
+                    yield Row(table.name, records, values)  # exactly the contract columns
             except csv.Error as exc:
                 raise FileError(
                     f"CSV syntax error after data row {records}: {exc}", records + 1
