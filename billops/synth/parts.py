@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -64,13 +65,17 @@ def _merge_file(target: Path, found: list[tuple[Path, dict[str, Any]]]) -> dict[
     if len(found) == 1:
         os.replace(found[0][0], target)
         return {"sha256": found[0][1]["sha256"], "records": records}
-    digest = hashlib.sha256()
-    with target.open("wb") as out:
-        for n, (path, _) in enumerate(found):
+    # the first part's file becomes the merged file, the others are appended to it
+    os.replace(found[0][0], target)
+    with target.open("ab") as out:
+        for path, _ in found[1:]:
             with path.open("rb") as src:
-                if n and target.suffix == ".csv":
+                if target.suffix == ".csv":
                     src.readline()  # the header, kept from the first part only
-                while chunk := src.read(1 << 20):
-                    digest.update(chunk)
-                    out.write(chunk)
+                shutil.copyfileobj(src, out, 1 << 20)
+            path.unlink()
+    digest = hashlib.sha256()
+    with target.open("rb") as merged:
+        while chunk := merged.read(1 << 20):
+            digest.update(chunk)
     return {"sha256": digest.hexdigest(), "records": records}
