@@ -323,6 +323,27 @@ def test_resent_file_in_a_later_run_is_skipped_and_recorded(billops_home: Settin
     assert sum("already loaded; skipped" in m for m in report.messages) == 2
 
 
+def test_views_are_replaced_only_when_their_definition_changes(billops_home: Settings) -> None:
+    """An intraday load must not rebind every raw view (binding reads every file's footer)."""
+    landing = billops_home.landing
+    write_batch(landing, "erp", B1, erp_files())
+    run(billops_home)
+    sql = ("select view_name, comment from duckdb_views() where schema_name = 'raw' "
+           "order by view_name")
+    before = dict(query(billops_home, sql))
+    assert set(before) == set(TABLES) and all(before.values())
+    write_batch(landing, "erp", B2, {"bank_deposits.csv": DEPOSITS.replace("D1,", "D2,")})
+    write_batch(landing, "rcm", B2, {"payers.csv": PAYERS})
+    run(billops_home)
+    after = dict(query(billops_home, sql))
+    # a table that already had files keeps its view, and still sees the new batch
+    assert after["bank_deposits"] == before["bank_deposits"]
+    assert count(billops_home, "bank_deposits") == 2
+    # a table's first files give it a new view (it was the empty, typed placeholder)
+    assert after["payers"] != before["payers"] and count(billops_home, "payers") == 1
+    assert {t for t in TABLES if after[t] != before[t]} == {"payers"}
+
+
 # ---------------------------------------------------------------------------------- quarantine
 
 
