@@ -281,3 +281,22 @@ def deviating_cases(run: Run, filters: ProcessFilters) -> pd.DataFrame | None:
         f"where c.run_id = ?{where} order by a.fitness, a.variant_rank, c.case_id limit ?",
         (run.run_id, *params, CASE_ROWS),
     )
+
+
+def segment_variants(run: Run, filters: ProcessFilters) -> pd.DataFrame | None:
+    """The top variants of each selected segment (``pm.segment_variants``)."""
+    clauses: list[str] = []
+    params: list[object] = [run.run_id]
+    for dimension, values in filters.by_dimension().items():
+        if values:
+            clauses.append(f"(dimension = ? and segment in ({', '.join('?' * len(values))}))")
+            params += [dimension, *values]
+    if not clauses:
+        return None
+    return _table(
+        "segment_variants",
+        "select dimension, segment, segment_rank, activities, cases, share, "
+        f"median_throughput_s from pm.segment_variants where run_id = ? and "
+        f"({' or '.join(clauses)}) order by dimension, segment, segment_rank",
+        tuple(params),
+    )

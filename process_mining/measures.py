@@ -203,3 +203,77 @@ def bottleneck_cases(
     finally:
         con.unregister("pm_edges")
     return frame.to_dict("records")
+
+
+# Segment tables keep the most frequent variants of each segment only.
+VARIANTS_PER_SEGMENT = 20
+
+
+def _segment_union(dims: list[str], select: str) -> str:
+    """``select`` (over ``s`` joined to the case table ``c``) per dimension value."""
+    return " union all ".join(
+        select.format(dimension=d, segment=f"cast(c.{d} as varchar)", where=f"c.{d} is not null")
+        for d in dims
+    )
+
+
+def segment_dfg(
+    con: duckdb.DuckDBPyConnection, staged: Staged, cases: str, dims: list[str]
+) -> list[dict]:
+    """Directly-follows counts and waits (median, mean, p90) per segment."""
+    if not dims:
+        return []
+    select = f"""
+        select '{{dimension}}' as dimension, {{segment}} as segment, s.prev_aid, s.aid,
+               count(*) as count, quantile_cont(s.wait_us, [0.5, 0.9]) as q,
+               avg(s.wait_us) / 1e6 as mean_wait_s
+        from steps s join {cases} c using (case_id) where {{where}}
+        group by all"""
+    frame = con.execute(f"""
+        with steps as (  -- DuckDB slices include their end: [:-2] drops the last element
+            select case_id, unnest(trace[:-2]) as prev_aid, unnest(trace[2:]) as aid,
+                   unnest(tss[2:]) - unnest(tss[:-2]) as wait_us
+            from {staged.traces}),
+        segmented as ({_segment_union(dims, select)})
+        select dimension, segment, src.activity as source, tgt.activity as target, count,
+               q[1] / 1e6 as median_wait_s, mean_wait_s, q[2] / 1e6 as p90_wait_s
+        from segmented
+        join {staged.activities} src on src.aid = segmented.prev_aid
+        join {staged.activities} tgt on tgt.aid = segmented.aid
+        order by dimension, segment, count desc, source, target
+    """).df()
+    return frame.to_dict("records")
+
+
+def segment_variants(
+    con: duckdb.DuckDBPyConnection,
+    staged: Staged,
+    cases: str,
+    dims: list[str],
+    per_segment: int = VARIANTS_PER_SEGMENT,
+) -> list[dict]:
+    """The most frequent variants of each segment, with their share of the segment's cases and
+    median throughput; ``variant_rank`` is the variant's rank in the whole log."""
+    if not dims:
+        return []
+    select = f"""
+        select '{{dimension}}' as dimension, {{segment}} as segment, t.trace,
+               count(*) as cases,
+               median(t.tss[-1] - t.tss[1]) / 1e6 as median_throughput_s
+        from {staged.traces} t join {cases} c using (case_id) where {{where}}
+        group by all"""
+    frame = con.execute(f"""
+        with segmented as ({_segment_union(dims, select)}),
+        ranked as (
+            select *, cases / sum(cases) over (partition by dimension, segment) as share,
+                   row_number() over (partition by dimension, segment
+                                      order by cases desc, trace) as segment_rank
+            from segmented)
+        select r.dimension, r.segment, r.segment_rank, v.variant_rank, r.trace, r.cases,
+               r.share, r.median_throughput_s
+        from ranked r join {staged.variants} v using (trace)
+        where r.segment_rank <= {int(per_segment)}
+        order by r.dimension, r.segment, r.segment_rank
+    """).df()
+    frame["activities"] = [" > ".join(staged.decode(list(t))) for t in frame.pop("trace")]
+    return frame.to_dict("records")

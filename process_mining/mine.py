@@ -8,7 +8,7 @@ Both entry points return the contract object of ARCHITECTURE.md::
 
 ``mine_warehouse`` also replaces the previous run's rows in ``pm.runs``, ``pm.dfg``,
 ``pm.variants``, ``pm.model``, ``pm.bottlenecks``, ``pm.rework``, and the measures'
-``pm.segments``, ``pm.sla``, ``pm.sla_breaches``, ``pm.bottleneck_cases``, ``pm.process_map``,
+``pm.segments``, ``pm.segment_dfg``, ``pm.segment_variants``, ``pm.sla``, ``pm.sla_breaches``, ``pm.bottleneck_cases``, ``pm.process_map``,
 the conformance's ``pm.conformance``, ``pm.deviations``, ``pm.temporal_deviations``, and the
 alignments' ``pm.alignment_summary``, ``pm.alignments``, ``pm.alignment_moves``,
 ``pm.alignment_cases`` (all keyed by run_id).
@@ -51,6 +51,8 @@ from process_mining.event_log import (
 from process_mining.measures import (
     bottleneck_cases,
     dimensions,
+    segment_dfg,
+    segment_variants,
     segments,
     sla,
     sla_rules,
@@ -136,6 +138,8 @@ class Measures:
     sla_breaches: list[dict[str, Any]]
     bottleneck_cases: list[dict[str, Any]]
     dots: dict[str, str]
+    segment_dfg: list[dict[str, Any]]
+    segment_variants: list[dict[str, Any]]
 
 
 def measure(
@@ -155,6 +159,8 @@ def measure(
             staged=analysis.staged,
         ),
         dots=process_map_dots(con, events, analysis.edges, analysis.staged),
+        segment_dfg=segment_dfg(con, analysis.staged, cases, dims),
+        segment_variants=segment_variants(con, analysis.staged, cases, dims),
     )
 
 
@@ -227,6 +233,13 @@ create table if not exists pm.sla_breaches (
 create table if not exists pm.bottleneck_cases (
     run_id varchar, source varchar, target varchar, case_id varchar, wait_s double);
 create table if not exists pm.process_map (run_id varchar, view varchar, dot varchar);
+create table if not exists pm.segment_dfg (
+    run_id varchar, dimension varchar, segment varchar, source varchar, target varchar,
+    count bigint, median_wait_s double, mean_wait_s double, p90_wait_s double);
+create table if not exists pm.segment_variants (
+    run_id varchar, dimension varchar, segment varchar, segment_rank bigint,
+    variant_rank integer, activities varchar, cases bigint, share double,
+    median_throughput_s double);
 create table if not exists pm.conformance (
     run_id varchar, reference varchar, cases_checked bigint, fitness double, precision double,
     deviating_cases bigint);
@@ -250,6 +263,26 @@ create table if not exists pm.alignment_cases (
     run_id varchar, variant_rank integer, case_id varchar);
 """
 _MEASURE_COLUMNS = {
+    "segment_dfg": [
+        "dimension",
+        "segment",
+        "source",
+        "target",
+        "count",
+        "median_wait_s",
+        "mean_wait_s",
+        "p90_wait_s",
+    ],
+    "segment_variants": [
+        "dimension",
+        "segment",
+        "segment_rank",
+        "variant_rank",
+        "activities",
+        "cases",
+        "share",
+        "median_throughput_s",
+    ],
     "segments": [
         "dimension",
         "segment",

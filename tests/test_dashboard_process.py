@@ -158,6 +158,11 @@ def test_filters_narrow_segments_and_case_lists(mined_snapshot: Path, serving: P
         ("entity", "HOSP-B"),
     }
     assert list(_table(at, "Wait")["Case"]) == ["B1", "B2"]  # the A cases are filtered out
+    in_segment = _table(at, "Rank in segment")
+    assert in_segment[["Segment", "Cases", "Share"]].values.tolist() == [
+        ["HOSP-B", 1, "50.0%"],
+        ["HOSP-B", 1, "50.0%"],
+    ]
 
     at.multiselect(key="process_entity").set_value(["HOSP-A"])
     at.multiselect(key="process_month").set_value(["2025-02"]).run()

@@ -16,6 +16,8 @@ from process_mining.event_log import read_warehouse_log, stage_warehouse_log
 from process_mining.measures import (
     bottleneck_cases,
     dimensions,
+    segment_dfg,
+    segment_variants,
     segments,
     sla,
     sla_rules,
@@ -176,3 +178,42 @@ def test_mine_warehouse_writes_measure_tables(warehouse: Settings) -> None:
     seg = tables["segments"].set_index(["dimension", "segment"])
     assert seg.loc[("all", "all"), "cases"] == 4
     assert timedelta(seconds=float(seg.loc[("all", "all"), "p90_duration_s"])) > timedelta(0)
+
+
+def test_dfg_and_variants_by_segment(con: duckdb.DuckDBPyConnection) -> None:
+    events = stage_warehouse_log(con)
+    analysis = analyze(con, events)
+    dims = dimensions(con, events)
+    cases = stage_cases(con, events)
+    dfg = segment_dfg(con, analysis.staged, cases, dims)
+    # H1: A1 and A2 both go charge -> claim (2 d and 15 d) -> remit (38 d and 5 d).
+    h1 = _by(
+        dfg, dimension="entity", segment="H1", source="CHARGE_POSTED", target="CLAIM_SUBMITTED"
+    )
+    assert h1["count"] == 2 and h1["median_wait_s"] == pytest.approx(8.5 * DAY)
+    assert h1["mean_wait_s"] == pytest.approx(8.5 * DAY)
+    assert (
+        _by(dfg, dimension="entity", segment="H2", source="CHARGE_POSTED", target="CHARGE_POSTED")[
+            "count"
+        ]
+        == 1
+    )
+    # Each dimension splits the whole log's counts (every case here has every dimension).
+    whole = {(e.source, e.target): e.count for e in analysis.edges}
+    for dim in dims:
+        total: dict[tuple[str, str], int] = {}
+        for row in (r for r in dfg if r["dimension"] == dim):
+            key = (row["source"], row["target"])
+            total[key] = total.get(key, 0) + row["count"]
+        assert total == whole
+
+    variants = segment_variants(con, analysis.staged, cases, dims)
+    jan = [v for v in variants if (v["dimension"], v["segment"]) == ("month", "2024-01")]
+    assert [(v["activities"], v["cases"], v["share"]) for v in jan] == [
+        ("CHARGE_POSTED > CLAIM_SUBMITTED > REMIT_RECEIVED", 2, 1.0)
+    ]
+    ranks = {v.activities: v.rank for v in analysis.variants}
+    assert jan[0]["variant_rank"] == ranks[("CHARGE_POSTED", "CLAIM_SUBMITTED", "REMIT_RECEIVED")]
+    p2 = [v for v in variants if (v["dimension"], v["segment"]) == ("payer_id", "P2")]
+    assert sorted(v["share"] for v in p2) == [0.5, 0.5]
+    assert [v["segment_rank"] for v in p2] == [1, 2]

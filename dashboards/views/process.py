@@ -59,6 +59,7 @@ _LABELS = {
     "log_moves": "Log moves",
     "model_moves": "Model moves",
     "how": "How it deviates",
+    "segment_rank": "Rank in segment",
 }
 
 
@@ -112,7 +113,7 @@ def _render_body() -> None:
         return
     filters = _filters(process_data.filter_options(run))
     _process_map(run)
-    _variants(run)
+    _variants(run, filters)
     _bottlenecks(run, filters)
     _rework(run)
     _segments(run, filters)
@@ -136,8 +137,8 @@ def _filters(options: dict[str, list[str]]) -> ProcessFilters:
     filters = ProcessFilters(chosen["entity"], chosen["payer_id"], chosen["month"])
     if filters.active:
         note = (
-            "Filters narrow the segment tables and the case lists; the map, variants, "
-            "bottlenecks and rework describe the whole log."
+            "Filters narrow the segment tables, the segments' top variants and the case "
+            "lists; the map, bottlenecks and rework describe the whole log."
         )
         if not process_data.can_filter_cases():
             note += " (The snapshot has no event log, so case lists are not filtered.)"
@@ -179,9 +180,16 @@ def _process_map(run: Run) -> None:
     st.graphviz_chart(dot, width="stretch")
 
 
-def _variants(run: Run) -> None:
+def _variants(run: Run, filters: ProcessFilters) -> None:
     st.subheader("Top variants")
     _show(process_data.top_variants(run), "This run stored no variants.", "No variants.")
+    if filters.active:
+        st.markdown("**Top variants of the selected segments**")
+        _show(
+            process_data.segment_variants(run, filters),
+            "This run stored no variants by segment.",
+            "No variant in the selected segments.",
+        )
 
 
 def _bottlenecks(run: Run, filters: ProcessFilters) -> None:
