@@ -114,14 +114,16 @@ def stage(con: duckdb.DuckDBPyConnection, events: str) -> Staged:
     with unordered(con):
         if not encoded:
             build_activity_dictionary(con, f"select activity from {events}")
-        n_activities, base, max_order = con.execute(
-            f"select (select count(*) from {ACTIVITIES}), epoch_us(min(ts)), max(event_order) "
-            f"from {events}"
+        n_activities, base, min_order, max_order = con.execute(
+            f"select (select count(*) from {ACTIVITIES}), epoch_us(min(ts)), min(event_order), "
+            f"max(event_order) from {events}"
         ).fetchall()[0]
-        if n_activities >= 1 << _AID_BITS or (max_order or 0) >= 1 << _ORDER_BITS:
+        # Offsets from the minima keep every part of the key non-negative.
+        base, min_order = base or 0, min_order or 0
+        if n_activities >= 1 << _AID_BITS or (max_order or 0) - min_order >= 1 << _ORDER_BITS:
             raise ValueError(
                 "event log too large to encode: more than 16 million activities "
-                "or event_order beyond 2^40"
+                "or an event_order range beyond 2^40"
             )
         mask = (1 << _AID_BITS) - 1
         con.execute(f"""
@@ -131,8 +133,9 @@ def stage(con: duckdb.DuckDBPyConnection, events: str) -> Staged:
                    list_transform(keys, lambda x: cast(x >> 64 as bigint)) as tss
             from (
                 select e.case_id,
-                       list_sort(list((cast(epoch_us(e.ts) - {base or 0} as hugeint) << 64)
-                                      + (cast(e.event_order as hugeint) << {_AID_BITS})
+                       list_sort(list((cast(epoch_us(e.ts) - {base} as hugeint) << 64)
+                                      + (cast(e.event_order - {min_order} as hugeint)
+                                         << {_AID_BITS})
                                       + {"e" if encoded else "a"}.aid)) as keys
                 from {events} e {"" if encoded else f"join {ACTIVITIES} a using (activity)"}
                 group by e.case_id)""")

@@ -475,3 +475,18 @@ def test_cli_mine_log_json_prints_the_contract_object(tmp_path: Path) -> None:
         {"source": e["source"], "target": e["target"]} for e in result["dfg"]
     ]
     assert result == mine_file(log, "case", "act", "when", resource="who")
+
+
+def test_negative_event_order_and_early_timestamps_keep_the_order() -> None:
+    # event_order may be any integer and timestamps may predate 1970: the sort key stays exact.
+    t0 = pd.Timestamp("1965-03-01 00:00:00")
+    rows = [
+        ("x", "B", t0, None, -5),
+        ("x", "A", t0, None, -9),  # same time, earlier in source order: first
+        ("x", "C", t0 + pd.Timedelta(seconds=90), None, -7),
+    ]
+    frame = pd.DataFrame(rows, columns=["case_id", "activity", "ts", "resource", "event_order"])
+    con, events = _staged(frame)
+    edges = {(e.source, e.target): e.median_wait_s for e in directly_follows(con, events)}
+    assert edges == {("A", "B"): 0.0, ("B", "C"): 90.0}
+    assert [v.activities for v in variants(con, events)] == [("A", "B", "C")]
