@@ -33,7 +33,9 @@ def latest_scores() -> pd.DataFrame:
 
 def score_history() -> pd.DataFrame:
     """Every source's score per day, for the trend chart."""
-    return data.query("select source, day, score, grade from dq.quality_scores order by source, day")
+    return data.query(
+        "select source, day, score, grade from dq.quality_scores order by source, day"
+    )
 
 
 def breaks_by_team() -> pd.DataFrame:

@@ -69,7 +69,7 @@ def _grades(latest: pd.DataFrame) -> None:
     per_row = 4
     for start in range(0, len(latest), per_row):
         cols = st.columns(per_row)
-        for col, row in zip(cols, latest.iloc[start:start + per_row].itertuples(), strict=False):
+        for col, row in zip(cols, latest.iloc[start : start + per_row].itertuples(), strict=False):
             trend = None if pd.isna(row.trend) else f"{row.trend:+.1f}"
             col.metric(
                 f"{row.source} — grade {row.grade}",
@@ -94,7 +94,7 @@ def _trend(history: pd.DataFrame) -> None:
             tooltip=["source", "day:T", "score", "grade"],
         )
     )
-    st.altair_chart(chart, use_container_width=True)
+    st.altair_chart(chart, width="stretch")
 
 
 def _breaks() -> None:
@@ -103,24 +103,36 @@ def _breaks() -> None:
     if per_team.empty:
         st.success("No open data-quality breaks.")
         return
-    pivot = (per_team.pivot_table(index="owner_team", columns="severity", values="breaks",
-                                  aggfunc="sum", fill_value=0)
-             .reindex(columns=["critical", "warning"], fill_value=0)
-             .rename_axis(None, axis=1).reset_index())
-    pivot["rows_affected"] = (per_team.groupby("owner_team")["rows_affected"].sum()
-                              .reindex(pivot["owner_team"]).to_numpy())
+    pivot = (
+        per_team.pivot_table(
+            index="owner_team", columns="severity", values="breaks", aggfunc="sum", fill_value=0
+        )
+        .reindex(columns=["critical", "warning"], fill_value=0)
+        .rename_axis(None, axis=1)
+        .reset_index()
+    )
+    pivot["rows_affected"] = (
+        per_team.groupby("owner_team")["rows_affected"]
+        .sum()
+        .reindex(pivot["owner_team"])
+        .to_numpy()
+    )
     cols = st.columns(min(len(pivot), 6))
     for col, row in zip(cols, pivot.itertuples(), strict=False):
-        col.metric(row.owner_team, count(row.critical + row.warning),
-                   help=f"{row.critical} critical, {row.warning} warning")
-    teams = st.multiselect("Owner team", pivot["owner_team"].tolist(), key="dq_teams",
-                           placeholder="All")
+        col.metric(
+            row.owner_team,
+            count(row.critical + row.warning),
+            help=f"{row.critical} critical, {row.warning} warning",
+        )
+    teams = st.multiselect(
+        "Owner team", pivot["owner_team"].tolist(), key="dq_teams", placeholder="All"
+    )
     breaks = quality_data.open_breaks(tuple(teams))
     breaks["unexpected_percent"] = breaks["unexpected_percent"].round(3)
     st.dataframe(
         breaks.rename(columns=_BREAK_LABELS),
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         column_config={"Rows failing": st.column_config.NumberColumn(format="%d")},
     )
     st.caption(f"{count(len(breaks))} open break(s) shown. {MISSING} = not measured.")
