@@ -124,13 +124,13 @@ def close_period(period: str, settings: Settings | None = None, reopen: bool = F
             ).fetchone()
             dq = con.execute(
                 "select count(*) from duckdb_tables() where schema_name = 'dq' "
-                "and table_name = 'validation_results'"
+                "and table_name = 'expectation_results'"
             ).fetchone()[0]
             dq_failed = 0
             if dq:
                 dq_failed = con.execute(
-                    "select count(*) from dq.validation_results where not success and run_id = "
-                    "(select run_id from dq.validation_results order by evaluated_at desc limit 1)"
+                    "select count(*) from dq.expectation_results where not success and run_id = "
+                    "(select run_id from dq.expectation_results order by evaluated_at desc limit 1)"
                 ).fetchone()[0]
         files = sorted(p.name for p in tmp.iterdir())
         manifest = {

@@ -73,12 +73,17 @@ def test_billing_nightly_end_to_end(tmp_path: Path, dbt_manifest: Path) -> None:
             "select sum(charge_lines) from marts.fct_account_reconciliation").fetchone()[0]
         dq_rows = con.execute("select count(*) from dq.validation_results").fetchone()[0]
         suites = con.execute("select count(distinct suite) from dq.validation_results").fetchone()[0]
+        verdicts = con.execute("select count(*) from dq.batch_quality "
+                               "where dq_status in ('PASSED', 'WARNED')").fetchone()[0]
         pm_dfg = con.execute("select count(*) from pm.dfg").fetchone()[0]
         pm_model = con.execute("select count(*) from pm.model").fetchone()[0]
         loads = con.execute("select count(*) from raw._loads where status = 'LOADED'").fetchone()[0]
+        loads_batches = con.execute("select count(*) from raw._batches "
+                                    "where status = 'LOADED'").fetchone()[0]
     assert accounts > 50
     assert charges_mart == charges_ehr  # every EHR charge line is reconciled to an account
     assert dq_rows > 0 and suites >= 2
+    assert verdicts == loads_batches  # the raw checks (before dbt) accepted every loaded batch
     assert pm_dfg > 0 and pm_model > 0
     assert loads > 0
 
@@ -86,7 +91,9 @@ def test_billing_nightly_end_to_end(tmp_path: Path, dbt_manifest: Path) -> None:
     with duckdb.connect(str(serving), read_only=True) as con:
         assert con.execute("select count(*) from marts.fct_account_reconciliation").fetchone()[0] == accounts
         as_of = con.execute("select as_of from meta.snapshot").fetchone()[0]
+        scored_sources = con.execute("select count(distinct source) from dq.quality_scores").fetchone()[0]
     assert as_of is not None
+    assert scored_sources >= 8  # every source feed and the marts
 
     # A second run on the same landing zone loads nothing new and gives the same mart.
     _run([str(bin_dir / "billops"), "run"], env, tmp_path)
