@@ -450,8 +450,31 @@ def test_clean_money_ties_out_per_account_and_in_the_gl(clean: Path) -> None:
         # patient responsibility = patient payments (net of refunds) + write-offs + open balance
         assert 0 <= patient_paid[account] + written_off[account] <= t["pr"]
 
+    self_pay = {
+        p["payer_id"] for p in read_csv(rcm / "payers.csv") if p["payer_type"] == "SELF_PAY"
+    }
+    assert self_pay
+    billed_to_patient: set[str] = set()
     for s in read_csv(rcm / "statements.csv"):
-        assert 0 < cents(s["amount_due"]) <= remitted[s["account_id"]]["pr"]
+        if s["payer_id_on_file"] in self_pay:
+            # uninsured: no claim, the statement asks for the charges less what was paid
+            account = s["account_id"]
+            billed_to_patient.add(account)
+            assert account not in claims
+            assert 0 < cents(s["amount_due"]) <= sum(charges[account].values())
+            assert 0 <= patient_paid[account] <= sum(charges[account].values())
+        else:
+            assert 0 < cents(s["amount_due"]) <= remitted[s["account_id"]]["pr"]
+    assert billed_to_patient
+    # an uninsured patient's accounts are never claimed
+    uninsured = {
+        ref_id(c["beneficiary"])
+        for c in read_ndjson(ehr / "Coverage.ndjson")
+        if ref_id(c["payor"][0]) in self_pay
+    }
+    accounts_of = {e["id"]: ref_id(e["subject"]) for e in read_ndjson(ehr / "Encounter.ndjson")}
+    assert not {a for a in claims if accounts_of[a] in uninsured}
+    assert {accounts_of[a] for a in billed_to_patient} <= uninsured
 
     total_charges = sum(sum(c.values()) for c in charges.values())
     payer_paid = sum(c["paid"] for p in payments for c in p["claims"])  # CLP04: the AR side

@@ -31,6 +31,8 @@ def payers(ref: Reference) -> Iterator[Row]:
 
 def payer_contracts(ref: Reference) -> Iterator[Row]:
     for p in ref.payers:
+        if p.self_pay:
+            continue  # no contract: the patient owes the chargemaster price
         for year in ref.years:
             first, last = date(year, 1, 1), date(year, 12, 31)
             for hcpcs in CHARGEMASTER:

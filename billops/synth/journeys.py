@@ -640,6 +640,9 @@ class Simulation:
                     facility.id,
                 )
             )
+        if p.payer.self_pay:
+            self._self_pay(rng, account)
+            return
         account.eligibility_at = start - timedelta(minutes=rint(rng, 20, 120))
         auth_codes = [c.hcpcs for c in account.charges if ref.needs_auth(p.payer, c.hcpcs)]
         kind = defects.choose(drng, self.rates, self._eligible(account, day, auth_codes))
@@ -846,6 +849,35 @@ class Simulation:
                 w.defects.append(
                     defects.account_truth(kind, account, remit_received, unbalanced[1])
                 )
+
+    def _self_pay(self, rng: random.Random, account: Account) -> None:
+        """An uninsured patient: no claim, statements for the charges until they are paid."""
+        w, p = self.world, account.patient
+        self._done.append(account)
+        b = _PatientBehaviour.draw(rng)
+        owed = sum(c.amount for c in account.charges)
+        day = max(c.entered_at for c in account.charges).date() + timedelta(days=b.statement_lag)
+        for cycle in range(3):
+            sent = at(day, 18)
+            w.statements.append(
+                Statement("", p.id, account.id, day, sent, owed, p.payer.id, p.member_id_at(sent))
+            )
+            pays = b.pays_on_cycle(cycle)
+            if pays:
+                amount = owed if pays == "full" else owed // 2
+                paid_at = office_time(rng, day + timedelta(days=b.pay_lag[cycle]), 7, 20)
+                w.patient_payments.append(
+                    PatientPayment("", p.id, account.id, account.entity, amount, paid_at, b.method)
+                )
+                owed -= amount
+                if owed == 0:
+                    w.claim_events.append(
+                        ClaimEvent(
+                            account.id, "CLOSED", paid_at, "system", "BILLING", "zero balance"
+                        )
+                    )
+                    return
+            day += timedelta(days=30)
 
     def _appeal(
         self, drng: random.Random, account: Account, clean: RemitClaim, denied_on: date

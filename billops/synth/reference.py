@@ -100,6 +100,10 @@ class Payer:
     denial_tendency: float = 1.0  # multiplies the denial probability of its claims
 
     @property
+    def self_pay(self) -> bool:
+        return self.payer_type == "SELF_PAY"
+
+    @property
     def remit_filing_indicator(self) -> str:
         """CLP06: the 835 code list has no CI/BL; commercial PPO plans report 12."""
         return {"CI": "12", "BL": "12"}.get(self.filing_indicator, self.filing_indicator)
@@ -733,6 +737,27 @@ def _payers(rng: random.Random) -> list[Payer]:
             ("J1745",),
             "PWT",
         ),
+        # uninsured patients: no claim is sent, the patient is billed by statement
+        (
+            "SELF1",
+            "Self-pay",
+            "SELF_PAY",
+            "ZZ",
+            "81",
+            365,
+            8,
+            False,
+            None,
+            None,
+            "0.00",
+            "0.00",
+            "0.00",
+            0.0,
+            (0, 1, 2, 3, 4),
+            (1, 1),
+            (),
+            "SP",
+        ),
     ]
     tendency = {
         "MCRB1": 0.6,
@@ -742,6 +767,7 @@ def _payers(rng: random.Random) -> list[Payer]:
         "BMM01": 0.9,
         "RHA01": 1.4,
         "PWT01": 1.0,
+        "SELF1": 0.0,
     }
     out = []
     for (
