@@ -4,8 +4,19 @@
 -- DUPLICATE_CHARGE: the same service (account, HCPCS, service date, units, amount) charged more
 -- than once before billing; every charge after the first entered is the duplicate.
 -- UNBILLED_CHARGE: on no line of the account's current claim once the billing window has passed
--- since its entry; a duplicate or a late charge is reported as that, not also as unbilled.
+-- since its entry; a duplicate or a late charge is reported as that, not also as unbilled. An
+-- account whose EHR coverage is self-pay (payers.csv payer_type in var self_pay_payer_types) is
+-- billed to the patient by statement, never by claim: its charges are not unbilled.
+{%- set self_pay = var('self_pay_payer_types') %}
 with
+
+self_pay_accounts as (
+    select accounts.account_id
+    from {{ ref('int_accounts') }} as accounts
+    inner join {{ ref('stg_rcm__payers') }} as payers
+        on accounts.coverage_payer_id = payers.payer_id
+    where payers.payer_type in ('{{ self_pay | join("', '") }}')
+),
 
 charges as (
     select
@@ -38,6 +49,7 @@ classified as (
             when charges.entered_at > charges.first_submitted_at then 'LATE_CHARGE'
             when charges.service_occurrence > 1 then 'DUPLICATE_CHARGE'
             when unbilled.charge_id is not null
+                and charges.account_id not in (select account_id from self_pay_accounts)
                 and {{ billops.plus_window('charges.entered_at', 'billing_window_days') }}
                     <= {{ billops.as_of_timestamp() }}
                 then 'UNBILLED_CHARGE'
