@@ -32,7 +32,7 @@ written as soon as no later simulated day can add to it (stream.py), so memory h
 open batches. medium and large simulate their patients in two parallel parts whose batches are
 merged (parts.py). docs/generator.md describes the journeys and the defects.
 
-Not yet: self-pay patients and secondary payers.
+Not yet: secondary payers.
 """
 
 from billops.synth.generator import generate
