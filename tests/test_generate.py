@@ -1016,3 +1016,56 @@ def test_out_that_is_a_file_or_holds_the_batches_is_refused(tmp_path: Path) -> N
     generate(tmp_path / "out", defect_rate=0)
     with pytest.raises(BillopsError, match="already exists"):
         generate(tmp_path / "out", defect_rate=0)
+
+
+# ----------------------------------------------------------------------------- parallel parts
+
+
+def test_parallel_parts_merge_into_the_same_kind_of_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """medium and large simulate their patients in parts; the merged batches are what one
+    process would write: one file per kind (X12 per part), a CSV header once, ids unique,
+    manifests true, and the output still a function of the arguments."""
+    import dataclasses
+    import hashlib
+
+    from billops.synth import params
+
+    monkeypatch.setitem(params.SCALES, "tiny", dataclasses.replace(params.SCALES["tiny"], parts=2))
+    first = generate(tmp_path / "a", seed=11)
+    assert generate(tmp_path / "b", seed=11) == first
+    assert tree(tmp_path / "a") == tree(tmp_path / "b")
+    assert not (tmp_path / "a" / ".parts").exists()
+    out = tmp_path / "a"
+    ehr, rcm = batch(out, "ehr"), batch(out, "rcm")
+    for folder in (ehr, rcm, batch(out, "erp")):
+        manifest = json.loads((folder / "_manifest.json").read_text())
+        for f in manifest["files"]:
+            data = (folder / f["path"]).read_bytes()
+            assert hashlib.sha256(data).hexdigest() == f["sha256"]
+            if f["path"].endswith(".csv"):
+                lines = data.decode().splitlines()
+                assert lines.count(lines[0]) == 1 and len(lines) - 1 == f["records"]
+            elif f["path"].endswith(".ndjson"):
+                assert len(data.decode().splitlines()) == f["records"]
+    assert sorted(p.name for p in (rcm / "837").iterdir()) == [
+        f"claims_{rcm.name}_0.x12",
+        f"claims_{rcm.name}_1.x12",
+    ]
+    encounters = [e["id"] for e in read_ndjson(ehr / "Encounter.ndjson")]
+    items = [i["id"] for i in read_ndjson(ehr / "ChargeItem.ndjson")]
+    patients = {ref_id(e["subject"]) for e in read_ndjson(ehr / "Encounter.ndjson")}
+    assert len(set(encounters)) == len(encounters) and len(set(items)) == len(items)
+    assert {e[1] for e in encounters} == {"0", "1"}  # both parts' accounts, tagged
+    assert sum(1 for _ in read_ndjson(ehr / "Organization.ndjson")) == len(
+        {o["id"] for o in read_ndjson(ehr / "Organization.ndjson")}
+    )  # written once
+    assert len(patients) > 100 and first["accounts"] == len(encounters)
+    statements = [s["statement_id"] for s in read_csv(rcm / "statements.csv")]
+    assert len(set(statements)) == len(statements)
+    traces = [p["trace"] for path in landed_x12(out, "835") for p in parse_835(path)]
+    assert len(set(traces)) == len(traces)
+    for path in [*landed_x12(out, "837"), *landed_x12(out, "835")]:
+        valid, errors, _ = pyx12_validate(path)
+        assert errors == [] and valid, path.name
