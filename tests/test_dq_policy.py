@@ -188,3 +188,23 @@ def test_data_docs_are_built_under_billops_home(loaded: Settings) -> None:
     html = index.read_text()
     assert "raw_fhir_charge_item" in html and "raw_x12_remittances" in html
     assert (Path(loaded.data_docs) / "expectations" / "raw_fhir_charge_item.html").exists()
+
+
+def test_cli_check_rejects_a_bad_waiver_or_layer_in_one_line(billops_home: Settings) -> None:
+    import os
+    import subprocess
+    import sys
+
+    billops = str(Path(sys.executable).parent / "billops")
+    for args, needle in (
+        (["--waive", "ehr"], "SYSTEM/BATCH_ID"),
+        (["--layer", "gold"], "--layer 'gold'"),
+    ):
+        result = subprocess.run(
+            [billops, "check", *args],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "BILLOPS_HOME": str(billops_home.home)},
+        )
+        assert result.returncode == 2
+        assert needle in result.stderr and len(result.stderr.strip().splitlines()) == 1
