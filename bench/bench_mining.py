@@ -163,9 +163,12 @@ def run() -> dict[str, Any]:
         build_log(path)
         build_s = round(time.perf_counter() - start, 2)
         print(f"   built {EVENTS:,} events in {build_s} s", flush=True)
+        # The child first: a child forked from a parent holding the comparison's frames would
+        # report the parent's resident memory as its own peak.
+        mine = _mine(path)
+        print(f"   billops mine {mine['wall_s']} s, {mine['peak_rss_mb']} MB", flush=True)
         compare = _compare(path)
         print(f"   duckdb {compare['duckdb_s']} s, pm4py {compare['pm4py_s']} s", flush=True)
-        mine = _mine(path)
     if mine["events"] != compare["events"]:
         raise RuntimeError("billops mine did not count every event")
     figures = {"build_s": build_s, "compare": compare, "mine": mine}

@@ -179,29 +179,39 @@ def stage_parquet(
             create or replace temp table {STAGED} as
             select nullif(cast({quoted["case_id"]} as varchar), '') as case_id,
                    {act} as activity, {ts} as ts, {res} as resource,
-                   cast(src.file_row_number + 1 as bigint) as event_order,
-                   {quoted["ts"]} as ts_raw, d.aid
+                   cast(src.file_row_number + 1 as bigint) as event_order, d.aid
             from {source} src left join {ACTIVITIES} d on d.activity = {act}""")
-    except duckdb.Error as exc:
-        reason = " ".join(str(exc).split())[:200]
-        raise BillopsError(f"{path}: cannot read as Parquet ({reason})") from exc
-    for role in ("case_id", "activity", "ts"):
-        row, n = con.execute(
-            f"select min(event_order), count(*) from {STAGED} where {role} is null"
+        # One scan finds the first row (and the count) with a missing value in each role.
+        found = con.execute(
+            "select "
+            + ", ".join(
+                f"min(event_order) filter (where {role} is null), "
+                f"count(*) filter (where {role} is null)"
+                for role in ("case_id", "activity", "ts")
+            )
+            + f" from {STAGED}"
         ).fetchall()[0]
-        if n:
-            (raw,) = con.execute(
-                f"select ts_raw from {STAGED} where event_order = ?", [row]
-            ).fetchall()[0]
-            if role == "ts" and raw not in (None, ""):
-                raise BillopsError(
-                    f"{path}: row {row}: {timestamp} {raw!r} is not an ISO 8601 timestamp "
-                    f"(e.g. 2024-01-31 14:05:00+01:00; {n} row(s) affected)"
-                )
+        for i, role in enumerate(("case_id", "activity", "ts")):
+            row, n = found[2 * i], found[2 * i + 1]
+            if not n:
+                continue
+            if role == "ts":
+                # The raw text of the file's row, for the message.
+                (raw,) = con.execute(
+                    f"select {quoted['ts']} from {source} src where src.file_row_number = ?",
+                    [row - 1],
+                ).fetchall()[0]
+                if raw not in (None, ""):
+                    raise BillopsError(
+                        f"{path}: row {row}: {timestamp} {raw!r} is not an ISO 8601 timestamp "
+                        f"(e.g. 2024-01-31 14:05:00+01:00; {n} row(s) affected)"
+                    )
             raise BillopsError(
                 f"{path}: row {row}: empty value in column {roles[role]!r} ({n} row(s) affected)"
             )
-    con.execute(f"alter table {STAGED} drop column ts_raw")
+    except duckdb.Error as exc:
+        reason = " ".join(str(exc).split())[:200]
+        raise BillopsError(f"{path}: cannot read as Parquet ({reason})") from exc
     return STAGED
 
 
