@@ -625,8 +625,14 @@ class Simulation:
             visit.diagnoses,
             [],
         )
+        # the main service is charged first (at checkout or from the visit note); supplies and
+        # drugs follow it, so the charges entered so far always cover a check-in copay
+        first: datetime | None = None
         for hcpcs, units in visit.lines:
-            entered = later(rng, end, 15, 24 * 60)
+            if first is None:
+                entered = first = later(rng, end, 15, 24 * 60)
+            else:
+                entered = later(rng, first, 5, 12 * 60)
             account.charges.append(
                 Charge(
                     self.new_charge_id(),
