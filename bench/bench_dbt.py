@@ -4,8 +4,9 @@ and recall per exception type against the generator's truth.
 For each scale and seed: generate, then land and ingest the history (for a daily-cadence scale,
 every batch before the last day), and time a full `billops transform` (dbt build: models, unit
 tests, data tests). For a daily-cadence scale, the last day's first intraday batches (one per
-system) then land and `billops transform --select tag:intraday` is timed: the incremental facts
-and event log fold in only what those batches touch. The rest of the last day lands and a
+system) then land and `billops transform --select +tag:intraday` is timed: the intermediate
+tables the facts read are rebuilt, and the incremental facts and event log fold in only what
+those batches touch. The rest of the last day lands and a
 second full build follows (timed as `final_build_s`). A monthly scale is built once. Then
 `billops scorecard` scores marts.billing_exceptions against the truth.
 
@@ -98,7 +99,7 @@ def _one(billops: str, scale: str, seed: int) -> dict[str, Any]:
             _run([billops, "ingest"], env)
             result["intraday_batches"] = [f"{b.parent.name}/{b.name}" for b in intraday]
             result["intraday_build_s"], _ = _run(
-                [billops, "transform", "--select", "tag:intraday"], env
+                [billops, "transform", "--select", "+tag:intraday"], env
             )
             _land(rest, home / "landing")
             _run([billops, "ingest"], env)

@@ -1,7 +1,8 @@
 """Intraday refresh: land the hour's batches, then fold them into the incremental facts and the
 billing event log (dbt tag `intraday`: only the accounts and traces those batches touch are
-rebuilt). Exceptions, KPIs and the roll-forward, which judge everything against the as-of time,
-stay with the nightly run.
+rebuilt) after the staging views and intermediate tables they read (`+tag:intraday`).
+Exceptions, KPIs and the roll-forward, which judge everything against the as-of time, stay with
+the nightly run.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def billing_intraday() -> None:
 
     @task
     def refresh_facts() -> dict:
-        return pipeline.transform_step(select="tag:intraday")
+        return pipeline.transform_step(select="+tag:intraday")
 
     ingest() >> refresh_facts()
 

@@ -9,7 +9,10 @@
   shapes its rows: a new charge, claim or remittance of the account, but also a new encounter
   (entity), coverage (payer), eligibility check, statement, payment, GL posting or deposit.
   delete+insert then replaces the rows of the touched keys, so a full refresh and a chain of
-  incremental runs give the same table (tests/test_dbt_incremental.py).
+  incremental runs give the same table (tests/test_dbt_incremental.py). The facts read
+  intermediate tables (accounts, current claims, the charge-to-claim match), so a run that
+  selects them must select those too: `+tag:intraday`, never `tag:intraday` alone; otherwise the
+  touched rows would be rebuilt from stale tables and keep their stale values.
 -#}
 
 {#- The watermark: load time of the newest row already in the fact. -#}
