@@ -2,19 +2,20 @@
 and recall per exception type against the generator's truth.
 
 For each scale and seed: generate, then land and ingest the history (for a daily-cadence scale,
-every batch before the last day), and time a full `billops transform` (dbt build: models, unit
-tests, data tests). For a daily-cadence scale, the last day's first intraday batches (one per
-system) then land and `billops transform --select +tag:intraday` is timed: the intermediate
-tables the facts read are rebuilt, and the incremental facts and event log fold in only what
-those batches touch. The rest of the last day lands and a
-second full build follows (timed as `final_build_s`). A monthly scale is built once. Then
-`billops scorecard` scores marts.billing_exceptions against the truth.
+every batch before the last day's first intraday batch), and time a full `billops transform`
+(dbt build: models, unit tests, data tests). For a daily-cadence scale, the first intraday batch
+of each system then lands and `billops transform --select +tag:intraday` is timed: the
+intermediate tables the facts read are rebuilt, and the incremental facts and event log fold in
+only what those batches touch. The rest of the last day lands and a second full build follows
+(`final_build_s`). A monthly scale is built once. Then `billops scorecard` scores
+marts.billing_exceptions against the truth.
 
 Scales and seeds come from BENCH_DBT_SCALES (default "medium,small,tiny") and BENCH_DBT_SEEDS
-("1,2,3"). After each scale the figures so far are written to bench/results/bench_dbt_partial.json,
-so a long run that is stopped keeps what it measured. Targets: medium full build < 120 s, intraday build < 20 s, and every exception type's
-precision and recall >= 0.98 on every scale and seed. The scorecard table is also written as
-Markdown to bench/results/bench_dbt_scorecard.md (the README's section summarizes it).
+("1,2,3"). After each scale the figures so far go to bench/results/bench_dbt_partial.json, so a
+stopped run keeps what it measured. Targets: medium full build < 120 s, intraday build < 20 s,
+and every exception type's precision and recall >= 0.98 on every scale and seed. The scorecard
+table is also written as Markdown to bench/results/bench_dbt_scorecard.md (the README's section
+summarizes it).
 """
 
 from __future__ import annotations
