@@ -4,9 +4,9 @@ and recall per exception type against the generator's truth.
 For each scale and seed: generate, then land and ingest the history (for a daily-cadence scale,
 every batch before the last day's first intraday batch), and time a full `billops transform`
 (dbt build: models, unit tests, data tests). For a daily-cadence scale, the first intraday batch
-of each system then lands and `billops transform --select +tag:intraday` is timed: the
-intermediate tables the facts read are rebuilt, and the incremental facts and event log fold in
-only what those batches touch. The rest of the last day lands and a second full build follows
+of each system then lands and `billops transform --intraday` is timed (`+tag:intraday`
+without data tests): the intermediate tables the facts read are rebuilt, and the incremental
+facts and event log fold in only what those batches touch. The rest of the last day lands and a second full build follows
 (`final_build_s`). A monthly scale is built once. Then `billops scorecard` scores
 marts.billing_exceptions against the truth.
 
@@ -99,9 +99,7 @@ def _one(billops: str, scale: str, seed: int) -> dict[str, Any]:
             _land(intraday, home / "landing")
             _run([billops, "ingest"], env)
             result["intraday_batches"] = [f"{b.parent.name}/{b.name}" for b in intraday]
-            result["intraday_build_s"], _ = _run(
-                [billops, "transform", "--select", "+tag:intraday"], env
-            )
+            result["intraday_build_s"], _ = _run([billops, "transform", "--intraday"], env)
             _land(rest, home / "landing")
             _run([billops, "ingest"], env)
             result["final_build_s"], _ = _run([billops, "transform"], env)

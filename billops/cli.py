@@ -134,11 +134,15 @@ def validate_x12(
 @app.command()
 def transform(
     select: Annotated[str | None, typer.Option(help="dbt node selection")] = None,
+    intraday: Annotated[bool, typer.Option(
+        help="only fold new batches into the incremental facts and the event log")] = False,
 ) -> None:
     """Build the warehouse with dbt (staging, intermediate, marts, tests)."""
-    from billops.pipeline import transform_step
+    from billops.pipeline import intraday_step, transform_step
 
-    _print_summary("transform", transform_step(select=select))
+    if intraday and select:
+        raise BillopsError("--intraday chooses the models itself; drop --select")
+    _print_summary("transform", intraday_step() if intraday else transform_step(select=select))
 
 
 @app.command()

@@ -84,6 +84,15 @@ def sync_ops_step(settings: Settings | None = None) -> dict[str, Any]:
         return {"exception_statuses": sync_exception_status(con, settings)}
 
 
+def intraday_step(settings: Settings | None = None) -> dict[str, Any]:
+    """The intraday refresh: new batches folded into the incremental facts and the event log."""
+    settings = settings or get_settings()
+    require_loaded(settings)
+    from billops.transform import transform_intraday
+
+    return _plain(transform_intraday(settings=settings))
+
+
 def transform_step(settings: Settings | None = None, select: str | None = None) -> dict[str, Any]:
     settings = settings or get_settings()
     require_loaded(settings)

@@ -181,7 +181,10 @@ def _summary(nodes: list[NodeResult]) -> str:
 
 
 def transform(
-    select: str | None = None, settings: Settings | None = None, full_refresh: bool = False
+    select: str | None = None,
+    settings: Settings | None = None,
+    full_refresh: bool = False,
+    exclude: str | None = None,
 ) -> TransformResult:
     """Refresh the raw views, copy the operational store's exception statuses into the warehouse
     (``ops.exception_status``, a dbt source), then ``dbt build`` (models, unit tests, data tests).
@@ -201,6 +204,8 @@ def transform(
     args = ["--vars", json.dumps(dbt_vars(settings))]
     if select:
         args += ["--select", *select.split()]
+    if exclude:
+        args += ["--exclude", *exclude.split()]
     if full_refresh:
         args.append("--full-refresh")
     outcome = _invoke("build", args, target_path, log_path, warehouse)
@@ -235,6 +240,18 @@ def transform(
             _summary(nodes) if result.failed else f"dbt build failed (log: {log_path / 'dbt.log'})"
         )
     return result
+
+
+# The intraday refresh: the incremental facts and the event log with the staging views and
+# intermediate tables they read (never the facts alone: they would rebuild touched rows from stale
+# tables). Data tests run with the nightly build.
+INTRADAY_SELECT = "+tag:intraday"
+INTRADAY_EXCLUDE = "test_type:data"
+
+
+def transform_intraday(settings: Settings | None = None) -> TransformResult:
+    """Fold newly loaded batches into the incremental facts and the billing event log."""
+    return transform(select=INTRADAY_SELECT, exclude=INTRADAY_EXCLUDE, settings=settings)
 
 
 def parse_manifest(target_path: Path | None = None, settings: Settings | None = None) -> Path:

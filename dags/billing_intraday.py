@@ -32,7 +32,7 @@ def billing_intraday() -> None:
 
     @task
     def refresh_facts() -> dict:
-        return pipeline.transform_step(select="+tag:intraday")
+        return pipeline.intraday_step()
 
     ingest() >> refresh_facts()
 
