@@ -60,7 +60,7 @@ SUPERVISORS = ("billing.supervisor01", "billing.supervisor02")
 SMALL_BALANCE = 500  # cents: balances below this are written off instead of billed
 # Days a payer has to pay a clean electronic claim before it owes interest, by payer type, and
 # the daily interest rate (12% a year).
-PROMPT_PAY_DAYS = {"COMMERCIAL": 21}
+PROMPT_PAY_DAYS = {"COMMERCIAL": 15}
 DAILY_INTEREST = "0.000329"
 APPEAL_SHARE = 0.6  # of denials for documentation, necessity or coding (not auth, eligibility)
 OVERTURN_SHARE = 0.5  # of appeals
