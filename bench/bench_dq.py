@@ -1,5 +1,6 @@
-"""Data-quality checks on the medium month: `billops check` (every raw and mart suite, Data Docs
-included) in a fresh process, so the Great Expectations import is part of the time.
+"""Data-quality checks on the medium month: every raw and mart suite (results, scores, breaks,
+batch verdicts and Data Docs included) in a fresh process, so the Great Expectations import is
+part of the time.
 
 Setup (not timed): generate the medium system, ingest it and build the marts (dbt models and
 seeds). BENCH_DQ_HOME reuses a folder prepared that way (its dq results are reset first, so each
@@ -23,6 +24,7 @@ from typing import Any
 import duckdb
 
 TARGET_S = 60.0
+ALL_CHECKS = "from expectations.runner import run_checks; run_checks()"
 BIN = Path(sys.executable).parent
 
 
@@ -96,7 +98,8 @@ def run() -> dict[str, Any]:
             _setup(home, env)
         gx_import = _timed([sys.executable, "-c", "import great_expectations"], env)
         _reset(home)
-        full = _timed([str(BIN / "billops"), "check"], env)
+        # every suite in one fresh process, whatever fails (`billops check` stops after raw)
+        full = _timed([sys.executable, "-c", ALL_CHECKS], env)
         facts = _facts(home)
         _reset(home)
         raw = _timed([str(BIN / "billops"), "check", "--layer", "raw"], env)
@@ -121,7 +124,7 @@ def run() -> dict[str, Any]:
         },
         "targets": [
             {
-                "name": "medium: billops check (all suites, GX import, Data Docs) wall s",
+                "name": "medium: all checks (every suite, GX import, Data Docs) wall s",
                 "value": full["wall_s"],
                 "target": f"< {TARGET_S:.0f}",
                 "met": full["wall_s"] < TARGET_S,
