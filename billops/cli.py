@@ -182,8 +182,15 @@ def mine(
     resource: Annotated[str | None, typer.Option(help="resource column of --log")] = None,
     sep: Annotated[str, typer.Option(help="CSV separator")] = ",",
     as_json: Annotated[bool, typer.Option("--json", help="print the result as one JSON object")] = False,
+    sla: Annotated[list[str] | None, typer.Option(
+        "--sla", help="SLA rule [name=]SOURCE>TARGET@DURATION (s, m, h, d), repeatable")] = None,
 ) -> None:
     """Process mining on the warehouse event log, or on any external log."""
+    chosen = tuple(sla or ())
+    if chosen:
+        from process_mining.measures import sla_rules
+
+        sla_rules(get_settings(), chosen)  # a malformed rule fails before any work
     if log_file is not None:
         missing = [n for n, v in (("--case", case), ("--activity", activity),
                                   ("--timestamp", timestamp)) if not v]
@@ -193,14 +200,15 @@ def mine(
             raise BillopsError(f"{log_file}: event log not found")
         from process_mining.mine import mine_file
 
-        result = mine_file(log_file, case, activity, timestamp, resource=resource, sep=sep)  # type: ignore[arg-type]
+        result = mine_file(log_file, case, activity, timestamp, resource=resource, sep=sep,  # type: ignore[arg-type]
+                           sla_chosen=chosen)
     else:
         from billops.pipeline import require_loaded
         from process_mining.mine import mine_warehouse
 
         settings = get_settings()
         require_loaded(settings)
-        result = mine_warehouse(settings=settings)
+        result = mine_warehouse(settings=settings, sla_chosen=chosen)
     if as_json:
         sys.stdout.write(json.dumps(result, default=str) + "\n")
     else:

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     late_charge_window_days: int = 3
     underpayment_tolerance: float = 1.00
     write_off_approval_threshold: float = 1000.00
+    # SLA rules for process mining, "name=SOURCE>TARGET@36h;..." (units s, m, h, d); empty means
+    # charge-to-submission within the billing window and submission-to-remit within follow-up.
+    sla_rules: str = ""
 
     def model_post_init(self, __context: object) -> None:
         home = self.home

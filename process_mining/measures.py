@@ -8,12 +8,14 @@ judged against the log's own latest timestamp, never the wall clock, so a rerun 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
 
 from billops.config import Settings
+from billops.errors import BillopsError
 from process_mining.dfg import Staged, stage
 
 DIMENSION_COLUMNS = ("entity", "payer_id")
@@ -31,7 +33,30 @@ class SlaRule:
     window_s: float
 
 
-def sla_rules(settings: Settings) -> list[SlaRule]:
+_UNIT_S = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_RULE = re.compile(
+    r"^(?:(?P<name>[\w.-]+)=)?(?P<source>[^>@]+)>(?P<target>[^>@]+)@(?P<n>\d+(?:\.\d+)?)(?P<unit>[smhd])$"
+)
+
+
+def parse_sla_rule(text: str) -> SlaRule:
+    """``[name=]SOURCE>TARGET@DURATION`` with DURATION like 90m, 36h or 7d."""
+    match = _RULE.match(text.strip())
+    if not match:
+        raise BillopsError(
+            f"SLA rule {text!r}: expected [name=]SOURCE>TARGET@DURATION, e.g. "
+            "CHARGE_POSTED>CLAIM_SUBMITTED@7d"
+        )
+    source, target = match["source"].strip(), match["target"].strip()
+    return SlaRule(
+        match["name"] or f"{source}>{target}",
+        source,
+        target,
+        float(match["n"]) * _UNIT_S[match["unit"]],
+    )
+
+
+def default_sla_rules(settings: Settings) -> list[SlaRule]:
     """Charge to claim within the billing window; claim to remittance within the follow-up one."""
     return [
         SlaRule(
@@ -47,6 +72,18 @@ def sla_rules(settings: Settings) -> list[SlaRule]:
             settings.follow_up_window_days * 86400.0,
         ),
     ]
+
+
+def sla_rules(settings: Settings, chosen: list[str] | tuple[str, ...] = ()) -> list[SlaRule]:
+    """The rules chosen on the command line, else those of ``BILLOPS_SLA_RULES``, else the
+    default billing and follow-up windows. Rule names must be unique."""
+    texts = list(chosen) or [t for t in settings.sla_rules.split(";") if t.strip()]
+    rules = [parse_sla_rule(t) for t in texts] if texts else default_sla_rules(settings)
+    names = [r.name for r in rules]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise BillopsError(f"SLA rules: the name {duplicated[0]!r} is used twice")
+    return rules
 
 
 def dimensions(con: duckdb.DuckDBPyConnection, events: str) -> list[str]:

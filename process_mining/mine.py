@@ -143,11 +143,15 @@ class Measures:
 
 
 def measure(
-    con: duckdb.DuckDBPyConnection, events: str, analysis: Analysis, settings: Settings
+    con: duckdb.DuckDBPyConnection,
+    events: str,
+    analysis: Analysis,
+    settings: Settings,
+    sla_chosen: tuple[str, ...] = (),
 ) -> Measures:
     dims = dimensions(con, events)
     cases = stage_cases(con, events)
-    summary, breaches = sla(con, events, cases, dims, sla_rules(settings))
+    summary, breaches = sla(con, events, cases, dims, sla_rules(settings, sla_chosen))
     return Measures(
         segments=segments(con, cases, dims),
         sla=summary,
@@ -171,19 +175,29 @@ def mine_file(
     timestamp: str,
     resource: str | None = None,
     sep: str = ",",
+    sla_chosen: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Mines an external CSV(.GZ), Parquet or XES(.GZ) log in memory; nothing is written.
-    Parquet is staged straight in DuckDB; the others go through ``load_log_file``."""
-    if str(path).lower().endswith(PARQUET_SUFFIXES):
-        with duckdb.connect() as con:
-            events = stage_parquet(con, path, case, activity, timestamp, resource=resource)
-            return analyze(con, events).contract()
-    frame = load_log_file(path, case, activity, timestamp, resource=resource, sep=sep)
+    Parquet is staged straight in DuckDB; the others go through ``load_log_file``.
+    With SLA rules chosen, the object gains ``sla`` and ``sla_breaches`` (whole log)."""
+    rules = sla_rules(get_settings(), sla_chosen) if sla_chosen else []
     with duckdb.connect() as con:
-        return analyze(con, stage_frame(con, frame)).contract()
+        if str(path).lower().endswith(PARQUET_SUFFIXES):
+            events = stage_parquet(con, path, case, activity, timestamp, resource=resource)
+        else:
+            frame = load_log_file(path, case, activity, timestamp, resource=resource, sep=sep)
+            events = stage_frame(con, frame)
+        result = analyze(con, events).contract()
+        if rules:
+            summary, breaches = sla(con, events, stage_cases(con, events), [], rules)
+            result["sla"] = summary
+            result["sla_breaches"] = breaches
+        return result
 
 
-def mine_warehouse(settings: Settings | None = None) -> dict[str, Any]:
+def mine_warehouse(
+    settings: Settings | None = None, sla_chosen: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """Mines ``marts.billing_event_log`` and replaces the ``pm`` results with this run's."""
     settings = settings or get_settings()
     mined_at = datetime.now(UTC).replace(tzinfo=None)  # audit time of the run, not a rule input
@@ -194,7 +208,7 @@ def mine_warehouse(settings: Settings | None = None) -> dict[str, Any]:
         model = discover_model(
             con, events, analysis.edges, [v.activities for v in analysis.variants], analysis.staged
         )
-        measures = measure(con, events, analysis, settings)
+        measures = measure(con, events, analysis, settings, sla_chosen)
         checked = conformance(con, events, staged=analysis.staged)
         write_results(con, run_id, mined_at, analysis, model, measures, checked)
     return analysis.contract()
