@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ def dagbag(dbt_manifest: Path):
 
 def test_no_import_errors(dagbag) -> None:
     assert dagbag.import_errors == {}
-    assert {"billing_nightly", "billing_month_end"} <= set(dagbag.dag_ids)
+    assert {"billing_nightly", "billing_month_end", "billing_intraday"} <= set(dagbag.dag_ids)
 
 
 def test_nightly_shape(dagbag, dbt_manifest: Path) -> None:
@@ -42,9 +43,24 @@ def test_nightly_shape(dagbag, dbt_manifest: Path) -> None:
     assert models <= rendered, models - rendered
     for task in dag.tasks:
         assert task.pool == WAREHOUSE_POOL, task.task_id
-    # ingest comes first, publish last
+    # ingest comes first, publish last; raw data is validated and checked before dbt reads it
     assert dag.get_task("publish").upstream_task_ids == {"score"}
     assert not dag.get_task("ingest").upstream_task_ids
+    chain = ["ingest", "validate_x12", "check_raw", "sync_ops"]
+    for before, after in pairwise(chain):
+        assert dag.get_task(after).upstream_task_ids == {before}, after
+    first_dbt = {t.task_id for t in dbt_tasks if "sync_ops" in t.upstream_task_ids}
+    assert first_dbt, "no dbt task waits for sync_ops"
+    assert all(t.startswith("dbt.") for t in dag.get_task("sync_ops").downstream_task_ids)
+    assert all(t.startswith("dbt.") for t in dag.get_task("check").upstream_task_ids)
+
+
+def test_intraday_shape(dagbag) -> None:
+    dag = dagbag.dags["billing_intraday"]
+    assert dag.max_active_runs == 1
+    assert dag.get_task("refresh_facts").upstream_task_ids == {"ingest"}
+    for task in dag.tasks:
+        assert task.pool == WAREHOUSE_POOL, task.task_id
 
 
 def test_dag_files_are_thin() -> None:
