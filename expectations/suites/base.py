@@ -8,7 +8,7 @@ from datetime import datetime
 import pandas as pd
 
 from billops.raw_schema import TABLES
-from expectations.rules import schema
+from expectations.rules import in_set, schema
 from expectations.spec import Rule, SuiteSpec, _unchanged
 
 LINEAGE_KEYS = ("_batch_id", "_file", "_record")
@@ -16,6 +16,24 @@ LINEAGE_KEYS = ("_batch_id", "_file", "_record")
 NOT_READ = frozenset({"resource_json"})
 
 RuleList = Callable[[datetime | None], list[Rule]]
+
+# pyx12's verdict on the file a row came from (raw._x12_validation): rows of an INVALID file stay
+# loaded by policy, so the break is raised here; PENDING means not validated yet.
+X12_VALIDATION_ACCEPTED = ("VALID", "PENDING", "UNSUPPORTED")
+X12_VALIDATION_JOIN = """left join raw._x12_validation v
+                    on v.batch_id = {alias}._batch_id and v.file = {alias}._file"""
+
+
+def x12_file_not_invalid() -> Rule:
+    """Needs ``coalesce(v.status, 'NOT_RECORDED') as x12_validation_status`` in the query."""
+    return in_set(
+        "x12_validation_status",
+        X12_VALIDATION_ACCEPTED,
+        "warning",
+        "DATA_ENGINEERING",
+        name="x12_file_passes_pyx12",
+        notes="the X12 file passes pyx12 validation against its 5010 guide (or awaits it)",
+    )
 
 
 def raw_columns(table: str) -> tuple[str, ...]:

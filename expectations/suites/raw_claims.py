@@ -19,7 +19,7 @@ from expectations.rules import (
     zero,
 )
 from expectations.spec import Rule, cents, timestamps
-from expectations.suites.base import raw_suite
+from expectations.suites.base import X12_VALIDATION_JOIN, raw_suite, x12_file_not_invalid
 
 SOURCE = "rcm-837"
 FREQUENCY_CODES = ["1", "7", "8"]  # original, replacement, void (CLM05-3)
@@ -50,6 +50,7 @@ def claim_rules(as_of: datetime | None) -> list[Rule]:
             notes="CLM02 equals the sum of the claim's service-line charges",
         ),
         not_before("statement_to", "statement_from", "warning", "BILLING"),
+        x12_file_not_invalid(),
         not_null(
             "ehr_account_id",
             "warning",
@@ -153,10 +154,13 @@ CLAIMS = raw_suite(
                  select _batch_id, _file, st_control_number, account_id,
                         sum(charge_amount) as lines_total
                  from raw.x12_claim_lines group by all)
-             select c.*, coalesce(l.lines_total, 0) as lines_total, e.id as ehr_account_id
+             select c.*, coalesce(l.lines_total, 0) as lines_total, e.id as ehr_account_id,
+                    coalesce(v.status, 'NOT_RECORDED') as x12_validation_status
              from {asset} c
              left join lines l using (_batch_id, _file, st_control_number, account_id)
-             left join (select distinct id from raw.fhir_encounter) e on e.id = c.account_id""",
+             left join (select distinct id from raw.fhir_encounter) e on e.id = c.account_id
+             """
+    + X12_VALIDATION_JOIN.format(alias="c"),
 )
 CLAIM_LINES = raw_suite(
     "x12_claim_lines",

@@ -9,7 +9,7 @@ import pandas as pd
 
 from expectations.rules import between, in_set, matches, not_null, npi, unique, zero
 from expectations.spec import Rule, cents, timestamps
-from expectations.suites.base import raw_suite
+from expectations.suites.base import X12_VALIDATION_JOIN, raw_suite, x12_file_not_invalid
 
 SOURCE = "rcm-835"
 CREDIT_DEBIT = ["C", "D"]
@@ -32,6 +32,7 @@ def remittance_rules(as_of: datetime | None) -> list[Rule]:
         npi("payee_npi", "critical", "CASH_POSTING"),
         in_set("credit_debit", CREDIT_DEBIT, "warning", "CASH_POSTING"),
         in_set("payment_method", PAYMENT_METHODS, "warning", "CASH_POSTING"),
+        x12_file_not_invalid(),
         between("payment_amount", "warning", "CASH_POSTING", min_value=0),
         zero(
             "bpr_minus_claims_plb_cents",
@@ -162,10 +163,13 @@ REMITTANCES = raw_suite(
                              from raw.x12_remit_claims group by all),
                   plb as (select _batch_id, _file, trace_number, sum(amount) as plb
                           from raw.x12_remit_plb group by all)
-             select r.*, coalesce(c.paid, 0) as claims_paid, coalesce(p.plb, 0) as plb_total
+             select r.*, coalesce(c.paid, 0) as claims_paid, coalesce(p.plb, 0) as plb_total,
+                    coalesce(v.status, 'NOT_RECORDED') as x12_validation_status
              from {asset} r
              left join claims c using (_batch_id, _file, trace_number)
-             left join plb p using (_batch_id, _file, trace_number)""",
+             left join plb p using (_batch_id, _file, trace_number)
+             """
+    + X12_VALIDATION_JOIN.format(alias="r"),
 )
 REMIT_CLAIMS = raw_suite(
     "x12_remit_claims",
