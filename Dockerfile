@@ -16,4 +16,4 @@ RUN uv sync --frozen --no-dev
 COPY dags dags
 COPY dbt_project dbt_project
 RUN python -c "from billops.transform import parse_manifest; parse_manifest()"
-EXPOSE 8080 8501
+EXPOSE 8080 8501 8502

@@ -276,13 +276,24 @@ def scorecard(
 @app.command()
 def dashboard(
     port: Annotated[int, typer.Option(help="port to serve on")] = 8501,
+    docs_port: Annotated[int, typer.Option(
+        help="port that serves the Data Docs beside the dashboard (0: none)")] = 8502,
 ) -> None:
-    """Serve the Streamlit dashboard on the serving snapshot."""
+    """Serve the Streamlit dashboard on the serving snapshot (and the Data Docs beside it)."""
+    from dashboards.data_docs_server import URL_ENV, public_url, serve_data_docs
     from dashboards.launch import streamlit_command
 
     settings = get_settings()
+    env = os.environ.copy()
+    if docs_port:
+        try:
+            serve_data_docs(settings.data_docs, port=docs_port)
+        except OSError as exc:
+            raise BillopsError(f"--docs-port {docs_port}: cannot serve the Data Docs ({exc})") from exc
+        env.setdefault(URL_ENV, public_url(docs_port))
+        out.print(f"billops data docs: {env[URL_ENV]}")
     out.print(f"billops dashboard: http://localhost:{port}  (snapshot {settings.serving})")
-    raise typer.Exit(subprocess.call(streamlit_command(port=port), env=os.environ.copy()))
+    raise typer.Exit(subprocess.call(streamlit_command(port=port), env=env))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
 
 from billops.config import get_settings
 from dashboards import data
+from dashboards.data_docs_server import URL_ENV
 
 SCORES = ("dq", "quality_scores")
 BREAKS = ("marts", "dq_breaks")
@@ -69,3 +71,8 @@ def data_docs_index() -> Path | None:
     """The Data Docs index beside the snapshot's BILLOPS_HOME, when it has been built."""
     index = Path(get_settings().data_docs).absolute() / "index.html"
     return index if index.exists() else None
+
+
+def data_docs_url() -> str | None:
+    """Where ``billops dashboard`` serves the Data Docs over HTTP, when it does."""
+    return os.environ.get(URL_ENV) or None

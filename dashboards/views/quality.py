@@ -60,7 +60,13 @@ def _docs_link() -> None:
     if index is None:
         st.caption("Data Docs have not been built yet (`billops check` builds them).")
         return
-    st.link_button("Open Data Docs", index.as_uri())
+    url = quality_data.data_docs_url()
+    if url:
+        st.link_button("Open Data Docs", url)
+    else:
+        # Without `billops dashboard`'s docs server only a file link is possible; browsers may
+        # refuse it from an http page, so the path is shown too.
+        st.link_button("Open Data Docs", index.as_uri())
     st.caption(f"Data Docs: `{index}`")
 
 
