@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -19,6 +20,15 @@ os.environ.setdefault("AIRFLOW__COSMOS__ENABLE_TELEMETRY", "False")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 if "AIRFLOW_HOME" not in os.environ:
     os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="billops-airflow-")
+
+
+@pytest.fixture(autouse=True)
+def _keep_main_module() -> None:
+    """Streamlit's AppTest runs a page as ``sys.modules["__main__"]`` and leaves it there; a
+    later test that spawns worker processes would then re-run that page script in each child."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
 
 
 @pytest.fixture
