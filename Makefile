@@ -11,6 +11,7 @@ BIN := $(VENV)/bin
 SCALE ?= small
 SEED ?= 42
 PORT ?= 8501
+TEST_WORKERS ?= 4
 
 export BILLOPS_HOME ?= $(CURDIR)/data
 export AIRFLOW_HOME ?= $(CURDIR)/airflow_home
@@ -69,8 +70,9 @@ run: setup manifest airflow-db
 	@echo "billops dashboard: http://localhost:$(PORT)"
 	$(BIN)/billops dashboard --port $(PORT)
 
+# One test file per worker process (module fixtures stay shared); the suite is CPU-bound.
 test: setup test-debs manifest
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n auto --maxprocesses $(TEST_WORKERS) --dist loadfile --durations=15
 
 lint: setup
 	$(BIN)/ruff check .
