@@ -22,6 +22,18 @@ if "AIRFLOW_HOME" not in os.environ:
     os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="billops-airflow-")
 
 
+# The longest files start first, so that under pytest-xdist (`make test`) they overlap the rest.
+LONGEST_FIRST = ("tests/test_nightly_integration.py", "tests/test_dbt_incremental.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)
+
+
 @pytest.fixture(autouse=True)
 def _keep_main_module() -> None:
     """Streamlit's AppTest runs a page as ``sys.modules["__main__"]`` and leaves it there; a
