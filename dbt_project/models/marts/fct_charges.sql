@@ -1,8 +1,6 @@
 {{ config(
     materialized='incremental',
     unique_key='charge_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
     tags=['intraday']
 ) }}
 -- depends_on: {{ ref('stg_ehr__encounters') }}, {{ ref('stg_rcm__remit_claims') }}
