@@ -70,13 +70,17 @@ TABLES: dict[str, RawTable] = {t.name: t for t in [
        part_of_id=V, resource_json=V),
     # ---------------------------------------------------------------- RCM, X12 837 claims
     _t("x12_claims", "rcm", "x12:837", ("account_id", "interchange_control_number", "st_control_number"),
-       "One row per 837 claim (2300 loop).",
+       "One row per 837 claim (2300 loop). payer_responsibility is SBR01 of the subscriber "
+       "(2000B: P primary, S secondary, T tertiary...); other_payer_id and "
+       "other_payer_paid_amount come from the first other-payer loop (2330B NM109, 2320 AMT*D): "
+       "on a secondary claim, the primary payer and what it paid.",
        interchange_control_number=V, st_control_number=V, implementation=V, claim_type=V,
        submitted_at=TS, billing_provider_npi=V, billing_provider_name=V, payer_id=V,
        payer_name=V, member_id=V, subscriber_last_name=V, subscriber_first_name=V,
        subscriber_birth_date=D, patient_id=V, account_id=V, total_charge=DEC,
        facility_code=V, claim_frequency_code=V, original_claim_ref=V, prior_auth_number=V,
-       statement_from=D, statement_to=D),
+       statement_from=D, statement_to=D, payer_responsibility=V, other_payer_id=V,
+       other_payer_paid_amount=DEC),
     _t("x12_claim_lines", "rcm", "x12:837", ("account_id", "st_control_number", "line_number"),
        "One row per 837 service line (2400 loop); charge_id is REF*6R = ChargeItem.id.",
        interchange_control_number=V, st_control_number=V, account_id=V, line_number=INT,

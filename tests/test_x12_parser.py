@@ -75,6 +75,7 @@ CLAIMS_837P = [
     "NM1*82*1*SMITH*JOHN****XX*1111111111",
     "REF*G1*NOT-THE-CLAIM-AUTH",
     "SBR*S*18*******MC",
+    "AMT*D*60.00",
     "NM1*IL*1*DOE*JANE****MI*OTHER",
     "NM1*PR*2*OTHER PAYER*****PI*PAYER2",
     "LX*1",
@@ -208,8 +209,8 @@ def test_bad_delimiters_and_envelopes_are_file_errors(text: str, message: str) -
 
 
 @pytest.mark.parametrize(("old", "new", "message"), [
-    ("SE*38*0001", "SE*37*0001", "SE01"),
-    ("SE*38*0001", "SE*38*0009", "SE02"),
+    ("SE*39*0001", "SE*38*0001", "SE01"),
+    ("SE*39*0001", "SE*39*0009", "SE02"),
     ("GE*1*7", "GE*2*7", "GE01"),
     ("GE*1*7", "GE*1*8", "GE02"),
     ("IEA*1*000000001", "IEA*3*000000001", "IEA01"),
@@ -247,6 +248,10 @@ def test_837p_claims_lines_and_diagnoses() -> None:
     # the 2320/2330 other-payer loops must not override the 2010BB payer
     assert (first["payer_id"], first["payer_name"]) == ("PAYER1", "ACME HEALTH")
     assert first["member_id"] == "M123"
+    # SBR01 of 2000B, and the first other payer (2330B) with what it paid (2320 AMT*D)
+    assert first["payer_responsibility"] == "P"
+    assert (first["other_payer_id"], first["other_payer_paid_amount"]) == ("PAYER2", Decimal("60.00"))
+    assert (second["other_payer_id"], second["other_payer_paid_amount"]) == (None, None)
     assert first["subscriber_birth_date"] == date(1980, 1, 1)
     assert first["total_charge"] == Decimal("150.00")
     assert (first["facility_code"], first["claim_frequency_code"]) == ("11", "1")
@@ -382,6 +387,62 @@ def _pyx12_values(path: Path) -> dict[str, list[tuple[str | None, ...]]]:
             elif sid == "BPR":
                 found["BPR"].append((seg.get_value("BPR02"),))
     return found
+
+
+def _pyx12_coordination_of_benefits(path: Path) -> list[tuple[str | None, ...]] | None:
+    """Per claim, in file order: 2000B SBR01, the first 2320's 2330B NM109 and AMT*D, by pyx12's loop map.
+
+    None when pyx12 has no map for the file's implementation guide.
+    """
+    import pyx12.error_handler
+    import pyx12.errors
+    import pyx12.params
+    import pyx12.x12context
+
+    found: list[tuple[str | None, ...]] = []
+
+    def claim(node: object, responsibility: str | None) -> tuple[str | None, ...]:
+        other = next(iter(node.select("2320")), None)  # type: ignore[attr-defined]
+        if other is None:
+            return (responsibility, None, None)
+        paid = next((a.get_value("AMT02") for a in other.select("AMT")
+                     if a.get_value("AMT01") == "D"), None)
+        return (responsibility, other.get_value("2330B/NM109"), paid)
+
+    with path.open() as fd:
+        reader = pyx12.x12context.X12ContextReader(
+            pyx12.params.params(), pyx12.error_handler.errh_null(), fd)
+        try:
+            for node in reader.iter_segments("2000B"):
+                if node.id != "2000B":
+                    continue
+                responsibility = node.get_value("SBR01")
+                found.extend(claim(c, responsibility) for c in node.select("2300"))
+                for patient in node.select("2000C"):
+                    found.extend(claim(c, responsibility) for c in patient.select("2300"))
+        except pyx12.errors.EngineError:
+            return None
+    return found
+
+
+def test_coordination_of_benefits_equals_pyx12_loops_on_fixtures() -> None:
+    checked = 0
+    for path in fixture_files():
+        if path.suffix != ".837":
+            continue
+        expected = _pyx12_coordination_of_benefits(path)
+        if expected is None:
+            continue
+        items: list[Row | Reject] = []
+        for ts in read_transaction_sets(path, []):
+            items.extend(EXTRACTORS[ts.kind](ts))
+        got = [(c["payer_responsibility"], c["other_payer_id"], c["other_payer_paid_amount"])
+               for c in rows(items, "x12_claims")]
+        assert len(got) == len(expected), path.name
+        for ours, theirs in zip(got, expected, strict=True):
+            assert ours == (theirs[0], theirs[1], _dec(theirs[2])), path.name
+        checked += 1
+    assert checked, "no 837 fixture that pyx12 can map"
 
 
 def _dec(value: str | None) -> Decimal | None:

@@ -500,6 +500,8 @@ class _Claims837:
                 )
             elif seg[1] == "PR":
                 values.update(payer_id=seg[9] or None, payer_name=seg[3] or None)
+        elif seg.id == "SBR":
+            values["payer_responsibility"] = seg[1] or None
         elif seg.id == "DMG" and values.get("_last_nm1") == "IL":
             values["_dmg"] = seg
 
@@ -576,8 +578,12 @@ class _Claims837:
             "prior_auth_number": None,
             "statement_from": None,
             "statement_to": None,
+            "payer_responsibility": sub.get("payer_responsibility"),
+            "other_payer_id": None,
+            "other_payer_paid_amount": None,
         }
         lines: list[Row] = []
+        other_payers = 0  # 2320 loops seen; only the first one's payer and amount are kept
         diagnoses: list[Row] = []
         rejects: list[Reject] = []
         in_subloop = False
@@ -638,7 +644,13 @@ class _Claims837:
                     line["charge_id"] = seg[2] or None
             elif seg.id in _CLAIM_SUBLOOP:
                 in_subloop = True
+                if seg.id == "SBR":
+                    other_payers += 1
+                elif other_payers == 1 and seg[1] == "PR" and claim["other_payer_id"] is None:
+                    claim["other_payer_id"] = seg[9] or None
             elif in_subloop:
+                if other_payers == 1 and seg.id == "AMT" and seg[1] == "D":
+                    claim["other_payer_paid_amount"] = _amount(seg[2], "2320 AMT*D")
                 continue
             elif seg.id == "REF":
                 key = {

@@ -35,6 +35,10 @@ renamed as (
         prior_auth_number,
         statement_from,
         statement_to,
+        coalesce(payer_responsibility, 'P') as payer_responsibility,
+        coalesce(payer_responsibility, 'P') <> 'P' as is_secondary,
+        other_payer_id,
+        other_payer_paid_amount,
         _batch_id,
         _file,
         _record
