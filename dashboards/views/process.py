@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import duckdb
 import pandas as pd
 import streamlit as st
 
-from dashboards import data, process_data
+from dashboards import process_data
 from dashboards.formatting import count, timestamp_utc
 from dashboards.process_data import ProcessFilters, Run
+from dashboards.views.page import render_page
 
 TITLE = "Process"
+CAPTION = (
+    "The billing event log mined by `billops mine`: the process map, variants, "
+    "bottlenecks, rework, SLA breaches and conformance to the reference model."
+)
 VIEWS = {"Frequency": "frequency", "Performance": "performance"}
 _DURATION_COLUMNS = (
     "median_duration_s",
@@ -79,17 +83,7 @@ def duration(seconds: float | None) -> str:
 
 def render() -> None:
     """Draw the page; snapshot problems become one message, never a traceback."""
-    st.title(TITLE)
-    st.caption(
-        "The billing event log mined by `billops mine`: the process map, variants, "
-        "bottlenecks, rework, SLA breaches and conformance to the reference model."
-    )
-    try:
-        _render_body()
-    except data.SnapshotUnavailable as exc:
-        (st.warning if exc.level == "warning" else st.info)(str(exc))
-    except duckdb.Error as exc:
-        st.error(data.one_line_error(exc))
+    render_page(TITLE, CAPTION, _render_body)
 
 
 def _render_body() -> None:

@@ -4,14 +4,19 @@ and a link to the Great Expectations Data Docs."""
 from __future__ import annotations
 
 import altair as alt
-import duckdb
 import pandas as pd
 import streamlit as st
 
-from dashboards import data, quality_data
+from dashboards import quality_data
 from dashboards.formatting import MISSING, count
+from dashboards.views.page import render_page
 
 TITLE = "Data quality"
+CAPTION = (
+    "Great Expectations on every source feed and on the marts. Scores weigh critical "
+    "expectations five times a warning; a critical failure on raw data stops the nightly run "
+    "before anything is published (see docs/data-quality.md)."
+)
 
 _BREAK_LABELS = {
     "severity": "Severity",
@@ -29,18 +34,7 @@ _BREAK_LABELS = {
 
 def render() -> None:
     """Draw the page; snapshot problems become one message, never a traceback."""
-    st.title(TITLE)
-    st.caption(
-        "Great Expectations on every source feed and on the marts. Scores weigh critical "
-        "expectations five times a warning; a critical failure on raw data stops the nightly run "
-        "before anything is published (see docs/data-quality.md)."
-    )
-    try:
-        _render_body()
-    except data.SnapshotUnavailable as exc:
-        (st.warning if exc.level == "warning" else st.info)(str(exc))
-    except duckdb.Error as exc:
-        st.error(data.one_line_error(exc))
+    render_page(TITLE, CAPTION, _render_body)
 
 
 def _render_body() -> None:

@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 
 import altair as alt
-import duckdb
 import pandas as pd
 import streamlit as st
 
 from dashboards import data, recon_data
 from dashboards.formatting import count, money, timestamp_utc
 from dashboards.recon_data import ReconFilters
+from dashboards.views.page import render_page
 
 TITLE = "Reconciliation"
+CAPTION = "EHR charges against the lines of each account's current 837 claim."
 
 _MONEY_COLUMNS = (
     "amount_at_risk", "charge_amount", "billed_amount", "unbilled_amount",
@@ -51,14 +52,7 @@ _COMPONENT_COLORS = {
 
 def render() -> None:
     """Draw the page; snapshot problems become one message, never a traceback."""
-    st.title(TITLE)
-    st.caption("EHR charges against the lines of each account's current 837 claim.")
-    try:
-        _render_body()
-    except data.SnapshotUnavailable as exc:
-        (st.warning if exc.level == "warning" else st.info)(str(exc))
-    except duckdb.Error as exc:
-        st.error(data.one_line_error(exc))
+    render_page(TITLE, CAPTION, _render_body)
 
 
 def _render_body() -> None:
