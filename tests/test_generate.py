@@ -80,15 +80,35 @@ def ref_id(ref: dict[str, str]) -> str:
 
 
 def parse_837(path: Path) -> dict[str, list[dict[str, Any]]]:
-    """account -> claims in file order: submitted, total, frequency, lines {charge_id: amount}."""
+    """account -> claims in file order: submitted, total, frequency, lines {charge_id: amount},
+    SBR01 (responsibility) and, on a secondary claim, the other payer's loops 2320/2330."""
     claims: dict[str, list[dict[str, Any]]] = defaultdict(list)
     submitted = None
     claim: dict[str, Any] | None = None
     amount, code = 0, ""
     subscriber: dict[str, str] = {}
+    other: dict[str, Any] | None = None  # loops 2320/2330 of the claim being read
     for s in segments(path):
+        if s[0] in ("HL", "LX"):
+            other = None
         if s[0] == "BHT":
             submitted = datetime.strptime(s[4] + s[5], "%Y%m%d%H%M")
+        elif s[0] == "HL":
+            claim = None
+        elif s[0] == "SBR" and claim is None:
+            subscriber["SBR"] = s[1]
+        elif s[0] == "SBR" and claim is not None:  # loop 2320: the other payer of the claim
+            other = claim["other"] = {"sbr": s[1], "adj": defaultdict(int)}
+        elif other is not None:
+            if s[0] == "CAS":
+                for i in range(2, len(s), 3):
+                    other["adj"][s[1]] += cents(s[i + 1])
+            elif s[0] == "AMT" and s[1] == "D":
+                other["paid"] = cents(s[2])
+            elif s[0] == "NM1":
+                other[s[1]] = s[9]
+            elif s[0] == "DTP" and s[1] == "573":
+                other["paid_on"] = s[3]
         elif s[0] == "NM1" and s[1] in ("IL", "PR"):
             subscriber[s[1]] = s[9]
         elif s[0] == "CLM":
@@ -96,6 +116,7 @@ def parse_837(path: Path) -> dict[str, list[dict[str, Any]]]:
                 "submitted": submitted,
                 "total": cents(s[2]),
                 "frequency": s[5].split(":")[2],
+                "responsibility": subscriber["SBR"],
                 "lines": {},
                 "refs": {},
                 "member": subscriber["IL"],
@@ -403,26 +424,19 @@ def test_clean_money_ties_out_per_account_and_in_the_gl(clean: Path) -> None:
     assert claims and payments
 
     for account, account_claims in claims.items():
-        current = account_claims[-1]
+        primary = [c for c in account_claims if c["responsibility"] == "P"]
+        current = primary[-1]
         assert current["lines"] == charges[account]  # clean: every charge billed, nothing more
         assert current["total"] == sum(current["lines"].values())
-        assert [c["frequency"] for c in account_claims] == ["1"]
+        assert [c["frequency"] for c in primary] == ["1"]
+        for claim in account_claims[len(primary) :]:
+            assert claim["responsibility"] == "S" and claim["lines"] == current["lines"]
+            assert claim["other"]["PR"] == current["payer"] != claim["payer"]
+    assert any(c["responsibility"] == "S" for cs in claims.values() for c in cs)
 
-    remitted: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for pay in payments:
-        assert pay["amount"] == sum(c["paid"] for c in pay["claims"]) - pay.get("plb", 0)
-        for clp in pay["claims"]:
-            assert clp["account"] in claims and clp["status"] == "1"
-            assert clp["charge"] == clp["paid"] + sum(clp["adj"].values())
-            assert clp["pr"] == clp["adj"]["PR"]
-            for line in clp["lines"]:
-                assert line["charge"] == line["paid"] + sum(line["adj"].values())
-                assert line["charge_id"] in charges[clp["account"]]
-            totals = remitted[clp["account"]]
-            for key in ("charge", "paid", "pr"):
-                totals[key] += clp[key]
-            totals["co"] += clp["adj"]["CO"]
+    remitted = account_money(payments, claims)
     for account, t in remitted.items():
+        assert set(charges[account]) == t["charge_ids"]
         # charges = payer paid + contractual adjustments + patient responsibility
         assert sum(charges[account].values()) == t["charge"] == t["paid"] + t["co"] + t["pr"]
 
@@ -501,6 +515,56 @@ def test_clean_money_ties_out_per_account_and_in_the_gl(clean: Path) -> None:
     }
 
 
+def final_pr(remits: list[dict[str, Any]]) -> int:
+    """What the patient owes after every payer: a secondary's PR replaces the primary's."""
+    secondary = [c for c in remits if c["status"] == "2"]
+    return secondary[-1]["pr"] if secondary else sum(c["pr"] for c in remits)
+
+
+def account_money(
+    payments: list[dict[str, Any]], claims: dict[str, list[dict[str, Any]]]
+) -> dict[str, dict[str, Any]]:
+    """Per account of clean 835s: charge (once), payer paid (primary + secondary), CO, the
+    final patient responsibility; asserts each CLP balances and that a secondary's CLP
+    (CLP02 = 2) answers a secondary 837 whose COB loops repeat the primary's 835."""
+    out: dict[str, dict[str, Any]] = {}
+    primary: dict[str, dict[str, Any]] = {}
+    remits: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for pay in payments:
+        assert pay["amount"] == sum(c["paid"] for c in pay["claims"]) - pay.get("plb", 0)
+        for clp in pay["claims"]:
+            account = clp["account"]
+            assert account in claims and clp["status"] in ("1", "2")
+            assert clp["charge"] == clp["paid"] + sum(clp["adj"].values())
+            assert clp["pr"] == clp["adj"]["PR"]
+            for line in clp["lines"]:
+                assert line["charge"] == line["paid"] + sum(line["adj"].values())
+            t = out.setdefault(account, defaultdict(int))
+            if clp["status"] == "1":
+                primary[account] = clp
+                t["charge"] += clp["charge"]
+                t["charge_ids"] = {line["charge_id"] for line in clp["lines"]}
+            else:
+                first = primary[account]  # a secondary pays after the primary, never alone
+                [sent] = [c for c in claims[account] if c["responsibility"] == "S"]
+                cob = sent["other"]
+                assert cob["sbr"] == "P" and cob["paid"] == first["paid"]
+                assert dict(cob["adj"]) == {g: a for g, a in first["adj"].items() if a}
+                assert clp["charge"] == first["charge"] == sent["total"]
+                # the primary's payment and allowance are the prior payer's impact (OA-23);
+                # the secondary pays, allows or leaves to the patient what the primary left
+                assert clp["adj"]["OA"] == first["charge"] - first["pr"]
+                assert clp["paid"] + clp["adj"]["CO"] + clp["pr"] == first["pr"]
+                assert 0 <= clp["pr"] <= first["pr"]
+            t["paid"] += clp["paid"]
+            t["co"] += clp["adj"]["CO"]
+            remits[account].append(clp)
+    for account, t in out.items():
+        t["pr"] = final_pr(remits[account])
+        t["secondary"] = any(c["status"] == "2" for c in remits[account])
+    return out
+
+
 def test_remits_balance_with_replacements_reversals_and_denials(tmp_path: Path) -> None:
     generate(
         tmp_path,
@@ -538,6 +602,8 @@ def test_remits_balance_with_replacements_reversals_and_denials(tmp_path: Path) 
                     denied.add(clp["account"])
                     assert clp["paid"] == 0
                     continue
+                if clp["status"] == "2":
+                    continue  # a secondary's CLP03 repeats the charge the primary priced
                 net[clp["account"]] += clp["charge"]
                 if clp["status"] == "22":
                     assert clp["charge"] < 0 and clp["paid"] <= 0
@@ -666,10 +732,11 @@ class Evidence:
         }
 
     def current_coverage(self, patient: str) -> dict[str, Any]:
-        """The latest version of the Coverage that started last."""
+        """The latest version of the primary Coverage (order 1) that started last."""
         latest: dict[str, dict[str, Any]] = {}
         for c in self.coverages[patient]:
-            latest[c["id"]] = c
+            if c.get("order", 1) == 1:
+                latest[c["id"]] = c
         return max(latest.values(), key=lambda c: (c["period"]["start"], c["id"]))
 
     def cash_journals(self, trace: str) -> dict[str, int]:
@@ -768,7 +835,7 @@ def check_truth_row(ev: Evidence, row: dict[str, str]) -> None:
         assert clp["charge"] - clp["paid"] - sum(clp["adj"].values()) == amount > 0
     elif kind == "CREDIT_BALANCE":
         paid = sum(cents(p["amount"]) for p in ev.patient_payments if p["account_id"] == key)
-        assert paid - sum(c["pr"] for c in remits) == amount > 0
+        assert paid - final_pr(remits) == amount > 0
     elif kind in ("REMIT_NOT_IN_GL", "GL_AMOUNT_MISMATCH", "DEPOSIT_MISMATCH"):
         assert key == row["trace_number"]
         [pay] = [p for p in ev.payments if p["trace"] == key]
@@ -800,7 +867,7 @@ def check_truth_row(ev: Evidence, row: dict[str, str]) -> None:
                 for p in ev.patient_payments
                 if p["account_id"] == s["account_id"] and p["received_at"][:10] < sent
             )
-            pr = sum(c["pr"] for c in ev.remits[s["account_id"]])
+            pr = final_pr(ev.remits[s["account_id"]])
             assert cents(s["amount_due"]) - (pr - paid) == amount > 0
     else:
         raise AssertionError(f"unknown defect type {kind}")
@@ -867,11 +934,12 @@ def test_clean_output_shows_no_defect_evidence(clean: Path) -> None:
     ev = Evidence(clean, json.loads((clean / "truth" / "summary.json").read_text()))
     for account, claims in ev.claims.items():
         coverage = ev.current_coverage(ref_id(ev.encounters[account]["subject"]))
-        assert claims[-1]["member"] == coverage["subscriberId"]
+        claim = [c for c in claims if c["responsibility"] == "P"][-1]
+        assert claim["member"] == coverage["subscriberId"]
         assert "end" not in coverage["period"]
-        codes = claims[-1]["codes"].values()
-        if any((claims[-1]["payer"], code) in ev.auth for code in codes):
-            assert "G1" in claims[-1]["refs"]
+        codes = claim["codes"].values()
+        if any((claim["payer"], code) in ev.auth for code in codes):
+            assert "G1" in claim["refs"]
     signatures = [
         (
             i["context"]["reference"],
@@ -886,12 +954,73 @@ def test_clean_output_shows_no_defect_evidence(clean: Path) -> None:
         posted = [v for v in ev.cash_journals(pay["trace"]).values() if v]
         assert posted == ([pay["amount"]] if pay["amount"] > 0 else [])
         for clp in pay["claims"]:
+            if clp["status"] == "2":
+                continue  # a secondary pays what the primary left (test_secondary_payers_...)
             # paid exactly at contract: paid + patient responsibility = expected allowed
             assert clp["paid"] + clp["pr"] == ev.expected(
-                clp, ev.claims[clp["account"]][-1]["payer"]
+                clp, ev.claims[clp["account"]][0]["payer"]
             )
     for s in ev.statements.values():
         assert s["member_id_on_file"] == ev.current_coverage(s["patient_id"])["subscriberId"]
+
+
+@pytest.fixture(scope="module")
+def with_secondary(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """Three clean months, so that the secondary payers' 835s come back within the horizon."""
+    out = tmp_path_factory.mktemp("secondary")
+    return out, generate(out, months=3, defect_rate=0, seed=2)
+
+
+def test_secondary_payers_pay_after_the_primary_and_money_adds_up(
+    with_secondary: tuple[Path, dict[str, Any]],
+) -> None:
+    out, summary = with_secondary
+    ev = Evidence(out, summary)
+    remitted = account_money(ev.payments, ev.claims)
+    sent = {a: c for a, cs in ev.claims.items() for c in cs if c["responsibility"] == "S"}
+    assert summary["secondary_claims"] == len(sent) > 0
+    paid_second = {a for a, t in remitted.items() if t["secondary"]}
+    assert paid_second and paid_second <= set(sent)
+    statuses = {c["status"] for p in ev.payments for c in p["claims"]}
+    assert statuses == {"1", "2"}  # clean: paid as primary, then as secondary
+    for account, claim in sent.items():
+        patient = ref_id(ev.encounters[account]["subject"])
+        [primary] = [c for c in ev.claims[account] if c["responsibility"] == "P"]
+        # billed to the second Coverage (order 2) after the primary's 835 was paid
+        [second] = [c for c in ev.coverages[patient] if c["order"] == 2]
+        assert claim["payer"] == ref_id(second["payor"][0]) != primary["payer"]
+        assert claim["member"] == second["subscriberId"]
+        assert claim["other"]["PR"] == primary["payer"]
+        assert claim["other"]["IL"] == primary["member"]
+        assert claim["submitted"].strftime("%Y%m%d") > claim["other"]["paid_on"]
+        [first] = [c for c in ev.remits[account] if c["status"] == "1"]
+        assert first["pr"] > 0  # only what the primary left to the patient is crossed over
+    charges: dict[str, int] = defaultdict(int)
+    for item in ev.items.values():
+        charges[ref_id(item["context"])] += cents(item["priceOverride"]["value"])
+    paid: dict[str, int] = defaultdict(int)
+    for p in ev.patient_payments:
+        paid[p["account_id"]] += cents(p["amount"])
+    written_off: dict[str, int] = defaultdict(int)
+    for lines in ev.journals.values():
+        for x in lines:
+            if ev.coa[x["account"]] == "WRITE_OFF":
+                written_off[x["reference"]] += cents(x["debit"])
+    for account, t in remitted.items():
+        # charges = payer paid (primary + secondary) + contractual + patient responsibility
+        assert charges[account] == t["charge"] == t["paid"] + t["co"] + t["pr"]
+        assert 0 <= paid[account] + written_off[account] <= t["pr"]
+    for s in ev.statements.values():
+        if s["account_id"] in paid_second:  # the patient is billed after both payers paid
+            assert 0 < cents(s["amount_due"]) <= remitted[s["account_id"]]["pr"]
+    for pay in ev.payments:  # GL cash and the bank follow the secondary's 835 like any other
+        posted = [v for v in ev.cash_journals(pay["trace"]).values() if v]
+        assert posted == ([pay["amount"]] if pay["amount"] > 0 else [])
+        if pay["amount"] > 0:
+            assert (pay["trace"], pay["amount"]) in ev.deposits
+    for path in [*landed_x12(out, "837"), *landed_x12(out, "835")]:
+        valid, errors, _ = pyx12_validate(path)
+        assert errors == [] and valid, path.name
 
 
 def test_scales_model_the_regional_system() -> None:

@@ -7,7 +7,14 @@ from functools import lru_cache
 from typing import Any
 
 from billops.synth.landing import dump_json
-from billops.synth.model import Account, Charge, CoverageVersion, Patient, Successor
+from billops.synth.model import (
+    Account,
+    Charge,
+    CoverageVersion,
+    Patient,
+    SecondaryCoverage,
+    Successor,
+)
 from billops.synth.money import as_number
 from billops.synth.params import iso
 from billops.synth.reference import (
@@ -143,6 +150,15 @@ def coverage(p: Patient, v: CoverageVersion) -> Resource:
 def successor_coverage(p: Patient, s: Successor) -> Resource:
     """The Coverage that replaces the first one (a new card: new id, new member id)."""
     return _coverage(p, s.id, 1, s.created_at, s.member_id, s.start, None)
+
+
+def secondary_coverage(p: Patient, s: SecondaryCoverage) -> Resource:
+    """The patient's second coverage (order 2): its own payer and member id."""
+    resource = _coverage(p, s.id, 1, s.created_at, s.member_id, s.start, None)
+    resource["type"] = {"coding": [{"system": SOPT_SYSTEM, "code": s.payer.sopt}]}
+    resource["payor"] = [_ref("Organization", s.payer.id)]
+    resource["order"] = 2
+    return resource
 
 
 ENCOUNTER_CLASS = {

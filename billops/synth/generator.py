@@ -13,6 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -193,6 +194,7 @@ class _LandingWriter:
             "charge_lines": 0,
             "total_charges": 0,
             "claims": 0,
+            "secondary_claims": 0,
             "payer_paid": 0,
             "payments": 0,
             "patient_paid": 0,
@@ -216,7 +218,7 @@ class _LandingWriter:
 
     def _csv(self, bw: BatchWriter, name: str, rows: Iterable[dict[str, Any]]) -> int:
         header = list(CSV_FILES[name].columns)
-        return bw.csv(name, header, ([row[c] for c in header] for row in rows))
+        return bw.csv(name, header, map(itemgetter(*header), rows))
 
     def _close(self, bw: BatchWriter) -> None:
         manifest = bw.close()
@@ -282,6 +284,7 @@ class _LandingWriter:
                 lambda fh: write_837(fh, sorted(days.items()), ref, self.controls, ts),
             )
             self.counts["claims"] += len(claims)
+            self.counts["secondary_claims"] += sum(c.responsibility == "S" for c in claims)
         if self.resend is not None:
             # the clearinghouse delivers the previous batch's 835 file again, byte for byte;
             # the loader must skip content it has already loaded
@@ -386,6 +389,7 @@ def _summary(
         "patients": c["patients"],
         "accounts": c["accounts"],
         "claims": c["claims"],
+        "secondary_claims": c["secondary_claims"],
         "charge_lines": c["charge_lines"],
         "total_charges": c["total_charges"] / 100,
         "payer_payments": c["payments"],
@@ -398,10 +402,14 @@ def _summary(
 
 
 def _coverage_id(c: Coverage) -> str:
+    if c.secondary is not None:
+        return c.secondary.id
     return c.successor.id if c.successor is not None else c.patient.coverage_id
 
 
 def _coverage_resource(c: Coverage) -> dict[str, Any]:
+    if c.secondary is not None:
+        return fhir.secondary_coverage(c.patient, c.secondary)
     if c.successor is not None:
         return fhir.successor_coverage(c.patient, c.successor)
     assert c.version is not None

@@ -33,6 +33,7 @@ from billops.synth.model import (
     RemitClaim,
     RemitLine,
     Revenue,
+    SecondaryCoverage,
     Statement,
     Successor,
     World,
@@ -44,6 +45,7 @@ from billops.synth.reference import (
     CHARGEMASTER,
     DIAGNOSES,
     GIVEN_NAMES,
+    SECONDARY_PAYERS,
     SURNAME_HEADS,
     SURNAME_TAILS,
     Address,
@@ -62,6 +64,21 @@ SMALL_BALANCE = 500  # cents: balances below this are written off instead of bil
 # the daily interest rate (12% a year).
 PROMPT_PAY_DAYS = {"COMMERCIAL": 15}
 DAILY_INTEREST = "0.000329"
+# Account defect types beside which a secondary payer is billed as usual; the others (a
+# denial, a replacement, an unanswered, underpaid or unbalanced primary claim, a claim billed to
+# the wrong coverage) stop at the primary.
+SECONDARY_WITH = frozenset(
+    {
+        None,
+        defects.UNBILLED_CHARGE,
+        defects.DUPLICATE_CHARGE,
+        defects.STATEMENT_STALE_COVERAGE,
+        defects.PATIENT_BALANCE_MISMATCH,
+        defects.CREDIT_BALANCE,
+        defects.WRITE_OFF_UNAPPROVED,
+    }
+)
+SECONDARY_BILLED_SHARE = 0.9  # of eligible accounts: the rest the biller never crosses over
 APPEAL_SHARE = 0.6  # of denials for documentation, necessity or coding (not auth, eligibility)
 OVERTURN_SHARE = 0.5  # of appeals
 
@@ -150,7 +167,7 @@ def make_patient(seed: int, n: int, ref: Reference, horizon: Horizon) -> Patient
     if payer.deductible and rng.random() < payer.deductible_share:
         deductible = between(rng, 0, payer.deductible // 100 + 1) * 100
     family = pick(rng, SURNAME_HEADS) + pick(rng, SURNAME_TAILS)
-    return Patient(
+    patient = Patient(
         id=f"P{n:07d}",
         mrn=f"MR{n:08d}",
         family=family,
@@ -167,6 +184,22 @@ def make_patient(seed: int, n: int, ref: Reference, horizon: Horizon) -> Patient
         coverage=coverage,
         deductible_left=deductible,
         service_days=days,
+    )
+    patient.secondary = _secondary_coverage(seed, n, ref, patient)
+    return patient
+
+
+def _secondary_coverage(seed: int, n: int, ref: Reference, p: Patient) -> SecondaryCoverage | None:
+    """A second coverage for some patients, recorded at registration (its own stream, so the
+    rest of the patient does not move)."""
+    share, plans = SECONDARY_PAYERS.get(p.payer.id, (0.0, ()))
+    rng = random.Random(f"{seed}:secondary-coverage:{n}")
+    if not plans or rng.random() >= share:
+        return None
+    payer_id = rng.choices([pid for pid, _ in plans], weights=[w for _, w in plans])[0]
+    payer = ref.payer_by_id[payer_id]
+    return SecondaryCoverage(
+        f"{p.coverage_id}-S", payer, _member_id(rng, payer), p.coverage_start, p.registered_at
     )
 
 
@@ -406,13 +439,7 @@ def adjudicate(ref: Reference, claim: Claim, deductible_left: int) -> tuple[Remi
     lines = []
     for ch in claim.lines:
         code = CHARGEMASTER[ch.hcpcs]
-        if payer.fee_factor is not None:
-            allowed = ref.contract_rate(payer, ch.hcpcs, ch.service_date) * ch.units
-        else:
-            assert payer.pct_of_charge is not None
-            allowed = mul_fraction(ch.amount, payer.pct_of_charge)
-        if allowed > ch.amount:
-            allowed = ch.amount
+        allowed = contract_allowed(ref, payer, ch)
         adjustments = []
         if ch.amount > allowed:
             adjustments.append(Adjustment("CO", "45", ch.amount - allowed))
@@ -435,6 +462,56 @@ def adjudicate(ref: Reference, claim: Claim, deductible_left: int) -> tuple[Remi
                 remaining -= amount
         lines.append(RemitLine(ch, ch.amount, remaining, allowed, adjustments))
     return RemitClaim(claim, "1", claim.icn, lines), deductible_left
+
+
+def contract_allowed(ref: Reference, payer: Payer, ch: Charge) -> int:
+    """The payer's contract price of a charge line, never above the charge."""
+    if payer.fee_factor is not None:
+        allowed = ref.contract_rate(payer, ch.hcpcs, ch.service_date) * ch.units
+    else:
+        assert payer.pct_of_charge is not None
+        allowed = mul_fraction(ch.amount, payer.pct_of_charge)
+    return min(allowed, ch.amount)
+
+
+def adjudicate_secondary(ref: Reference, claim: Claim, primary: RemitClaim) -> RemitClaim:
+    """The secondary payer's adjudication (CLP02 = 2) of what the primary left to the patient.
+
+    Per line it covers the primary's patient responsibility up to its own contract price less
+    what the primary paid (coordination of benefits), the patient keeping the secondary's
+    coinsurance of that. What it does not cover stays with the patient, except under Medicaid
+    (payer of last resort), whose payment the provider accepts in full: the rest is CO-45. The
+    primary's payment and contractual adjustment are OA-23 (impact of prior payer adjudication),
+    so CLP03 = CLP04 + every CAS amount."""
+    payer = claim.payer
+    coinsurance = payer.coinsurance if payer.payer_type == "COMMERCIAL" else "0"
+    prior_lines = {ln.charge.id: ln for ln in primary.lines}
+    lines = []
+    for ch in claim.lines:
+        prior = prior_lines[ch.id]
+        left = sum(a.amount for a in prior.adjustments if a.group == "PR")
+        allowed = contract_allowed(ref, payer, ch)
+        covered = min(left, max(0, allowed - prior.paid))
+        share = mul_fraction(covered, coinsurance)
+        rest = left - covered
+        adjustments = []
+        if ch.amount - left:
+            adjustments.append(Adjustment("OA", "23", ch.amount - left))
+        if rest and payer.payer_type == "MEDICAID":
+            adjustments.append(Adjustment("CO", "45", rest))
+            rest = 0
+        owed: dict[str, int] = {}
+        if rest:
+            # what the patient still owes keeps the primary's reason (deductible, copay, ...)
+            reason = max(
+                (a for a in prior.adjustments if a.group == "PR"), key=lambda a: a.amount
+            ).reason
+            owed[reason] = rest
+        if share:
+            owed["2"] = owed.get("2", 0) + share
+        adjustments += [Adjustment("PR", reason, amount) for reason, amount in owed.items()]
+        lines.append(RemitLine(ch, ch.amount, covered - share, allowed, adjustments))
+    return RemitClaim(claim, "2", claim.icn, lines)
 
 
 def reversal(remit: RemitClaim) -> RemitClaim:
@@ -578,6 +655,8 @@ class Simulation:
     def _hand_out_coverage(self, p: Patient) -> None:
         """Hand out the Coverage versions (and the successor Coverage) not yet handed out."""
         versions, successor = self._coverages_out.get(p.id, (0, False))
+        if not versions and p.secondary is not None:
+            self.world.coverages.append(Coverage(p.secondary.created_at, p, secondary=p.secondary))
         for v in p.coverage[versions:]:
             self.world.coverages.append(Coverage(v.updated_at, p, version=v))
         if p.successor is not None and not successor:
@@ -847,6 +926,8 @@ class Simulation:
                     w.defects.append(defects.account_truth(kind, account, remit_received, short))
             account.remits.append(remit)
             account.remit_dates.append(claim_remit_date)
+            if kind in SECONDARY_WITH:
+                self._bill_secondary(account, remit, claim_remit_date)
         self._patient_side(rng, drng, kind, account, behaviour, copay_owed)
         if kind == defects.REMIT_UNBALANCED:
             unbalanced = defects.unbalance(account.remits[-1])
@@ -855,6 +936,48 @@ class Simulation:
                 w.defects.append(
                     defects.account_truth(kind, account, remit_received, unbalanced[1])
                 )
+
+    def _bill_secondary(self, account: Account, primary: RemitClaim, paid_on: date) -> None:
+        """Cross the claim over to the patient's second coverage once the primary's 835 is
+        posted: a secondary 837 (SBR01 = S, the primary's adjudication in loops 2320/2330) for
+        what the primary left to the patient, and the secondary's 835 (CLP02 = 2)."""
+        p = account.patient
+        second = p.secondary
+        if (
+            second is None
+            or second.start > account.start.date()
+            or primary.status != "1"
+            or primary.adjusted("PR") <= 0
+        ):
+            return
+        rng = random.Random(f"{self.seed}:secondary:{account.id}")
+        if rng.random() >= SECONDARY_BILLED_SHARE:
+            return
+        _, posted = payment_times(self.ref, primary.claim.payer, account.entity, paid_on)
+        submit_day = next_weekday(posted.date() + timedelta(days=rint(rng, 1, 3)))
+        created = office_time(rng, submit_day, 9, 15)
+        submitted = at(submit_day, 19)
+        accepted = office_time(rng, submitted.date() + timedelta(days=1), 7, 9)
+        claim = Claim(
+            account.id,
+            "1",
+            created,
+            submitted,
+            accepted,
+            list(primary.claim.lines),
+            second.payer,
+            second.member_id,
+            account.auth_number,
+            f"{accepted:%y%j}{between(rng, 10**9, 10**10)}",
+            account=account,
+            responsibility="S",
+            prior=primary,
+            prior_paid_on=paid_on,
+        )
+        self._claim_events(rng, claim)
+        account.claims.append(claim)
+        account.remits.append(adjudicate_secondary(self.ref, claim, primary))
+        account.remit_dates.append(remit_date(rng, claim))
 
     def _self_pay(self, rng: random.Random, account: Account) -> None:
         """An uninsured patient: no claim, statements for the charges until they are paid."""
@@ -987,7 +1110,13 @@ class Simulation:
     def _claim_events(self, rng: random.Random, claim: Claim) -> None:
         ev = self.world.claim_events
         biller = pick(rng, BILLERS)
-        detail = "replacement claim" if claim.frequency == "7" else "original claim"
+        detail = (
+            "secondary claim"
+            if claim.responsibility == "S"
+            else "replacement claim"
+            if claim.frequency == "7"
+            else "original claim"
+        )
         ev.append(
             ClaimEvent(
                 claim.account_id, "CLAIM_CREATED", claim.created_at, "system", "BILLING", detail
@@ -1011,7 +1140,8 @@ class Simulation:
                 claim.submitted_at,
                 biller,
                 "BILLING",
-                f"837P frequency {claim.frequency}",
+                f"837P frequency {claim.frequency}"
+                + (" to the secondary payer" if claim.responsibility == "S" else ""),
             )
         )
         ev.append(
@@ -1061,8 +1191,11 @@ class Simulation:
                         f"claim denied CO-{reason}",
                     )
                 )
-        _, posted = payment_times(self.ref, p.payer, account.entity, account.remit_dates[-1])
-        if account.remits[-1].status == "4":
+        last = account.remits[-1]
+        _, posted = payment_times(
+            self.ref, last.claim.payer, account.entity, account.remit_dates[-1]
+        )
+        if last.status == "4":
             if kind == defects.WRITE_OFF_UNAPPROVED:
                 biller = pick(drng, BILLERS)
                 wo_at = office_time(drng, posted.date() + timedelta(days=rint(drng, 2, 7)))
@@ -1088,8 +1221,7 @@ class Simulation:
                     )
                 )
             return
-        responsibility = sum(r.adjusted("PR") for r in account.remits)
-        balance = responsibility - collected
+        balance = account.patient_responsibility - collected
         if balance < 0:
             if kind == defects.CREDIT_BALANCE:  # the over-collected copay is never refunded
                 w.defects.append(defects.account_truth(kind, account, posted, -balance))

@@ -32,6 +32,19 @@ class Successor:
 
 
 @dataclass
+class SecondaryCoverage:
+    """A second Coverage resource (Coverage.order = 2) active beside the first: a Medicare
+    supplement, Medicaid for a dual-eligible patient, or a spouse's employer plan. Its payer is
+    billed after the primary has paid, for what the primary left to the patient."""
+
+    id: str
+    payer: Payer
+    member_id: str
+    start: date
+    created_at: datetime
+
+
+@dataclass
 class Patient:
     id: str
     mrn: str
@@ -50,6 +63,7 @@ class Patient:
     deductible_left: int
     service_days: list[date]
     successor: Successor | None = None
+    secondary: SecondaryCoverage | None = None
 
     def member_id_at(self, ts: datetime) -> str:
         """Member id of the coverage version current at ``ts``."""
@@ -88,6 +102,11 @@ class Claim:
     original_icn: str | None = None
     scrubber_failed_at: datetime | None = None
     account: Account | None = field(default=None, repr=False, compare=False)
+    # SBR01 of loop 2000B: P when the payer is billed first, S when it is billed after the
+    # primary (the claim then carries the primary's adjudication in loops 2320/2330)
+    responsibility: str = "P"
+    prior: RemitClaim | None = field(default=None, repr=False, compare=False)
+    prior_paid_on: date | None = None  # the primary's payment date (2330B DTP*573)
 
     @property
     def total(self) -> int:
@@ -113,7 +132,7 @@ class RemitLine:
 @dataclass
 class RemitClaim:
     claim: Claim
-    status: str  # CLP02: 1 processed as primary, 22 reversal of previous payment
+    status: str  # CLP02: 1 processed as primary, 2 as secondary, 4 denied, 22 reversal
     icn: str
     lines: list[RemitLine]
 
@@ -194,6 +213,16 @@ class Account:
     def entity(self) -> str:
         return self.facility.entity
 
+    @property
+    def patient_responsibility(self) -> int:
+        """What the patient owes once every payer has paid: the PR of the latest secondary
+        adjudication (CLP02 = 2) when a secondary payer has paid, which replaces the primary's;
+        otherwise the PR over the primary's CLPs (a reversal nets out the payment it reverses)."""
+        secondary = [r for r in self.remits if r.status == "2"]
+        if secondary:
+            return secondary[-1].adjusted("PR")
+        return sum(r.adjusted("PR") for r in self.remits)
+
 
 @dataclass
 class PatientPayment:
@@ -269,13 +298,14 @@ class Defect:
 
 @dataclass
 class Coverage:
-    """A Coverage resource version to export: a version of the patient's first Coverage or,
-    with ``successor``, the resource that replaces it."""
+    """A Coverage resource version to export: a version of the patient's first Coverage,
+    with ``successor`` the resource that replaces it, with ``secondary`` the second coverage."""
 
     updated_at: datetime
     patient: Patient
     version: CoverageVersion | None = None
     successor: Successor | None = None
+    secondary: SecondaryCoverage | None = None
 
 
 @dataclass

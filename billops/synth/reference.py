@@ -109,6 +109,19 @@ class Payer:
         return {"CI": "12", "BL": "12"}.get(self.filing_indicator, self.filing_indicator)
 
 
+# Second coverages (Coverage.order = 2) by primary payer: the share of its patients who have
+# one, and the payers that insure them second with their weights. Medicare Part B patients
+# carry a Medicare supplement or, when dual eligible, Medicaid; employer plans overlap with a
+# spouse's plan. Medicare Advantage and Medicaid members have none.
+SECONDARY_PAYERS: dict[str, tuple[float, tuple[tuple[str, int], ...]]] = {
+    "MCRB1": (0.30, (("MCDST", 2), ("BMM01", 3), ("SHP01", 2))),
+    "SHP01": (0.08, (("BMM01", 1), ("PWT01", 1), ("RHA01", 1))),
+    "BMM01": (0.08, (("SHP01", 1), ("PWT01", 1))),
+    "RHA01": (0.06, (("SHP01", 1), ("BMM01", 1))),
+    "PWT01": (0.08, (("SHP01", 1), ("BMM01", 1))),
+}
+
+
 @dataclass(frozen=True)
 class ChargeCode:
     hcpcs: str

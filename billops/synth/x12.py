@@ -1,5 +1,11 @@
 """HIPAA X12 5010 writers: 837P claims (005010X222A1) and 835 remittance (005010X221A1).
 
+A claim to a secondary payer (SBR01 = S in loop 2000B) carries the primary's adjudication for
+coordination of benefits: loop 2320 (the other subscriber's SBR with SBR01 = P, the primary's
+claim-level CAS adjustments by group and reason, AMT*D what the primary paid, OI), 2330A (the
+other subscriber, the member id on the primary) and 2330B (the primary payer, NM109 = its payer
+id, DTP*573 its payment date).
+
 One file per landing batch and kind. Each file is one interchange (ISA); each submission day
 (837) or payer payment (835) is its own functional group with one transaction set, so the
 GS04/GS05 and BHT04/BHT05 of a claim are its submission time and BPR16/DTM*405 of a payment
@@ -181,7 +187,7 @@ def _claim_segments(claim: Claim, account: Account, hl: int, parent: int) -> lis
     payer = claim.payer
     out = [
         seg("HL", str(hl), str(parent), "22", "0"),
-        seg("SBR", "P", "18", "", "", "", "", "", "", payer.filing_indicator),
+        seg("SBR", claim.responsibility, "18", "", "", "", "", "", "", payer.filing_indicator),
         seg(
             "NM1",
             "IL",
@@ -221,6 +227,8 @@ def _claim_segments(claim: Claim, account: Account, hl: int, parent: int) -> lis
         f = account.facility
         out.append(seg("NM1", "77", "2", x12_text(f.name), "", "", "", "", "XX", f.npi))
         out += _n3n4(f.address, f.address.zip9)
+    if claim.prior is not None:
+        out += _other_payer(claim, account)
     pointers = ":".join(str(i) for i in range(1, min(len(codes), 4) + 1))
     for n, line in enumerate(claim.lines, 1):
         out += [
@@ -229,6 +237,45 @@ def _claim_segments(claim: Claim, account: Account, hl: int, parent: int) -> lis
             f"DTP*472*D8*{d8(line.service_date)}~\n",
             f"REF*6R*{line.id}~\n",
         ]
+    return out
+
+
+def _other_payer(claim: Claim, account: Account) -> list[str]:
+    """Loops 2320, 2330A and 2330B: the primary payer's adjudication of this claim."""
+    prior = claim.prior
+    assert prior is not None and claim.prior_paid_on is not None
+    primary = prior.claim
+    p = account.patient
+    by_reason: dict[tuple[str, str], int] = {}
+    for line in prior.lines:
+        for a in line.adjustments:
+            by_reason[(a.group, a.reason)] = by_reason.get((a.group, a.reason), 0) + a.amount
+    out = [seg("SBR", "P", "18", "", "", "", "", "", "", primary.payer.filing_indicator)]
+    for group in CAS_GROUPS:
+        triplets: list[str] = []
+        for (g, reason), amount in sorted(by_reason.items()):
+            if g == group and amount:
+                triplets += [reason, fmt_x12(amount), ""]
+        for i in range(0, len(triplets), 18):  # at most six reason/amount/quantity triplets
+            out.append(seg("CAS", group, *triplets[i : i + 18]))
+    out += [
+        seg("AMT", "D", fmt_x12(prior.paid)),
+        seg("OI", "", "", "Y", "P", "", "Y"),
+        seg(
+            "NM1",
+            "IL",
+            "1",
+            x12_text(p.family),
+            x12_text(p.given),
+            "",
+            "",
+            "",
+            "MI",
+            primary.member_id,
+        ),
+        seg("NM1", "PR", "2", x12_text(primary.payer.name), "", "", "", "", "PI", primary.payer.id),
+        seg("DTP", "573", "D8", d8(claim.prior_paid_on)),
+    ]
     return out
 
 
