@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from billops.synth.draw import below, rint
 
@@ -12,7 +12,7 @@ DAY_CLOSE = 22
 
 
 def at(day: date, hour: int, minute: int = 0, second: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute, second))
+    return datetime(day.year, day.month, day.day, hour, minute, second)
 
 
 def office_time(

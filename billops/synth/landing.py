@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import shutil
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from billops.errors import BillopsError
 from billops.synth.params import batch_id, iso
 
 MANIFEST = "_manifest.json"
+# rows serialized and written per chunk: large enough to amortize the writes, small enough that
+# a month-long batch is never held whole in memory
+CHUNK_ROWS = 8192
+
+T = TypeVar("T")
 
 
 def sha256_of(path: Path) -> str:
@@ -25,9 +32,13 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
+# one encoder for every resource: json.dumps with options builds a new encoder per call
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def dump_json(obj: Any) -> str:
     """Deterministic JSON: keys keep their insertion order, no spaces, UTF-8 kept as is."""
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+    return _encode(obj)
 
 
 class BatchWriter:
@@ -44,6 +55,7 @@ class BatchWriter:
             )
         self.root.mkdir(parents=True)
         self.files: list[dict[str, Any]] = []
+        self._digests: dict[str, str] = {}  # files written, not yet recorded
 
     def _open(self, rel: str) -> TextIO:
         path = self.root / rel
@@ -53,36 +65,58 @@ class BatchWriter:
     def _record(self, rel: str, records: int) -> None:
         self.files.append({"path": rel, "sha256": sha256_of(self.root / rel), "records": records})
 
+    def _write(self, rel: str, chunks: Iterable[str]) -> None:
+        """Write a file from text chunks, hashing the bytes on the way (no second read)."""
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        with path.open("wb") as fh:
+            for chunk in chunks:
+                data = chunk.encode("utf-8")
+                digest.update(data)
+                fh.write(data)
+        self._digests[rel] = digest.hexdigest()
+
+    def _written(self, rel: str, records: int) -> int:
+        self.files.append({"path": rel, "sha256": self._digests.pop(rel), "records": records})
+        return records
+
     def ndjson(self, rel: str, resources: Iterable[dict[str, Any]]) -> int:
-        n = 0
-        with self._open(rel) as fh:
-            for res in resources:
-                fh.write(dump_json(res) + "\n")
-                n += 1
-        self._record(rel, n)
-        return n
+        return self.lines(rel, map(_encode, resources))
 
     def lines(self, rel: str, lines: Iterable[str]) -> int:
         """An NDJSON file from lines already serialized (without their newline)."""
         n = 0
-        with self._open(rel) as fh:
-            for line in lines:
-                fh.write(line)
-                fh.write("\n")
-                n += 1
-        self._record(rel, n)
-        return n
+
+        def text() -> Iterator[str]:
+            nonlocal n
+            for part in _chunks(lines):
+                n += len(part)
+                part.append("")  # the newline after the last line
+                yield "\n".join(part)
+
+        self._write(rel, text())
+        return self._written(rel, n)
 
     def csv(self, rel: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+        """A CSV file; None is written as an empty field."""
         n = 0
-        with self._open(rel) as fh:
-            w = csv.writer(fh, lineterminator="\n")
-            w.writerow(header)
-            for row in rows:
-                w.writerow(["" if v is None else v for v in row])
-                n += 1
-        self._record(rel, n)
-        return n
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(header)
+
+        def text() -> Iterator[str]:
+            nonlocal n
+            for part in _chunks(rows):
+                n += len(part)
+                w.writerows(part)
+                yield buf.getvalue()
+                buf.seek(0)
+                buf.truncate()
+            yield buf.getvalue()  # the header alone when there are no rows
+
+        self._write(rel, text())
+        return self._written(rel, n)
 
     def text(self, rel: str, write: Callable[[TextIO], int]) -> int:
         """A file written by ``write``, which returns its record count."""
@@ -119,3 +153,9 @@ def write_manifest(
     tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     tmp.replace(root / MANIFEST)
     return manifest
+
+
+def _chunks(items: Iterable[T]) -> Iterator[list[T]]:
+    it = iter(items)
+    while part := list(islice(it, CHUNK_ROWS)):
+        yield part

@@ -36,16 +36,19 @@ class Buckets(Generic[T]):
         self.digits = digits
         self.count = 0
         self._open: dict[str, dict[int, list[T]]] = {system: {} for system in targets}
-        self._targets = [(self.targets[system], self._open[system]) for system in targets]
+        self._targets = [
+            (self.targets[system], self._open[system], len(self.targets[system]))
+            for system in targets
+        ]
 
     def append(self, item: T) -> None:
         if self.prefix and not item.id:  # type: ignore[attr-defined]
             self.count += 1
             item.id = f"{self.prefix}{self.count:0{self.digits}d}"  # type: ignore[attr-defined]
         ts = self.key(item)
-        for times, batches in self._targets:
+        for times, batches, n in self._targets:
             k = bisect_left(times, ts)
-            if k < len(times):
+            if k < n:
                 batch = batches.get(k)
                 if batch is None:
                     batches[k] = [item]
