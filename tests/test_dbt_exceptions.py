@@ -412,3 +412,107 @@ def test_status_comes_from_the_operational_store(
     last = rows(settings, "select * from marts.ar_rollforward order by period")[-1]
     assert float(last["explained_by_exceptions"]) == 0
     assert float(last["unexplained_variance"]) == pytest.approx(float(last["variance"]))
+
+
+# --------------------------------------------------------------- secondary payers, generated
+
+SECONDARY_SEED = 3  # two months of tiny in which secondary payers' 835s come back
+
+
+@dataclass
+class Secondary:
+    settings: Settings
+    summary: dict[str, Any]
+    card: dict[str, Any]
+    truth_accounts: set[str]
+
+
+@pytest.fixture(scope="module")
+def secondary(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secondary]:
+    """A generated system whose patients carry second coverages: claims crossed over to
+    secondary payers (SBR01 = S) and their 835s (CLP02 = 2) beside the injected defects."""
+    from billops.ingest import ingest
+    from billops.scorecard import scorecard
+    from billops.synth import generate
+
+    generated = tmp_path_factory.mktemp("generated_secondary")
+    home = tmp_path_factory.mktemp("home_secondary")
+    summary = generate(generated, scale="tiny", months=2, seed=SECONDARY_SEED)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BILLOPS_HOME", str(home))
+        settings = get_settings(fresh=True)
+        ingest(landing=generated / "landing", settings=settings)
+        transform(settings=settings)
+        card = scorecard(generated / "truth", settings=settings)
+        with (generated / "truth" / "defects.csv").open(encoding="utf-8") as fh:
+            truth_accounts = {line.split(",")[2] for line in fh.readlines()[1:]}
+        yield Secondary(settings, summary, card, truth_accounts - {""})
+    get_settings(fresh=True)
+
+
+def test_secondary_payers_are_in_the_warehouse(secondary: Secondary) -> None:
+    s = secondary.settings
+    [claims] = rows(
+        s,
+        "select count(*) as n, count(other_payer_id) as with_other, "
+        "sum(case when is_current then 1 else 0 end) as current "
+        "from marts.fct_claims where payer_responsibility = 'S'",
+    )
+    assert claims["n"] == secondary.summary["secondary_claims"] > 0
+    assert claims["with_other"] == claims["n"] and claims["current"] == 0
+    [remits] = rows(
+        s,
+        "select count(*) as n, sum(case when is_secondary then 1 else 0 end) as secondary "
+        "from marts.fct_remittance_claims where claim_status_code = '2'",
+    )
+    assert remits["n"] > 0 and remits["secondary"] == remits["n"]
+
+
+def test_secondary_payers_raise_no_false_exceptions(secondary: Secondary) -> None:
+    card = secondary.card
+    assert card["overall"]["injected"] > 0
+    misses = {
+        t: (c["precision"], c["recall"])
+        for t, c in card["types"].items()
+        if c["injected"] + c["flagged"] and (c["precision"] < 1 or c["recall"] < 1)
+    }
+    assert not misses, misses
+
+
+def test_accounts_add_both_payers_payments(secondary: Secondary) -> None:
+    s = secondary.settings
+    accounts = rows(
+        s,
+        "select recon.account_id, recon.payer_paid_amount, recon.primary_paid_amount, "
+        "recon.secondary_paid_amount, recon.secondary_payer_id, adj.primary_payer_id, "
+        "adj.secondary_patient_responsibility_amount as patient_owes, "
+        "(select sum(paid_amount) from marts.fct_remittance_claims as r "
+        " where r.account_id = recon.account_id) as remitted "
+        "from marts.fct_account_reconciliation as recon "
+        "inner join intermediate.int_account_adjudications as adj "
+        "on recon.account_id = adj.account_id "
+        "where adj.secondary_trace_number is not null",
+    )
+    assert accounts
+    for a in accounts:
+        assert a["payer_paid_amount"] == a["primary_paid_amount"] + a["secondary_paid_amount"]
+        assert a["payer_paid_amount"] == a["remitted"]
+        assert a["secondary_payer_id"] and a["secondary_payer_id"] != a["primary_payer_id"]
+    assert any(a["secondary_paid_amount"] > 0 for a in accounts)
+    # the subledger of a clean account crossed over: charges less both payers' payments and
+    # contractual adjustments leave what the secondary left to the patient
+    balances = {
+        r["account_id"]: r["owed"]
+        for r in rows(
+            s,
+            "select account_id, sum(case when measure in ('charges', 'payer_payments', "
+            "'contractual_adjustments') then ar_effect else 0 end) as owed "
+            "from intermediate.int_account_movements group by account_id",
+        )
+    }
+    clean = [a for a in accounts if a["account_id"] not in secondary.truth_accounts]
+    assert clean
+    for a in clean:
+        assert balances[a["account_id"]] == a["patient_owes"], a["account_id"]
+    roll = rows(s, "select unexplained_variance from marts.ar_rollforward")
+    assert roll and all(abs(float(r["unexplained_variance"])) <= 0.01 for r in roll)

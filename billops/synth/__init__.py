@@ -30,9 +30,8 @@ monthly), ``small`` (~2,000 patients, 3 months, 3 hospitals with 4 clinics each,
 lines, daily) and ``large`` (twelve months of medium, daily). Batches are streamed: each is
 written as soon as no later simulated day can add to it (stream.py), so memory holds only the
 open batches. medium and large simulate their patients in two parallel parts whose batches are
-merged (parts.py). docs/generator.md describes the journeys and the defects.
-
-Not yet: secondary payers.
+merged (parts.py). docs/generator.md describes the journeys (secondary payers among them)
+and the defects.
 """
 
 from billops.synth.generator import generate

@@ -927,7 +927,7 @@ class Simulation:
             account.remits.append(remit)
             account.remit_dates.append(claim_remit_date)
             if kind in SECONDARY_WITH:
-                self._bill_secondary(account, remit, claim_remit_date)
+                self._bill_secondary(account, remit, claim_remit_date, copay_owed)
         self._patient_side(rng, drng, kind, account, behaviour, copay_owed)
         if kind == defects.REMIT_UNBALANCED:
             unbalanced = defects.unbalance(account.remits[-1])
@@ -937,17 +937,23 @@ class Simulation:
                     defects.account_truth(kind, account, remit_received, unbalanced[1])
                 )
 
-    def _bill_secondary(self, account: Account, primary: RemitClaim, paid_on: date) -> None:
+    def _bill_secondary(
+        self, account: Account, primary: RemitClaim, paid_on: date, collected: int
+    ) -> None:
         """Cross the claim over to the patient's second coverage once the primary's 835 is
         posted: a secondary 837 (SBR01 = S, the primary's adjudication in loops 2320/2330) for
-        what the primary left to the patient, and the secondary's 835 (CLP02 = 2)."""
+        what the primary left to the patient, and the secondary's 835 (CLP02 = 2).
+
+        Only a balance the copay collected at check-in does not already cover is crossed over:
+        a copay above the primary's patient responsibility is refunded when the primary's 835
+        is posted, so no credit balance waits for the secondary."""
         p = account.patient
         second = p.secondary
         if (
             second is None
             or second.start > account.start.date()
             or primary.status != "1"
-            or primary.adjusted("PR") <= 0
+            or primary.adjusted("PR") <= collected
         ):
             return
         rng = random.Random(f"{self.seed}:secondary:{account.id}")

@@ -2,11 +2,16 @@
 -- CLAIM_NO_RESPONSE: the current claim has no 835 claim payment for its account once the
 -- follow-up window has passed since its submission.
 -- DENIAL: the latest adjudication (reversals aside) is a denial; root_cause is the CAS group and
--- reason code of its largest adjustment (code values only).
+-- reason code of its largest adjustment (code values only). A secondary payer's denial puts at
+-- risk what it was billed for: the primary's patient responsibility.
 -- UNDERPAYMENT: the latest primary adjudication, not a denial, paid plus patient responsibility
 -- short of the payer's contract (units x per-unit amount, or charge x fraction, effective on the
 -- service date) by more than the tolerance. Judged per SVC line where the 835 has them, else on
--- the claim's billed lines when every one has a contract.
+-- the claim's billed lines when every one has a contract. A secondary payer's adjudication is
+-- judged against its own responsibility, never the full contract: per SVC line it owes the
+-- primary's patient responsibility up to its contract price less what the primary paid
+-- (coordination of benefits), and its payment plus the patient responsibility it leaves must
+-- reach that. One UNDERPAYMENT per account sums both payers' shortfalls.
 -- REMIT_UNBALANCED: an 835 claim whose charge differs from paid plus all its CAS adjustments.
 with
 
@@ -65,7 +70,12 @@ denials as (
     select
         'DENIAL' as exception_type,
         adjudications.account_id,
-        adjudications.latest_charge_amount as amount_at_risk,
+        case
+            when adjudications.latest_is_secondary
+                then coalesce(adjudications.primary_patient_responsibility_amount,
+                              adjudications.latest_charge_amount)
+            else adjudications.latest_charge_amount
+        end as amount_at_risk,
         cast(adjudications.latest_remit_date as {{ dbt.type_timestamp() }}) as detected_at,
         denial_reasons.reason as root_cause
     from adjudications
@@ -170,18 +180,98 @@ payment_vs_contract as (
     where claim_line_expected.line_count = claim_line_expected.contracted_count
 ),
 
-underpayments as (
+primary_shortfalls as (
     select
-        'UNDERPAYMENT' as exception_type,
         payment_vs_contract.account_id,
-        payment_vs_contract.expected_amount - payment_vs_contract.actual_amount
-            as amount_at_risk,
-        cast(primary_claims.primary_remit_date as {{ dbt.type_timestamp() }}) as detected_at,
-        {{ billops.null_text() }} as root_cause
+        payment_vs_contract.expected_amount - payment_vs_contract.actual_amount as shortfall,
+        cast(primary_claims.primary_remit_date as {{ dbt.type_timestamp() }}) as detected_at
     from payment_vs_contract
     inner join primary_claims on payment_vs_contract.account_id = primary_claims.account_id
     where payment_vs_contract.expected_amount - payment_vs_contract.actual_amount
         > {{ var('underpayment_tolerance') }}
+),
+
+secondary_claims as (
+    select adjudications.*, accounts.service_date
+    from adjudications
+    inner join accounts on adjudications.account_id = accounts.account_id
+    where adjudications.secondary_trace_number is not null
+        and adjudications.primary_trace_number is not null
+        and not adjudications.secondary_is_denied
+        and not adjudications.primary_is_denied
+),
+
+-- per SVC line of the secondary's adjudication, beside the primary's line of the same charge
+secondary_expected as (
+    select
+        secondary_claims.account_id,
+        coalesce(svc.paid_amount, 0) + coalesce(patient_resp.amount, 0) as actual_amount,
+        least(
+            coalesce(prior_patient_resp.amount, 0),
+            greatest(
+                0,
+                least(
+                    coalesce(
+                        coalesce(billed_units.units, svc.units_paid, 1)
+                            * contracts.expected_allowed_per_unit,
+                        svc.charge_amount * contracts.allowed_pct_of_charge
+                    ),
+                    svc.charge_amount
+                ) - coalesce(prior.paid_amount, 0)
+            )
+        ) as expected_amount,
+        secondary_claims.secondary_remit_date
+    from secondary_claims
+    inner join {{ ref('stg_rcm__remit_service_lines') }} as svc
+        on secondary_claims.secondary_trace_number = svc.trace_number
+        and secondary_claims.secondary_claim_seq = svc.claim_seq
+    inner join {{ ref('stg_rcm__remit_service_lines') }} as prior
+        on secondary_claims.primary_trace_number = prior.trace_number
+        and secondary_claims.primary_claim_seq = prior.claim_seq
+        and svc.charge_id = prior.charge_id
+    left join line_patient_resp as patient_resp
+        on svc.trace_number = patient_resp.trace_number
+        and svc.claim_seq = patient_resp.claim_seq
+        and svc.line_seq = patient_resp.line_seq
+    left join line_patient_resp as prior_patient_resp
+        on prior.trace_number = prior_patient_resp.trace_number
+        and prior.claim_seq = prior_patient_resp.claim_seq
+        and prior.line_seq = prior_patient_resp.line_seq
+    left join billed_units
+        on svc.account_id = billed_units.account_id
+        and svc.charge_id = billed_units.charge_id
+    inner join contracts
+        on secondary_claims.secondary_payer_id = contracts.payer_id
+        and svc.procedure_code = contracts.hcpcs
+        and {{ billops.effective_on('coalesce(svc.service_date, secondary_claims.service_date)',
+                                    'contracts.effective_from', 'contracts.effective_to') }}
+),
+
+secondary_shortfalls as (
+    select
+        account_id,
+        sum(expected_amount) - sum(actual_amount) as shortfall,
+        cast(max(secondary_remit_date) as {{ dbt.type_timestamp() }}) as detected_at
+    from secondary_expected
+    group by account_id
+    having sum(expected_amount) - sum(actual_amount) > {{ var('underpayment_tolerance') }}
+),
+
+shortfalls as (
+    select * from primary_shortfalls
+    union all
+    select * from secondary_shortfalls
+),
+
+underpayments as (
+    select
+        'UNDERPAYMENT' as exception_type,
+        account_id,
+        sum(shortfall) as amount_at_risk,
+        min(detected_at) as detected_at,
+        {{ billops.null_text() }} as root_cause
+    from shortfalls
+    group by account_id
 ),
 
 claim_adjustments as (

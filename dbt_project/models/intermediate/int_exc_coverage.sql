@@ -1,9 +1,13 @@
 -- Coverage exceptions of an account's current claim, judged against the EHR coverage (current
 -- version of each Coverage) active on the service date, and the payers' authorization rules.
 -- COVERAGE_MISMATCH: an active coverage exists but none has the billed payer and member id (a
--- claim billed to an active secondary coverage matches it). COVERAGE_INACTIVE: none is active.
+-- claim billed to an active secondary coverage matches it). COVERAGE_INACTIVE: no coverage of
+-- the claim's rank is active: the primary (Coverage.order 1, or no order) for a claim with
+-- SBR01 = P, the second for SBR01 = S, the third for T; so a primary that ended is inactive even
+-- while the patient's secondary coverage runs on.
 -- MISSING_PRIOR_AUTH: a billed line's HCPCS needs authorization under the billed payer's rules
--- on its service date and the claim carries no REF*G1.
+-- on its service date and the claim carries no REF*G1. A claim to a secondary payer is not
+-- judged: the authorization is the primary's business, the secondary follows its adjudication.
 with
 
 claims as (
@@ -15,6 +19,10 @@ claims as (
         current_claims.prior_auth_number,
         current_claims.submitted_at,
         current_claims.total_charge,
+        coalesce(current_claims.is_secondary, false) as is_secondary,
+        case coalesce(current_claims.payer_responsibility, 'P')
+            when 'P' then 1 when 'S' then 2 when 'T' then 3 else 4
+        end as payer_rank,
         accounts.patient_id,
         accounts.entity,
         accounts.service_date
@@ -25,7 +33,11 @@ claims as (
 ),
 
 active_coverages as (
-    select claims.account_id, coverages.payer_id, coverages.member_id
+    select
+        claims.account_id,
+        coverages.payer_id,
+        coverages.member_id,
+        coalesce(coverages.coverage_order, 1) = claims.payer_rank as is_of_claim_rank
     from claims
     inner join {{ ref('stg_ehr__coverages') }} as coverages
         on claims.patient_id = coverages.patient_id
@@ -38,7 +50,7 @@ active_coverages as (
 coverage_match as (
     select
         claims.account_id,
-        count(active_coverages.account_id) as active_count,
+        sum(case when active_coverages.is_of_claim_rank then 1 else 0 end) as active_count,
         sum(case when active_coverages.payer_id = claims.payer_id
                   and active_coverages.member_id = claims.member_id then 1 else 0 end)
             as matching_count
@@ -49,7 +61,7 @@ coverage_match as (
 
 coverage_exceptions as (
     select
-        case when coverage_match.active_count = 0 then 'COVERAGE_INACTIVE'
+        case when coalesce(coverage_match.active_count, 0) = 0 then 'COVERAGE_INACTIVE'
              else 'COVERAGE_MISMATCH' end as exception_type,
         claims.*,
         claims.total_charge as amount_at_risk,
@@ -67,6 +79,7 @@ auth_lines as (
     from {{ ref('stg_rcm__claim_lines') }} as lines
     inner join claims on lines.claim_key = claims.current_claim_key
     where coalesce(trim(claims.prior_auth_number), '') = ''
+        and not claims.is_secondary
         and exists (
             select 1
             from {{ ref('stg_rcm__auth_rules') }} as rules

@@ -7,8 +7,10 @@
 -- statement date.
 -- CREDIT_BALANCE: payer payments over every 835 claim (reversals net out) plus patient payments
 -- net of refunds exceed what the account owes: the primary payer's allowed amount (paid plus
--- patient responsibility), or the EHR charges when no payer has adjudicated it; an account with
--- neither is not judged yet.
+-- patient responsibility) less what a secondary payer allowed off the rest (its CAS CO and PI:
+-- Medicaid's payment accepted in full), or the EHR charges when no payer has adjudicated it; an
+-- account with neither is not judged yet. Both payers' payments count, so a secondary that pays
+-- more than the primary left is a credit balance too.
 with
 
 accounts as (
@@ -118,6 +120,7 @@ account_balances as (
             when adjudications.primary_trace_number is not null
                 then coalesce(adjudications.primary_paid_amount, 0)
                     + coalesce(adjudications.primary_patient_responsibility_amount, 0)
+                    - coalesce(adjudications.secondary_contractual_amount, 0)
             else coalesce(charges.charge_amount, 0)
         end as owed_amount,
         adjudications.primary_trace_number is not null or charges.account_id is not null

@@ -2,7 +2,9 @@
 {%- set text = dbt.type_string() -%}
 {%- set integer = dbt.type_int() -%}
 {%- set ts = dbt.type_timestamp() -%}
--- Charge-to-claim reconciliation, one row per account with EHR charges or billed claim lines.
+-- Charge-to-claim reconciliation, one row per account with EHR charges or billed claim lines,
+-- with what its payers paid: the primary and, after it, a secondary payer (coordination of
+-- benefits; the claim to the secondary repeats the primary's lines and is not billed twice).
 -- Precedence after TIED: UNBILLED, PARTIALLY_BILLED, BILLED_WITHOUT_CHARGE, AMOUNT_VARIANCE.
 with
 
@@ -12,6 +14,10 @@ accounts as (
 
 current_claims as (
     select * from {{ ref('int_current_claims') }}
+),
+
+adjudications as (
+    select * from {{ ref('int_account_adjudications') }}
 ),
 
 recon_lines as (
@@ -49,6 +55,11 @@ reconciled as (
         coalesce(current_claims.claim_count, 0) as claim_count,
         current_claims.first_submitted_at,
         current_claims.last_submitted_at,
+        current_claims.secondary_payer_id,
+        coalesce(adjudications.total_paid_amount, 0) as payer_paid_amount,
+        coalesce(adjudications.total_paid_amount, 0)
+            - coalesce(adjudications.secondary_total_paid_amount, 0) as primary_paid_amount,
+        coalesce(adjudications.secondary_total_paid_amount, 0) as secondary_paid_amount,
         case
             when current_claims.account_id is null then 'UNBILLED'
             when line_totals.unbilled_lines > 0 then 'PARTIALLY_BILLED'
@@ -59,6 +70,7 @@ reconciled as (
     from line_totals
     left join accounts on line_totals.account_id = accounts.account_id
     left join current_claims on line_totals.account_id = current_claims.account_id
+    left join adjudications on line_totals.account_id = adjudications.account_id
 ),
 
 final as (
@@ -84,6 +96,10 @@ final as (
         cast(claim_count as {{ integer }}) as claim_count,
         cast(first_submitted_at as {{ ts }}) as first_submitted_at,
         cast(last_submitted_at as {{ ts }}) as last_submitted_at,
+        cast(secondary_payer_id as {{ text }}) as secondary_payer_id,
+        cast(payer_paid_amount as decimal(18, 2)) as payer_paid_amount,
+        cast(primary_paid_amount as decimal(18, 2)) as primary_paid_amount,
+        cast(secondary_paid_amount as decimal(18, 2)) as secondary_paid_amount,
         cast(recon_status as {{ text }}) as recon_status,
         cast({{ billops.as_of_timestamp() }} as {{ ts }}) as as_of
     from reconciled

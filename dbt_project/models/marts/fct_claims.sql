@@ -6,8 +6,10 @@
 -- depends_on: {{ ref('stg_ehr__encounters') }}, {{ ref('stg_rcm__remit_claims') }}
 {%- set text = dbt.type_string() -%}
 {%- set ts = dbt.type_timestamp() -%}
--- One row per 837 claim as submitted, originals and replacements. A replacement (CLM05-3 = 7)
--- is linked to the claim of the same account it follows (replaces_claim_key). Incremental on
+-- One row per 837 claim as submitted, originals, replacements and claims to secondary payers
+-- (SBR01 = S, with the primary payer and what it paid from loops 2320/2330B). A replacement
+-- (CLM05-3 = 7) is linked to the claim of the same account and payer rank it follows
+-- (replaces_claim_key). Incremental on
 -- the batch lineage: a run rebuilds every claim of the accounts its batches touch, since a new
 -- claim changes which one is current.
 with
@@ -28,7 +30,7 @@ ordered as (
     select
         claims.*,
         lag(claim_key) over (
-            partition by account_id
+            partition by account_id, payer_responsibility
             order by submitted_at, case when is_replacement then 1 else 0 end, _batch_id,
                 _file, _record
         ) as previous_claim_key
@@ -44,6 +46,9 @@ final as (
             as replaces_claim_key,
         coalesce(ordered.claim_key = current_claims.current_claim_key, false) as is_current,
         cast(ordered.payer_id as {{ text }}) as payer_id,
+        cast(ordered.payer_responsibility as {{ text }}) as payer_responsibility,
+        cast(ordered.other_payer_id as {{ text }}) as other_payer_id,
+        cast(ordered.other_payer_paid_amount as decimal(18, 2)) as other_payer_paid_amount,
         cast(ordered.member_id as {{ text }}) as member_id,
         cast(accounts.entity as {{ text }}) as entity,
         cast(coalesce(ordered.statement_from, accounts.service_date) as date) as service_date,
