@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from billops.synth.landing import dump_json
+from billops.synth.landing import json_string as _string
 from billops.synth.model import (
     Account,
     Charge,
@@ -189,6 +190,37 @@ def encounter(a: Account) -> Resource:
         "reasonCode": [{"coding": [{"system": ICD10CM_SYSTEM, "code": dx}]} for dx in a.diagnoses],
         "serviceProvider": _ref("Organization", a.facility.id),
     }
+
+
+@lru_cache(maxsize=64)
+def _encounter_kind_json(profile: str) -> str:
+    code, display = ENCOUNTER_CLASS.get(profile, ("AMB", "ambulatory"))
+    return (
+        f'"class":{dump_json({"system": ACT_CODE, "code": code, "display": display})},'
+        f'"type":{dump_json([{"coding": [{"system": VISIT_TYPE_SYSTEM, "code": profile}]}])}'
+    )
+
+
+_ACCOUNT_IDENTIFIER_TYPE = dump_json({"coding": [{"system": V2_0203, "code": "AN"}]})
+_REASON = f'{{{{"coding":[{{{{"system":{dump_json(ICD10CM_SYSTEM)},"code":{{}}}}}}]}}}}'
+
+
+def encounter_json(a: Account) -> str:
+    """``encounter(a)`` as its NDJSON line (the same bytes as landing.dump_json), built
+    directly: an Encounter per account is the second most numerous resource."""
+    aid = _string(a.id)
+    end = iso(a.end)
+    reasons = ",".join([_REASON.format(_string(dx)) for dx in a.diagnoses])
+    return (
+        f'{{"resourceType":"Encounter","id":{aid},"meta":{{"versionId":"1",'
+        f'"lastUpdated":"{end}"}},"identifier":[{{"type":{_ACCOUNT_IDENTIFIER_TYPE},'
+        f'"system":"{LOCAL_SID}/account","value":{aid}}}],"status":"finished",'
+        f"{_encounter_kind_json(a.profile)},"
+        f'"subject":{{"reference":{_string("Patient/" + a.patient.id)}}},'
+        f'"period":{{"start":"{iso(a.start)}","end":"{end}"}},'
+        f'"reasonCode":[{reasons}],'
+        f'"serviceProvider":{{"reference":{_string("Organization/" + a.facility.id)}}}}}'
+    )
 
 
 def charge_item(c: Charge) -> Resource:

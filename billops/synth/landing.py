@@ -36,6 +36,10 @@ def sha256_of(path: Path) -> str:
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
+# a str as a JSON string literal, as dump_json writes it (quoted, escaped, UTF-8 kept)
+json_string = json.encoder.encode_basestring
+
+
 def dump_json(obj: Any) -> str:
     """Deterministic JSON: keys keep their insertion order, no spaces, UTF-8 kept as is."""
     return _encode(obj)

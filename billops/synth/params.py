@@ -6,7 +6,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from billops.errors import BillopsError
 
@@ -120,7 +120,7 @@ class Horizon:
             )
         return out
 
-    @property
+    @cached_property
     def as_of(self) -> datetime:
         """The latest extract of all systems: the as-of time of the generated data."""
         return max(_extracts(self, s)[-1] for s in SYSTEMS)
@@ -169,4 +169,5 @@ def batch_id(ts: datetime) -> str:
 
 def iso(ts: datetime) -> str:
     """UTC timestamp to the second, e.g. 2026-10-01T08:00:00Z."""
-    return ts.isoformat(timespec="seconds") + "Z"
+    # isoformat() without timespec is twice as fast; simulated times are whole seconds
+    return ts.isoformat() + "Z" if not ts.microsecond else ts.isoformat("T", "seconds") + "Z"
