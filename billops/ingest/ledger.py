@@ -101,23 +101,45 @@ def loaded_hashes(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str, s
     return hashes
 
 
-def start_batch(
+def start_batches(
     con: duckdb.DuckDBPyConnection,
-    system: str,
-    batch_id: str,
-    extracted_at: datetime | None,
+    batches: list[tuple[str, str, datetime | None]],
     at: datetime,
 ) -> None:
+    """Record (system, batch_id, extracted_at) batches LOADING, in one transaction, before any is written.
+
+    From then until its outcome is recorded, a batch killed at any point is found by
+    :func:`interrupted` at the next start, and its Parquet is removed and loaded again.
+    """
+    if not batches:
+        return
     con.execute("begin")
-    con.execute(
-        "delete from raw._batches where system = ? and batch_id = ? and status = ?",
-        [system, batch_id, LOADING],
-    )
-    con.execute(
-        "insert into raw._batches values (?, ?, ?, ?, null, ?)",
-        [system, batch_id, extracted_at, LOADING, at],
-    )
-    con.execute("commit")
+    try:
+        rows = pa.table(
+            {
+                "system": [b[0] for b in batches],
+                "batch_id": [b[1] for b in batches],
+                "extracted_at": pa.array([b[2] for b in batches], pa.timestamp("us")),
+            }
+        )
+        con.register("_billops_starting", rows)
+        try:
+            con.execute(
+                "delete from raw._batches b using _billops_starting s "
+                "where b.system = s.system and b.batch_id = s.batch_id and b.status = ?",
+                [LOADING],
+            )
+            con.execute(
+                "insert into raw._batches select system, batch_id, extracted_at, ?, null, ? "
+                "from _billops_starting",
+                [LOADING, at],
+            )
+        finally:
+            con.unregister("_billops_starting")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
 
 
 def _replace_details(

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import re
 import shutil
+import sys
+from collections.abc import Sequence
 from datetime import datetime
+from importlib.machinery import ModuleSpec
 from pathlib import Path
+from types import ModuleType
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -27,6 +31,36 @@ _SIMPLE = {
     "BIGINT": pa.int64(),
     "BOOLEAN": pa.bool_(),
 }
+
+
+class _PandasAbsent:
+    """A meta-path finder that makes ``import pandas`` fail, for :func:`_skip_pandas_probe`."""
+
+    def find_spec(
+        self, name: str, path: Sequence[str] | None = None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        if name == "pandas" or name.startswith("pandas."):
+            raise ImportError("pandas is not needed to write the raw zone")
+        return None
+
+
+def _skip_pandas_probe() -> None:
+    """Keep pyarrow from importing pandas (~0.5 s of CPU) when the raw zone is first written.
+
+    The first ``pa.array`` of a Python list asks pyarrow's pandas shim whether pandas is
+    installed, which imports it; an hourly load would pay that for a few hundred rows. The probe
+    is answered once with pandas absent, unless pandas is already loaded. Whatever needs pandas
+    later (``Table.from_pandas``, ``to_pandas``) still imports it: pyarrow retries then. Until
+    that happens in this process, ``pa.array`` of a pandas Series reads it as a plain sequence.
+    """
+    if "pandas" in sys.modules:
+        return
+    finder = _PandasAbsent()
+    sys.meta_path.insert(0, finder)
+    try:
+        pa.array([], pa.int64())
+    finally:
+        sys.meta_path.remove(finder)
 
 
 def arrow_type(type_name: str) -> pa.DataType:
@@ -66,6 +100,7 @@ class _TableWriter:
         self.batch_id = batch_id
         self.loaded_at = loaded_at
         folder.mkdir(parents=True, exist_ok=True)
+        _skip_pandas_probe()
         self.writer = pq.ParquetWriter(folder / PART, self.schema)
         self.buffer: list[tuple[object, ...]] = []
         self.files: list[str] = []
@@ -113,6 +148,8 @@ class BatchWriter:
         self.batch_id = batch_id
         self.loaded_at = loaded_at
         self.writers: dict[str, _TableWriter] = {}
+        # Tables written, in order; set from outside to publish a batch another process wrote.
+        self.written: list[str] = []
 
     def tables(self) -> list[str]:
         return [name for name, t in TABLES.items() if t.system == self.system]
@@ -123,6 +160,7 @@ class BatchWriter:
             writer = self.writers[table] = _TableWriter(
                 table, tmp_dir(self.raw_zone, table, self.batch_id), self.batch_id, self.loaded_at
             )
+            self.written.append(table)
         writer.append(values, file, record)
 
     def clear(self) -> None:
@@ -130,6 +168,7 @@ class BatchWriter:
         for writer in self.writers.values():
             writer.writer.close()
         self.writers = {}
+        self.written = []
         for table in self.tables():
             for folder in (
                 tmp_dir(self.raw_zone, table, self.batch_id),
@@ -143,7 +182,7 @@ class BatchWriter:
 
     def publish(self) -> None:
         """Rename each table's temporary folder into place (idempotent: a stale one goes)."""
-        for table in self.writers:
+        for table in self.written:
             final = final_dir(self.raw_zone, table, self.batch_id)
             if final.exists():
                 shutil.rmtree(final)

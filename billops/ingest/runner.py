@@ -6,7 +6,7 @@ import contextlib
 import gc
 import logging
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +15,7 @@ import duckdb
 
 from billops.config import Settings, get_settings
 from billops.errors import BillopsError
-from billops.ingest import ledger
+from billops.ingest import ledger, parallel
 from billops.ingest.manifest import (
     BATCH_ID,
     MANIFEST,
@@ -90,13 +90,20 @@ def _collect_per_batch() -> Iterator[Callable[[], object]]:
     A load allocates millions of short-lived objects (segments, rows) and keeps a transaction
     set's segments alive while it maps them; Python's automatic collections would traverse them
     over and over (more than half the CPU of an 837 load). Objects that exist before the load
-    are frozen out of the collections; those created by a batch are collected after it.
+    are frozen out of the collections; those created by a batch are collected after it, and
+    what survives (modules imported on first use, caches) is frozen too, so each collection
+    traverses one batch's objects rather than everything imported since the start.
     """
     enabled = gc.isenabled()
     gc.disable()
     gc.freeze()
+
+    def collect() -> None:
+        gc.collect()
+        gc.freeze()
+
     try:
-        yield gc.collect
+        yield collect
     finally:
         gc.unfreeze()
         if enabled:
@@ -118,7 +125,7 @@ def ingest(
     ``landing`` defaults to ``settings.landing``; an explicit folder that does not exist is a
     BillopsError, a missing default folder means nothing has arrived yet.
 
-    ``progress(done, total, label)`` is called before each batch and once at the end.
+    ``progress(done, total, label)`` is called before each batch is recorded and once at the end.
     Loaded X12 files are recorded PENDING in raw._x12_validation; pyx12 validates them later
     (:func:`billops.ingest.x12_validation.validate_pending`), off the load path.
     """
@@ -130,21 +137,49 @@ def ingest(
     with connect(settings) as con:
         _recover(con, settings, landing, report)
         if landing.is_dir():
-            plan = _discover(con, landing, report)
+            plan = _plan(_discover(con, landing, report))
         else:  # the default landing folder not created yet: nothing has arrived
             plan = []
             report.note(f"{landing}: landing folder not found; nothing to load", logging.INFO)
         hashes = ledger.loaded_hashes(con)
-        with _collect_per_batch() as collect:
-            for done, batch in enumerate(plan):
-                if progress:
-                    progress(done, len(plan), batch.label)
-                _load_batch(con, settings, batch, hashes, report)
-                collect()
-        if progress:
-            progress(len(plan), len(plan), "done")
-        refresh_raw_views(con, settings)
+        ledger.start_batches(con, [p.ledger_key for p in plan], _now())
+        workers = parallel.worker_count(plan)
+        if workers < 2:
+            with _collect_per_batch() as collect:
+                for done, planned in enumerate(plan):
+                    if progress:
+                        progress(done, len(plan), planned.batch.label)
+                    _commit(con, settings, prepare(settings, planned, hashes), hashes, report)
+                    collect()
+            _finish(con, settings, plan, progress)
+            return report
+    # Workers are forked while no DuckDB connection is open; only this process writes to it,
+    # recording each system's batches in batch_id order as the workers finish them.
+    with (
+        _collect_per_batch() as collect,
+        parallel.Workers(settings, plan, _sources(plan, hashes), workers, prepare) as pool,
+        connect(settings) as con,
+    ):
+        for done, prepared in enumerate(pool.in_order()):
+            if progress:
+                progress(done, len(plan), prepared.batch.label)
+            if not _consistent(prepared, hashes):
+                prepared = _prepare_again(settings, prepared, hashes)
+            _commit(con, settings, prepared, hashes, report)
+            collect()
+        _finish(con, settings, plan, progress)
     return report
+
+
+def _finish(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    plan: list[PlannedBatch],
+    progress: ProgressCallback | None,
+) -> None:
+    if progress:
+        progress(len(plan), len(plan), "done")
+    refresh_raw_views(con, settings)
 
 
 # ---------------------------------------------------------------------------------- recovery
@@ -289,46 +324,165 @@ def _verify(
     return verified
 
 
-def _load_batch(
+@dataclass
+class PlannedBatch:
+    """A batch to load, with its manifest read (or why it cannot be) before any file is."""
+
+    batch: _Batch
+    manifest: Manifest | None
+    manifest_error: str | None = None
+
+    @property
+    def ledger_key(self) -> tuple[str, str, datetime | None]:
+        extracted_at = self.manifest.extracted_at if self.manifest else None
+        return self.batch.system, self.batch.batch_id, extracted_at
+
+    @property
+    def size(self) -> int:
+        """Bytes of the listed files that exist (how much work the batch is)."""
+        if self.manifest is None:
+            return 0
+        total = 0
+        for listed in self.manifest.files:
+            with contextlib.suppress(OSError):
+                total += (self.batch.folder / listed.path).stat().st_size
+        return total
+
+
+@dataclass
+class PreparedBatch:
+    """A batch read and written to temporary Parquet, not yet published nor recorded.
+
+    ``problems`` set means the batch is to be quarantined for them; ``report`` holds the
+    messages and duplicate count of the batch alone.
+    """
+
+    planned: PlannedBatch
+    loaded_at: datetime
+    report: IngestReport
+    problems: list[str] | None = None
+    outcomes: list[ledger.FileOutcome] = field(default_factory=list)
+    rejects: list[ledger.RejectRecord] = field(default_factory=list)
+    validations: list[ledger.ValidationRecord] = field(default_factory=list)
+    tables: list[str] = field(default_factory=list)
+
+    @property
+    def batch(self) -> _Batch:
+        return self.planned.batch
+
+
+def _plan(batches: list[_Batch]) -> list[PlannedBatch]:
+    planned = []
+    for batch in batches:
+        try:
+            planned.append(PlannedBatch(batch, read_manifest(batch.folder, batch.system)))
+        except ManifestError as exc:
+            planned.append(PlannedBatch(batch, None, f"{MANIFEST}: {exc}"))
+    return planned
+
+
+Sources = Mapping[str, tuple[str, str, str]]  # sha256 -> (system, batch_id, file) loaded before
+
+
+def _sources(plan: list[PlannedBatch], hashes: Sources) -> list[dict[str, tuple[str, str, str]]]:
+    """For each planned batch, the earlier load of each of its files' content that a serial load
+    would find: in the ledger, or in a batch of the same system planned before (taken as
+    loaded; :func:`_consistent` checks that when the batch is recorded)."""
+    seen: dict[str, dict[str, tuple[str, str, str]]] = {}
+    found = []
+    for planned in plan:
+        batch = planned.batch
+        system = seen.setdefault(batch.system, {})
+        files = planned.manifest.files if planned.manifest else ()
+        earlier = {}
+        for listed in files:
+            source = hashes.get(listed.sha256) or system.get(listed.sha256)
+            if source and listed.sha256 != EMPTY_SHA256:
+                earlier[listed.sha256] = source
+        for listed in files:
+            kind = file_kind(batch.system, listed.path)
+            if kind is not None and kind.format != "ignored" and listed.sha256 != EMPTY_SHA256:
+                system.setdefault(listed.sha256, (batch.system, batch.batch_id, listed.path))
+        found.append(earlier)
+    return found
+
+
+def prepare(settings: Settings, planned: PlannedBatch, earlier: Sources) -> PreparedBatch:
+    """Verify and read one batch into temporary Parquet; a file whose sha256 is in ``earlier``
+    is skipped as a duplicate. Runs in a worker process when the load is parallel."""
+    batch, manifest = planned.batch, planned.manifest
+    prepared = PreparedBatch(planned, _now(), IngestReport())
+    if manifest is None:
+        prepared.problems = [planned.manifest_error or f"{MANIFEST}: unreadable"]
+        return prepared
+    writer = BatchWriter(settings.raw_zone, batch.system, batch.batch_id, prepared.loaded_at)
+    writer.clear()
+    in_batch: dict[str, str] = {}
+    try:
+        for listed, kind in _verify(batch, manifest, prepared.report):
+            outcome = _load_file(batch, listed, kind, writer, earlier, in_batch, prepared)
+            prepared.outcomes.append(outcome)
+    except _Quarantine as exc:
+        writer.clear()
+        prepared.problems = exc.problems
+        return prepared
+    writer.close()
+    prepared.tables = list(writer.written)
+    return prepared
+
+
+def _consistent(prepared: PreparedBatch, hashes: Sources) -> bool:
+    """Whether a batch read in a worker took the same duplicate decisions as a serial load.
+
+    A worker decides from the ledger and the batches of its system planned before; a file it
+    loaded whose content another system's batch has recorded meanwhile, or a file it skipped for
+    a planned batch that was quarantined instead, makes it wrong, and the batch is read again.
+    """
+    loaded = {o.sha256 for o in prepared.outcomes if o.status == ledger.FILE_LOADED}
+    for outcome in prepared.outcomes:
+        sha = outcome.sha256
+        if not sha or sha == EMPTY_SHA256:
+            continue
+        if outcome.status == ledger.FILE_LOADED and sha in hashes:
+            return False
+        if outcome.status == ledger.FILE_SKIPPED_DUPLICATE and not (sha in hashes or sha in loaded):
+            return False
+    return True
+
+
+def _prepare_again(settings: Settings, prepared: PreparedBatch, hashes: Sources) -> PreparedBatch:
+    log.info(
+        "%s: read again in this process (duplicate content across systems)", prepared.batch.label
+    )
+    return prepare(settings, prepared.planned, hashes)
+
+
+def _commit(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
-    batch: _Batch,
+    prepared: PreparedBatch,
     hashes: dict[str, tuple[str, str, str]],
     report: IngestReport,
 ) -> None:
-    try:
-        manifest = read_manifest(batch.folder, batch.system)
-    except ManifestError as exc:
-        _quarantine(con, settings, batch, None, [f"{MANIFEST}: {exc}"], report)
+    """Publish a prepared batch's Parquet and record it, or quarantine it."""
+    batch, manifest = prepared.batch, prepared.planned.manifest
+    report.messages.extend(prepared.report.messages)
+    report.files_skipped_duplicate += prepared.report.files_skipped_duplicate
+    if prepared.problems is not None or manifest is None:
+        _quarantine(con, settings, batch, manifest, prepared.problems or [], report)
         return
-    loaded_at = _now()
-    ledger.start_batch(con, batch.system, batch.batch_id, manifest.extracted_at, loaded_at)
-    writer = BatchWriter(settings.raw_zone, batch.system, batch.batch_id, loaded_at)
-    writer.clear()
-    outcomes: list[ledger.FileOutcome] = []
-    rejects: list[ledger.RejectRecord] = []
-    validations: list[ledger.ValidationRecord] = []
-    in_batch: dict[str, str] = {}
-    try:
-        for listed, kind in _verify(batch, manifest, report):
-            outcome = _load_file(
-                batch, listed, kind, writer, hashes, in_batch, report, rejects, validations
-            )
-            outcomes.append(outcome)
-    except _Quarantine as exc:
-        writer.clear()
-        _quarantine(con, settings, batch, manifest, exc.problems, report)
-        return
-    writer.close()
+    writer = BatchWriter(settings.raw_zone, batch.system, batch.batch_id, prepared.loaded_at)
+    writer.written = prepared.tables
     writer.publish()
+    outcomes = prepared.outcomes
     ledger.commit_loaded(
         con,
         batch.system,
         batch.batch_id,
         manifest.extracted_at,
         outcomes,
-        rejects,
-        validations,
+        prepared.rejects,
+        prepared.validations,
         _now(),
     )
     for outcome in outcomes:
@@ -353,15 +507,14 @@ def _load_file(
     listed: ManifestFile,
     kind: FileKind,
     writer: BatchWriter,
-    hashes: dict[str, tuple[str, str, str]],
+    earlier_loads: Sources,
     in_batch: dict[str, str],
-    report: IngestReport,
-    rejects: list[ledger.RejectRecord],
-    validations: list[ledger.ValidationRecord],
+    prepared: PreparedBatch,
 ) -> ledger.FileOutcome:
     started = _now()
+    report = prepared.report
     where = f"{batch.label}/{listed.path}"
-    earlier = hashes.get(listed.sha256) if listed.sha256 != EMPTY_SHA256 else None
+    earlier = earlier_loads.get(listed.sha256) if listed.sha256 != EMPTY_SHA256 else None
     if earlier or (listed.sha256 in in_batch and listed.sha256 != EMPTY_SHA256):
         source = "/".join(earlier) if earlier else f"{batch.label}/{in_batch[listed.sha256]}"
         report.files_skipped_duplicate += 1
@@ -401,7 +554,7 @@ def _load_file(
         raise _Quarantine([f"{listed.path}: {records} records, the manifest says {listed.records}"])
     in_batch[listed.sha256] = listed.path
     for number, reject in enumerate(file_rejects):
-        rejects.append(
+        prepared.rejects.append(
             ledger.RejectRecord(listed.path, reject.record, reject.reason, reject.original_text)
         )
         if number < MESSAGES_PER_FILE:
@@ -412,7 +565,9 @@ def _load_file(
             "see raw._rejects"
         )
     if kind.format == "x12":  # validated later by billops validate-x12, off the load path
-        validations.append(ledger.ValidationRecord(listed.path, listed.sha256, ledger.X12_PENDING))
+        prepared.validations.append(
+            ledger.ValidationRecord(listed.path, listed.sha256, ledger.X12_PENDING)
+        )
     return ledger.FileOutcome(
         listed.path,
         listed.sha256,

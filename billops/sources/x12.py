@@ -32,6 +32,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import repeat
 from pathlib import Path
 
 from billops.sources import FileError, RecordError, Reject, Row, SourceReader
@@ -57,17 +58,39 @@ class Delimiters:
     segment: str
 
 
-@dataclass(slots=True)
 class Segment:
-    """One segment; ``elements[0]`` is the segment id, so element n is ``seg[n]`` (1-based)."""
+    """One segment; ``elements[0]`` is the segment id, so element n is ``seg[n]`` (1-based).
 
-    id: str
-    elements: list[str]
-    number: int  # 1-based position in the file
-    delimiters: Delimiters
+    A plain slotted class: one is made per segment, and its ``__init__`` is cheaper than a
+    dataclass's.
+    """
+
+    __slots__ = ("delimiters", "elements", "id", "number")
+
+    def __init__(self, id: str, elements: list[str], number: int, delimiters: Delimiters) -> None:
+        self.id = id
+        self.elements = elements
+        self.number = number  # 1-based position in the file
+        self.delimiters = delimiters
+
+    def __repr__(self) -> str:
+        return f"Segment({self.id!r}, {self.elements!r}, {self.number})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Segment):
+            return NotImplemented
+        return (self.id, self.elements, self.number, self.delimiters) == (
+            other.id,
+            other.elements,
+            other.number,
+            other.delimiters,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it replaces
 
     def __getitem__(self, index: int) -> str:
-        return self.elements[index] if index < len(self.elements) else ""
+        elements = self.elements
+        return elements[index] if index < len(elements) else ""
 
     def components(self, index: int) -> list[str]:
         return self[index].split(self.delimiters.component)
@@ -122,6 +145,32 @@ def _delimiters(isa: str, number: int) -> Delimiters:
     return Delimiters(element, component, repetition, segment)
 
 
+def _split_plain(
+    body: str, terminator: str, separator: str, known_ids: set[str]
+) -> tuple[list[str], list[list[str]]] | None:
+    """Ids and elements of the complete segments in ``body``, split in bulk, when nothing in it
+    needs a look segment by segment; else None.
+
+    That is: every segment id already checked (an ISA, which may bring new delimiters, never is),
+    and no line break after a terminator other than one ``\\n`` (the common ``~\\n``), so no
+    segment starts with a line break once the terminator and its newline are split off.
+    """
+    after = terminator + "\n"
+    if "\r" in body or after + "\n" in body:
+        return None
+    if "\n" in body:
+        if body.count(after) != body.count(terminator):
+            return None
+        pieces = body.split(after)
+    else:
+        pieces = body.split(terminator)
+    split = [piece.split(separator) for piece in pieces]
+    ids = [elements[0] for elements in split]
+    if not known_ids.issuperset(ids):
+        return None
+    return ids, split
+
+
 def iter_segments(chunks: Iterable[str]) -> Iterator[Segment]:
     """Segments of an X12 text stream, with delimiters taken from each ISA segment.
 
@@ -174,9 +223,23 @@ def iter_segments(chunks: Iterable[str]) -> Iterator[Segment]:
                     f"{terminator!r}; wrong delimiters?)",
                     number + 1,
                 )
-            pieces = text[:last].split(terminator)
+            body = text[:last]
             pending = text[last + 1 :]
             line_terminator = terminator in _LINE_BREAKS
+            fast = (
+                _split_plain(body, terminator, separator, known_ids)
+                if not line_terminator
+                else None
+            )
+            if fast is not None:
+                ids, split = fast
+                count = len(ids)
+                yield from map(
+                    Segment, ids, split, range(number + 1, number + 1 + count), repeat(delimiters)
+                )
+                number += count
+                continue
+            pieces = body.split(terminator)
             for index, piece in enumerate(pieces):
                 if piece and piece[0] in _LINE_BREAKS:
                     piece = piece.lstrip(_LINE_BREAKS)
