@@ -590,3 +590,80 @@ def test_empty_files_are_never_duplicates(billops_home: Settings) -> None:
     report = run(billops_home)
     assert (report.batches_loaded, report.files_loaded, report.files_skipped_duplicate) == (2, 4, 0)
     assert count(billops_home, "fhir_patient") == 1
+
+
+# ---------------------------------------------------------------------------------- parallel
+
+
+def ledger_rows(settings: Settings) -> dict[str, list[tuple]]:
+    """The ledger without its wall-clock columns."""
+    return {
+        "_batches": query(settings, "select system, batch_id, extracted_at, status, reason "
+                                    "from raw._batches order by all"),
+        "_loads": query(settings, "select * exclude (started_at, finished_at) from raw._loads "
+                                  "order by all"),
+        "_rejects": query(settings, "select * exclude (rejected_at) from raw._rejects "
+                                    "order by all"),
+        "_x12_validation": query(settings, "select * from raw._x12_validation order by all"),
+    }
+
+
+def raw_rows(settings: Settings) -> dict[str, list[tuple]]:
+    return {table: query(settings, f"select * exclude (_loaded_at) from raw.{table} order by all")
+            for table in TABLES}
+
+
+def test_parallel_load_equals_a_serial_one(billops_home: Settings, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers read the batches; duplicates, quarantine and order come out as in one process.
+
+    ehr B2 repeats a file of B1, which is quarantined: its worker skips the file (B1 planned
+    before it), the parent finds B1 not loaded and reads B2 again. ehr B3 repeats it once more.
+    """
+    from billops.config import get_settings
+    from billops.ingest import parallel
+
+    def landing(root: Path) -> None:
+        write_batch(root, "ehr", B1, {**ehr_files(), "Encounter.ndjson": ndjson(ENCOUNTER)},
+                    sha256={"Encounter.ndjson": "0" * 64})
+        write_batch(root, "ehr", B2, {"Encounter.ndjson": ndjson(ENCOUNTER),
+                                      "Patient.ndjson": ndjson(PATIENT, "{bad json")})
+        write_batch(root, "ehr", B3, {"Encounter.ndjson": ndjson(ENCOUNTER),
+                                      "ChargeItem.ndjson": ndjson(CHARGE)})
+        write_batch(root, "rcm", B1, rcm_files())
+        write_batch(root, "rcm", B2, {"835/resent.x12": file_835(), "payers.csv": PAYERS})
+        write_batch(root, "rcm", B3, {"835/other.x12": file_835("EFT0002")})
+        write_batch(root, "erp", B2, erp_files())
+
+    landing(billops_home.landing)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(parallel, "_cpus", lambda: 2)
+    started = []
+    enter = parallel.Workers.__enter__
+    monkeypatch.setattr(parallel.Workers, "__enter__",
+                        lambda self: started.append(self.count) or enter(self))
+    report = run(billops_home)
+    assert started == [2]
+    in_parallel = (raw_rows(billops_home), ledger_rows(billops_home))
+
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 1 << 62)
+    monkeypatch.setenv("BILLOPS_HOME", str(tmp_path / "serial"))
+    serial_home = get_settings(fresh=True)
+    landing(serial_home.landing)
+    serial = run(serial_home)
+    assert started == [2]
+    assert in_parallel == (raw_rows(serial_home), ledger_rows(serial_home))
+    home = str(billops_home.home)
+    assert sorted(m.replace(home, "~") for m in report.messages) == sorted(
+        m.replace(str(serial_home.home), "~") for m in serial.messages)
+    counters = ("batches_loaded", "batches_quarantined", "files_loaded",
+                "files_skipped_duplicate", "rows_loaded", "rows_rejected")
+    assert [getattr(report, c) for c in counters] == [getattr(serial, c) for c in counters]
+    assert (report.batches_loaded, report.batches_quarantined) == (6, 1)
+    loads = {(b, f): (s, e) for _, b, f, _, _, _, _, s, e, _ in
+             query(billops_home, "select * exclude (started_at, finished_at) from raw._loads "
+                                 "where system = 'ehr'")}
+    assert loads[(B2, "Encounter.ndjson")] == ("LOADED", None)
+    assert loads[(B3, "Encounter.ndjson")] == ("SKIPPED_DUPLICATE",
+                                               f"duplicate of ehr/{B2}/Encounter.ndjson")
+    assert count(billops_home, "x12_remittances") == 2

@@ -66,6 +66,17 @@ class IngestReport:
         log.log(level, "%s", message)
 
 
+@dataclass
+class _BatchNotes:
+    """Messages of one batch, kept until the batch is recorded (then logged, in batch order)."""
+
+    notes: list[tuple[str, int]] = field(default_factory=list)
+    files_skipped_duplicate: int = 0
+
+    def note(self, message: str, level: int = logging.WARNING) -> None:
+        self.notes.append((message, level))
+
+
 @dataclass(frozen=True)
 class _Batch:
     system: str
@@ -290,7 +301,7 @@ def _drain(reader: SourceReader, writer: BatchWriter, file: str) -> tuple[int, i
 
 
 def _verify(
-    batch: _Batch, manifest: Manifest, report: IngestReport
+    batch: _Batch, manifest: Manifest, report: _BatchNotes
 ) -> list[tuple[ManifestFile, FileKind]]:
     """Every listed file present, of this system, with the manifest's sha256, and UTF-8."""
     problems: list[str] = []
@@ -359,7 +370,7 @@ class PreparedBatch:
 
     planned: PlannedBatch
     loaded_at: datetime
-    report: IngestReport
+    report: _BatchNotes
     problems: list[str] | None = None
     outcomes: list[ledger.FileOutcome] = field(default_factory=list)
     rejects: list[ledger.RejectRecord] = field(default_factory=list)
@@ -411,7 +422,7 @@ def prepare(settings: Settings, planned: PlannedBatch, earlier: Sources) -> Prep
     """Verify and read one batch into temporary Parquet; a file whose sha256 is in ``earlier``
     is skipped as a duplicate. Runs in a worker process when the load is parallel."""
     batch, manifest = planned.batch, planned.manifest
-    prepared = PreparedBatch(planned, _now(), IngestReport())
+    prepared = PreparedBatch(planned, _now(), _BatchNotes())
     if manifest is None:
         prepared.problems = [planned.manifest_error or f"{MANIFEST}: unreadable"]
         return prepared
@@ -443,10 +454,13 @@ def _consistent(prepared: PreparedBatch, hashes: Sources) -> bool:
         sha = outcome.sha256
         if not sha or sha == EMPTY_SHA256:
             continue
-        if outcome.status == ledger.FILE_LOADED and sha in hashes:
-            return False
-        if outcome.status == ledger.FILE_SKIPPED_DUPLICATE and not (sha in hashes or sha in loaded):
-            return False
+        if outcome.status == ledger.FILE_LOADED:
+            if sha in hashes:
+                return False
+        elif outcome.status == ledger.FILE_SKIPPED_DUPLICATE and sha not in loaded:
+            source = hashes.get(sha)  # a serial load would name the first file recorded
+            if source is None or outcome.error != f"duplicate of {'/'.join(source)}":
+                return False
     return True
 
 
@@ -466,7 +480,8 @@ def _commit(
 ) -> None:
     """Publish a prepared batch's Parquet and record it, or quarantine it."""
     batch, manifest = prepared.batch, prepared.planned.manifest
-    report.messages.extend(prepared.report.messages)
+    for message, level in prepared.report.notes:
+        report.note(message, level)
     report.files_skipped_duplicate += prepared.report.files_skipped_duplicate
     if prepared.problems is not None or manifest is None:
         _quarantine(con, settings, batch, manifest, prepared.problems or [], report)
