@@ -5,7 +5,9 @@
 --   clean first claim: no claim event of a scrubber failure or a payer/clearinghouse rejection
 --   first adjudication: the earliest 835 CLP of the account that is not a reversal
 --   first-pass resolved: that first adjudication paid (not a denial), the account needed no
---     replacement claim, and no reversal took the payment back
+--     replacement claim, and no reversal took the payment back; a claim crossed over to a
+--     secondary payer (837 SBR01 other than P) after the primary paid is no rework and is not
+--     counted among the account's claims
 with
 
 accounts as (
@@ -22,7 +24,7 @@ claims as (
         ) as submission_rank,
         count(*) over (partition by account_id) as claim_count
     from {{ ref('stg_rcm__claims') }}
-    where account_id is not null
+    where account_id is not null and not coalesce(is_secondary, false)
 ),
 
 rework_events as (
