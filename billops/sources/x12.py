@@ -89,8 +89,10 @@ class Segment:
     __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it replaces
 
     def __getitem__(self, index: int) -> str:
-        elements = self.elements
-        return elements[index] if index < len(elements) else ""
+        try:  # an element past the last one present is empty; rare, so cheaper than a test
+            return self.elements[index]
+        except IndexError:
+            return ""
 
     def components(self, index: int) -> list[str]:
         return self[index].split(self.delimiters.component)
