@@ -6,7 +6,9 @@ time, CPU time and peak RSS are the loader's alone (imports included). X12 files
 the tokenizer and recorded PENDING; pyx12 validation is a separate step (billops validate-x12)
 and not part of a load.
 
-Full load: the whole month into an empty warehouse (target: under 60 s, under 2 GB).
+Full load: the whole month into an empty warehouse (target: under 60 s, under 2 GB). A load this
+large reads its batches in worker processes (one per CPU; the parent keeps the ledger), so CPU
+seconds may exceed wall seconds, and peak RSS is summed over the parent and its workers.
 
 Incremental: the month's history is everything up to the nightly batch of the last day. Two
 increments are then loaded into copies of it: the first hourly batch of the last day (one per
@@ -20,14 +22,18 @@ start, imports, ledger and views; per-row costs are reported beside it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 SCALE = os.environ.get("BENCH_INGEST_SCALE", "medium")
 REPEAT = int(os.environ.get("BENCH_INGEST_REPEAT", "2"))
@@ -42,19 +48,54 @@ def _billops() -> str:
     return str(Path(sys.executable).parent / "billops")
 
 
+def _tree_rss(proc: psutil.Process) -> int:
+    """RSS of a process and its workers, summed (pages a fork shares count in each: an upper
+    bound of the memory the load holds)."""
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):  # a worker that just ended
+            total += p.memory_info().rss
+    return total
+
+
 def _run(args: list[str], home: Path) -> dict[str, Any]:
-    """Wall time, CPU time and the child's own peak RSS (os.wait4 returns its rusage)."""
+    """Wall time, CPU time (the process and its workers: os.wait4 returns the rusage of the
+    child and of the children it waited for), the summed peak RSS of the process tree (sampled
+    every 0.1 s) and the largest single process's peak RSS."""
     env = {**os.environ, "BILLOPS_HOME": str(home)}
+    load = round(os.getloadavg()[0], 2)
     start = time.perf_counter()
     proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        try:
+            watched = psutil.Process(proc.pid)
+        except psutil.Error:
+            return
+        while not done.is_set():
+            try:
+                peak = max(peak, _tree_rss(watched))
+            except psutil.Error:
+                return
+            done.wait(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
     if os.waitstatus_to_exitcode(status):
         raise RuntimeError(f"{' '.join(args)} exited {os.waitstatus_to_exitcode(status)}")
     return {
         "wall_s": round(wall, 2),
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
-        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "peak_rss_mb": round(max(peak, usage.ru_maxrss * 1024) / 2**20, 1),
+        "peak_rss_one_process_mb": round(usage.ru_maxrss / 1024, 1),
+        "load_1m_at_start": load,
     }
 
 
@@ -216,7 +257,7 @@ def run() -> dict[str, Any]:
             "met": full["wall_s"] < 60,
         },
         {
-            "name": "medium full load peak RSS MB",
+            "name": "medium full load peak RSS MB (parent and workers summed)",
             "value": full["peak_rss_mb"],
             "target": "< 2048",
             "met": full["peak_rss_mb"] < 2048,

@@ -34,10 +34,17 @@ counts) quarantines its batch.
 Raw zone and atomicity. Each table's rows of a batch are written with the contract's explicit
 types to ``<raw>/<table>/.tmp-<batch_id>/part-0.parquet``, renamed to ``batch_id=<batch_id>/``
 once the whole batch is written, and only then is the batch recorded LOADED, in one ledger
-transaction. A batch carries a LOADING row in raw._batches while it loads; at startup, temporary
-folders are removed and any batch still LOADING has its Parquet removed and is loaded again, so
-a load killed at any point completes on the next run without duplicate rows. The manifest's
-``extracted_at`` is recorded in raw._batches: the as-of time of every rule.
+transaction. Every batch a run plans carries a LOADING row in raw._batches from before its first
+file is read until its outcome is recorded; at startup, temporary folders are removed and any
+batch still LOADING has its Parquet removed and is loaded again, so a load killed at any point
+completes on the next run without duplicate rows. The manifest's ``extracted_at`` is recorded in
+raw._batches: the as-of time of every rule.
+
+Large loads (:mod:`billops.ingest.parallel`). When a run has more than
+``parallel.PARALLEL_MIN_BYTES`` to read, its batches are read in forked worker processes (one
+per CPU); the parent alone publishes Parquet and writes the ledger, each system's batches in
+batch_id order, and the result equals a serial load's (duplicates, quarantine, messages).
+Workers die with the parent. An intraday run reads its few batches in one process.
 """
 
 from billops.ingest.runner import IngestReport, ingest
