@@ -46,16 +46,20 @@ def reference_id(ref: object) -> str | None:
 
 
 def _get(obj: object, *path: str | int) -> Any:
-    """obj[path[0]][path[1]]... or None when any step is missing or of the wrong kind."""
-    for step in path:
-        if step.__class__ is str:
-            if not isinstance(obj, dict):
-                return None
-            obj = obj.get(step)
-        else:
-            if not isinstance(obj, list) or len(obj) <= step:  # type: ignore[operator]
+    """obj[path[0]][path[1]]... or None when any step is missing or of the wrong kind.
+
+    A name steps into an object, a number into an array (``path`` holds no negative numbers):
+    a name on an array, a number on an object (JSON keys are text) or any step into a scalar
+    (text included) gives None.
+    """
+    try:
+        for step in path:
+            kind = obj.__class__
+            if kind is not dict and kind is not list:
                 return None
             obj = obj[step]  # type: ignore[index]
+    except (KeyError, IndexError, TypeError):
+        return None
     return obj
 
 
@@ -74,10 +78,13 @@ def _datetime(value: object) -> object:
 
 
 def _meta(resource: Resource) -> dict[str, object]:
+    meta = resource.get("meta")
+    if meta.__class__ is not dict:
+        meta = {}
     return {
         "id": resource.get("id"),
-        "version_id": _get(resource, "meta", "versionId"),
-        "last_updated": _datetime(_get(resource, "meta", "lastUpdated")),
+        "version_id": meta.get("versionId"),  # type: ignore[union-attr]
+        "last_updated": _datetime(meta.get("lastUpdated")),  # type: ignore[union-attr]
     }
 
 
