@@ -8,13 +8,13 @@ import json
 import multiprocessing
 import random
 import shutil
+import time
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import repeat
 from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
@@ -100,18 +100,24 @@ def generate(
         say(f"simulating {sc.patients} patients in {sc.parts} parallel parts")
         folders = [staging / f"part{i}" for i in range(sc.parts)]
         with ProcessPoolExecutor(sc.parts, mp_context=multiprocessing.get_context("fork")) as pool:
-            results = list(
-                pool.map(
-                    _generate_part,
-                    folders,
-                    repeat(sc),
-                    repeat(horizon),
-                    repeat(seed),
-                    repeat(rates),
-                    range(sc.parts),
-                )
+            futures = [
+                pool.submit(_generate_part, folder, sc, horizon, seed, rates, i)
+                for i, folder in enumerate(folders)
+            ]
+            # the parts write their batches in extract order; each is merged as soon as all
+            # parts have written it, so the merge runs beside the simulation, not after it
+            order = {s: i for i, s in enumerate(SYSTEMS)}
+            written = sorted(
+                (ts, order[s], s, batch_id(ts)) for s in SYSTEMS for ts in horizon.extracts(s)
             )
-        batches = merge_parts(folders, landing, say)
+            batches = merge_parts(
+                folders,
+                landing,
+                say,
+                [(system, batch) for _, _, system, batch in written],
+                lambda manifests: _wait_for(manifests, futures),
+            )
+            results = [f.result() for f in futures]
         shutil.rmtree(staging)
     truth = sorted(
         (row for r in results for row in r.truth), key=lambda r: (r["defect_type"], r["key"])
@@ -123,6 +129,18 @@ def generate(
     _write_truth(out / "truth", truth, summary)
     say(f"wrote {len(batches)} batches and {len(truth)} truth rows")
     return summary
+
+
+def _wait_for(paths: list[Path], parts: list[Future[_PartResult]]) -> None:
+    """Return once every file of ``paths`` exists; raises the error of a part that failed."""
+    while not all(p.exists() for p in paths):
+        for f in parts:
+            if f.done():
+                f.result()  # raises the part's error
+        if all(f.done() for f in parts) and not all(p.exists() for p in paths):
+            missing = next(p for p in paths if not p.exists())
+            raise BillopsError(f"a generator part ended without writing {missing}")
+        time.sleep(0.1)
 
 
 @dataclass
@@ -212,7 +230,8 @@ class _LandingWriter:
         self.file_tag = f"_{tag}" if tag else ""
         # the reference extracts travel with the first part only
         self.references = part == 0
-        self.resend: Path | None = None  # an 835 file the clearinghouse delivers again
+        # an 835 file the clearinghouse delivers again: its name, bytes and transaction sets
+        self.resend: tuple[str, bytes, int] | None = None
         self.controls = ControlNumbers(part * 10**8, part * 10**8)
         self.batches: list[dict[str, Any]] = []
         self.counts = {
@@ -315,8 +334,8 @@ class _LandingWriter:
         if self.resend is not None:
             # the clearinghouse delivers the previous batch's 835 file again, byte for byte;
             # the loader must skip content it has already loaded
-            rel = f"835/{self.resend.name}"
-            bw.copy(rel, self.resend, write_835_count(self.resend))
+            name, data, records = self.resend
+            bw.again(f"835/{name}", data, records)
             self.counts["resent_files"] += 1
             self.resend = None
         if payments:
@@ -326,7 +345,10 @@ class _LandingWriter:
             self.counts["payments"] += len(payments)
             draw = random.Random(f"{self.seed}:resend:{bw.batch_id}{self.file_tag}").random()
             if draw < RESEND_RATE:
-                self.resend = bw.root / rel
+                # kept in memory: the batch that holds the file may be merged (its files moved)
+                # before the next one is written
+                path = bw.root / rel
+                self.resend = (path.name, path.read_bytes(), write_835_count(path))
         events = sorted(w.claim_events.pop("rcm", k), key=attrgetter("ts", "claim_id"))
         checks = sorted(w.eligibility.pop("rcm", k), key=attrgetter("checked_at", "id"))
         statements = sorted(w.statements.pop("rcm", k), key=attrgetter("sent_at", "id"))

@@ -6,7 +6,6 @@ import csv
 import hashlib
 import io
 import json
-import shutil
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from itertools import islice
@@ -129,12 +128,14 @@ class BatchWriter:
         self._record(rel, n)
         return n
 
-    def copy(self, rel: str, source: Path, records: int) -> int:
-        """A file delivered again: the bytes of ``source`` (a file of an earlier batch)."""
+    def again(self, rel: str, data: bytes, records: int) -> int:
+        """A file delivered again: ``data`` are the bytes of a file of an earlier batch."""
         path = self.root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, path)
-        self._record(rel, records)
+        path.write_bytes(data)
+        self.files.append(
+            {"path": rel, "sha256": hashlib.sha256(data).hexdigest(), "records": records}
+        )
         return records
 
     def close(self) -> dict[str, Any]:
