@@ -53,6 +53,10 @@ RECON_COLUMNS = [
     "claim_count",
     "first_submitted_at",
     "last_submitted_at",
+    "secondary_payer_id",
+    "payer_paid_amount",
+    "primary_paid_amount",
+    "secondary_paid_amount",
     "recon_status",
     "as_of",
 ]
@@ -568,6 +572,17 @@ def test_mart_contract_is_enforced(built: Built) -> None:
     types = dict(described)
     assert types["charge_amount"] == "DECIMAL(18,2)" and types["charge_lines"] == "INTEGER"
     assert types["service_date"] == "DATE" and types["as_of"] == "TIMESTAMP"
+    assert types["payer_paid_amount"] == types["secondary_paid_amount"] == "DECIMAL(18,2)"
+    paid = dict(
+        query(
+            built.settings,
+            "select account_id, payer_paid_amount from marts.fct_account_reconciliation "
+            "where primary_paid_amount + secondary_paid_amount = payer_paid_amount "
+            "and secondary_paid_amount = 0 and secondary_payer_id is null",
+        )
+    )
+    assert len(paid) == len(query(built.settings, "select 1 from marts.fct_account_reconciliation"))
+    assert float(paid["ACC1"]) == 120 and float(paid["ACC5"]) == 25  # no secondary payer here
 
 
 def test_staging_grains(built: Built) -> None:

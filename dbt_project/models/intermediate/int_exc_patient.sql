@@ -1,7 +1,9 @@
 -- Patient-side exceptions.
 -- STATEMENT_STALE_COVERAGE: the statement's payer and member id on file match none of the
 -- patient's EHR coverages (current versions) active on the statement date: a registration update
--- superseded them, by a new version or by a new coverage that replaced an ended one.
+-- superseded them, by a new version or by a new coverage that replaced an ended one. Judged only
+-- while a primary coverage (Coverage.order 1, or no order) is active: a primary that ended with
+-- no successor leaves nothing newer to bill, though a secondary coverage runs on.
 -- PATIENT_BALANCE_MISMATCH: amount due differs from the patient responsibility of the latest
 -- adjudication (reversals aside) less patient payments (net of refunds) received by the
 -- statement date.
@@ -31,14 +33,24 @@ payments as (
 ),
 
 current_coverages as (
-    select patient_id, payer_id, member_id, period_start, period_end
+    select
+        patient_id,
+        payer_id,
+        member_id,
+        period_start,
+        period_end,
+        coalesce(coverage_order, 1) = 1 as is_primary
     from {{ ref('stg_ehr__coverages') }}
     where is_current_version and status = 'active'
 ),
 
 -- the EHR's current coverage on each statement's date
 statement_coverages as (
-    select statements.statement_id, current_coverages.payer_id, current_coverages.member_id
+    select
+        statements.statement_id,
+        current_coverages.payer_id,
+        current_coverages.member_id,
+        current_coverages.is_primary
     from statements
     inner join current_coverages
         on statements.patient_id = current_coverages.patient_id
@@ -56,7 +68,9 @@ stale as (
         statements.amount_due as amount_at_risk,
         statements.statement_date
     from statements
-    where statements.statement_id in (select statement_id from statement_coverages)
+    where statements.statement_id in (
+            select statement_id from statement_coverages where is_primary
+        )
         and not exists (
             select 1
             from statement_coverages
