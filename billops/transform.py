@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,6 +82,11 @@ def dbt_vars(settings: Settings | None = None) -> dict[str, Any]:
 
 def _work_dir(settings: Settings) -> Path:
     return settings.home.resolve() / "dbt"
+
+
+def _state_dir(settings: Settings) -> Path:
+    """The manifest of the last build of the whole project (dbt ``--state``)."""
+    return _work_dir(settings) / "state"
 
 
 @contextlib.contextmanager
@@ -185,19 +191,24 @@ def transform(
     settings: Settings | None = None,
     full_refresh: bool = False,
     exclude: str | None = None,
+    state: Path | None = None,
+    sync_ops: bool = True,
 ) -> TransformResult:
     """Refresh the raw views, copy the operational store's exception statuses into the warehouse
-    (``ops.exception_status``, a dbt source), then ``dbt build`` (models, unit tests, data tests).
+    (``ops.exception_status``, a dbt source; skipped with ``sync_ops=False`` for a selection that
+    does not read it), then ``dbt build`` (models, unit tests, data tests). ``state`` is a folder
+    holding a manifest for dbt's ``state:`` selectors.
 
     Raises BillopsError with a one-line summary of the failing nodes if any node fails.
     """
-    from billops.ops_store import sync_exception_status
-
     settings = settings or get_settings()
     warehouse = Path(settings.warehouse).resolve()  # type: ignore[arg-type]
     with connect(settings) as con:
         refresh_raw_views(con, settings)
-        sync_exception_status(con, settings)
+        if sync_ops:
+            from billops.ops_store import sync_exception_status
+
+            sync_exception_status(con, settings)
 
     work = _work_dir(settings)
     target_path, log_path = work / "target", work / "logs"
@@ -206,6 +217,8 @@ def transform(
         args += ["--select", *select.split()]
     if exclude:
         args += ["--exclude", *exclude.split()]
+    if state:
+        args += ["--state", str(state)]
     if full_refresh:
         args.append("--full-refresh")
     outcome = _invoke("build", args, target_path, log_path, warehouse)
@@ -239,19 +252,39 @@ def transform(
         raise BillopsError(
             _summary(nodes) if result.failed else f"dbt build failed (log: {log_path / 'dbt.log'})"
         )
+    if not select and not exclude:
+        # Every view now holds this manifest's SQL: the intraday run compares against it.
+        _state_dir(settings).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(target_path / "manifest.json", _state_dir(settings) / "manifest.json")
     return result
 
 
-# The intraday refresh: the incremental facts and the event log with the staging views and
-# intermediate tables they read (never the facts alone: they would rebuild touched rows from stale
-# tables). Data tests run with the nightly build.
+# The intraday refresh: the incremental facts and the event log with the intermediate tables they
+# read (never the facts alone: they would rebuild touched rows from stale tables). Data tests check
+# data the nightly build holds whole, and unit tests check the SQL, which an intraday run does not
+# change: both run with the nightly build. The staging views read the raw zone when queried, so
+# they are rebuilt only when their SQL differs from the last whole build's (dbt state:modified);
+# without that build's manifest, all of them are.
 INTRADAY_SELECT = "+tag:intraday"
-INTRADAY_EXCLUDE = "test_type:data"
+INTRADAY_EXCLUDE = "test_type:data test_type:unit"
+INTRADAY_EXCLUDE_UNCHANGED_VIEWS = "config.materialized:view,state:unmodified"
 
 
 def transform_intraday(settings: Settings | None = None) -> TransformResult:
     """Fold newly loaded batches into the incremental facts and the billing event log."""
-    return transform(select=INTRADAY_SELECT, exclude=INTRADAY_EXCLUDE, settings=settings)
+    settings = settings or get_settings()
+    state = _state_dir(settings)
+    if (state / "manifest.json").exists():
+        return transform(
+            select=INTRADAY_SELECT,
+            exclude=f"{INTRADAY_EXCLUDE} {INTRADAY_EXCLUDE_UNCHANGED_VIEWS}",
+            settings=settings,
+            state=state,
+            sync_ops=False,
+        )
+    return transform(
+        select=INTRADAY_SELECT, exclude=INTRADAY_EXCLUDE, settings=settings, sync_ops=False
+    )
 
 
 def parse_manifest(target_path: Path | None = None, settings: Settings | None = None) -> Path:

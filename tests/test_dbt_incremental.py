@@ -2,9 +2,10 @@
 variance is explained to the cent, and detection scores against the generator's truth.
 
 A tiny system is generated with daily batches. The nightly batches before the last day's intraday
-extracts are loaded and built; then the intraday batches and the final nightly batch are loaded
-and built incrementally (only what those batches touch is rebuilt). A copy of that warehouse is then built
-with --full-refresh, and every mart must hold the same rows in both.
+extracts are loaded and built; then the intraday extracts are loaded and folded in by the intraday
+run (`transform_intraday`: the facts and the tables they read, no tests, no unchanged views), and
+the final nightly batch by a nightly build; both rebuild only what their batches touch. A copy of
+that warehouse is then built with --full-refresh, and every mart must hold the same rows in both.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from billops.config import Settings, get_settings
 from billops.ingest import ingest
 from billops.scorecard import scorecard
 from billops.synth import generate
-from billops.transform import TransformResult, transform
+from billops.transform import TransformResult, transform, transform_intraday
 
 pytestmark = pytest.mark.integration  # generates, ingests and runs dbt four times (minutes)
 
@@ -42,6 +43,7 @@ INCREMENTAL_MODELS = (
 class Runs:
     settings: Settings
     first: TransformResult
+    intraday: TransformResult
     incremental: TransformResult
     full_refresh: TransformResult
     full_refresh_warehouse: Path
@@ -49,20 +51,23 @@ class Runs:
     incremental_sql: dict[str, tuple[str, str]]  # model -> (compiled select, executed SQL)
 
 
-def _split(landing: Path) -> tuple[list[Path], list[Path]]:
-    """(history, the rest): per system, the batches before its first intraday extract, and the
-    intraday extracts with what follows them. Nightly batches share one time of day; an intraday
-    batch is one at another time."""
-    history, later = [], []
+def _split(landing: Path) -> tuple[list[Path], list[Path], list[Path]]:
+    """(history, intraday, final): per system, the batches before its first intraday extract, the
+    intraday extracts, and the nightly batches that follow them. Nightly batches share one time
+    of day; an intraday batch is one at another time."""
+    history, intraday, final = [], [], []
     for system in sorted(p for p in landing.iterdir() if p.is_dir()):
         batches = sorted(p for p in system.iterdir() if p.is_dir())
         times = Counter(b.name[9:] for b in batches)
         nightly = times.most_common(1)[0][0]
-        intraday = [b.name for b in batches if b.name[9:] != nightly]
-        first = min(intraday) if intraday else None
+        extracts = [b.name for b in batches if b.name[9:] != nightly]
+        first = min(extracts) if extracts else None
         for b in batches:
-            (later if first is not None and b.name >= first else history).append(b)
-    return history, later
+            if first is None or b.name < first:
+                history.append(b)
+            else:
+                (intraday if b.name[9:] != nightly else final).append(b)
+    return history, intraday, final
 
 
 def _land(batches: list[Path], landing: Path) -> None:
@@ -75,8 +80,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
     generated = tmp_path_factory.mktemp("generated")
     home = tmp_path_factory.mktemp("home")
     generate(generated, scale="tiny", seed=SEED, cadence="daily")
-    daily, intraday = _split(generated / "landing")
-    assert daily and len(intraday) > 3
+    daily, intraday, final = _split(generated / "landing")
+    assert daily and len(intraday) > 3 and final
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("BILLOPS_HOME", str(home))
         settings = get_settings(fresh=True)
@@ -85,7 +90,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
         first = transform(settings=settings)
         _land(intraday, settings.landing)
         ingest(settings=settings)
-        incremental = transform(settings=settings)
+        intraday_run = transform_intraday(settings=settings)
         target = home / "dbt" / "target"
         incremental_sql = {
             name: tuple(
@@ -94,13 +99,25 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
             )
             for name in INCREMENTAL_MODELS
         }
+        _land(final, settings.landing)
+        ingest(settings=settings)
+        incremental = transform(settings=settings)
 
         copy = home / "warehouse" / "full_refresh.duckdb"
         shutil.copyfile(settings.warehouse, copy)
         refreshed = settings.model_copy(update={"warehouse": copy})
         full_refresh = transform(settings=refreshed, full_refresh=True)
         shutil.copytree(generated / "truth", home / "truth")
-        yield Runs(settings, first, incremental, full_refresh, copy, len(intraday), incremental_sql)
+        yield Runs(
+            settings,
+            first,
+            intraday_run,
+            incremental,
+            full_refresh,
+            copy,
+            len(intraday),
+            incremental_sql,
+        )
     get_settings(fresh=True)
 
 
@@ -147,19 +164,32 @@ def test_incremental_run_equals_full_refresh(runs: Runs) -> None:
 
 def test_second_run_merged_only_touched_rows(runs: Runs) -> None:
     """The intraday run deleted and re-inserted the touched keys; it did not rebuild the tables."""
-    statuses = {
-        n.unique_id.rsplit(".", 1)[1]: n.status
-        for n in runs.incremental.nodes
-        if n.resource_type == "model"
-    }
+    for run in (runs.intraday, runs.incremental):
+        statuses = {
+            n.unique_id.rsplit(".", 1)[1]: n.status for n in run.nodes if n.resource_type == "model"
+        }
+        for name in INCREMENTAL_MODELS:
+            assert statuses[name] == "success", name
     for name in INCREMENTAL_MODELS:
-        assert statuses[name] == "success", name
         compiled, executed = (text.lower() for text in runs.incremental_sql[name])
         # merged into the existing table, not rebuilt whole
         assert "delete from" in executed and "insert into" in executed, name
-        # and the rows merged are those of the keys the new batches touched
+        # and the rows merged are those of the keys touched after the fact's watermark
         assert f'"marts"."{name}" as built' in compiled, name  # the watermark
-        assert "_loaded_at >" in compiled, name
+        assert '"int_touched_accounts" as touched' in compiled, name
+        assert "touched.touched_at >" in compiled, name
+
+
+def test_intraday_run_builds_the_facts_and_the_tables_they_read(runs: Runs) -> None:
+    """No tests and no unchanged staging view: the nightly build keeps those."""
+    built = {
+        n.unique_id.split(".")[0] + "." + n.unique_id.rsplit(".", 1)[1] for n in runs.intraday.nodes
+    }
+    assert {f"model.{name}" for name in INCREMENTAL_MODELS} <= built
+    assert {"model.int_touched_accounts", "model.int_touched_traces", "model.int_accounts"} <= built
+    assert not any(n.resource_type in ("test", "unit_test") for n in runs.intraday.nodes)
+    assert not any(".stg_" in n.unique_id for n in runs.intraday.nodes)
+    assert runs.intraday.failed == 0 and runs.intraday.passed == len(runs.intraday.nodes)
 
 
 def test_ar_variance_is_explained_to_the_cent(runs: Runs) -> None:

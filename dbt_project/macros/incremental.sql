@@ -8,11 +8,14 @@
   A fact is rebuilt for the accounts (or traces) those batches touch, through any input that
   shapes its rows: a new charge, claim or remittance of the account, but also a new encounter
   (entity), coverage (payer), eligibility check, statement, payment, GL posting or deposit.
-  delete+insert then replaces the rows of the touched keys, so a full refresh and a chain of
-  incremental runs give the same table (tests/test_dbt_incremental.py). The facts read
-  intermediate tables (accounts, current claims, the charge-to-claim match), so a run that
-  selects them must select those too: `+tag:intraday`, never `tag:intraday` alone; otherwise the
-  touched rows would be rebuilt from stale tables and keep their stale values.
+  Which batch last touched each account and trace is worked out once per run, in
+  int_touched_accounts and int_touched_traces (each key with the load time of the newest batch
+  touching it); a fact keeps the keys touched after its own watermark. delete+insert then
+  replaces the rows of the touched keys, so a full refresh and a chain of incremental runs give
+  the same table (tests/test_dbt_incremental.py). The facts read intermediate tables (accounts,
+  current claims, the charge-to-claim match), so a run that selects them must select those too:
+  `+tag:intraday`, never `tag:intraday` alone; otherwise the touched rows would be rebuilt from
+  stale tables and keep their stale values.
 -#}
 
 {#- The watermark: load time of the newest row already in the fact. -#}
@@ -31,80 +34,35 @@
 {%- endmacro %}
 
 
-{#- Patients whose EHR or eligibility records arrived after the watermark (a new encounter
-    can move an eligibility check to another of the patient's accounts). -#}
-{% macro touched_patients(watermark) -%}
-    select id as patient_id from {{ source('ehr', 'fhir_patient') }}
-    where _loaded_at > {{ watermark }}
-    union
-    select patient_id from {{ source('ehr', 'fhir_encounter') }}
-    where _loaded_at > {{ watermark }}
-    union
-    select patient_id from {{ source('ehr', 'fhir_coverage') }}
-    where _loaded_at > {{ watermark }}
-    union
-    select patient_id from {{ source('rcm', 'eligibility_checks') }}
-    where _loaded_at > {{ watermark }}
+{#- The touched-key tables, declared to the parser: a fact reads them only on an incremental
+    run, and dbt records a ref only when the parse renders it. Every incremental fact calls this
+    once at its top. A block comment, so that whitespace control after the call cannot join the
+    next line to it. -#}
+{% macro incremental_inputs() -%}
+    /* depends_on: {{ ref('int_touched_accounts') }}, {{ ref('int_touched_traces') }} */
 {%- endmacro %}
 
 
-{#- 835 trace numbers whose remittance, GL cash posting or bank deposit arrived after the watermark. -#}
-{% macro touched_traces(watermark) -%}
-    select trace_number from {{ source('rcm', 'x12_remittances') }}
-    where _loaded_at > {{ watermark }}
-    union
-    select reference from {{ source('erp', 'gl_journal_lines') }}
-    where _loaded_at > {{ watermark }} and reference is not null
-    union
-    select trace_number from {{ source('erp', 'bank_deposits') }}
-    where _loaded_at > {{ watermark }} and trace_number is not null
-{%- endmacro %}
-
-
-{#- Accounts any batch after the watermark touches, directly or through a patient or a trace. -#}
-{% macro touched_accounts(watermark) -%}
-    select id as account_id from {{ source('ehr', 'fhir_encounter') }}
-    where _loaded_at > {{ watermark }}
-    union
-    select account_id from {{ source('ehr', 'fhir_charge_item') }}
-    where _loaded_at > {{ watermark }}
-    union
-    select encounters.account_id
-    from {{ ref('stg_ehr__encounters') }} as encounters
-    where encounters.patient_id in ({{ billops.touched_patients(watermark) }})
-        or encounters.facility_id in (
-            select id from {{ source('ehr', 'fhir_organization') }}
-            where _loaded_at > {{ watermark }}
-        )
-    union
-    select account_id from {{ source('rcm', 'x12_claims') }}
-    where _loaded_at > {{ watermark }}
-    union
-    select account_id from {{ source('rcm', 'x12_claim_lines') }}
-    where _loaded_at > {{ watermark }}
-    union
-    select account_id from {{ source('rcm', 'x12_remit_claims') }}
-    where _loaded_at > {{ watermark }}
-    union
-    select account_id from {{ ref('stg_rcm__remit_claims') }}
-    where trace_number in ({{ billops.touched_traces(watermark) }})
-    union
-    select claim_id from {{ source('rcm', 'claim_events') }}
-    where _loaded_at > {{ watermark }}
-    union
-    select account_id from {{ source('rcm', 'statements') }}
-    where _loaded_at > {{ watermark }}
-    union
-    select account_id from {{ source('rcm', 'patient_payments') }}
-    where _loaded_at > {{ watermark }}
+{#- True for the rows of an account (`kind` 'accounts') or 835 trace (`kind` 'traces') that a
+    batch loaded after the fact's watermark touches. -#}
+{% macro is_touched(column, kind='accounts') -%}
+    {%- set key = {'accounts': 'account_id', 'traces': 'trace_number'}[kind] -%}
+    {{ column }} in (
+        select touched.{{ key }} from {{ ref('int_touched_' ~ kind) }} as touched
+        where touched.touched_at > {{ billops.incremental_watermark() }}
+    )
 {%- endmacro %}
 
 
 {#- The rows of an incremental fact to (re)build: all of them on a full build, else those of
-    the touched accounts, or whose own key arrived in a new batch. -#}
-{% macro incremental_filter(account_column, extra_condition=none) -%}
+    the touched accounts, of the touched traces (given `trace_column`), or whose own key arrived
+    in a new batch (`extra_condition`). -#}
+{% macro incremental_filter(account_column, extra_condition=none, trace_column=none) -%}
     {%- if is_incremental() -%}
-    where {{ account_column }} in ({{ billops.touched_accounts(billops.incremental_watermark()) }})
+    where {{ billops.is_touched(account_column) }}
+        {%- if trace_column %}
+        or {{ billops.is_touched(trace_column, 'traces') }}
+        {%- endif %}
         {%- if extra_condition %}
         or {{ extra_condition }}
         {%- endif %}

@@ -3,7 +3,7 @@
     unique_key='case_id',
     tags=['intraday']
 ) }}
--- depends_on: {{ ref('stg_ehr__encounters') }}, {{ ref('stg_rcm__remit_claims') }}
+{{ billops.incremental_inputs() }}
 {#- Portable type names for the casts that the contract checks. -#}
 {%- set text = dbt.type_string() -%}
 {%- set bigint = dbt.type_bigint() -%}
@@ -293,7 +293,7 @@ final as (
     where events.case_id is not null
         and events.ts is not null
         {%- if is_incremental() %}
-        and events.case_id in ({{ billops.touched_accounts(billops.incremental_watermark()) }})
+        and {{ billops.is_touched('events.case_id') }}
         {%- endif %}
 )
 

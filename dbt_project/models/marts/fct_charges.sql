@@ -3,7 +3,7 @@
     unique_key='charge_id',
     tags=['intraday']
 ) }}
--- depends_on: {{ ref('stg_ehr__encounters') }}, {{ ref('stg_rcm__remit_claims') }}
+{{ billops.incremental_inputs() }}
 {%- set text = dbt.type_string() -%}
 {%- set ts = dbt.type_timestamp() -%}
 -- One row per EHR charge (ChargeItem, latest version), billable or not, with its account's

@@ -3,7 +3,7 @@
     unique_key='claim_line_key',
     tags=['intraday']
 ) }}
--- depends_on: {{ ref('stg_ehr__encounters') }}, {{ ref('stg_rcm__remit_claims') }}
+{{ billops.incremental_inputs() }}
 {%- set text = dbt.type_string() -%}
 {%- set ts = dbt.type_timestamp() -%}
 -- One row per 837 service line (2400 loop) of every claim submitted, originals and

@@ -3,7 +3,7 @@
     unique_key='claim_key',
     tags=['intraday']
 ) }}
--- depends_on: {{ ref('stg_ehr__encounters') }}, {{ ref('stg_rcm__remit_claims') }}
+{{ billops.incremental_inputs() }}
 {%- set text = dbt.type_string() -%}
 {%- set ts = dbt.type_timestamp() -%}
 -- One row per 837 claim as submitted, originals, replacements and claims to secondary payers
@@ -18,7 +18,7 @@ claims as (
     select * from {{ ref('stg_rcm__claims') }}
     where account_id is not null
     {%- if is_incremental() %}
-        and account_id in ({{ billops.touched_accounts(billops.incremental_watermark()) }})
+        and {{ billops.is_touched('account_id') }}
     {%- endif %}
 ),
 

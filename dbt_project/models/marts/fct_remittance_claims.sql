@@ -3,7 +3,7 @@
     unique_key='remit_claim_key',
     tags=['intraday']
 ) }}
--- depends_on: {{ ref('stg_ehr__encounters') }}, {{ ref('stg_rcm__remit_claims') }}
+{{ billops.incremental_inputs() }}
 {%- set text = dbt.type_string() -%}
 {%- set ts = dbt.type_timestamp() -%}
 {%- set reversal = var('reversal_claim_status_codes') -%}
@@ -15,10 +15,7 @@ with
 
 remits as (
     select * from {{ ref('int_remit_claims') }}
-    {% if is_incremental() -%}
-    where trace_number in ({{ billops.touched_traces(billops.incremental_watermark()) }})
-        or account_id in ({{ billops.touched_accounts(billops.incremental_watermark()) }})
-    {%- endif %}
+    {{ billops.incremental_filter('account_id', trace_column='trace_number') }}
 ),
 
 adjustments as (

@@ -3,7 +3,7 @@
     unique_key='remit_service_line_key',
     tags=['intraday']
 ) }}
--- depends_on: {{ ref('stg_ehr__encounters') }}, {{ ref('stg_rcm__remit_claims') }}
+{{ billops.incremental_inputs() }}
 {%- set text = dbt.type_string() -%}
 {%- set ts = dbt.type_timestamp() -%}
 -- One row per 835 service line (SVC, 2110 loop), with its CAS adjustments summed by group and
@@ -12,10 +12,7 @@ with
 
 remit_claims as (
     select * from {{ ref('fct_remittance_claims') }}
-    {% if is_incremental() -%}
-    where trace_number in ({{ billops.touched_traces(billops.incremental_watermark()) }})
-        or account_id in ({{ billops.touched_accounts(billops.incremental_watermark()) }})
-    {%- endif %}
+    {{ billops.incremental_filter('account_id', trace_column='trace_number') }}
 ),
 
 service_lines as (

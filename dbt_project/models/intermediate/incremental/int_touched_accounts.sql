@@ -1,0 +1,72 @@
+-- One row per account, with the load time of the newest batch that touches it through any input
+-- that shapes an incremental fact's rows: its encounter, charges, claims and claim lines,
+-- remittances, claim events, statements and patient payments; its patient (demographics,
+-- encounters, coverage, eligibility checks: a new encounter can move a check to another of the
+-- patient's accounts); its facility; and the 835 traces that pay it (GL posting, bank deposit).
+-- The incremental facts rebuild the accounts touched after their watermark
+-- (macros/incremental.sql); computing the touches once here spares each fact a scan of the
+-- sources and staging views.
+with
+
+encounters as (
+    select account_id, patient_id, facility_id from {{ ref('stg_ehr__encounters') }}
+),
+
+patient_touches as (
+    select patient_id, max(_loaded_at) as touched_at
+    from (
+        select id as patient_id, _loaded_at from {{ source('ehr', 'fhir_patient') }}
+        union all
+        select patient_id, _loaded_at from {{ source('ehr', 'fhir_encounter') }}
+        union all
+        select patient_id, _loaded_at from {{ source('ehr', 'fhir_coverage') }}
+        union all
+        select patient_id, _loaded_at from {{ source('rcm', 'eligibility_checks') }}
+    ) as patient_rows
+    where patient_id is not null
+    group by patient_id
+),
+
+facility_touches as (
+    select id as facility_id, max(_loaded_at) as touched_at
+    from {{ source('ehr', 'fhir_organization') }}
+    group by id
+),
+
+touches as (
+    select id as account_id, _loaded_at as touched_at from {{ source('ehr', 'fhir_encounter') }}
+    union all
+    select account_id, _loaded_at from {{ source('ehr', 'fhir_charge_item') }}
+    union all
+    select encounters.account_id, patient_touches.touched_at
+    from encounters
+    inner join patient_touches on encounters.patient_id = patient_touches.patient_id
+    union all
+    select encounters.account_id, facility_touches.touched_at
+    from encounters
+    inner join facility_touches on encounters.facility_id = facility_touches.facility_id
+    union all
+    select account_id, _loaded_at from {{ source('rcm', 'x12_claims') }}
+    union all
+    select account_id, _loaded_at from {{ source('rcm', 'x12_claim_lines') }}
+    union all
+    select account_id, _loaded_at from {{ source('rcm', 'x12_remit_claims') }}
+    union all
+    select remit_claims.account_id, traces.touched_at
+    from {{ ref('stg_rcm__remit_claims') }} as remit_claims
+    inner join {{ ref('int_touched_traces') }} as traces
+        on remit_claims.trace_number = traces.trace_number
+    union all
+    select claim_id, _loaded_at from {{ source('rcm', 'claim_events') }}
+    union all
+    select account_id, _loaded_at from {{ source('rcm', 'statements') }}
+    union all
+    select account_id, _loaded_at from {{ source('rcm', 'patient_payments') }}
+)
+
+select
+    cast(account_id as {{ dbt.type_string() }}) as account_id,
+    cast(max(touched_at) as {{ dbt.type_timestamp() }}) as touched_at
+from touches
+where account_id is not null
+group by account_id

@@ -1,0 +1,20 @@
+-- One row per 835 trace number, with the load time of the newest batch that touches it: its
+-- remittance, a GL posting that references it or a bank deposit of it. The incremental facts
+-- rebuild the traces touched after their watermark (macros/incremental.sql); computing the
+-- touches once here spares each fact a scan of the sources.
+with
+
+touches as (
+    select trace_number, _loaded_at from {{ source('rcm', 'x12_remittances') }}
+    union all
+    select reference, _loaded_at from {{ source('erp', 'gl_journal_lines') }}
+    union all
+    select trace_number, _loaded_at from {{ source('erp', 'bank_deposits') }}
+)
+
+select
+    cast(trace_number as {{ dbt.type_string() }}) as trace_number,
+    cast(max(_loaded_at) as {{ dbt.type_timestamp() }}) as touched_at
+from touches
+where trace_number is not null
+group by trace_number
