@@ -80,6 +80,8 @@ def run() -> dict[str, Any]:
             load = round(os.getloadavg()[0], 2)
             fig = _timed([billops, "generate", "--scale", scale, "--out", tmp], env)
             fig["load_average_1m_at_start"] = load
+            # the 5-minute average at the end tells how busy the machine was during the run
+            fig["load_average_1m_5m_at_end"] = [round(x, 2) for x in os.getloadavg()[:2]]
             summary = json.loads((Path(tmp) / "truth" / "summary.json").read_text())
             fig.update(
                 {
