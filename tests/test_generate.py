@@ -1002,10 +1002,15 @@ def test_secondary_payers_pay_after_the_primary_and_money_adds_up(
     for p in ev.patient_payments:
         paid[p["account_id"]] += cents(p["amount"])
     written_off: dict[str, int] = defaultdict(int)
+    by_type: dict[str, int] = defaultdict(int)  # debit - credit per account type
     for lines in ev.journals.values():
         for x in lines:
+            by_type[ev.coa[x["account"]]] += cents(x["debit"]) - cents(x["credit"])
             if ev.coa[x["account"]] == "WRITE_OFF":
                 written_off[x["reference"]] += cents(x["debit"])
+    # the GL allowance follows both payers' CO-45 (a Medicaid secondary's included)
+    assert by_type["CONTRACTUAL_ALLOWANCE"] == sum(t["co"] for t in remitted.values())
+    assert any(c["status"] == "2" and c["adj"]["CO"] > 0 for p in ev.payments for c in p["claims"])
     for account, t in remitted.items():
         # charges = payer paid (primary + secondary) + contractual + patient responsibility
         assert charges[account] == t["charge"] == t["paid"] + t["co"] + t["pr"]
