@@ -67,11 +67,14 @@ def _timed_build(
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     run_results = json.loads((home / "dbt" / "target" / "run_results.json").read_text())
+    log = (home / "dbt" / "logs" / "dbt.log").read_text()
+    this_run = log[log.rfind("Running with dbt=") :]
     return {
         "wall_s": wall,
         "cpu_s": round(cpu, 2),
         "dbt_elapsed_s": round(float(run_results["elapsed_time"]), 2),
         "nodes": len(run_results["results"]),
+        "parse": "full" if "Unable to do partial parsing" in this_run else "partial",
     }
 
 
