@@ -58,7 +58,6 @@ class BatchWriter:
             )
         self.root.mkdir(parents=True)
         self.files: list[dict[str, Any]] = []
-        self._digests: dict[str, str] = {}  # files written, not yet recorded
 
     def _open(self, rel: str) -> TextIO:
         path = self.root / rel
@@ -68,8 +67,9 @@ class BatchWriter:
     def _record(self, rel: str, records: int) -> None:
         self.files.append({"path": rel, "sha256": sha256_of(self.root / rel), "records": records})
 
-    def _write(self, rel: str, chunks: Iterable[str]) -> None:
-        """Write a file from text chunks, hashing the bytes on the way (no second read)."""
+    def _write(self, rel: str, chunks: Iterable[str]) -> str:
+        """Write a file from text chunks and return its SHA-256, hashed on the way (the file
+        is not read back)."""
         path = self.root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
@@ -78,10 +78,10 @@ class BatchWriter:
                 data = chunk.encode("utf-8")
                 digest.update(data)
                 fh.write(data)
-        self._digests[rel] = digest.hexdigest()
+        return digest.hexdigest()
 
-    def _written(self, rel: str, records: int) -> int:
-        self.files.append({"path": rel, "sha256": self._digests.pop(rel), "records": records})
+    def _add(self, rel: str, sha256: str, records: int) -> int:
+        self.files.append({"path": rel, "sha256": sha256, "records": records})
         return records
 
     def ndjson(self, rel: str, resources: Iterable[dict[str, Any]]) -> int:
@@ -98,8 +98,8 @@ class BatchWriter:
                 part.append("")  # the newline after the last line
                 yield "\n".join(part)
 
-        self._write(rel, text())
-        return self._written(rel, n)
+        sha256 = self._write(rel, text())
+        return self._add(rel, sha256, n)
 
     def csv(self, rel: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
         """A CSV file; None is written as an empty field."""
@@ -118,8 +118,8 @@ class BatchWriter:
                 buf.truncate()
             yield buf.getvalue()  # the header alone when there are no rows
 
-        self._write(rel, text())
-        return self._written(rel, n)
+        sha256 = self._write(rel, text())
+        return self._add(rel, sha256, n)
 
     def text(self, rel: str, write: Callable[[TextIO], int]) -> int:
         """A file written by ``write``, which returns its record count."""
@@ -133,10 +133,7 @@ class BatchWriter:
         path = self.root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-        self.files.append(
-            {"path": rel, "sha256": hashlib.sha256(data).hexdigest(), "records": records}
-        )
-        return records
+        return self._add(rel, hashlib.sha256(data).hexdigest(), records)
 
     def close(self) -> dict[str, Any]:
         return write_manifest(
