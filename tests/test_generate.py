@@ -129,7 +129,12 @@ def parse_837(path: Path) -> dict[str, list[dict[str, Any]]]:
         elif s[0] == "SV1":
             amount = cents(s[2])
             code = s[1].split(":")[1]
-            assert HCPCS_LEVEL_II.fullmatch(s[1].split(":")[1])
+            assert HCPCS_LEVEL_II.fullmatch(code)
+        elif s[0] == "SV2":  # 837I: SV201 revenue code, SV202 HC:HCPCS, SV203 amount
+            assert re.fullmatch(r"\d{4}", s[1]), s
+            amount = cents(s[3])
+            code = s[2].split(":")[1]
+            assert HCPCS_LEVEL_II.fullmatch(code)
         elif s[0] == "REF" and s[1] == "6R" and claim is not None:
             claim["lines"][s[2]] = amount
             claim["codes"][s[2]] = code
@@ -214,13 +219,19 @@ def pyx12_validate(path: Path) -> tuple[bool, list[str], str]:
 
 
 def test_837_and_835_validate_with_pyx12(default: tuple[Path, dict[str, Any]]) -> None:
-    out, _ = default
+    out, summary = default
     claims = x12_file(out, "837")
     valid, errors, ack = pyx12_validate(claims)
     assert errors == [] and valid
-    sets = len([s for s in segments(claims) if s[0] == "ST"])
-    assert ack.count("IK5*A") == sets and "IK5*R" not in ack and "IK5*E" not in ack
+    sets = [s for s in segments(claims) if s[0] == "ST"]
+    assert ack.count("IK5*A") == len(sets) and "IK5*R" not in ack and "IK5*E" not in ack
     assert re.search(r"AK9\*A\*", ack)
+    # clinics bill 837P, hospitals 837I: both implementations are in the file and validated
+    implementations = {s[3] for s in sets}
+    assert implementations == {"005010X222A1", "005010X223A2"}
+    by_type = summary["claims_by_type"]
+    assert by_type["837P"] > 0 and by_type["837I"] > 0
+    assert by_type["837P"] + by_type["837I"] == summary["claims"]
     remits = x12_file(out, "835")
     # pyx12 4.0 cannot build a 999 for an 835 (its ST03 is not used), so errors are the check
     valid, errors, _ = pyx12_validate(remits)

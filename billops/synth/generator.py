@@ -241,6 +241,7 @@ class _LandingWriter:
             "total_charges": 0,
             "claims": 0,
             "secondary_claims": 0,
+            "institutional_claims": 0,
             "payer_paid": 0,
             "payments": 0,
             "patient_paid": 0,
@@ -331,6 +332,9 @@ class _LandingWriter:
             )
             self.counts["claims"] += len(claims)
             self.counts["secondary_claims"] += sum(c.responsibility == "S" for c in claims)
+            self.counts["institutional_claims"] += sum(
+                c.account is not None and c.account.claim_type == "I" for c in claims
+            )
         if self.resend is not None:
             # the clearinghouse delivers the previous batch's 835 file again, byte for byte;
             # the loader must skip content it has already loaded
@@ -439,6 +443,10 @@ def _summary(
         "accounts": c["accounts"],
         "claims": c["claims"],
         "secondary_claims": c["secondary_claims"],
+        "claims_by_type": {
+            "837P": c["claims"] - c["institutional_claims"],
+            "837I": c["institutional_claims"],
+        },
         "charge_lines": c["charge_lines"],
         "total_charges": c["total_charges"] / 100,
         "payer_payments": c["payments"],

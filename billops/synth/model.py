@@ -12,6 +12,8 @@ from datetime import date, datetime
 from billops.synth.reference import Address, Facility, Payer
 from billops.synth.stream import Buckets
 
+INPATIENT = "INPATIENT"  # the encounter profile of an admission (FHIR Encounter.class IMP)
+
 
 @dataclass
 class CoverageVersion:
@@ -212,6 +214,16 @@ class Account:
     @property
     def entity(self) -> str:
         return self.facility.entity
+
+    @property
+    def claim_type(self) -> str:
+        """P: a clinic bills 837P professional claims; I: a hospital (inpatient, outpatient and
+        emergency encounters) bills 837I institutional claims."""
+        return "I" if self.facility.kind == "hospital" else "P"
+
+    @property
+    def inpatient(self) -> bool:
+        return self.profile == INPATIENT
 
     @property
     def patient_responsibility(self) -> int:

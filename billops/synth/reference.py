@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
+from zlib import crc32
 
 from billops.synth.money import cents
 
@@ -71,6 +72,15 @@ class Facility:
     @property
     def entity(self) -> str:
         return self.part_of or self.id
+
+
+@dataclass(frozen=True)
+class Physician:
+    """A hospital's attending physician (837I loop 2310A)."""
+
+    npi: str
+    family: str
+    given: str
 
 
 @dataclass(frozen=True)
@@ -367,6 +377,45 @@ DIAGNOSES: dict[str, tuple[str, ...]] = {
 }
 
 
+# NUBC revenue code of each chargemaster line on an institutional claim (837I SV201): the
+# department that posts it. Drugs needing detailed coding go to 0636, IV solutions to 0258.
+REVENUE_CODES: dict[str, str] = {
+    "G0463": "0510",
+    "G2211": "0510",
+    "G0438": "0510",
+    "G0439": "0510",
+    "G0402": "0510",
+    "G0444": "0510",
+    "G0442": "0510",
+    "G0447": "0510",
+    "G0008": "0771",
+    "Q2039": "0636",
+    "Q0091": "0310",
+    "G0121": "0750",
+    "G0378": "0762",
+    "G0283": "0420",
+    "Q3014": "0780",
+    "G0381": "0450",
+    "G0383": "0450",
+    "J7030": "0258",
+    "J7040": "0258",
+    "J7050": "0258",
+    "A4253": "0270",
+    "E0114": "0290",
+    "E0143": "0290",
+    "E0601": "0290",
+    "L3908": "0274",
+}
+
+
+def revenue_code(hcpcs: str) -> str:
+    """The four-digit revenue code a hospital bills ``hcpcs`` under (drugs 0636, supplies 0270)."""
+    code = REVENUE_CODES.get(hcpcs)
+    if code is not None:
+        return code
+    return "0636" if hcpcs.startswith("J") else "0270"
+
+
 @dataclass(frozen=True)
 class GlAccount:
     account: str
@@ -547,6 +596,7 @@ class Reference:
     facility_by_id: dict[str, Facility] = field(default_factory=dict)
     payer_index: dict[str, int] = field(default_factory=dict)
     hospital_index: dict[str, int] = field(default_factory=dict)
+    physicians: dict[str, tuple[Physician, ...]] = field(default_factory=dict)  # by hospital
 
     def __post_init__(self) -> None:
         self.payer_by_id = {p.id: p for p in self.payers}
@@ -575,6 +625,11 @@ class Reference:
 
     def needs_auth(self, payer: Payer, hcpcs: str) -> bool:
         return hcpcs in payer.auth_codes
+
+    def attending(self, hospital_id: str, account_id: str) -> Physician:
+        """The attending physician of a hospital encounter, fixed by its account number."""
+        staff = self.physicians[hospital_id]
+        return staff[crc32(account_id.encode()) % len(staff)]
 
 
 @lru_cache(maxsize=4096)
@@ -879,4 +934,24 @@ def build_reference(
     rng = random.Random(f"{seed}:reference")
     facilities = _facilities(rng, hospitals, clinics_per_hospital)
     payers = _payers(rng)
-    return Reference(facilities, payers, list(range(first_year - 1, last_year + 1)))
+    ref = Reference(facilities, payers, list(range(first_year - 1, last_year + 1)))
+    ref.physicians = _physicians(random.Random(f"{seed}:physicians"), ref.hospitals)
+    return ref
+
+
+PHYSICIANS_PER_HOSPITAL = 12
+
+
+def _physicians(rng: random.Random, hospitals: list[Facility]) -> dict[str, tuple[Physician, ...]]:
+    """Attending physicians per hospital, each with a Luhn-valid individual NPI."""
+    out: dict[str, tuple[Physician, ...]] = {}
+    for h in hospitals:
+        out[h.id] = tuple(
+            Physician(
+                make_npi(rng, "1"),
+                rng.choice(SURNAME_HEADS) + rng.choice(SURNAME_TAILS),
+                rng.choice(GIVEN_NAMES[rng.choice(("female", "male"))]),
+            )
+            for _ in range(PHYSICIANS_PER_HOSPITAL)
+        )
+    return out

@@ -1,4 +1,14 @@
-"""HIPAA X12 5010 writers: 837P claims (005010X222A1) and 835 remittance (005010X221A1).
+"""HIPAA X12 5010 writers: 837P professional claims (005010X222A1) of the clinics, 837I
+institutional claims (005010X223A2, the errata of X223A1 that HIPAA names and pyx12 validates)
+of the hospitals' inpatient, outpatient and emergency encounters, and 835 remittance
+(005010X221A1).
+
+An 837I claim carries the bill type in CLM05 (facility type 11 inpatient or 13 outpatient
+hospital, A institutional, frequency), statement dates (DTP*434), on an admission its date and
+hour (DTP*435) and discharge hour (DTP*096), CL1 (admission type, point of origin, patient
+status), its principal (ABK), admitting (ABJ, inpatient) and other (ABF) diagnoses each in the
+HI their guide prescribes, the attending physician (loop 2310A), and lines as SV2 with the NUBC
+revenue code, the HCPCS code, charge, UN and units.
 
 A claim to a secondary payer (SBR01 = S in loop 2000B) carries the primary's adjudication for
 coordination of benefits: loop 2320 (the other subscriber's SBR with SBR01 = P, the primary's
@@ -7,9 +17,9 @@ other subscriber, the member id on the primary) and 2330B (the primary payer, NM
 id, DTP*573 its payment date).
 
 One file per landing batch and kind. Each file is one interchange (ISA); each submission day
-(837) or payer payment (835) is its own functional group with one transaction set, so the
-GS04/GS05 and BHT04/BHT05 of a claim are its submission time and BPR16/DTM*405 of a payment
-its payment date. Delimiters: element ``*``, segment ``~`` (followed by a newline), component
+and claim type (837P, then 837I) or payer payment (835) is its own functional group with one
+transaction set, so the GS04/GS05 and BHT04/BHT05 of a claim are its submission time and
+BPR16/DTM*405 of a payment its payment date. Delimiters: element ``*``, segment ``~`` (followed by a newline), component
 ``:``, repetition ``^``.
 """
 
@@ -23,14 +33,20 @@ from typing import TextIO
 
 from billops.synth.model import Account, Claim, Payment, RemitClaim, RemitLine
 from billops.synth.money import fmt_x12
-from billops.synth.reference import Address, Reference
+from billops.synth.reference import Address, Reference, revenue_code
 
 IMPL_837P = "005010X222A1"
+IMPL_837I = "005010X223A2"
+IMPLEMENTATIONS = {"P": IMPL_837P, "I": IMPL_837I}
 IMPL_835 = "005010X221A1"
 SEGMENT_END = "~\n"
 PHONE_BILLING = "6145550100"
 PHONE_PAYER = "8005550199"
-PLACE_OF_SERVICE = {"clinic": "11", "hospital": "22"}
+OFFICE = "11"  # 837P place of service of a clinic visit
+INPATIENT_HOSPITAL, OUTPATIENT_HOSPITAL = "11", "13"  # 837I facility type (bill type 11x, 13x)
+# CL101 admission type (1 emergency, 2 urgent, 3 elective); CL102 point of origin 1 (not a
+# health care facility); CL103 patient status 01 (discharged home)
+ADMISSION_TYPE = {"EMERGENCY": "1", "OBSERVATION": "2", "INPATIENT": "1"}
 CAS_GROUPS = ("CO", "PR", "OA", "PI")
 
 
@@ -120,6 +136,14 @@ def _account(claim: Claim) -> Account:
     return claim.account
 
 
+def facility_code(account: Account) -> str:
+    """CLM05-1 and CLP08: the place of service of a professional claim, the facility type
+    (first two digits of the bill type) of an institutional one."""
+    if account.claim_type == "P":
+        return OFFICE
+    return INPATIENT_HOSPITAL if account.inpatient else OUTPATIENT_HOSPITAL
+
+
 def write_837(
     fh: TextIO,
     days: list[tuple[datetime, list[Claim]]],
@@ -127,65 +151,90 @@ def write_837(
     controls: ControlNumbers,
     created: datetime,
 ) -> int:
-    """Write one 837P interchange with a group per submission day; returns the ST count."""
+    """Write one 837 interchange with a group per submission day and claim type (837P, then
+    837I); returns the ST count."""
     icn = controls.next_interchange()
     fh.write(_isa(ref.submitter_id, ref.receiver_id, created, icn))
-    for st, (submitted, claims) in enumerate(days, 1):
-        gs = controls.next_group()
-        fh.write(
-            seg(
-                "GS",
-                "HC",
-                ref.submitter_id,
-                ref.receiver_id,
-                f"{submitted:%Y%m%d}",
-                f"{submitted:%H%M}",
-                str(gs),
-                "X",
-                IMPL_837P,
-            )
+    st = 0
+    for submitted, claims in days:
+        for claim_type in ("P", "I"):
+            typed = [c for c in claims if _account(c).claim_type == claim_type]
+            if typed:
+                st += 1
+                _transaction_set(fh, submitted, typed, claim_type, st, ref, controls)
+    fh.write(seg("IEA", str(st), f"{icn:09d}"))
+    return st
+
+
+def _transaction_set(
+    fh: TextIO,
+    submitted: datetime,
+    claims: list[Claim],
+    claim_type: str,
+    st: int,
+    ref: Reference,
+    controls: ControlNumbers,
+) -> None:
+    implementation = IMPLEMENTATIONS[claim_type]
+    gs = controls.next_group()
+    fh.write(
+        seg(
+            "GS",
+            "HC",
+            ref.submitter_id,
+            ref.receiver_id,
+            f"{submitted:%Y%m%d}",
+            f"{submitted:%H%M}",
+            str(gs),
+            "X",
+            implementation,
         )
-        w = _Writer(fh)
-        w.put(seg("ST", "837", f"{st:04d}", IMPL_837P))
-        w.put(
-            seg(
-                "BHT",
-                "0019",
-                "00",
-                f"{submitted:%Y%m%d}{st:04d}",
-                f"{submitted:%Y%m%d}",
-                f"{submitted:%H%M}",
-                "CH",
-            )
+    )
+    w = _Writer(fh)
+    w.put(seg("ST", "837", f"{st:04d}", implementation))
+    w.put(
+        seg(
+            "BHT",
+            "0019",
+            "00",
+            f"{submitted:%Y%m%d}{st:04d}",
+            f"{submitted:%Y%m%d}",
+            f"{submitted:%H%M}",
+            "CH",
         )
-        w.put(seg("NM1", "41", "2", ref.submitter_name, "", "", "", "", "46", ref.submitter_id))
-        w.put(seg("PER", "IC", "BILLING OFFICE", "TE", PHONE_BILLING))
-        w.put(seg("NM1", "40", "2", ref.receiver_name, "", "", "", "", "46", ref.receiver_id))
-        hl = 0
-        by_entity: dict[str, list[Claim]] = {}
-        for c in sorted(claims, key=lambda c: (_account(c).entity, c.account_id)):
-            by_entity.setdefault(_account(c).entity, []).append(c)
-        for entity, entity_claims in by_entity.items():
-            billing = ref.facility_by_id[entity]
+    )
+    w.put(seg("NM1", "41", "2", ref.submitter_name, "", "", "", "", "46", ref.submitter_id))
+    w.put(seg("PER", "IC", "BILLING OFFICE", "TE", PHONE_BILLING))
+    w.put(seg("NM1", "40", "2", ref.receiver_name, "", "", "", "", "46", ref.receiver_id))
+    hl = 0
+    by_entity: dict[str, list[Claim]] = {}
+    for c in sorted(claims, key=lambda c: (_account(c).entity, c.account_id)):
+        by_entity.setdefault(_account(c).entity, []).append(c)
+    for entity, entity_claims in by_entity.items():
+        billing = ref.facility_by_id[entity]
+        hl += 1
+        parent = hl
+        w.put(seg("HL", str(hl), "", "20", "1"))
+        w.put(seg("NM1", "85", "2", x12_text(billing.name), "", "", "", "", "XX", billing.npi))
+        w.put(_n3n4(billing.address, billing.address.zip9))
+        w.put(seg("REF", "EI", billing.ein))
+        for claim in entity_claims:
             hl += 1
-            parent = hl
-            w.put(seg("HL", str(hl), "", "20", "1"))
-            w.put(seg("NM1", "85", "2", x12_text(billing.name), "", "", "", "", "XX", billing.npi))
-            w.put(_n3n4(billing.address, billing.address.zip9))
-            w.put(seg("REF", "EI", billing.ein))
-            for claim in entity_claims:
-                hl += 1
-                w.put(_claim_segments(claim, _account(claim), hl, parent))
-        w.put(seg("SE", str(w.count + 1), f"{st:04d}"))
-        fh.write(seg("GE", "1", str(gs)))
-    fh.write(seg("IEA", str(len(days)), f"{icn:09d}"))
-    return len(days)
+            account = _account(claim)
+            w.put(_subscriber(claim, account, hl, parent))
+            if claim_type == "P":
+                w.put(_professional(claim, account))
+            else:
+                w.put(_institutional(claim, account, ref))
+    w.put(seg("SE", str(w.count + 1), f"{st:04d}"))
+    fh.write(seg("GE", "1", str(gs)))
 
 
-def _claim_segments(claim: Claim, account: Account, hl: int, parent: int) -> list[str]:
+def _subscriber(claim: Claim, account: Account, hl: int, parent: int) -> list[str]:
+    """Loop 2000B with 2010BA (the subscriber) and 2010BB (the payer)."""
     p = account.patient
     payer = claim.payer
-    out = [
+    return [
         seg("HL", str(hl), str(parent), "22", "0"),
         seg("SBR", claim.responsibility, "18", "", "", "", "", "", "", payer.filing_indicator),
         seg(
@@ -203,32 +252,43 @@ def _claim_segments(claim: Claim, account: Account, hl: int, parent: int) -> lis
         *_n3n4(p.address, p.address.zip5),
         seg("DMG", "D8", f"{p.birth_date:%Y%m%d}", "F" if p.gender == "female" else "M"),
         seg("NM1", "PR", "2", x12_text(payer.name), "", "", "", "", "PI", payer.id),
+    ]
+
+
+def _claim_refs(claim: Claim, account: Account) -> list[str]:
+    out = []
+    if claim.auth_number:
+        out.append(seg("REF", "G1", claim.auth_number))
+    if claim.original_icn:
+        out.append(seg("REF", "F8", claim.original_icn))
+    out.append(seg("REF", "EA", account.patient.id))  # medical record number: the EHR Patient.id
+    return out
+
+
+def _professional(claim: Claim, account: Account) -> list[str]:
+    """Loop 2300 of an 837P claim with its 2310C, 2320/2330 and 2400 loops."""
+    out = [
         seg(
             "CLM",
             claim.account_id,
             fmt_x12(claim.total),
             "",
             "",
-            f"{PLACE_OF_SERVICE[account.facility.kind]}:B:{claim.frequency}",
+            f"{facility_code(account)}:B:{claim.frequency}",
             "Y",
             "A",
             "Y",
             "Y",
         ),
+        *_claim_refs(claim, account),
     ]
-    if claim.auth_number:
-        out.append(seg("REF", "G1", claim.auth_number))
-    if claim.original_icn:
-        out.append(seg("REF", "F8", claim.original_icn))
-    out.append(seg("REF", "EA", p.id))  # medical record number: the EHR Patient.id
     codes = [dx.replace(".", "") for dx in account.diagnoses[:12]]
     out.append(seg("HI", *[f"{'ABK' if i == 0 else 'ABF'}:{code}" for i, code in enumerate(codes)]))
-    if account.facility.kind == "clinic":
-        f = account.facility
-        out.append(seg("NM1", "77", "2", x12_text(f.name), "", "", "", "", "XX", f.npi))
-        out += _n3n4(f.address, f.address.zip9)
+    f = account.facility
+    out.append(seg("NM1", "77", "2", x12_text(f.name), "", "", "", "", "XX", f.npi))
+    out += _n3n4(f.address, f.address.zip9)
     if claim.prior is not None:
-        out += _other_payer(claim, account)
+        out += _other_payer(claim, account, "P")
     pointers = ":".join(str(i) for i in range(1, min(len(codes), 4) + 1))
     for n, line in enumerate(claim.lines, 1):
         out += [
@@ -240,8 +300,67 @@ def _claim_segments(claim: Claim, account: Account, hl: int, parent: int) -> lis
     return out
 
 
-def _other_payer(claim: Claim, account: Account) -> list[str]:
-    """Loops 2320, 2330A and 2330B: the primary payer's adjudication of this claim."""
+def _institutional(claim: Claim, account: Account, ref: Reference) -> list[str]:
+    """Loop 2300 of an 837I claim with its 2310A, 2320/2330 and 2400 loops."""
+    start, end = account.start, account.end
+    out = [
+        seg(
+            "CLM",
+            claim.account_id,
+            fmt_x12(claim.total),
+            "",
+            "",
+            f"{facility_code(account)}:A:{claim.frequency}",
+            "",
+            "A",
+            "Y",
+            "Y",
+        )
+    ]
+    if account.inpatient:
+        out.append(seg("DTP", "096", "TM", f"{end:%H%M}"))
+    out.append(seg("DTP", "434", "RD8", f"{d8(start.date())}-{d8(end.date())}"))
+    if account.inpatient:
+        out.append(seg("DTP", "435", "DT", f"{start:%Y%m%d%H%M}"))
+    out.append(seg("CL1", ADMISSION_TYPE.get(account.profile, "3"), "1", "01"))
+    out += _claim_refs(claim, account)
+    codes = [dx.replace(".", "") for dx in account.diagnoses[:12]]
+    out.append(seg("HI", f"ABK:{codes[0]}"))
+    if account.inpatient:
+        out.append(seg("HI", f"ABJ:{codes[0]}"))
+    if len(codes) > 1:
+        out.append(seg("HI", *[f"ABF:{code}" for code in codes[1:]]))
+    doctor = ref.attending(account.facility.id, account.id)
+    out.append(
+        seg(
+            "NM1",
+            "71",
+            "1",
+            x12_text(doctor.family),
+            x12_text(doctor.given),
+            "",
+            "",
+            "",
+            "XX",
+            doctor.npi,
+        )
+    )
+    if claim.prior is not None:
+        out += _other_payer(claim, account, "I")
+    for n, line in enumerate(claim.lines, 1):
+        out += [
+            f"LX*{n}~\n",
+            f"SV2*{revenue_code(line.hcpcs)}*HC:{line.hcpcs}*{fmt_x12(line.amount)}*UN*"
+            f"{line.units}~\n",
+            f"DTP*472*D8*{d8(line.service_date)}~\n",
+            f"REF*6R*{line.id}~\n",
+        ]
+    return out
+
+
+def _other_payer(claim: Claim, account: Account, claim_type: str) -> list[str]:
+    """Loops 2320, 2330A and 2330B: the primary payer's adjudication of this claim (the 837I
+    OI has no patient signature source, OI04)."""
     prior = claim.prior
     assert prior is not None and claim.prior_paid_on is not None
     primary = prior.claim
@@ -260,7 +379,7 @@ def _other_payer(claim: Claim, account: Account) -> list[str]:
             out.append(seg("CAS", group, *triplets[i : i + 18]))
     out += [
         seg("AMT", "D", fmt_x12(prior.paid)),
-        seg("OI", "", "", "Y", "P", "", "Y"),
+        seg("OI", "", "", "Y", "P" if claim_type == "P" else "", "", "Y"),
         seg(
             "NM1",
             "IL",
@@ -396,7 +515,7 @@ def _remit_claim(remit: RemitClaim, account: Account) -> list[str]:
             fmt_x12(responsibility),
             claim.payer.remit_filing_indicator,
             remit.icn,
-            PLACE_OF_SERVICE[account.facility.kind],
+            facility_code(account),
             claim.frequency,
         ),
         seg(
