@@ -32,7 +32,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from itertools import repeat
+from itertools import chain, repeat
 from pathlib import Path
 
 from billops.sources import FileError, RecordError, Reject, Row, SourceReader
@@ -153,23 +153,26 @@ def _split_plain(
     """Ids and elements of the complete segments in ``body``, split in bulk, when nothing in it
     needs a look segment by segment; else None.
 
-    That is: every segment id already checked (an ISA, which may bring new delimiters, never is),
-    and no line break after a terminator other than one ``\\n`` (the common ``~\\n``), so no
+    That is: every segment id a valid one (an ISA, which may bring new delimiters, is read on its
+    own; a new id is checked once and remembered in ``known_ids``), and no line break after a terminator other than one ``\\n`` (the common ``~\\n``), so no
     segment starts with a line break once the terminator and its newline are split off.
     """
     after = terminator + "\n"
     if "\r" in body or after + "\n" in body:
         return None
     if "\n" in body:
-        if body.count(after) != body.count(terminator):
-            return None
         pieces = body.split(after)
+        if len(pieces) - 1 != body.count(terminator):
+            return None  # a terminator without its newline
     else:
         pieces = body.split(terminator)
     split = [piece.split(separator) for piece in pieces]
     ids = [elements[0] for elements in split]
     if not known_ids.issuperset(ids):
-        return None
+        new = set(ids).difference(known_ids)
+        if "ISA" in new or not all(_SEGMENT_ID.fullmatch(sid) for sid in new):
+            return None  # the segment-by-segment path names the segment, or reads the ISA
+        known_ids.update(new)
     return ids, split
 
 
@@ -177,8 +180,14 @@ def iter_segments(chunks: Iterable[str]) -> Iterator[Segment]:
     """Segments of an X12 text stream, with delimiters taken from each ISA segment.
 
     Complete segments are split off each chunk with one ``str.split`` on the terminator; an ISA
-    segment (which may bring new delimiters) restarts the split at its own position.
+    segment (which may bring new delimiters) restarts the split at its own position. Segments
+    are made a chunk at a time and handed on one by one without a Python frame per segment.
     """
+    return chain.from_iterable(_segment_runs(chunks))
+
+
+def _segment_runs(chunks: Iterable[str]) -> Iterator[list[Segment]]:
+    """The segments of :func:`iter_segments`, in lists (a chunk's worth, or fewer)."""
     pending, number = "", 0
     delimiters: Delimiters | None = None
     known_ids: set[str] = set()  # segment ids already checked against _SEGMENT_ID
@@ -210,7 +219,7 @@ def iter_segments(chunks: Iterable[str]) -> Iterator[Segment]:
                 isa = text[:ISA_LENGTH]
                 delimiters = _delimiters(isa, number)
                 pending = text[ISA_LENGTH:]
-                yield Segment("ISA", isa[:-1].split(delimiters.element), number, delimiters)
+                yield [Segment("ISA", isa[:-1].split(delimiters.element), number, delimiters)]
                 continue
             terminator, separator = delimiters.segment, delimiters.element
             last = text.rfind(terminator)
@@ -236,12 +245,19 @@ def iter_segments(chunks: Iterable[str]) -> Iterator[Segment]:
             if fast is not None:
                 ids, split = fast
                 count = len(ids)
-                yield from map(
-                    Segment, ids, split, range(number + 1, number + 1 + count), repeat(delimiters)
+                yield list(
+                    map(
+                        Segment,
+                        ids,
+                        split,
+                        range(number + 1, number + 1 + count),
+                        repeat(delimiters),
+                    )
                 )
                 number += count
                 continue
             pieces = body.split(terminator)
+            run: list[Segment] = []
             for index, piece in enumerate(pieces):
                 if piece and piece[0] in _LINE_BREAKS:
                     piece = piece.lstrip(_LINE_BREAKS)
@@ -253,9 +269,11 @@ def iter_segments(chunks: Iterable[str]) -> Iterator[Segment]:
                 number += 1
                 if piece.startswith("ISA"):  # a new interchange, with its own delimiters
                     if len(piece) == ISA_LENGTH - 1:  # same terminator: the split stands
+                        yield run  # the segments before it, read with the old delimiters
+                        run = []
                         delimiters = _delimiters(piece + terminator, number)
                         separator = delimiters.element
-                        yield Segment("ISA", piece.split(separator), number, delimiters)
+                        run.append(Segment("ISA", piece.split(separator), number, delimiters))
                         continue
                     number -= 1  # another terminator: split again from the ISA
                     pending = text[sum(len(p) + 1 for p in pieces[:index]) :]
@@ -264,13 +282,15 @@ def iter_segments(chunks: Iterable[str]) -> Iterator[Segment]:
                 sid = elements[0]
                 if sid not in known_ids:
                     if not _SEGMENT_ID.fullmatch(sid):
+                        yield run  # the segments before the error, as one by one
                         raise X12Error(
                             f"segment {number} does not start with a segment id "
                             "(bad delimiters or garbled data)",
                             number,
                         )
                     known_ids.add(sid)
-                yield Segment(sid, elements, number, delimiters)
+                run.append(Segment(sid, elements, number, delimiters))
+            yield run
 
 
 # ---------------------------------------------------------------------------------- envelope
@@ -779,6 +799,11 @@ def extract_837(ts: TransactionSet) -> Iterator[Row | Reject]:
 # ---------------------------------------------------------------------------------- 835
 
 
+# Where an amount or quantity of CAS triple k comes from, for error messages.
+_CAS_WHERE = tuple((f"CAS{3 + 3 * k:02d}", f"CAS{4 + 3 * k:02d}") for k in range(6))
+_DTM_WHERE = {code: f"DTM*{code}" for code in ("472", "150", "232", "050")}
+
+
 def _cas_rows(seg: Segment, base: dict[str, object], start: int) -> list[dict[str, object]]:
     """Every group/reason/amount/quantity triple of a CAS segment."""
     group = seg[1]
@@ -798,14 +823,15 @@ def _cas_rows(seg: Segment, base: dict[str, object], start: int) -> list[dict[st
             raise RecordError(
                 f"CAS at segment {seg.number}: adjustment {k + 1} lacks a reason code or amount"
             )
+        where_amount, where_quantity = _CAS_WHERE[k]
         rows.append(
             {
                 **base,
                 "adj_seq": start + len(rows),
                 "group_code": group,
                 "reason_code": reason,
-                "amount": _amount(amount, f"CAS{3 + 3 * k:02d}"),
-                "quantity": _amount(quantity, f"CAS{4 + 3 * k:02d}"),
+                "amount": _amount(amount, where_amount),
+                "quantity": _amount(quantity, where_quantity),
             }
         )
     return rows
@@ -949,7 +975,8 @@ class _Remittance835:
         adjustments: list[Row] = []
         lines: list[tuple[Segment, dict[str, object], list[tuple[Segment, dict[str, object]]]]] = []
         for seg in segments[1:]:
-            if seg.id == "SVC":
+            sid = seg.id
+            if sid == "SVC":
                 composite = seg.components(1)
                 if len(composite) < 2 or not composite[1]:
                     raise RecordError(f"SVC01 at segment {seg.number} has no procedure code")
@@ -969,11 +996,13 @@ class _Remittance835:
                 lines.append((seg, line, []))
             elif lines:
                 _, line, line_cas = lines[-1]
-                if seg.id == "DTM" and seg[1] in ("472", "150"):
-                    line["_dtm" + seg[1]] = _date(seg[2], f"DTM*{seg[1]}")
-                elif seg.id == "REF" and seg[1] == "6R":
+                if sid == "DTM":
+                    code = seg[1]
+                    if code in ("472", "150"):
+                        line["_dtm" + code] = _date(seg[2], _DTM_WHERE[code])
+                elif sid == "REF" and seg[1] == "6R":
                     line["charge_id"] = seg[2] or None
-                elif seg.id == "CAS":
+                elif sid == "CAS":
                     start = sum(len(rows) for _, rows in line_cas) + 1
                     line_cas.append(
                         (
@@ -985,14 +1014,19 @@ class _Remittance835:
                             ),
                         )
                     )
-            elif seg.id == "NM1" and seg[1] == "QC":
-                claim.update(patient_last_name=seg[3] or None, patient_first_name=seg[4] or None)
-                qc_member = seg[9] or None
-            elif seg.id == "NM1" and seg[1] == "IL":
-                il_member = seg[9] or None
-            elif seg.id == "DTM" and seg[1] in ("232", "050"):
-                claim_dates.setdefault(seg[1], _date(seg[2], f"DTM*{seg[1]}"))
-            elif seg.id == "CAS":
+            elif sid == "NM1":
+                qualifier = seg[1]
+                if qualifier == "QC":
+                    claim["patient_last_name"] = seg[3] or None
+                    claim["patient_first_name"] = seg[4] or None
+                    qc_member = seg[9] or None
+                elif qualifier == "IL":
+                    il_member = seg[9] or None
+            elif sid == "DTM":
+                code = seg[1]
+                if code in ("232", "050"):
+                    claim_dates.setdefault(code, _date(seg[2], _DTM_WHERE[code]))
+            elif sid == "CAS":
                 start = len(adjustments) + 1
                 for values in _cas_rows(seg, {**base, "line_seq": 0, "charge_id": None}, start):
                     adjustments.append(Row("x12_remit_adjustments", seg.number, values))
