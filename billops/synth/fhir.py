@@ -163,6 +163,7 @@ def secondary_coverage(p: Patient, s: SecondaryCoverage) -> Resource:
 
 
 ENCOUNTER_CLASS = {
+    "INPATIENT": ("IMP", "inpatient encounter"),
     "OBSERVATION": ("OBSENC", "observation encounter"),
     "EMERGENCY": ("EMER", "emergency"),
     "TELEHEALTH": ("VR", "virtual"),

@@ -17,6 +17,7 @@ from billops.synth import defects
 from billops.synth.clock import at, later, next_weekday, office_time
 from billops.synth.draw import below, between, pick, rint
 from billops.synth.model import (
+    INPATIENT,
     Account,
     Adjustment,
     Charge,
@@ -296,6 +297,21 @@ def _visit(rng: random.Random, p: Patient, day: date) -> Visit:
     return visit
 
 
+def _admission(rng: random.Random, dx: Mapping[str, tuple[str, ...]]) -> Visit:
+    """An inpatient stay of one to four nights: IV fluids, antibiotics and symptom drugs given
+    over the stay (room and board carry no HCPCS code and are not in the chargemaster)."""
+    nights = rint(rng, 1, 4)
+    lines = [("J7030", 2 * nights), ("J0696", 4 * nights), ("J2405", 4 * nights)]
+    if rng.random() < 0.5:
+        lines.append(("J2270", rint(rng, 1, 2 * nights)))
+    if rng.random() < 0.4:
+        lines.append(("J1885", rint(rng, 1, 4)))
+    diagnoses = rng.sample(dx["observation"], rint(rng, 1, 2))
+    if rng.random() < 0.6:
+        diagnoses.append(pick(rng, dx["chronic"]))
+    return Visit(INPATIENT, "hospital", lines, diagnoses, nights * 24 * 60 + rint(rng, -240, 240))
+
+
 def _main_service(rng: random.Random, p: Patient, day: date) -> Visit:
     age = _age(p, day)
     if age < 18:
@@ -306,6 +322,7 @@ def _main_service(rng: random.Random, p: Patient, day: date) -> Visit:
             "DME": 5,
             "HOSPITAL_VISIT": 5,
             "EMERGENCY": 6,
+            INPATIENT: 1,
         }
     elif age >= 65:
         weights = {
@@ -319,6 +336,7 @@ def _main_service(rng: random.Random, p: Patient, day: date) -> Visit:
             "TELEHEALTH": 6,
             "THERAPY": 8,
             "EMERGENCY": 9,
+            INPATIENT: 4,
         }
     else:
         weights = {
@@ -332,6 +350,7 @@ def _main_service(rng: random.Random, p: Patient, day: date) -> Visit:
             "TELEHEALTH": 10,
             "THERAPY": 8,
             "EMERGENCY": 8,
+            INPATIENT: 2,
         }
     profile = rng.choices(list(weights), weights=list(weights.values()))[0]
     dx = DIAGNOSES
@@ -395,6 +414,8 @@ def _main_service(rng: random.Random, p: Patient, day: date) -> Visit:
             rng.sample(dx["observation"], rint(rng, 1, 2)),
             hours * 60 + rint(rng, 20, 50),
         )
+    if profile == INPATIENT:
+        return _admission(rng, dx)
     if profile == "INFUSION":
         if age >= 65 and rng.random() < 0.5:
             lines, diagnoses = [("J0897", 60)], ["M81.0"]
