@@ -238,6 +238,73 @@ def test_837_and_835_validate_with_pyx12(default: tuple[Path, dict[str, Any]]) -
     assert errors == [] and valid
 
 
+def test_hospital_claims_are_837i_and_ingest_like_837p(
+    default: tuple[Path, dict[str, Any]],
+) -> None:
+    """Clinics bill 837P, hospitals 837I; the ingestion reads the same values from both."""
+    from billops.sources import Reject
+    from billops.sources.x12 import read_x12
+
+    out, _ = default
+    path = x12_file(out, "837")
+    ehr = batch(out, "ehr")
+    items = {i["id"]: i for i in read_ndjson(ehr / "ChargeItem.ndjson")}
+    encounters = {e["id"]: e for e in read_ndjson(ehr / "Encounter.ndjson")}
+    parsed = parse_837(path)
+    results = list(read_x12(path, "837"))
+    assert not [r for r in results if isinstance(r, Reject)]
+    rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in results:
+        rows[r.table].append(r.values)
+    claims = rows["x12_claims"]
+    types = {c["claim_type"] for c in claims}
+    assert types == {"P", "I"}
+    seen: dict[str, int] = defaultdict(int)
+    claim_types: dict[tuple[str, str], str] = {}
+    for c in claims:
+        account = c["account_id"]
+        encounter = encounters[account]
+        provider = ref_id(encounter["serviceProvider"])
+        hospital = "-C" not in provider
+        expected = parsed[account][seen[account]]
+        seen[account] += 1
+        claim_types[(account, c["st_control_number"])] = c["claim_type"]
+        if c["claim_type"] == "I":
+            assert hospital and c["implementation"] == "005010X223A2"
+            inpatient = encounter["class"]["code"] == "IMP"
+            assert c["facility_code"] == ("11" if inpatient else "13")
+            start = encounter["period"]["start"][:10]
+            assert str(c["statement_from"]) == start
+            assert str(c["statement_to"]) == encounter["period"]["end"][:10]
+        else:
+            assert not hospital and c["implementation"] == "005010X222A1"
+            assert c["facility_code"] == "11"
+        assert c["payer_id"] == expected["payer"] and c["member_id"] == expected["member"]
+        assert c["claim_frequency_code"] == expected["frequency"]
+        assert c["prior_auth_number"] == expected["refs"].get("G1")
+        assert c["original_claim_ref"] == expected["refs"].get("F8")
+        assert (c["claim_frequency_code"] == "7") == (c["original_claim_ref"] is not None)
+        assert cents(c["total_charge"]) == expected["total"]
+        assert c["payer_responsibility"] == expected["responsibility"]
+    for line in rows["x12_claim_lines"]:
+        item = items[line["charge_id"]]
+        assert ref_id(item["context"]) == line["account_id"]
+        assert line["hcpcs"] == item["code"]["coding"][0]["code"]
+        assert cents(line["charge_amount"]) == cents(item["priceOverride"]["value"])
+        assert line["units"] == item["quantity"]["value"]
+        assert str(line["service_date"]) == item["occurrenceDateTime"]
+    lines_by_type = {
+        claim_types[(ln["account_id"], ln["st_control_number"])] for ln in rows["x12_claim_lines"]
+    }
+    assert lines_by_type == {"P", "I"}
+    principal = {
+        (d["account_id"], d["st_control_number"])
+        for d in rows["x12_claim_diagnoses"]
+        if d["qualifier"] == "ABK"
+    }
+    assert principal == set(claim_types)
+
+
 # ----------------------------------------------------------------------------- batches
 
 

@@ -15,7 +15,8 @@ the constants below):
   held by the scrubber and never sent (one row per charge). Entered at least 10 days before
   the as-of time.
 * LATE_CHARGE (charge_id): a charge entered 4-14 days after the claim went out, billed on a
-  replacement claim (CLM05-3 = 7, REF*F8 = the payer's original claim number).
+  replacement claim (CLM05-3 = 7, REF*F8 = the payer's original claim number), an 837P or an
+  837I as the original.
 * DUPLICATE_CHARGE (charge_id of the later one): the charge interface sends a line twice: a
   second ChargeItem with the same code, units, amount and service date, entered minutes to
   hours later. Both lines are billed and paid.
@@ -173,6 +174,7 @@ UNDERPAYMENT_MIN = 500  # cents: smaller cuts are not injected (below any sane t
 WRITE_OFF_POLICY = 100_000  # cents: write-offs from this amount need an approver
 # Services whose claims a payer denies more often (documentation-heavy or costly).
 SERVICE_DENIAL_FACTOR = {
+    "INPATIENT": 1.5,  # medical necessity of the admission (inpatient versus observation)
     "DME": 2.0,
     "INFUSION": 2.0,
     "OBSERVATION": 1.5,
