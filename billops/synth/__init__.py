@@ -9,8 +9,9 @@ writes what its three source systems extract, plus the truth of the defects it i
 * ``out/landing/ehr/<batch_id>/``: FHIR R4 bulk export NDJSON (Organization, Patient, Coverage
   with registration updates and terminations as new versions and replacement coverages as new
   resources, Encounter, ChargeItem).
-* ``out/landing/rcm/<batch_id>/``: one 837P file (005010X222A1) per batch with the claims
-  submitted in it (a functional group per submission time), one 835 file (005010X221A1) with a
+* ``out/landing/rcm/<batch_id>/``: one 837 file per batch with the claims submitted in it
+  (a functional group per submission time and claim type: 837P 005010X222A1 from the
+  clinics, 837I 005010X223A2 from the hospitals), one 835 file (005010X221A1) with a
   transaction set per payer payment, and the CSV extracts (claim events, eligibility checks,
   statements, patient payments, payers, payer contracts, auth rules, chargemaster).
 * ``out/landing/erp/<batch_id>/``: GL journal lines, bank deposits, chart of accounts.
