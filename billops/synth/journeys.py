@@ -715,6 +715,10 @@ class Simulation:
             facility = home if not clinics or rng.random() < 0.85 else pick(rng, clinics)
         start = at(day, rint(rng, 8, 15), between(rng, 0, 60, 5))
         end = start + timedelta(minutes=visit.minutes)
+        if visit.profile == INPATIENT:
+            # a stay is discharged by the last simulated day, so its Encounter lands with the
+            # eligibility check, authorization and any copay of its admission
+            end = min(end, at(self.horizon.end, 20))
         account = Account(
             f"A{self.tag}{seq:0{9 - len(self.tag)}d}",
             p,

@@ -256,7 +256,8 @@ def _subscriber(claim: Claim, account: Account, hl: int, parent: int) -> list[st
 
 
 def _claim_refs(claim: Claim, account: Account) -> list[str]:
-    out = []
+    """REF*G1 prior authorization, REF*F8 the original claim (replacements), REF*EA."""
+    out: list[str] = []
     if claim.auth_number:
         out.append(seg("REF", "G1", claim.auth_number))
     if claim.original_icn:
