@@ -59,23 +59,39 @@ def _timed_build(
     billops: str, args: list[str], env: dict[str, str], home: Path
 ) -> dict[str, float]:
     """Wall seconds of a `billops transform`, with the CPU seconds (user + system) of the process
-    and its DuckDB threads, and dbt's own elapsed time from run_results.json (the node execution,
-    without interpreter start, imports, parse and the closing checkpoint). On a shared machine the
-    CPU seconds say how much work the build was, whatever the load."""
+    and its DuckDB threads, and dbt's own elapsed time and node count from the summary the command
+    prints (the node execution, without interpreter start, imports, parse and the closing
+    checkpoint; the intraday run writes no run_results.json). On a shared machine the CPU seconds
+    say how much work the build was, whatever the load."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    wall, _ = _run([billops, "transform", *args], env)
+    wall, out = _run([billops, "transform", *args], env)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    run_results = json.loads((home / "dbt" / "target" / "run_results.json").read_text())
+    summary = _summary_values(out)
     log = (home / "dbt" / "logs" / "dbt.log").read_text()
     this_run = log[log.rfind("Running with dbt=") :]
     return {
         "wall_s": wall,
         "cpu_s": round(cpu, 2),
-        "dbt_elapsed_s": round(float(run_results["elapsed_time"]), 2),
-        "nodes": len(run_results["results"]),
+        "dbt_elapsed_s": round(float(summary["elapsed_s"]), 2),
+        "nodes": sum(int(summary[k]) for k in ("passed", "warned", "failed", "skipped")),
         "parse": "full" if "Unable to do partial parsing" in this_run else "partial",
     }
+
+
+def _summary_values(out: str) -> dict[str, str]:
+    """The key/value rows of the summary table `billops transform` prints."""
+    values = {}
+    for line in out.splitlines():
+        cells = [c.strip() for c in line.strip().strip("│|").split("│")]
+        if len(cells) == 2 and cells[0]:
+            values[cells[0]] = cells[1]
+    missing = {"elapsed_s", "passed", "warned", "failed", "skipped"} - values.keys()
+    if missing:
+        raise RuntimeError(
+            f"billops transform printed no {', '.join(sorted(missing))}: {out[-400:]}"
+        )
+    return values
 
 
 def _land(batches: list[Path], landing: Path) -> None:

@@ -10,6 +10,7 @@ that warehouse is then built with --full-refresh, and every mart must hold the s
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections import Counter
 from collections.abc import Iterator
@@ -48,6 +49,8 @@ class Runs:
     full_refresh: TransformResult
     full_refresh_warehouse: Path
     intraday_batches: int
+    # nodes in target/run_results.json after the intraday run (it writes no artifacts)
+    run_results_nodes_after_intraday: int
     incremental_sql: dict[str, tuple[str, str]]  # model -> (compiled select, executed SQL)
 
 
@@ -92,6 +95,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
         ingest(settings=settings)
         intraday_run = transform_intraday(settings=settings)
         target = home / "dbt" / "target"
+        run_results_nodes = len(json.loads((target / "run_results.json").read_text())["results"])
         incremental_sql = {
             name: tuple(
                 (target / kind / "billops" / "models" / "marts" / f"{name}.sql").read_text()
@@ -116,6 +120,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
             full_refresh,
             copy,
             len(intraday),
+            run_results_nodes,
             incremental_sql,
         )
     get_settings(fresh=True)
@@ -123,8 +128,6 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
 
 def test_incremental_facts_are_incremental(runs: Runs) -> None:
     manifest = (runs.settings.home / "dbt" / "target" / "manifest.json").read_text()
-    import json
-
     nodes = json.loads(manifest)["nodes"]
     for name in INCREMENTAL_MODELS:
         config = nodes[f"model.billops.{name}"]["config"]
@@ -190,6 +193,13 @@ def test_intraday_run_builds_the_facts_and_the_tables_they_read(runs: Runs) -> N
     assert not any(n.resource_type in ("test", "unit_test") for n in runs.intraday.nodes)
     assert not any(".stg_" in n.unique_id for n in runs.intraday.nodes)
     assert runs.intraday.failed == 0 and runs.intraday.passed == len(runs.intraday.nodes)
+
+
+def test_intraday_run_leaves_the_whole_builds_artifacts(runs: Runs) -> None:
+    """The intraday run writes no manifest.json or run_results.json: target/ keeps the last
+    whole build's, and its result comes back in process."""
+    assert runs.run_results_nodes_after_intraday == len(runs.first.nodes)
+    assert len(runs.intraday.nodes) < len(runs.first.nodes)
 
 
 def test_ar_variance_is_explained_to_the_cent(runs: Runs) -> None:
