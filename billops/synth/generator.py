@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
@@ -167,14 +167,25 @@ def _generate_part(
     writer = _LandingWriter(
         landing, ref, horizon, sim.world, say or (lambda _msg: None), seed, part, sim.tag
     )
+    collected = horizon.start
+
+    def day_done(day: date) -> None:
+        nonlocal collected
+        writer.flush(at(day + timedelta(days=1), 0) - SETTLED_AFTER)
+        if (day - collected).days >= FULL_COLLECTION_DAYS:
+            gc.collect()  # the settled accounts of the last month (see _rare_collections)
+            collected = day
+
     with _rare_collections():
-        sim.run(say, lambda day: writer.flush(at(day + timedelta(days=1), 0) - SETTLED_AFTER))
+        sim.run(say, day_done)
         writer.flush(None)
     return _PartResult(writer.counts, writer.truth_rows(), writer.batches)
 
 
 # Allocations between two young-generation collections while a part runs (CPython: 700).
 GC_YOUNG_THRESHOLD = 100_000
+# Simulated days between two full collections of a part's heap.
+FULL_COLLECTION_DAYS = 30
 
 
 @contextmanager
@@ -184,12 +195,15 @@ def _rare_collections() -> Iterator[None]:
     A part holds a large heap for its whole run (patients, accounts not yet settled, batches
     not yet written) that the default thresholds make the collector scan over and over: a fifth
     to a third of the CPU time. Collection stays on because a claim and its account refer to
-    each other, so settled accounts are freed by the collector only. The reference data, built
-    before, is frozen out of the scans."""
+    each other, so settled accounts are freed by the collector only: young ones by the
+    young-generation collections, old ones by the full collection the part runs every
+    FULL_COLLECTION_DAYS simulated days (automatic full collections are off; without the
+    monthly one a year of settled accounts piles up, 2 GB per part of large). The reference
+    data, built before, is frozen out of the scans."""
     old = gc.get_threshold()
     gc.collect()
     gc.freeze()
-    gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 10)
+    gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 1_000_000)
     try:
         yield
     finally:
