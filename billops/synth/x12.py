@@ -31,7 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TextIO
 
-from billops.synth.model import Account, Claim, Payment, RemitClaim, RemitLine
+from billops.synth.model import Account, Claim, Patient, Payment, RemitClaim, RemitLine
 from billops.synth.money import fmt_x12
 from billops.synth.reference import Address, Reference, revenue_code
 
@@ -230,6 +230,11 @@ def _transaction_set(
     fh.write(seg("GE", "1", str(gs)))
 
 
+def _subscriber_name(p: Patient, member_id: str) -> str:
+    """NM1*IL: the subscriber (loops 2010BA and 2330A) with the member id of that coverage."""
+    return seg("NM1", "IL", "1", x12_text(p.family), x12_text(p.given), "", "", "", "MI", member_id)
+
+
 def _subscriber(claim: Claim, account: Account, hl: int, parent: int) -> list[str]:
     """Loop 2000B with 2010BA (the subscriber) and 2010BB (the payer)."""
     p = account.patient
@@ -237,18 +242,7 @@ def _subscriber(claim: Claim, account: Account, hl: int, parent: int) -> list[st
     return [
         seg("HL", str(hl), str(parent), "22", "0"),
         seg("SBR", claim.responsibility, "18", "", "", "", "", "", "", payer.filing_indicator),
-        seg(
-            "NM1",
-            "IL",
-            "1",
-            x12_text(p.family),
-            x12_text(p.given),
-            "",
-            "",
-            "",
-            "MI",
-            claim.member_id,
-        ),
+        _subscriber_name(p, claim.member_id),
         *_n3n4(p.address, p.address.zip5),
         seg("DMG", "D8", f"{p.birth_date:%Y%m%d}", "F" if p.gender == "female" else "M"),
         seg("NM1", "PR", "2", x12_text(payer.name), "", "", "", "", "PI", payer.id),
@@ -381,18 +375,7 @@ def _other_payer(claim: Claim, account: Account, claim_type: str) -> list[str]:
     out += [
         seg("AMT", "D", fmt_x12(prior.paid)),
         seg("OI", "", "", "Y", "P" if claim_type == "P" else "", "", "Y"),
-        seg(
-            "NM1",
-            "IL",
-            "1",
-            x12_text(p.family),
-            x12_text(p.given),
-            "",
-            "",
-            "",
-            "MI",
-            primary.member_id,
-        ),
+        _subscriber_name(p, primary.member_id),
         seg("NM1", "PR", "2", x12_text(primary.payer.name), "", "", "", "", "PI", primary.payer.id),
         seg("DTP", "573", "D8", d8(claim.prior_paid_on)),
     ]
