@@ -11,63 +11,18 @@ BENCH_GENERATE_SCALES picks the scales (default "medium,large").
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
-import psutil
+from bench.process import run_measured
 
 SCALES = os.environ.get("BENCH_GENERATE_SCALES", "medium,large").split(",")
 # scale -> (wall seconds, peak RSS MB) targets of issue 3
 TARGETS: dict[str, tuple[float, float | None]] = {"medium": (60.0, None), "large": (720.0, 4096.0)}
-
-
-def _tree_rss(proc: psutil.Process) -> int:
-    total = 0
-    for p in [proc, *proc.children(recursive=True)]:
-        with contextlib.suppress(psutil.Error):  # a worker that just ended
-            total += p.memory_info().rss
-    return total
-
-
-def _timed(args: list[str], env: dict[str, str]) -> dict[str, Any]:
-    start = time.perf_counter()
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL)
-    peak = 0
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        watched = psutil.Process(proc.pid)
-        while not done.is_set():
-            try:
-                peak = max(peak, _tree_rss(watched))
-            except psutil.Error:
-                return
-            done.wait(0.2)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    done.set()
-    sampler.join()
-    code = os.waitstatus_to_exitcode(status)
-    if code:
-        raise RuntimeError(f"{' '.join(args)} exited {code}")
-    return {
-        "wall_s": round(wall, 2),
-        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
-        "peak_rss_mb": round(peak / 2**20, 1),
-        "peak_rss_one_process_mb": round(usage.ru_maxrss / 1024, 1),
-    }
 
 
 def run() -> dict[str, Any]:
@@ -78,7 +33,7 @@ def run() -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix=f"bench-generate-{scale}-") as tmp:
             env = {**os.environ, "BILLOPS_HOME": tmp}
             load = round(os.getloadavg()[0], 2)
-            fig = _timed([billops, "generate", "--scale", scale, "--out", tmp], env)
+            fig = run_measured([billops, "generate", "--scale", scale, "--out", tmp], env)
             fig["load_average_1m_at_start"] = load
             # the 5-minute average at the end tells how busy the machine was during the run
             fig["load_average_1m_5m_at_end"] = [round(x, 2) for x in os.getloadavg()[:2]]

@@ -22,18 +22,15 @@ start, imports, ledger and views; per-row costs are reported beside it.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
-import psutil
+from bench.process import run_measured
 
 SCALE = os.environ.get("BENCH_INGEST_SCALE", "medium")
 REPEAT = int(os.environ.get("BENCH_INGEST_REPEAT", "2"))
@@ -48,55 +45,11 @@ def _billops() -> str:
     return str(Path(sys.executable).parent / "billops")
 
 
-def _tree_rss(proc: psutil.Process) -> int:
-    """RSS of a process and its workers, summed (pages a fork shares count in each: an upper
-    bound of the memory the load holds)."""
-    total = 0
-    for p in [proc, *proc.children(recursive=True)]:
-        with contextlib.suppress(psutil.Error):  # a worker that just ended
-            total += p.memory_info().rss
-    return total
-
-
 def _run(args: list[str], home: Path) -> dict[str, Any]:
-    """Wall time, CPU time (the process and its workers: os.wait4 returns the rusage of the
-    child and of the children it waited for), the summed peak RSS of the process tree (sampled
-    every 0.1 s) and the largest single process's peak RSS."""
+    """``run_measured`` with ``home`` as BILLOPS_HOME, and the load average at the start."""
     env = {**os.environ, "BILLOPS_HOME": str(home)}
     load = round(os.getloadavg()[0], 2)
-    start = time.perf_counter()
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL)
-    peak = 0
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        try:
-            watched = psutil.Process(proc.pid)
-        except psutil.Error:
-            return
-        while not done.is_set():
-            try:
-                peak = max(peak, _tree_rss(watched))
-            except psutil.Error:
-                return
-            done.wait(0.1)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    done.set()
-    sampler.join()
-    if os.waitstatus_to_exitcode(status):
-        raise RuntimeError(f"{' '.join(args)} exited {os.waitstatus_to_exitcode(status)}")
-    return {
-        "wall_s": round(wall, 2),
-        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
-        "peak_rss_mb": round(max(peak, usage.ru_maxrss * 1024) / 2**20, 1),
-        "peak_rss_one_process_mb": round(usage.ru_maxrss / 1024, 1),
-        "load_1m_at_start": load,
-    }
+    return {**run_measured(args, env), "load_1m_at_start": load}
 
 
 def _ingest(home: Path) -> dict[str, Any]:
