@@ -447,6 +447,18 @@ def _main_service(rng: random.Random, p: Patient, day: date) -> Visit:
     return Visit("THERAPY", "clinic", lines, rng.sample(dx["therapy"], 1), rint(rng, 30, 60))
 
 
+# ------------------------------------------------------------------------------- claims
+def _submission(
+    rng: random.Random, ready: datetime, max_days: int
+) -> tuple[datetime, datetime, datetime]:
+    """A claim created in office hours 1 to ``max_days`` weekdays after ``ready``, submitted at
+    19:00 that day and accepted by the clearinghouse the next morning."""
+    submit_day = next_weekday(ready.date() + timedelta(days=rint(rng, 1, max_days)))
+    created = office_time(rng, submit_day, 9, 15)
+    submitted = at(submit_day, 19)
+    return created, submitted, office_time(rng, submitted.date() + timedelta(days=1), 7, 9)
+
+
 # ------------------------------------------------------------------------------- adjudication
 
 
@@ -985,10 +997,7 @@ class Simulation:
         if rng.random() >= SECONDARY_BILLED_SHARE:
             return
         _, posted = payment_times(self.ref, primary.claim.payer, account.entity, paid_on)
-        submit_day = next_weekday(posted.date() + timedelta(days=rint(rng, 1, 3)))
-        created = office_time(rng, submit_day, 9, 15)
-        submitted = at(submit_day, 19)
-        accepted = office_time(rng, submitted.date() + timedelta(days=1), 7, 9)
+        created, submitted, accepted = _submission(rng, posted, 3)
         claim = Claim(
             account.id,
             "1",
@@ -1116,10 +1125,7 @@ class Simulation:
         ready: datetime,
     ) -> Claim:
         p = account.patient
-        submit_day = next_weekday(ready.date() + timedelta(days=rint(rng, 1, 2)))
-        created = office_time(rng, submit_day, 9, 15)
-        submitted = at(submit_day, 19)
-        accepted = office_time(rng, submitted.date() + timedelta(days=1), 7, 9)
+        created, submitted, accepted = _submission(rng, ready, 2)
         claim = Claim(
             account.id,
             frequency,
