@@ -29,3 +29,13 @@
 {% macro exception_is_open(status) -%}
     coalesce({{ status }}, 'OPEN') not in ('RESOLVED', 'DISMISSED')
 {%- endmacro %}
+
+
+{#- What a payer's contract (alias `contracts`) allows for a line: units x the per-unit amount,
+    else the charge x the contracted fraction of charge. -#}
+{% macro contract_allowed(units, charge) -%}
+    coalesce(
+        {{ units }} * contracts.expected_allowed_per_unit,
+        {{ charge }} * contracts.allowed_pct_of_charge
+    )
+{%- endmacro %}

@@ -113,10 +113,8 @@ svc_expected as (
     select
         primary_claims.account_id,
         coalesce(svc.paid_amount, 0) + coalesce(line_patient_resp.amount, 0) as actual_amount,
-        coalesce(
-            coalesce(billed_units.units, svc.units_paid, 1) * contracts.expected_allowed_per_unit,
-            svc.charge_amount * contracts.allowed_pct_of_charge
-        ) as expected_amount
+        {{ billops.contract_allowed('coalesce(billed_units.units, svc.units_paid, 1)',
+                                    'svc.charge_amount') }} as expected_amount
     from primary_claims
     inner join {{ ref('stg_rcm__remit_service_lines') }} as svc
         on primary_claims.primary_trace_number = svc.trace_number
@@ -150,10 +148,8 @@ claim_line_expected as (
         primary_claims.account_id,
         count(*) as line_count,
         count(contracts.payer_id) as contracted_count,
-        sum(coalesce(
-            lines.units * contracts.expected_allowed_per_unit,
-            lines.charge_amount * contracts.allowed_pct_of_charge
-        )) as expected_amount
+        sum({{ billops.contract_allowed('lines.units', 'lines.charge_amount') }})
+            as expected_amount
     from primary_claims
     inner join current_claims on primary_claims.account_id = current_claims.account_id
     inner join {{ ref('stg_rcm__claim_lines') }} as lines
@@ -211,11 +207,8 @@ secondary_expected as (
             greatest(
                 0,
                 least(
-                    coalesce(
-                        coalesce(billed_units.units, svc.units_paid, 1)
-                            * contracts.expected_allowed_per_unit,
-                        svc.charge_amount * contracts.allowed_pct_of_charge
-                    ),
+                    {{ billops.contract_allowed('coalesce(billed_units.units, svc.units_paid, 1)',
+                                                'svc.charge_amount') }},
                     svc.charge_amount
                 ) - coalesce(prior.paid_amount, 0)
             )
