@@ -180,8 +180,12 @@ create table if not exists raw._loads (
 );
 create table if not exists raw._rejects (
     system varchar, batch_id varchar, file varchar, record bigint, reason varchar,
-    original_text varchar, rejected_at timestamp
+    original_text varchar, rejected_at timestamp, unit varchar, unit_key varchar,
+    amount decimal(18, 2)
 );
+alter table raw._rejects add column if not exists unit varchar;
+alter table raw._rejects add column if not exists unit_key varchar;
+alter table raw._rejects add column if not exists amount decimal(18, 2);
 create table if not exists raw._x12_validation (
     system varchar, batch_id varchar, file varchar, sha256 varchar, status varchar,
     error_count bigint, errors varchar, validated_at timestamp

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 import duckdb
 import pyarrow as pa
@@ -41,6 +42,9 @@ class RejectRecord:
     record: int
     reason: str
     original_text: str
+    unit: str = "record"
+    unit_key: str | None = None
+    amount: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -187,11 +191,14 @@ def _replace_details(
                 "reason": [r.reason for r in rejects],
                 "original_text": [r.original_text for r in rejects],
                 "rejected_at": pa.array([at] * len(rejects), pa.timestamp("us")),
+                "unit": [r.unit for r in rejects],
+                "unit_key": pa.array([r.unit_key for r in rejects], pa.string()),
+                "amount": pa.array([r.amount for r in rejects], pa.decimal128(18, 2)),
             }
         )
         con.register("_billops_rejects", rejects_arrow)
         try:
-            con.execute("insert into raw._rejects select * from _billops_rejects")
+            con.execute("insert into raw._rejects by name select * from _billops_rejects")
         finally:
             con.unregister("_billops_rejects")
     if validations:

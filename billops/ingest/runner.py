@@ -570,7 +570,15 @@ def _load_file(
     in_batch[listed.sha256] = listed.path
     for number, reject in enumerate(file_rejects):
         prepared.rejects.append(
-            ledger.RejectRecord(listed.path, reject.record, reject.reason, reject.original_text)
+            ledger.RejectRecord(
+                listed.path,
+                reject.record,
+                reject.reason,
+                reject.original_text,
+                reject.unit,
+                reject.unit_key,
+                reject.amount,
+            )
         )
         if number < MESSAGES_PER_FILE:
             report.note(f"{where}: record {reject.record}: {reject.reason}")

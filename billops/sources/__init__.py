@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import NamedTuple
 
 
@@ -26,13 +27,25 @@ class Row(NamedTuple):
     values: dict[str, object]
 
 
+UNITS = ("record", "transaction_set", "claim", "journal")
+
+
 @dataclass(frozen=True, slots=True)
 class Reject:
-    """A record that could not be read. ``reason`` never carries PHI values."""
+    """A unit that could not be read. ``reason`` never carries PHI values.
+
+    ``unit`` is what is held back (``record``: one CSV row, NDJSON line or X12 segment group;
+    ``transaction_set``: a whole 835 ST..SE, keyed by its TRN02 trace number; ``claim``: an 837
+    2300 loop with its lines, keyed by CLM01), ``unit_key`` its business key when it has one and
+    ``amount`` the dollars it carries (BPR02, CLM02) when they could be read.
+    """
 
     record: int
     reason: str
     original_text: str
+    unit: str = "record"
+    unit_key: str | None = None
+    amount: Decimal | None = None
 
 
 class RecordError(ValueError):
