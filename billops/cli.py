@@ -6,6 +6,7 @@ printed only when ``BILLOPS_DEBUG=1``.
 
 from __future__ import annotations
 
+import getpass
 import json
 import logging
 import os
@@ -151,6 +152,8 @@ def check(
     waive: Annotated[str | None, typer.Option(
         help="accept a batch that failed raw checks, SYSTEM/BATCH_ID (needs --reason)")] = None,
     reason: Annotated[str, typer.Option(help="why the waived batch is accepted")] = "",
+    by: Annotated[str | None, typer.Option(
+        help="who waives the batch (recorded with the waiver; default: the login name)")] = None,
 ) -> None:
     """Run the Great Expectations suites (see docs/data-quality.md); a critical raw failure exits
     non-zero."""
@@ -162,7 +165,7 @@ def check(
         system, _, batch_id = waive.partition("/")
         if not batch_id:
             raise BillopsError(f"--waive {waive!r}: expected SYSTEM/BATCH_ID")
-        waive_batch(system, batch_id, reason)
+        waive_batch(system, batch_id, reason, by or getpass.getuser())
         out.print(f"{system}/{batch_id} waived")
         return
     if layer not in ("raw", "mart", "all"):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from billops import quarantine
 from billops.config import Settings, get_settings
 from billops.errors import BillopsError
 from billops.raw_schema import LEDGER_DDL, TABLES, all_columns
@@ -79,6 +80,7 @@ def refresh_raw_views(con: duckdb.DuckDBPyConnection, settings: Settings | None 
             continue
         con.execute(f"create or replace view raw.{table} as {body}")
         con.execute(f"comment on view raw.{table} is '{signature}'")
+    quarantine.ensure_table(con)  # a dbt source of every staging model, before any check ran
 
 
 def as_of(con: duckdb.DuckDBPyConnection) -> datetime | None:

@@ -6,8 +6,10 @@ everything downstream reads ``status = 'LOADED'`` from it. A verdict row per che
 history; the latest row per batch is its status:
 
 * ``PASSED`` / ``WARNED``: the raw suites found nothing / only warnings when the batch was new;
-* ``FAILED``: a critical raw expectation failed on the batch's rows; the nightly run stopped
-  before the marts were published, and the batch is checked again on every run;
+* ``FAILED``: a blocking raw expectation (scope ``block``: the extract as a whole cannot be
+  trusted) failed on the batch's rows; the nightly run stopped before the marts were published,
+  and the batch is checked again on every run. A failed ``quarantine`` rule holds back only its
+  units (``dq.quarantine_units``) and the batch is ``WARNED``;
 * ``WAIVED``: an operator accepted the batch (``billops check --waive SYSTEM/BATCH_ID``); its rows
   are no longer validated by the raw suites, and its verdict says who waived it and why.
 """
@@ -30,20 +32,27 @@ PASSED, WARNED, FAILED, WAIVED = "PASSED", "WARNED", "FAILED", "WAIVED"
 DDL = f"""
 create table if not exists {QUALITY_TABLE} (
     system varchar, batch_id varchar, dq_status varchar, run_id varchar,
-    critical_failed integer, warning_failed integer, reason varchar, checked_at timestamp
+    critical_failed integer, warning_failed integer, reason varchar, checked_at timestamp,
+    actor varchar
 )"""
 
 
 def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema if not exists dq")
     con.execute(DDL)
+    # warehouses from before waivers were audited
+    con.execute(f"alter table {QUALITY_TABLE} add column if not exists actor varchar")
 
 
-def waived_filter() -> str:
-    """SQL predicate on ``_batch_id`` that leaves out the rows of waived batches."""
+def waived_filter(system: str) -> str:
+    """SQL predicate on ``_batch_id`` that leaves out the rows of ``system``'s waived batches
+    (batch ids are unique per system only)."""
+    if system not in ("ehr", "rcm", "erp"):
+        raise ValueError(f"unknown system {system!r}")
     return (
-        f"_batch_id not in (select batch_id from (select batch_id, arg_max(dq_status, "
-        f"checked_at) as status from {QUALITY_TABLE} group by all) where status = '{WAIVED}')"
+        f"_batch_id not in (select batch_id from (select system, batch_id, arg_max(dq_status, "
+        f"checked_at) as status from {QUALITY_TABLE} group by all) where status = '{WAIVED}' "
+        f"and system = '{system}')"
     )
 
 
@@ -58,9 +67,19 @@ def pending(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
         group by all order by b.system, b.batch_id""").fetchall()
 
 
-def _system(data_asset: str) -> str | None:
+def system_of(data_asset: str) -> str | None:
     table = TABLES.get(data_asset.split(".", 1)[1])
     return table.system if table else None
+
+
+def blocks(outcome: ExpectationOutcome) -> bool:
+    """Whether a failed outcome stops publication: a ``block`` rule, or a ``quarantine`` rule
+    whose failing units could not be named (it raised, or GX listed no rows)."""
+    if outcome.success:
+        return False
+    if outcome.scope == "block":
+        return True
+    return outcome.scope == "quarantine" and (bool(outcome.error) or not outcome.failing_rows)
 
 
 def _sample_batches(outcome: ExpectationOutcome) -> set[str]:
@@ -76,7 +95,7 @@ def record_verdicts(
 ) -> dict[str, int]:
     """Gives every pending batch this run's verdict; returns the count per status.
 
-    A critical failure fails the pending batches its failing sample rows come from; when the
+    A blocking failure fails the pending batches its failing sample rows come from; when the
     sample names none of them (e.g. a cross-system rule failing on older rows), every pending
     batch of the suite's system fails, because this run is the first to see them together.
     """
@@ -84,10 +103,10 @@ def record_verdicts(
     failures: dict[tuple[str, str], list[str]] = {}
     warnings: dict[str, int] = {}
     for o in outcomes:
-        system = _system(o.data_asset)
+        system = system_of(o.data_asset)
         if o.success or system is None:
             continue
-        if o.severity == "warning":
+        if not blocks(o):
             warnings[system] = warnings.get(system, 0) + 1
             continue
         named = _sample_batches(o)
@@ -113,7 +132,11 @@ def record_verdicts(
             )
         )
     if rows:
-        con.executemany(f"insert into {QUALITY_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        con.executemany(
+            f"insert into {QUALITY_TABLE} (system, batch_id, dq_status, run_id, critical_failed, "
+            "warning_failed, reason, checked_at) values (?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
     counts: dict[str, int] = {}
     for row in rows:
         counts[row[2]] = counts.get(row[2], 0) + 1
@@ -121,19 +144,38 @@ def record_verdicts(
 
 
 def waive(
-    con: duckdb.DuckDBPyConnection, system: str, batch_id: str, reason: str, at: datetime
+    con: duckdb.DuckDBPyConnection,
+    system: str,
+    batch_id: str,
+    reason: str,
+    at: datetime,
+    actor: str,
 ) -> None:
-    """Accept a loaded batch despite its critical failures (an operator's decision)."""
+    """Accept a FAILED batch despite its blocking failures: an operator's decision, recorded with
+    who made it, why and when (the verdict row's ``actor``, ``reason`` and ``checked_at``)."""
     ensure_table(con)
+    if not actor.strip():
+        raise BillopsError(f"{system}/{batch_id}: a waiver needs the name of who waives it")
+    if not reason.strip():
+        raise BillopsError(f"{system}/{batch_id}: a waiver needs a reason")
     known = con.execute(
         "select count(*) from raw._batches where system = ? and batch_id = ? and status = 'LOADED'",
         [system, batch_id],
     ).fetchone()[0]
     if not known:
         raise BillopsError(f"{system}/{batch_id}: no loaded batch of that id in raw._batches")
-    if not reason.strip():
-        raise BillopsError(f"{system}/{batch_id}: a waiver needs a reason")
+    (status,) = con.execute(
+        f"select arg_max(dq_status, checked_at) from {QUALITY_TABLE} "
+        "where system = ? and batch_id = ?",
+        [system, batch_id],
+    ).fetchone()
+    if status != FAILED:
+        raise BillopsError(
+            f"{system}/{batch_id}: only a FAILED batch can be waived (its verdict is "
+            f"{status or 'not given yet'})"
+        )
     con.execute(
-        f"insert into {QUALITY_TABLE} values (?, ?, ?, null, 0, 0, ?, ?)",
-        [system, batch_id, WAIVED, f"waived: {reason.strip()}"[:1000], at],
+        f"insert into {QUALITY_TABLE} (system, batch_id, dq_status, run_id, critical_failed, "
+        "warning_failed, reason, checked_at, actor) values (?, ?, ?, null, 0, 0, ?, ?, ?)",
+        [system, batch_id, WAIVED, f"waived: {reason.strip()}"[:1000], at, actor.strip()[:200]],
     )

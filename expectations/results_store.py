@@ -50,6 +50,7 @@ EXPECTATION_COLUMNS: dict[str, str] = {
     "error": "varchar",
     "as_of": "timestamp",
     "evaluated_at": "timestamp",
+    "scope": "varchar",  # block | quarantine | warn: what the failure does (raw layer)
 }
 
 
@@ -70,6 +71,8 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     for table, columns in ((SUITE_TABLE, SUITE_COLUMNS), (EXPECTATION_TABLE, EXPECTATION_COLUMNS)):
         body = ", ".join(f"{c} {t}" for c, t in columns.items())
         con.execute(f"create table if not exists {table} ({body})")
+        for column, kind in columns.items():  # columns added since a warehouse was created
+            con.execute(f"alter table {table} add column if not exists {column} {kind}")
 
 
 def _retire_old_shape(con: duckdb.DuckDBPyConnection) -> None:
@@ -137,6 +140,7 @@ def append_runs(
                 o.error,
                 as_of,
                 evaluated_at,
+                o.scope,
             )
             for o in run.outcomes
         ]

@@ -7,6 +7,7 @@ given; severity and owner team are always explicit.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from expectations.spec import Rule
@@ -36,6 +37,7 @@ def schema(columns: Sequence[str], team: str = "DATA_ENGINEERING", notes: str = 
         "critical",
         team,
         notes or "the table carries every column of its contract",
+        blocks=True,
     )
 
 
@@ -142,9 +144,13 @@ def between(
     return _rule(default, "ExpectColumnValuesToBeBetween", kwargs, severity, team, name, notes)
 
 
-def zero(column: str, severity: str, team: str, *, name: str, notes: str) -> Rule:
-    """A computed difference (in cents) that must be zero: a tie-out."""
-    return between(column, severity, team, min_value=0, max_value=0, name=name, notes=notes)
+def zero(
+    column: str, severity: str, team: str, *, name: str, notes: str, blocks: bool = False
+) -> Rule:
+    """A computed difference (in cents) that must be zero: a tie-out. ``blocks`` when a break
+    means the extract as a whole cannot be trusted (a control total)."""
+    rule = between(column, severity, team, min_value=0, max_value=0, name=name, notes=notes)
+    return replace(rule, blocks=blocks)
 
 
 def not_before(

@@ -22,7 +22,7 @@ from billops.config import Settings, get_settings
 from billops.errors import BillopsError
 from billops.warehouse import as_of as warehouse_as_of
 from billops.warehouse import connect
-from expectations import batches
+from expectations import batches, quarantine
 from expectations.breaks import refresh_breaks
 from expectations.results_store import SuiteRun, append_runs
 from expectations.scores import refresh_scores
@@ -50,6 +50,7 @@ class CheckSummary:
     open_breaks: int = 0
     data_docs: str | None = None
     batches: dict[str, int] = field(default_factory=dict)  # verdicts given, per status
+    quarantine: dict[str, int] = field(default_factory=dict)  # units per status (raw checks)
     results: list[ExpectationOutcome] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # suites whose table does not exist yet
 
@@ -119,11 +120,11 @@ def run_checks(
             )
         outcomes = [o for run in runs for o in run.outcomes]
         append_runs(con, run_id, runs, as_of, evaluated_at)
+        raw_run = any(s.layer == "raw" for s in suites)
         verdicts = (
-            batches.record_verdicts(con, run_id, outcomes, evaluated_at)
-            if any(s.layer == "raw" for s in suites)
-            else {}
+            batches.record_verdicts(con, run_id, outcomes, evaluated_at) if raw_run else {}
         )
+        held = quarantine.refresh(con, run_id, outcomes, evaluated_at) if raw_run else {}
         refresh_scores(con)
         open_breaks = refresh_breaks(con)
     index = validator.build_docs() if validator else None
@@ -140,27 +141,23 @@ def run_checks(
         open_breaks=open_breaks,
         data_docs=str(index) if index else None,
         batches=verdicts,
+        quarantine=held,
         results=outcomes,
         skipped=skipped,
     )
 
 
 def check_raw(settings: Settings | None = None, docs: bool = True) -> CheckSummary:
-    """Raw suites; a critical failure raises ``DataQualityError`` after the results are saved."""
+    """Raw suites; a blocking failure raises ``DataQualityError`` after the results are saved.
+    Failed quarantine rules hold back their units and the run goes on."""
     summary = run_checks(settings, suites=RAW_SUITES, docs=docs)
-    critical = sorted(
-        {
-            f"{o.suite}.{o.rule}"
-            for o in summary.results
-            if not o.success and o.severity == "critical"
-        }
-    )
-    if critical:
-        shown = ", ".join(critical[:5]) + (
-            f" and {len(critical) - 5} more" if len(critical) > 5 else ""
+    blocking = sorted({f"{o.suite}.{o.rule}" for o in summary.results if batches.blocks(o)})
+    if blocking:
+        shown = ", ".join(blocking[:5]) + (
+            f" and {len(blocking) - 5} more" if len(blocking) > 5 else ""
         )
         raise DataQualityError(
-            f"raw data quality: {len(critical)} critical expectation(s) failed ({shown}); "
+            f"raw data quality: {len(blocking)} blocking expectation(s) failed ({shown}); "
             f"{summary.batches.get(batches.FAILED, 0)} batch(es) marked FAILED in "
             f"{batches.QUALITY_TABLE}; marts not published (run {summary.run_id}; see "
             "marts.dq_breaks and Data Docs)"
@@ -173,9 +170,12 @@ def check_marts(settings: Settings | None = None, docs: bool = True) -> CheckSum
     return run_checks(settings, suites=MART_SUITES, docs=docs)
 
 
-def waive_batch(system: str, batch_id: str, reason: str, settings: Settings | None = None) -> None:
+def waive_batch(
+    system: str, batch_id: str, reason: str, actor: str, settings: Settings | None = None
+) -> None:
+    """Accepts a FAILED batch; who, why and when are recorded in ``dq.batch_quality``."""
     with connect(settings or get_settings()) as con:
-        batches.waive(con, system, batch_id, reason, datetime.now(UTC).replace(tzinfo=None))
+        batches.waive(con, system, batch_id, reason, datetime.now(UTC).replace(tzinfo=None), actor)
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, data_asset: str) -> list[str] | None:
@@ -196,8 +196,9 @@ def read_frame(con: duckdb.DuckDBPyConnection, spec: SuiteSpec, columns: list[st
     else:
         present = ", ".join(f'"{c}"' for c in spec.columns if c in columns)
         sql = f"select {present} from {spec.data_asset}"
-    if spec.layer == "raw" and table_columns(con, batches.QUALITY_TABLE):
-        sql = f"select * from ({sql}) where {batches.waived_filter()}"
+    system = batches.system_of(spec.data_asset)
+    if spec.layer == "raw" and system and table_columns(con, batches.QUALITY_TABLE):
+        sql = f"select * from ({sql}) where {batches.waived_filter(system)}"
     return con.execute(sql).df()
 
 

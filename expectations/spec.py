@@ -19,6 +19,11 @@ from typing import Any
 import pandas as pd
 
 SEVERITIES = frozenset({"critical", "warning"})
+# What a failing raw rule does (docs/data-quality.md): ``block`` stops publication, because the
+# extract as a whole cannot be trusted (a broken schema, unbalanced GL journals); ``quarantine``
+# holds back only the failing units (a record, an 835 transaction set, an 837 claim, a GL journal,
+# per billops.raw_schema) and publishes the rest; ``warn`` records the break and holds nothing.
+SCOPES = ("block", "quarantine", "warn")
 OWNER_TEAMS = frozenset(
     {"PATIENT_ACCESS", "CODING", "BILLING", "CASH_POSTING", "FINANCE", "DATA_ENGINEERING"}
 )
@@ -58,6 +63,7 @@ class Rule:
     severity: str
     owner_team: str
     notes: str = ""  # why the rule exists; shown in Data Docs
+    blocks: bool = False  # a critical failure means the whole extract cannot be trusted
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
@@ -85,8 +91,20 @@ class Rule:
         return bool(self.columns) and "column_set" not in self.kwargs
 
     @property
+    def scope(self) -> str:
+        """``block``, ``quarantine`` or ``warn``: what a failure of this rule on raw data does."""
+        if self.severity == "warning":
+            return "warn"
+        return "block" if self.blocks else "quarantine"
+
+    @property
     def meta(self) -> dict[str, str]:
-        meta = {"rule": self.name, "severity": self.severity, "owner_team": self.owner_team}
+        meta = {
+            "rule": self.name,
+            "severity": self.severity,
+            "owner_team": self.owner_team,
+            "scope": self.scope,
+        }
         if self.notes:
             meta["notes"] = self.notes
         return meta

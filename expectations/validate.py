@@ -16,7 +16,7 @@ import json
 import logging
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -50,6 +50,9 @@ class ExpectationOutcome:
     unexpected_percent: float | None = None
     source: str = "marts"
     layer: str = "mart"
+    scope: str = "warn"  # block | quarantine | warn (expectations.spec.SCOPES)
+    # Every failing row's keys (lineage and unit key), for a failed quarantine rule on raw data.
+    failing_rows: tuple[dict[str, Any], ...] = ()
 
 
 def _gx() -> Any:
@@ -184,7 +187,39 @@ class FrameValidator:
         by_rule = {r.expectation_config.meta["rule"]: r for r in result.results}
         done = {o.rule: o for o in unprepared}
         done.update({rule.name: _outcome(spec, rule, by_rule[rule.name], keys) for rule in rules})
+        if spec.layer == "raw":
+            failed = [r for r in rules if r.scope == "quarantine" and not done[r.name].success]
+            for rule, rows in self._failing_rows(batch, spec, failed, keys).items():
+                done[rule] = replace(done[rule], failing_rows=rows)
         return [done[rule.name] for rule in spec.rules(as_of)]
+
+    def _failing_rows(
+        self, batch: Any, spec: SuiteSpec, rules: list[Rule], keys: list[str]
+    ) -> dict[str, tuple[dict[str, Any], ...]]:
+        """Every failing row of the failed quarantine ``rules``, by their keys.
+
+        The first pass keeps a sample of 20; a quarantine must hold back every failing unit, so
+        only these rules run again with GX's COMPLETE result format.
+        """
+        if not rules or not keys:
+            return {}
+        suite = self._suite(spec, rules)
+        result = batch.validate(
+            suite,
+            result_format={
+                "result_format": "COMPLETE",
+                "unexpected_index_column_names": keys,
+                "return_unexpected_index_query": False,
+            },
+        )
+        found: dict[str, tuple[dict[str, Any], ...]] = {}
+        for r in result.results:
+            rows = (r.result or {}).get("unexpected_index_list") or []
+            found[r.expectation_config.meta["rule"]] = tuple(
+                {str(k): _jsonable(v) for k, v in row.items()} for row in rows
+                if isinstance(row, dict)
+            )
+        return found
 
     def _store(
         self, spec: SuiteSpec, suite: Any, result: Any, batch_id: str, run_id: str | None
@@ -256,6 +291,7 @@ def _outcome(spec: SuiteSpec, rule: Rule, result: Any, keys: list[str]) -> Expec
         unexpected_percent=None if percent is None else round(float(percent), 6),
         source=spec.source,
         layer=spec.layer,
+        scope=rule.scope,
     )
 
 
@@ -306,6 +342,7 @@ def failed_without_result(spec: SuiteSpec, rule: Rule, error: str) -> Expectatio
         error=error,
         source=spec.source,
         layer=spec.layer,
+        scope=rule.scope,
     )
 
 

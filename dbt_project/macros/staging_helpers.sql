@@ -72,8 +72,10 @@
     select detail.*
     from {{ relation }} as detail
     inner join (
-        {{ billops.deduplicate(source('rcm', 'x12_remittances'), 'trace_number',
-                               '_batch_id, _file, _record') }}
+        {{ billops.deduplicate(
+            billops.without_held_units(source('rcm', 'x12_remittances'), 'rcm',
+                                       'transaction_set', 'trace_number'),
+            'trace_number', '_batch_id, _file, _record') }}
     ) as kept
         on detail.trace_number = kept.trace_number
         and detail._batch_id = kept._batch_id
@@ -88,4 +90,34 @@
     sum(case when measure = '{{ m }}' then amount else 0 end) as {{ m }}
     {%- if not loop.last %},{% endif %}
     {%- endfor %}
+{%- endmacro %}
+
+
+{#-
+  Rows of raw `relation` (of source system `system`) without those held back by the raw checks:
+  a unit in dq.quarantine_units marked excluded is left out whole, by its lineage and its key
+  (`unit` and `key_column` as billops.quarantine.hold_unit defines them for the table; a test
+  keeps the two in step). A record held on its own (a row without a unit key) is left out by its
+  record number.
+-#}
+{% macro without_held_units(relation, system, unit, key_column) -%}
+    (select _unit_rows.*
+     from {{ relation }} as _unit_rows
+     where not exists (
+         select 1
+         from {{ source('dq', 'quarantine_units') }} as _held
+         where _held.excluded
+           and _held.system = '{{ system }}'
+           and _held.batch_id = _unit_rows._batch_id
+           and _held.file = _unit_rows._file
+           and (
+               (_held.unit = 'record'
+                and _held.source_table = 'raw.{{ relation.identifier }}'
+                and _held.unit_key = cast(_unit_rows._record as {{ dbt.type_string() }}))
+               {%- if unit != 'record' %}
+               or (_held.unit = '{{ unit }}'
+                   and _held.unit_key = cast(_unit_rows.{{ key_column }} as {{ dbt.type_string() }}))
+               {%- endif %}
+           )
+     ))
 {%- endmacro %}

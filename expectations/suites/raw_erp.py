@@ -44,7 +44,9 @@ def journal_rules(as_of: datetime | None) -> list[Rule]:
             "critical",
             "FINANCE",
             name="journal_balances",
-            notes="the debits of a journal equal its credits",
+            notes="the debits of a journal equal its credits; a GL extract with an unbalanced "
+            "journal cannot be trusted as a whole, so it blocks",
+            blocks=True,
         ),
         not_null(
             "account_type",
@@ -52,14 +54,6 @@ def journal_rules(as_of: datetime | None) -> list[Rule]:
             "FINANCE",
             name="account_in_chart",
             notes="every line's account is in the chart of accounts of its entity",
-        ),
-        in_set(
-            "cash_reference_known",
-            [True],
-            "critical",
-            "CASH_POSTING",
-            name="cash_posting_references_known_trace",
-            notes="a cash line references a known 835 trace (TRN02) or patient payment",
         ),
     ]
     if as_of is not None:
@@ -82,14 +76,6 @@ def deposit_rules(as_of: datetime | None) -> list[Rule]:
         not_null("entity", "critical", "FINANCE"),
         not_null("amount", "critical", "CASH_POSTING"),
         between("amount", "warning", "CASH_POSTING", min_value=0, strict_min=True),
-        not_null("trace_number", "warning", "CASH_POSTING"),
-        not_null(
-            "remittance_trace",
-            "warning",
-            "CASH_POSTING",
-            name="trace_in_remittance",
-            notes="an EFT deposit matches a known 835 trace",
-        ),
     ]
     if as_of is not None:
         found.append(
@@ -124,25 +110,20 @@ JOURNAL_LINES = raw_suite(
     keys=("journal_id", "line_no", "reference"),
     query="""with chart as (
                  select entity, account, arg_max(account_type, _batch_id) as account_type
-                 from raw.chart_of_accounts group by all),
-             known as (select trace_number as reference from raw.x12_remittances
-                       union select payment_id from raw.patient_payments)
-             select g.*, c.account_type,
-                    case when c.account_type = 'CASH'
-                         then k.reference is not null end as cash_reference_known
+                 from raw.chart_of_accounts group by all)
+             select g.*, c.account_type
              from {asset} g
-             left join chart c using (entity, account)
-             left join known k using (reference)""",
+             left join chart c using (entity, account)""",
 )
+# Cash accounts and bank accounts also carry vendor payments, payroll, transfers, fees and
+# interest: a GL cash line or a deposit that references no remittance is non-patient cash, shown
+# on the reconciliation and never a break. Unmatched remittances are the business exceptions
+# REMIT_NOT_IN_GL and DEPOSIT_MISMATCH, judged from the 835 side.
 BANK_DEPOSITS = raw_suite(
     "bank_deposits",
     "erp-bank",
     deposit_rules,
     prepare=lambda f: timestamps(f, "deposit_date"),
-    query="""select d.*, r.trace_number as remittance_trace
-             from {asset} d
-             left join (select distinct trace_number from raw.x12_remittances) r
-                    on r.trace_number = d.trace_number""",
 )
 
 SUITES = (JOURNAL_LINES, BANK_DEPOSITS)

@@ -24,10 +24,12 @@ def remittance_rules(as_of: datetime | None) -> list[Rule]:
     found = [
         not_null("trace_number", "critical", "CASH_POSTING"),
         unique(
-            "trace_number",
+            ["trace_number", "_batch_id", "_file"],
             "critical",
             "CASH_POSTING",
-            notes="a TRN02 trace posts once; a re-sent 835 must never post twice",
+            name="trace_number_unique_in_file",
+            notes="a TRN02 trace is one payment in a file; the same trace in a later file is a "
+            "re-send or a correction, posted once by the models",
         ),
         npi("payee_npi", "critical", "CASH_POSTING"),
         in_set("credit_debit", CREDIT_DEBIT, "warning", "CASH_POSTING"),
@@ -59,7 +61,7 @@ def remit_claim_rules(as_of: datetime | None) -> list[Rule]:
     return [
         not_null("account_id", "critical", "CASH_POSTING"),
         unique(
-            ["trace_number", "claim_seq"],
+            ["trace_number", "claim_seq", "_batch_id", "_file"],
             "critical",
             "DATA_ENGINEERING",
             name="claim_unique_in_remittance",
@@ -86,7 +88,7 @@ def remit_claim_rules(as_of: datetime | None) -> list[Rule]:
 def adjustment_rules(as_of: datetime | None) -> list[Rule]:
     return [
         unique(
-            ["trace_number", "claim_seq", "line_seq", "adj_seq"],
+            ["trace_number", "claim_seq", "line_seq", "adj_seq", "_batch_id", "_file"],
             "critical",
             "DATA_ENGINEERING",
             name="adjustment_unique",
@@ -100,7 +102,7 @@ def adjustment_rules(as_of: datetime | None) -> list[Rule]:
 def service_line_rules(as_of: datetime | None) -> list[Rule]:
     return [
         unique(
-            ["trace_number", "claim_seq", "line_seq"],
+            ["trace_number", "claim_seq", "line_seq", "_batch_id", "_file"],
             "critical",
             "DATA_ENGINEERING",
             name="service_line_unique",
@@ -119,7 +121,7 @@ def service_line_rules(as_of: datetime | None) -> list[Rule]:
 def plb_rules(as_of: datetime | None) -> list[Rule]:
     return [
         unique(
-            ["trace_number", "plb_seq", "adj_seq"],
+            ["trace_number", "plb_seq", "adj_seq", "_batch_id", "_file"],
             "critical",
             "DATA_ENGINEERING",
             name="plb_unique",

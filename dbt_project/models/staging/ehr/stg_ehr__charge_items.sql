@@ -3,7 +3,7 @@
 with
 
 source as (
-    select * from {{ source('ehr', 'fhir_charge_item') }}
+    select * from {{ billops.without_held_units(source('ehr', 'fhir_charge_item'), 'ehr', 'record', '_record') }}
 ),
 
 latest as (

@@ -3,7 +3,7 @@
 with
 
 source as (
-    select * from {{ source('ehr', 'fhir_coverage') }}
+    select * from {{ billops.without_held_units(source('ehr', 'fhir_coverage'), 'ehr', 'record', '_record') }}
 ),
 
 versions as (

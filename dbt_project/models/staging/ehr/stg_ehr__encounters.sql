@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('ehr', 'fhir_encounter') }}
+    select * from {{ billops.without_held_units(source('ehr', 'fhir_encounter'), 'ehr', 'record', '_record') }}
 ),
 
 latest as (

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('ehr', 'fhir_organization') }}
+    select * from {{ billops.without_held_units(source('ehr', 'fhir_organization'), 'ehr', 'record', '_record') }}
 ),
 
 latest as (

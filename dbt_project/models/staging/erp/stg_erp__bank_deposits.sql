@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('erp', 'bank_deposits') }}
+    select * from {{ billops.without_held_units(source('erp', 'bank_deposits'), 'erp', 'record', '_record') }}
 ),
 
 latest as (

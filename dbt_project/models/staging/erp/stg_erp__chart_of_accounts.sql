@@ -3,7 +3,7 @@
 with
 
 source as (
-    select * from {{ source('erp', 'chart_of_accounts') }}
+    select * from {{ billops.without_held_units(source('erp', 'chart_of_accounts'), 'erp', 'record', '_record') }}
 ),
 
 latest as (

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('erp', 'gl_journal_lines') }}
+    select * from {{ billops.without_held_units(source('erp', 'gl_journal_lines'), 'erp', 'journal', 'journal_id') }}
 ),
 
 latest as (

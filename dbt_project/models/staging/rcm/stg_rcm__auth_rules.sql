@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('rcm', 'auth_rules') }}
+    select * from {{ billops.without_held_units(source('rcm', 'auth_rules'), 'rcm', 'record', '_record') }}
 ),
 
 latest_extract as (

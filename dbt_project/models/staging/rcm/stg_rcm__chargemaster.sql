@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('rcm', 'chargemaster') }}
+    select * from {{ billops.without_held_units(source('rcm', 'chargemaster'), 'rcm', 'record', '_record') }}
 ),
 
 latest_extract as (

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('rcm', 'x12_claim_diagnoses') }}
+    select * from {{ billops.without_held_units(source('rcm', 'x12_claim_diagnoses'), 'rcm', 'claim', 'account_id') }}
 ),
 
 renamed as (

@@ -3,7 +3,7 @@
 with
 
 source as (
-    select * from {{ source('rcm', 'claim_events') }}
+    select * from {{ billops.without_held_units(source('rcm', 'claim_events'), 'rcm', 'record', '_record') }}
 ),
 
 latest as (

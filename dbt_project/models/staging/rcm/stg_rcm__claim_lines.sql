@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('rcm', 'x12_claim_lines') }}
+    select * from {{ billops.without_held_units(source('rcm', 'x12_claim_lines'), 'rcm', 'claim', 'account_id') }}
 ),
 
 renamed as (

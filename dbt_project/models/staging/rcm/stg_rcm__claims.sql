@@ -4,7 +4,7 @@
 with
 
 source as (
-    select * from {{ source('rcm', 'x12_claims') }}
+    select * from {{ billops.without_held_units(source('rcm', 'x12_claims'), 'rcm', 'claim', 'account_id') }}
 ),
 
 renamed as (

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('rcm', 'eligibility_checks') }}
+    select * from {{ billops.without_held_units(source('rcm', 'eligibility_checks'), 'rcm', 'record', '_record') }}
 ),
 
 latest as (

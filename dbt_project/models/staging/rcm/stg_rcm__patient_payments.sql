@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('rcm', 'patient_payments') }}
+    select * from {{ billops.without_held_units(source('rcm', 'patient_payments'), 'rcm', 'record', '_record') }}
 ),
 
 latest as (

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('rcm', 'payer_contracts') }}
+    select * from {{ billops.without_held_units(source('rcm', 'payer_contracts'), 'rcm', 'record', '_record') }}
 ),
 
 latest_extract as (

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('rcm', 'payers') }}
+    select * from {{ billops.without_held_units(source('rcm', 'payers'), 'rcm', 'record', '_record') }}
 ),
 
 latest_extract as (

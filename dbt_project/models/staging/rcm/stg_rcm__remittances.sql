@@ -3,7 +3,7 @@
 with
 
 source as (
-    select * from {{ source('rcm', 'x12_remittances') }}
+    select * from {{ billops.without_held_units(source('rcm', 'x12_remittances'), 'rcm', 'transaction_set', 'trace_number') }}
 ),
 
 first_delivery as (

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('rcm', 'statements') }}
+    select * from {{ billops.without_held_units(source('rcm', 'statements'), 'rcm', 'record', '_record') }}
 ),
 
 latest as (
