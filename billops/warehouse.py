@@ -52,11 +52,31 @@ def _empty_select(table: str) -> str:
     return f"select {cols} where false"
 
 
+def _contract_anchor(con: duckdb.DuckDBPyConnection, folder: Path, table: str) -> Path:
+    """An empty Parquet file with every contract column of ``table``, beside its batches.
+
+    Read together with the batches (``union_by_name``), it gives the view every column of today's
+    contract, so batches written before a column was added still read (the column is null
+    there) and the immutable raw zone is never rewritten. Named by the contract's digest; an
+    anchor of an older contract is removed.
+    """
+    digest = hashlib.sha256(repr(sorted(all_columns(table).items())).encode()).hexdigest()[:16]
+    anchor = folder / f"_contract-{digest}.parquet"
+    if not anchor.exists():
+        for old in folder.glob("_contract-*.parquet"):
+            old.unlink()
+        partial = folder / f".{anchor.name}.{uuid.uuid4().hex}"
+        con.execute(f"copy ({_empty_select(table)}) to {_sql_str(partial)} (format parquet)")
+        partial.rename(anchor)
+    return anchor
+
+
 def refresh_raw_views(con: duckdb.DuckDBPyConnection, settings: Settings | None = None) -> None:
     """(Re)create ``raw.<table>`` as a view over the raw zone's Parquet files.
 
     A table with no files yet is an empty, fully typed view, so dbt and the checks always see the
-    contract's columns. Paths are absolute so the views work from any working directory.
+    contract's columns; a contract column added after some batches were written reads as null in
+    them (``_contract_anchor``). Paths are absolute so the views work from any working directory.
     """
     settings = settings or get_settings()
     root = settings.raw_zone.resolve()
@@ -71,8 +91,9 @@ def refresh_raw_views(con: duckdb.DuckDBPyConnection, settings: Settings | None 
         if has_files:
             cols = ", ".join(all_columns(table))
             glob = _sql_str(folder / "batch_id=*" / "*.parquet")
-            body = (f"select {cols} from read_parquet({glob}, hive_partitioning = false, "
-                    f"union_by_name = true)")
+            anchor = _sql_str(_contract_anchor(con, folder, table))
+            body = (f"select {cols} from read_parquet([{glob}, {anchor}], "
+                    f"hive_partitioning = false, union_by_name = true)")
         else:
             body = _empty_select(table)
         signature = hashlib.sha256(body.encode()).hexdigest()

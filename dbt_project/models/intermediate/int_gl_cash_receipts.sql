@@ -1,5 +1,7 @@
--- GL lines that post cash (account_type CASH, found by type, never by number) against a reference:
--- for a payer receipt the reference is the 835 TRN02 trace number.
+-- GL lines that post patient-billing cash: lines on a CASH account (found by account_type, never
+-- by number) whose reference is a remittance (the 835 TRN02 trace number) or a patient payment
+-- id. Every other cash line (vendor payments, payroll, transfers, fees, interest and their
+-- reversals) is non-patient cash: never matched, never an exception.
 with
 
 gl_lines as (
@@ -12,6 +14,14 @@ cash_accounts as (
     where account_type = 'CASH'
 ),
 
+patient_cash_references as (
+    select trace_number as reference, 'REMITTANCE' as receipt_kind
+    from {{ ref('stg_rcm__remittances') }}
+    union
+    select payment_id, 'PATIENT_PAYMENT'
+    from {{ ref('stg_rcm__patient_payments') }}
+),
+
 final as (
     select
         gl_lines.gl_line_key,
@@ -22,6 +32,7 @@ final as (
         gl_lines.period,
         gl_lines.account,
         gl_lines.reference as trace_number,
+        cash_refs.receipt_kind,
         gl_lines.net_amount as cash_amount,
         gl_lines.journal_source,
         gl_lines.created_by,
@@ -33,7 +44,11 @@ final as (
     inner join cash_accounts
         on gl_lines.entity = cash_accounts.entity
         and gl_lines.account = cash_accounts.account
-    where gl_lines.reference is not null
+    inner join (
+        select reference, min(receipt_kind) as receipt_kind
+        from patient_cash_references
+        group by reference
+    ) as cash_refs on gl_lines.reference = cash_refs.reference
 )
 
 select * from final

@@ -3,7 +3,10 @@
 -- (entity, period, measure): the RCM subledger (charges, 835 payments and contractual
 -- adjustments of claims not denied, patient payments and refunds: int_account_movements), the
 -- GL (cash receipts, AR account movement, every write-off; accounts found by
--- chart_of_accounts.account_type) and the bank.
+-- chart_of_accounts.account_type) and the bank. Cash accounts and bank accounts also carry vendor
+-- payments, payroll, transfers, fees and interest: a cash line or deposit that references neither
+-- a remittance (835 TRN02) nor a patient payment is non-patient cash, kept apart so that it never
+-- counts against the remittances.
 with
 
 accounts as (
@@ -48,6 +51,15 @@ movements as (
         and reference in (select trace_number from {{ ref('stg_rcm__remittances') }})
 
     union all
+    select entity, period, 'non_patient_gl_cash', net_amount
+    from gl_typed
+    where account_type = 'CASH'
+        and not exists (
+            select 1 from {{ ref('int_gl_cash_receipts') }} as receipts
+            where receipts.gl_line_key = gl_typed.gl_line_key
+        )
+
+    union all
     select entity, period, 'gl_ar_movement', net_amount
     from gl_typed
     where account_type = 'PATIENT_AR'
@@ -58,7 +70,10 @@ movements as (
     where account_type in ('{{ write_off_types | join("', '") }}')
 
     union all
-    select entity, {{ billops.period_of('deposit_date') }}, 'bank_deposits', amount
+    select entity, {{ billops.period_of('deposit_date') }},
+        case when trace_number in (select trace_number from {{ ref('stg_rcm__remittances') }})
+             then 'bank_deposits' else 'non_patient_bank_deposits' end,
+        amount
     from {{ ref('stg_erp__bank_deposits') }}
 ),
 

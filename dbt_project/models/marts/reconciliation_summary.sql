@@ -1,7 +1,10 @@
 {%- set measures = ['charges', 'payer_payments', 'remittance_payments', 'gl_cash_receipts',
-                    'bank_deposits', 'patient_payments', 'refunds', 'write_offs'] -%}
+                    'bank_deposits', 'patient_payments', 'refunds', 'write_offs',
+                    'non_patient_gl_cash', 'non_patient_bank_deposits'] -%}
 -- Tie-outs per entity and period, to the cent: EHR charges against billed claims, 835 payments
--- against GL cash receipts and bank deposits, with the open exceptions of each tie-out.
+-- against GL cash receipts and bank deposits, with the open exceptions of each tie-out. Cash that
+-- is not patient billing's (vendor payments, payroll, transfers, fees, interest) is shown beside
+-- the tie-outs, never in them.
 with
 
 movements as (
@@ -73,6 +76,10 @@ final as (
         cast(coalesce(pivoted.patient_payments, 0) as decimal(18, 2)) as patient_payment_amount,
         cast(coalesce(pivoted.refunds, 0) as decimal(18, 2)) as refund_amount,
         cast(coalesce(pivoted.write_offs, 0) as decimal(18, 2)) as write_off_amount,
+        cast(coalesce(pivoted.non_patient_gl_cash, 0) as decimal(18, 2))
+            as non_patient_gl_cash_amount,
+        cast(coalesce(pivoted.non_patient_bank_deposits, 0) as decimal(18, 2))
+            as non_patient_bank_deposit_amount,
         {% for t in ['unbilled_charge', 'denial', 'underpayment', 'remit_not_in_gl',
                      'gl_amount_mismatch', 'gl_duplicate_posting', 'deposit_mismatch',
                      'credit_balance'] -%}
