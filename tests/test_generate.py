@@ -72,6 +72,22 @@ def x12_file(out: Path, kind: str) -> Path:
     return path
 
 
+def x12_files(out: Path, kind: str) -> list[Path]:
+    """The X12 files of a kind in the (only) RCM batch: 835s come one file per payer."""
+    paths = sorted((batch(out, "rcm") / kind).glob("*.x12"))
+    assert paths
+    return paths
+
+
+def parse_835s(paths: list[Path]) -> list[dict[str, Any]]:
+    return [pay for path in paths for pay in parse_835(path)]
+
+
+# the sources of the journals about patients; the others are non-patient cash (treasury.py)
+PATIENT_SOURCES = {"CHARGES", "REMITTANCE", "PATIENT_PAYMENT", "REFUND", "WRITE_OFF"}
+NON_PATIENT_SOURCES = {"AP", "PAYROLL", "TREASURY", "BANK"}
+
+
 def ref_id(ref: dict[str, str]) -> str:
     return ref["reference"].split("/")[-1]
 
@@ -232,10 +248,10 @@ def test_837_and_835_validate_with_pyx12(default: tuple[Path, dict[str, Any]]) -
     by_type = summary["claims_by_type"]
     assert by_type["837P"] > 0 and by_type["837I"] > 0
     assert by_type["837P"] + by_type["837I"] == summary["claims"]
-    remits = x12_file(out, "835")
-    # pyx12 4.0 cannot build a 999 for an 835 (its ST03 is not used), so errors are the check
-    valid, errors, _ = pyx12_validate(remits)
-    assert errors == [] and valid
+    for remits in x12_files(out, "835"):
+        # pyx12 4.0 cannot build a 999 for an 835 (its ST03 is not used), so errors are the check
+        valid, errors, _ = pyx12_validate(remits)
+        assert errors == [] and valid, remits.name
 
 
 def test_hospital_claims_are_837i_and_ingest_like_837p(
@@ -465,6 +481,152 @@ def test_fhir_resources_are_valid_r4(default: tuple[Path, dict[str, Any]]) -> No
     assert all(ref_id(e["serviceProvider"]) in orgs for e in encounters)
 
 
+def x12_segments(path: Path) -> tuple[str, list[list[str]]]:
+    """The segment terminator that follows ISA16 (with its line break, if any) and the
+    segments of a file."""
+    text = path.read_bytes().decode("utf-8")
+    terminator = text[105]
+    rest = text[106:108]
+    end = terminator + ("\r\n" if rest == "\r\n" else "\n" if rest[:1] == "\n" else "")
+    return end, [s.split("*") for s in text.split(end) if s]
+
+
+def test_each_payer_sends_835s_in_its_own_style(default: tuple[Path, dict[str, Any]]) -> None:
+    """One 835 file per payer, in the payer's style: its terminator, where it names itself
+    (N1*PR N104, REF*2U, TRN03 or only through the 837 claim that CLP01 answers) and the
+    situational segments it sends; every file stays valid X12 (test_837_and_835_...)."""
+    from billops.synth.reference import build_reference
+
+    out, _ = default
+    rcm = batch(out, "rcm")
+    payers = {p["payer_id"]: p for p in read_csv(rcm / "payers.csv")}
+    billed_to = {
+        account: [c["payer"] for c in claims]
+        for account, claims in parse_837(x12_file(out, "837")).items()
+    }
+    ways: dict[str, str] = {}  # payer name -> how its 835s identify it
+    ends: dict[str, str] = {}
+    production_date: dict[str, bool] = {}
+    for path in x12_files(out, "835"):
+        end, segs = x12_segments(path)
+        assert all("\n" not in "*".join(s) and "\r" not in "*".join(s) for s in segs)
+        names = {s[2] for s in segs if s[:2] == ["N1", "PR"]}
+        assert len(names) == 1, path.name  # one payer per file
+        [name] = names
+        ends[name] = end
+        production_date[name] = any(s[:2] == ["DTM", "405"] for s in segs)
+        n1 = [s for s in segs if s[:2] == ["N1", "PR"]]
+        ref2u = {s[2] for s in segs if s[:2] == ["REF", "2U"]}
+        trn03 = {s[3] for s in segs if s[0] == "TRN"}
+        accounts = {s[1] for s in segs if s[0] == "CLP"}
+        if all(len(s) == 5 for s in n1):
+            assert all(s[3] == "XV" for s in n1) and not ref2u
+            [payer] = {s[4] for s in n1}
+            way = "N104"
+        elif ref2u:
+            assert all(len(s) == 3 for s in n1)
+            [payer] = ref2u
+            way = "REF2U"
+        elif trn03 <= set(payers):
+            [payer] = trn03
+            way = "TRN03"
+        else:
+            # TRN03 is a company id ('1' + EIN) that is no payer id: only the 837 claims that
+            # the CLP01s answer tell the payer
+            assert not trn03 & set(payers)
+            assert all(re.fullmatch(r"1\d{9}", t) for t in trn03)
+            [payer] = {p for a in accounts for p in billed_to[a]} & {
+                p for p in payers if payers[p]["name"].upper() == name
+            }
+            way = "CLAIM"
+        assert payers[payer]["name"].upper() == name
+        assert all(payer in billed_to[a] for a in accounts)  # each claim was billed to it
+        assert ways.setdefault(name, way) == way  # a payer keeps its style
+    assert set(ways.values()) == {"N104", "REF2U", "TRN03", "CLAIM"}
+    assert set(ends.values()) == {"~\n", "~", "~\r\n"}
+    assert list(ends.values()).count("~\r\n") == 1
+    assert set(production_date.values()) == {True, False}
+    # styles come from the seed, not from the payer: another seed gives another assignment
+    styles = [
+        tuple(p.remit for p in build_reference(seed, 2, 2, 2026, 2026).payers)
+        for seed in range(1, 6)
+    ]
+    assert len(set(styles)) > 1
+    for payers_of_seed in (build_reference(seed, 2, 2, 2026, 2026).payers for seed in range(1, 6)):
+        for p in payers_of_seed:
+            if p.remit.payer_id_in == "TRN03":
+                assert p.id == p.company_id and re.fullmatch(r"1\d{9}", p.id)
+            else:
+                assert p.id == p.key and p.company_id not in {q.id for q in payers_of_seed}
+
+
+def test_non_patient_cash_on_the_cash_accounts_is_balanced_and_never_a_remittance(
+    default: tuple[Path, dict[str, Any]],
+) -> None:
+    """Vendor payments, payroll, transfers, bank fees, interest, vendor refunds and voided
+    checks on the entities' CASH accounts, with deposits of their own: balanced, no truth, and
+    no reference that is an 835 trace or a patient payment id."""
+    out, _ = default
+    erp, rcm = batch(out, "erp"), batch(out, "rcm")
+    coa = {
+        (r["entity"], r["account"]): r["account_type"]
+        for r in read_csv(erp / "chart_of_accounts.csv")
+    }
+    journals: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for line in read_csv(erp / "gl_journal_lines.csv"):
+        journals[line["journal_id"]].append(line)
+    payments = parse_835s(x12_files(out, "835"))
+    traces = {p["trace"] for p in payments}
+    patient_payment_ids = {p["payment_id"] for p in read_csv(rcm / "patient_payments.csv")}
+    entities = {e for e, _ in coa}
+    seen: dict[tuple[str, str], int] = defaultdict(int)
+    descriptions: set[str] = set()
+    references: set[str] = set()
+    cash = 0
+    for jid, lines in journals.items():
+        source = lines[0]["source"]
+        assert source in PATIENT_SOURCES | NON_PATIENT_SOURCES
+        if source in PATIENT_SOURCES:
+            continue
+        entity, reference = lines[0]["entity"], lines[0]["reference"]
+        assert all(x["entity"] == entity and x["reference"] == reference for x in lines)
+        assert reference and lines[0]["description"]
+        assert sum(cents(x["debit"]) for x in lines) == sum(cents(x["credit"]) for x in lines) > 0
+        types = [coa[(entity, x["account"])] for x in lines]
+        assert "CASH" in types and set(types) <= {"CASH", "OTHER"}, jid
+        cash += sum(
+            cents(x["debit"]) - cents(x["credit"])
+            for x in lines
+            if coa[(entity, x["account"])] == "CASH"
+        )
+        assert reference not in traces and reference not in patient_payment_ids
+        seen[(entity, source)] += 1
+        descriptions.add(lines[0]["description"].split()[0])
+        references.add(reference)
+    assert {(e, s) for e in entities for s in NON_PATIENT_SOURCES} <= set(seen)
+    assert cash < 0  # the entities pay out more than the bank pays them
+    # vendor runs every week, payroll every other week, fees and interest monthly
+    for e in entities:
+        assert seen[(e, "AP")] >= 12 and 4 <= seen[(e, "PAYROLL")] <= 6
+        assert seen[(e, "BANK")] == 2
+    assert {"AP", "void", "payroll", "federal", "transfer", "interest", "account"} <= descriptions
+    assert any(re.fullmatch(r"\d{15}", r) for r in references)  # ACH and EFTPS numbers
+    assert any(re.fullmatch(r"\d{6}", r) for r in references)  # check numbers
+    # the bank: deposits of 835 payments carry their trace; the others none or their own
+    others = [d for d in read_csv(erp / "bank_deposits.csv") if d["trace_number"] not in traces]
+    assert others and any(d["trace_number"] == "" for d in others)
+    assert any(d["trace_number"] for d in others)
+    for d in others:
+        assert cents(d["amount"]) > 0 and d["payer_name"] and d["bank_account"]
+        assert d["trace_number"] not in patient_payment_ids
+    # not defects: no truth row points at them
+    truth = read_csv(out / "truth" / "defects.csv")
+    assert not {r["journal_id"] for r in truth} & {
+        jid for jid, lines in journals.items() if lines[0]["source"] in NON_PATIENT_SOURCES
+    }
+    assert not {r["trace_number"] for r in truth} & references
+
+
 def test_npi_check_digit() -> None:
     assert npi_is_valid("1234567893")  # the CMS example NPI
     assert not npi_is_valid("1234567890")
@@ -498,7 +660,7 @@ def test_clean_money_ties_out_per_account_and_in_the_gl(clean: Path) -> None:
     for item in read_ndjson(ehr / "ChargeItem.ndjson"):
         charges[ref_id(item["context"])][item["id"]] = cents(item["priceOverride"]["value"])
     claims = parse_837(x12_file(clean, "837"))
-    payments = parse_835(x12_file(clean, "835"))
+    payments = parse_835s(x12_files(clean, "835"))
     assert claims and payments
 
     for account, account_claims in claims.items():
@@ -530,6 +692,8 @@ def test_clean_money_ties_out_per_account_and_in_the_gl(clean: Path) -> None:
     cash_by_reference: dict[str, int] = defaultdict(int)
     for lines in journals.values():
         assert sum(cents(x["debit"]) for x in lines) == sum(cents(x["credit"]) for x in lines)
+        if lines[0]["source"] not in PATIENT_SOURCES:
+            continue  # non-patient cash (test_non_patient_cash_...)
         for x in lines:
             kind = coa[x["account"]]
             by_type[kind] += cents(x["debit"]) - cents(x["credit"])
@@ -582,10 +746,12 @@ def test_clean_money_ties_out_per_account_and_in_the_gl(clean: Path) -> None:
     assert by_type["PATIENT_AR"] == (
         total_charges - payer_paid - contractual - patient_net - write_offs
     )
-    deposits = {
-        (d["trace_number"], cents(d["amount"])) for d in read_csv(erp / "bank_deposits.csv")
-    }
     traces = [p["trace"] for p in payments]
+    deposits = {
+        (d["trace_number"], cents(d["amount"]))
+        for d in read_csv(erp / "bank_deposits.csv")
+        if d["trace_number"] in traces
+    }
     assert len(set(traces)) == len(traces)
     assert deposits == {(p["trace"], p["amount"]) for p in payments if p["amount"] > 0}
     assert {k: v for k, v in cash_by_reference.items() if v} == {
@@ -661,12 +827,18 @@ def test_remits_balance_with_replacements_reversals_and_denials(tmp_path: Path) 
     net: dict[str, int] = defaultdict(int)
     last: dict[str, int] = {}
     denied: set[str] = set()
+    shared: list[list[str]] = []  # the CLP02s of the accounts with several CLPs in a payment
     for folder in sorted((tmp_path / "landing" / "rcm").iterdir()):
         for account, account_claims in parse_837(next((folder / "837").glob("*.x12"))).items():
             claims[account] += account_claims
-        for pay in parse_835(folder / "835" / f"remits_{folder.name}.x12"):
+        for pay in parse_835s(sorted((folder / "835").glob(f"remits_{folder.name}-*.x12"))):
             assert pay["amount"] == sum(c["paid"] for c in pay["claims"]) - pay.get("plb", 0)
             assert pay["amount"] >= 0
+            clp01 = [c["account"] for c in pay["claims"]]
+            for account in {a for a in clp01 if clp01.count(a) > 1}:
+                # several claims of one account in one payment: the reversal of the paid
+                # original (CLP02 = 22) first, then the replacement claim's adjudication
+                shared.append([c["status"] for c in pay["claims"] if c["account"] == account])
             for clp in pay["claims"]:
                 statuses.add(clp["status"])
                 if clp["account"] in unbalanced:
@@ -696,6 +868,7 @@ def test_remits_balance_with_replacements_reversals_and_denials(tmp_path: Path) 
         assert charge == last[account]
         assert charge in {c["total"] for c in claims[account]}
     assert {"1", "4", "22"} <= statuses
+    assert shared and all(len(st) == 2 and st[0] == "22" != st[1] for st in shared)
     events = read_csv_all(tmp_path, "claim_events.csv")
     appealed = {e["claim_id"] for e in events if e["event_type"] == "APPEALED"}
     assert appealed and appealed <= denied
@@ -762,7 +935,7 @@ def test_resent_835_files_repeat_an_earlier_delivery_byte_for_byte(
     resent = sorted(p for p in rcm.glob("*/835/*.x12") if p.parent.parent.name not in p.name)
     assert len(resent) == summary["resent_files"] > 0
     for copy in resent:
-        first = rcm / copy.stem.removeprefix("remits_") / "835" / copy.name
+        first = rcm / copy.stem.removeprefix("remits_").split("-")[0] / "835" / copy.name
         assert first.read_bytes() == copy.read_bytes()
         assert copy.parent.parent.name > first.parent.parent.name  # a later batch
         manifest = json.loads((copy.parent.parent / "_manifest.json").read_text())

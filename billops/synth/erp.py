@@ -10,6 +10,9 @@ entity is the hospital Organization id (a clinic posts to its hospital).
 * patient cash: one journal per patient payment, Dr CASH / Cr PATIENT_AR
 * refunds: Dr PATIENT_AR / Cr REFUNDS_PAYABLE, reference = the refund payment id
 * write-offs: Dr WRITE_OFF / Cr PATIENT_AR, reference = the account, approved_by set
+
+The cash accounts also carry non-patient cash (vendor payments, payroll, transfers, bank fees,
+interest, vendor refunds, voided checks): treasury.py.
 """
 
 from __future__ import annotations
@@ -24,7 +27,18 @@ from billops.synth.defects import GL_DUPLICATE_POSTING, WRITE_OFF_POLICY, WRITE_
 from billops.synth.model import Defect, PatientPayment, Payment, Revenue, WriteOff
 from billops.synth.reference import GL_BY_TYPE, INTEREST_INCOME, Reference
 
-SOURCE_ORDER = ("CHARGES", "REMITTANCE", "PATIENT_PAYMENT", "REFUND", "WRITE_OFF")
+SOURCE_ORDER = (
+    "CHARGES",
+    "REMITTANCE",
+    "PATIENT_PAYMENT",
+    "REFUND",
+    "WRITE_OFF",
+    # non-patient cash (treasury.py)
+    "AP",
+    "PAYROLL",
+    "TREASURY",
+    "BANK",
+)
 
 
 @dataclass
@@ -221,9 +235,14 @@ def _remittance_journal(pay: Payment, ts: datetime) -> Journal:
 
 
 def build_deposits(
-    payments: Iterable[Payment], ref: Reference, first: int, tag: str = ""
+    payments: Iterable[Payment],
+    ref: Reference,
+    first: int,
+    tag: str = "",
+    others: Iterable[Deposit] = (),
 ) -> list[Deposit]:
-    """The bank deposits of one window's payments, numbered from ``first``."""
+    """The bank deposits of one window's payments, then the window's non-patient deposits
+    (``others``, treasury.py), numbered from ``first``."""
     out = []
     for pay in payments:
         if pay.amount <= 0 or pay.deposit == "missing":
@@ -242,4 +261,7 @@ def build_deposits(
                 pay.payer.name,
             )
         )
+    for d in others:
+        d.id = f"DP{tag}{first + len(out):0{8 - len(tag)}d}"
+        out.append(d)
     return out

@@ -24,10 +24,10 @@ from billops.raw_schema import CSV_FILES
 from billops.synth import extracts, fhir
 from billops.synth.clock import at
 from billops.synth.defects import DEFECT_TYPES, TRUTH_COLUMNS, type_rates
-from billops.synth.erp import Journal, build_deposits, build_journals, number_journals
+from billops.synth.erp import Deposit, Journal, build_deposits, build_journals, number_journals
 from billops.synth.journeys import Simulation
 from billops.synth.landing import BatchWriter
-from billops.synth.model import Claim, Coverage, World
+from billops.synth.model import Claim, Coverage, Payment, World
 from billops.synth.money import fmt
 from billops.synth.params import (
     DEFAULT_DEFECT_RATE,
@@ -43,6 +43,7 @@ from billops.synth.params import (
 from billops.synth.parts import merge_parts
 from billops.synth.reference import Reference, build_reference
 from billops.synth.stream import Buckets
+from billops.synth.treasury import Treasury, non_patient_cash
 from billops.synth.x12 import ControlNumbers, write_835, write_835_count, write_837
 
 T = TypeVar("T")
@@ -167,6 +168,8 @@ def _generate_part(
     writer = _LandingWriter(
         landing, ref, horizon, sim.world, say or (lambda _msg: None), seed, part, sim.tag
     )
+    if part == 0:  # the non-patient cash of the entities, written once
+        writer.add_treasury(non_patient_cash(ref, horizon, seed, sc.patients))
     collected = horizon.start
 
     def day_done(day: date) -> None:
@@ -244,8 +247,8 @@ class _LandingWriter:
         self.file_tag = f"_{tag}" if tag else ""
         # the reference extracts travel with the first part only
         self.references = part == 0
-        # an 835 file the clearinghouse delivers again: its name, bytes and transaction sets
-        self.resend: tuple[str, bytes, int] | None = None
+        # the 835 files the clearinghouse delivers again: name, bytes and transaction sets
+        self.resend: list[tuple[str, bytes, int]] = []
         self.controls = ControlNumbers(part * 10**8, part * 10**8)
         self.batches: list[dict[str, Any]] = []
         self.counts = {
@@ -267,9 +270,17 @@ class _LandingWriter:
             reverse=True,
         )
         self.journals: Buckets[Journal] = Buckets({"erp": horizon.extracts("erp")}, lambda j: j.ts)
+        self.other_deposits: Buckets[Deposit] = Buckets(
+            {"erp": horizon.extracts("erp")}, lambda d: d.ts
+        )
         self.journal_seq = 0
         self.deposit_seq = 0
         self.write = {"ehr": self.write_ehr, "rcm": self.write_rcm, "erp": self.write_erp}
+
+    def add_treasury(self, treasury: Treasury) -> None:
+        """The non-patient journals and deposits, landed with the ERP batches of their time."""
+        self.journals.extend(treasury.journals)
+        self.other_deposits.extend(treasury.deposits)
 
     def flush(self, through: datetime | None) -> None:
         """Write every batch extracted at or before ``through`` (all when None)."""
@@ -349,24 +360,28 @@ class _LandingWriter:
             self.counts["institutional_claims"] += sum(
                 c.account is not None and c.account.claim_type == "I" for c in claims
             )
-        if self.resend is not None:
-            # the clearinghouse delivers the previous batch's 835 file again, byte for byte;
-            # the loader must skip content it has already loaded
-            name, data, records = self.resend
+        for name, data, records in self.resend:
+            # the clearinghouse delivers an 835 file of the previous batch again, byte for
+            # byte; the loader must skip content it has already loaded
             bw.again(f"835/{name}", data, records)
             self.counts["resent_files"] += 1
-            self.resend = None
-        if payments:
-            rel = f"835/remits_{bw.batch_id}{self.file_tag}.x12"
-            bw.text(rel, lambda fh: write_835(fh, payments, ref, self.controls, ts))
-            self.counts["payer_paid"] += sum(p.amount for p in payments)
-            self.counts["payments"] += len(payments)
-            draw = random.Random(f"{self.seed}:resend:{bw.batch_id}{self.file_tag}").random()
-            if draw < RESEND_RATE:
+        self.resend = []
+        by_payer: dict[int, list[Payment]] = {}
+        for pay in payments:
+            by_payer.setdefault(ref.payer_index[pay.payer.id], []).append(pay)
+        for pi, paid in sorted(by_payer.items()):
+            # one file per payer, in the payer's style (x12.write_835); named by the payer's
+            # place in the reference data, not by its id
+            rel = f"835/remits_{bw.batch_id}-{pi + 1:02d}{self.file_tag}.x12"
+            bw.text(rel, lambda fh, paid=paid: write_835(fh, paid, ref, self.controls, ts))
+            self.counts["payer_paid"] += sum(p.amount for p in paid)
+            self.counts["payments"] += len(paid)
+            draw = random.Random(f"{self.seed}:resend:{bw.batch_id}-{pi + 1}{self.file_tag}")
+            if draw.random() < RESEND_RATE:
                 # kept in memory: the batch that holds the file may be merged (its files moved)
                 # before the next one is written
                 path = bw.root / rel
-                self.resend = (path.name, path.read_bytes(), write_835_count(path))
+                self.resend.append((path.name, path.read_bytes(), write_835_count(path)))
         events = sorted(w.claim_events.pop("rcm", k), key=attrgetter("ts", "claim_id"))
         checks = sorted(w.eligibility.pop("rcm", k), key=attrgetter("checked_at", "id"))
         statements = sorted(w.statements.pop("rcm", k), key=attrgetter("sent_at", "id"))
@@ -398,7 +413,9 @@ class _LandingWriter:
         journals = self.journals.pop("erp", k)
         w.defects.extend(number_journals(journals, self.journal_seq + 1, self.tag))
         self.journal_seq += len(journals)
-        deposits = build_deposits(payments, self.ref, self.deposit_seq + 1, self.tag)
+        deposits = build_deposits(
+            payments, self.ref, self.deposit_seq + 1, self.tag, self.other_deposits.pop("erp", k)
+        )
         self.deposit_seq += len(deposits)
         bw = BatchWriter(self.landing, "erp", ts)
         self._csv(

@@ -193,12 +193,12 @@ def make_patient(seed: int, n: int, ref: Reference, horizon: Horizon) -> Patient
 def _secondary_coverage(seed: int, n: int, ref: Reference, p: Patient) -> SecondaryCoverage | None:
     """A second coverage for some patients, recorded at registration (its own stream, so the
     rest of the patient does not move)."""
-    share, plans = SECONDARY_PAYERS.get(p.payer.id, (0.0, ()))
+    share, plans = SECONDARY_PAYERS.get(p.payer.key, (0.0, ()))
     rng = random.Random(f"{seed}:secondary-coverage:{n}")
     if not plans or rng.random() >= share:
         return None
     payer_id = rng.choices([pid for pid, _ in plans], weights=[w for _, w in plans])[0]
-    payer = ref.payer_by_id[payer_id]
+    payer = ref.payer_by_key[payer_id]
     return SecondaryCoverage(
         f"{p.coverage_id}-S", payer, _member_id(rng, payer), p.coverage_start, p.registered_at
     )

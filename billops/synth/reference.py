@@ -9,7 +9,7 @@ public descriptions, ICD-10-CM codes). Prices and rates are plausible, not real 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
@@ -83,6 +83,26 @@ class Physician:
     given: str
 
 
+# How a payer names itself in its 835s (RemitStyle.payer_id_in): N1*PR N103/N104 (XV), REF*2U,
+# TRN03 (the payer id is its '1' + EIN company id) or nowhere (TRN03 is a company id that is no
+# payer id, so the payer is known only from the 837 claim that CLP01 answers).
+PAYER_ID_IN = ("N104", "REF2U", "TRN03", "CLAIM")
+# X12 segment terminators a payer's 835 files use: with a line break, without, with CR LF.
+TERMINATORS = ("~\n", "~", "~\r\n")
+
+
+@dataclass(frozen=True)
+class RemitStyle:
+    """How one payer writes its 835s: where it puts its payer id, its segment terminator and
+    the situational segments it sends (the rest of the transaction is the same for all)."""
+
+    payer_id_in: str = "REF2U"
+    terminator: str = "~\n"
+    production_date: bool = True  # DTM*405 in the header
+    payee_tax_id: bool = True  # REF*TJ in loop 1000B
+    business_contact: bool = False  # PER*CX in loop 1000A, before the PER*BL
+
+
 @dataclass(frozen=True)
 class Payer:
     id: str
@@ -108,6 +128,15 @@ class Payer:
     routing: str
     account: str
     denial_tendency: float = 1.0  # multiplies the denial probability of its claims
+    remit: RemitStyle = RemitStyle()  # how its 835s look (drawn per seed, remit_styles)
+    # the code of the payer in this module's tables (SECONDARY_PAYERS); equal to ``id`` unless
+    # the payer's id is its TRN03 company id
+    key: str = ""
+
+    @property
+    def company_id(self) -> str:
+        """BPR10 and TRN03: '1' followed by the payer's EIN."""
+        return f"1{self.ein}"
 
     @property
     def self_pay(self) -> bool:
@@ -425,17 +454,28 @@ class GlAccount:
 
 CHART_OF_ACCOUNTS: tuple[GlAccount, ...] = (
     GlAccount("1010", "Cash - operating", "CASH"),
+    GlAccount("1020", "Cash - payroll", "CASH"),
+    GlAccount("1150", "Short-term investments", "OTHER"),
     GlAccount("1200", "Patient accounts receivable", "PATIENT_AR"),
     GlAccount("1290", "Allowance for uncollectible accounts", "OTHER"),
+    GlAccount("2000", "Accounts payable - trade", "OTHER"),
     GlAccount("2150", "Patient refunds payable", "REFUNDS_PAYABLE"),
+    GlAccount("2210", "Payroll taxes and withholdings payable", "OTHER"),
     GlAccount("4000", "Gross patient service revenue", "GROSS_REVENUE"),
     GlAccount("4400", "Contractual allowances", "CONTRACTUAL_ALLOWANCE"),
     GlAccount("4500", "Administrative write-offs", "WRITE_OFF"),
     GlAccount("4600", "Bad debt expense", "BAD_DEBT"),
     GlAccount("4910", "Prompt-payment interest income", "OTHER"),
+    GlAccount("4920", "Interest income - bank deposits", "OTHER"),
+    GlAccount("6000", "Salaries and wages", "OTHER"),
     GlAccount("6100", "Medical supplies expense", "OTHER"),
+    GlAccount("6900", "Bank service charges", "OTHER"),
 )
 INTEREST_INCOME = "4910"  # where the interest a payer adds to a payment (PLB L6) is posted
+# the non-patient cash entries of treasury.py (the first CASH account is the operating one,
+# where every patient posting goes)
+PAYROLL_CASH, INVESTMENTS, ACCOUNTS_PAYABLE, PAYROLL_LIABILITIES = "1020", "1150", "2000", "2210"
+BANK_INTEREST, SALARIES, BANK_FEES = "4920", "6000", "6900"
 GL_BY_TYPE: dict[str, str] = {}
 for _acct in CHART_OF_ACCOUNTS:
     GL_BY_TYPE.setdefault(_acct.account_type, _acct.account)
@@ -593,6 +633,7 @@ class Reference:
     receiver_id: str = "CLEARHSE01"
     receiver_name: str = "SYNTHETIC CLEARINGHOUSE"
     payer_by_id: dict[str, Payer] = field(default_factory=dict)
+    payer_by_key: dict[str, Payer] = field(default_factory=dict)
     facility_by_id: dict[str, Facility] = field(default_factory=dict)
     payer_index: dict[str, int] = field(default_factory=dict)
     hospital_index: dict[str, int] = field(default_factory=dict)
@@ -600,6 +641,7 @@ class Reference:
 
     def __post_init__(self) -> None:
         self.payer_by_id = {p.id: p for p in self.payers}
+        self.payer_by_key = {p.key: p for p in self.payers}
         self.facility_by_id = {f.id: f for f in self.facilities}
         self.payer_index = {p.id: i for i, p in enumerate(self.payers)}
         self._hospitals = [f for f in self.facilities if f.kind == "hospital"]
@@ -884,8 +926,40 @@ def _payers(rng: random.Random) -> list[Payer]:
                 routing,
                 account,
                 tendency[pid],
+                key=pid,
             )
         )
+    return out
+
+
+def remit_styles(rng: random.Random, payers: list[Payer]) -> list[Payer]:
+    """Give every payer that is sent claims its 835 style, drawn from the seed: each way of
+    naming the payer (PAYER_ID_IN) is used by one or two payers, each terminator by at least
+    one (CR LF by one); situational segments are left out by some payers. A payer identified by
+    TRN03 has its company id ('1' + EIN) as its payer id."""
+    billed = [p for p in payers if not p.self_pay]
+    ways = [*PAYER_ID_IN, *rng.sample(PAYER_ID_IN, len(billed) - len(PAYER_ID_IN))]
+    rng.shuffle(ways)
+    ends = [*TERMINATORS, *rng.choices(TERMINATORS[:2], weights=(3, 1), k=len(billed) - 3)]
+    rng.shuffle(ends)
+    styles = {
+        p.key: RemitStyle(
+            way,
+            end,
+            production_date=rng.random() < 0.6,
+            payee_tax_id=rng.random() < 0.7,
+            business_contact=rng.random() < 0.3,
+        )
+        for p, way, end in zip(billed, ways, ends, strict=True)
+    }
+    out = []
+    for p in payers:
+        style = styles.get(p.key)
+        if style is None:
+            out.append(p)
+            continue
+        pid = p.company_id if style.payer_id_in == "TRN03" else p.id
+        out.append(replace(p, id=pid, remit=style))
     return out
 
 
@@ -933,7 +1007,7 @@ def build_reference(
 ) -> Reference:
     rng = random.Random(f"{seed}:reference")
     facilities = _facilities(rng, hospitals, clinics_per_hospital)
-    payers = _payers(rng)
+    payers = remit_styles(random.Random(f"{seed}:remit-styles"), _payers(rng))
     ref = Reference(facilities, payers, list(range(first_year - 1, last_year + 1)))
     ref.physicians = _physicians(random.Random(f"{seed}:physicians"), ref.hospitals)
     return ref

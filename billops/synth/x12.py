@@ -21,10 +21,16 @@ and claim type (837P, then 837I) or payer payment (835) is its own functional gr
 transaction set, so the GS04/GS05 and BHT04/BHT05 of a claim are its submission time and
 BPR16/DTM*405 of a payment its payment date. Delimiters: element ``*``, segment ``~`` (followed by a newline), component
 ``:``, repetition ``^``.
+
+An 835 file holds the payments of one payer and follows that payer's style
+(reference.RemitStyle): its segment terminator (``~`` with a line break, without, or with CR LF),
+where it names itself (N1*PR N103/N104, REF*2U, TRN03, or nowhere, so that only the 837 claim
+that CLP01 answers tells the payer) and whether it sends DTM*405, PER*CX and REF*TJ.
 """
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -42,6 +48,7 @@ IMPL_835 = "005010X221A1"
 SEGMENT_END = "~\n"
 PHONE_BILLING = "6145550100"
 PHONE_PAYER = "8005550199"
+PHONE_PAYER_CLAIMS = "8005550177"
 OFFICE = "11"  # 837P place of service of a clinic visit
 INPATIENT_HOSPITAL, OUTPATIENT_HOSPITAL = "11", "13"  # 837I facility type (bill type 11x, 13x)
 # CL101 admission type (1 emergency, 2 urgent, 3 elective); CL102 point of origin 1 (not a
@@ -385,12 +392,17 @@ def _other_payer(claim: Claim, account: Account, claim_type: str) -> list[str]:
 def write_835(
     fh: TextIO, payments: list[Payment], ref: Reference, controls: ControlNumbers, created: datetime
 ) -> int:
-    """Write one 835 interchange with a group per payer payment; returns the ST count."""
+    """Write one payer's 835 interchange with a group per payment, in the payer's style (its
+    segment terminator, where it names itself, the situational segments it sends); returns the
+    ST count."""
+    style = payments[0].payer.remit
+    assert all(p.payer.remit is style for p in payments), "one payer per 835 file"
+    buf = io.StringIO()
     icn = controls.next_interchange()
-    fh.write(_isa(ref.receiver_id, ref.submitter_id, created, icn))
+    buf.write(_isa(ref.receiver_id, ref.submitter_id, created, icn))
     for st, pay in enumerate(payments, 1):
         gs = controls.next_group()
-        fh.write(
+        buf.write(
             seg(
                 "GS",
                 "HP",
@@ -403,7 +415,7 @@ def write_835(
                 IMPL_835,
             )
         )
-        w = _Writer(fh)
+        w = _Writer(buf)
         w.put(seg("ST", "835", f"{st:04d}"))
         w.put(_payment_header(pay, ref))
         w.put(seg("LX", "1"))
@@ -412,15 +424,21 @@ def write_835(
         if pay.plb:
             w.put(_provider_adjustments(pay, ref))
         w.put(seg("SE", str(w.count + 1), f"{st:04d}"))
-        fh.write(seg("GE", "1", str(gs)))
-    fh.write(seg("IEA", str(len(payments)), f"{icn:09d}"))
+        buf.write(seg("GE", "1", str(gs)))
+    buf.write(seg("IEA", str(len(payments)), f"{icn:09d}"))
+    text = buf.getvalue()
+    if style.terminator != SEGMENT_END:
+        # "~" never occurs inside an element (x12_text strips it), so every "~\n" ends a segment
+        text = text.replace(SEGMENT_END, style.terminator)
+    fh.write(text)
     return len(payments)
 
 
 def write_835_count(path: Path) -> int:
-    """The number of transaction sets (ST segments) of an X12 file written here."""
-    with path.open(encoding="utf-8") as fh:
-        return sum(1 for line in fh if line.startswith("ST*"))
+    """The number of transaction sets (ST segments) of an X12 file written here, whatever
+    its segment terminator."""
+    text = path.read_text(encoding="utf-8")
+    return sum(1 for s in text.split("~") if s.lstrip("\r\n").startswith("ST*"))
 
 
 def _provider_adjustments(pay: Payment, ref: Reference) -> list[str]:
@@ -447,7 +465,7 @@ def _payment_header(pay: Payment, ref: Reference) -> list[str]:
     if amount < 0:
         raise ValueError(f"payment {pay.trace} is negative")
     date = f"{pay.paid_on:%Y%m%d}"
-    company = f"1{payer.ein}"
+    company = payer.company_id
     if amount == 0:
         bpr = seg("BPR", "H", "0", "C", "NON", "", "", "", "", "", "", "", "", "", "", "", date)
     else:
@@ -471,18 +489,31 @@ def _payment_header(pay: Payment, ref: Reference) -> list[str]:
             account,
             date,
         )
-    return [
-        bpr,
-        seg("TRN", "1", pay.trace, company),
-        seg("DTM", "405", date),
-        seg("N1", "PR", x12_text(payer.name)),
-        *_n3n4(payer.address, payer.address.zip9),
-        seg("REF", "2U", payer.id),
+    style = payer.remit
+    # the payer names itself in N1*PR N104 (XV), in REF*2U, by its TRN03 company id (when that
+    # is its payer id) or not at all (TRN03 is then a company id that is no payer id)
+    n1 = (
+        seg("N1", "PR", x12_text(payer.name), "XV", payer.id)
+        if style.payer_id_in == "N104"
+        else seg("N1", "PR", x12_text(payer.name))
+    )
+    trn03 = payer.id if style.payer_id_in == "TRN03" else company
+    out = [bpr, seg("TRN", "1", pay.trace, trn03)]
+    if style.production_date:
+        out.append(seg("DTM", "405", date))
+    out += [n1, *_n3n4(payer.address, payer.address.zip9)]
+    if style.payer_id_in == "REF2U":
+        out.append(seg("REF", "2U", payer.id))
+    if style.business_contact:
+        out.append(seg("PER", "CX", "CLAIMS DEPARTMENT", "TE", PHONE_PAYER_CLAIMS))
+    out += [
         seg("PER", "BL", "PROVIDER SERVICES", "TE", PHONE_PAYER),
         seg("N1", "PE", x12_text(payee.name), "XX", payee.npi),
         *_n3n4(payee.address, payee.address.zip9),
-        seg("REF", "TJ", payee.ein),
     ]
+    if style.payee_tax_id:
+        out.append(seg("REF", "TJ", payee.ein))
+    return out
 
 
 def _remit_claim(remit: RemitClaim, account: Account) -> list[str]:
