@@ -2,26 +2,43 @@
 
 Tokenizing. Delimiters are never assumed: every ISA segment (fixed length, 106 characters) gives
 its own element separator (byte 4), repetition separator (ISA11, 5010 only), component separator
-(ISA16) and segment terminator (the character after ISA16). Line breaks after a terminator are
-tolerated. Segments are read from text chunks, so a file of any size streams.
+(ISA16) and segment terminator (the character after ISA16). Line breaks (``\n``, ``\r\n``),
+spaces and tabs between a terminator and the next segment id are tolerated (files indented for
+reading, ``~ \n``), and so is a missing terminator after the file's last IEA. Segments are read
+from text chunks, so a file of any size streams.
 
 Envelope. ST..SE transaction sets are yielded one at a time. SE01 (segment count), GE01 and IEA01
 (counts) and the ST/SE, GS/GE and ISA/IEA control numbers are checked; a disagreement is an
 :class:`X12Error`, a file-level error.
 
 Extraction follows loops by segment id and the HL hierarchy (20 billing provider, 22 subscriber,
-23 patient). The unit of rejection is the 837 claim (2300 loop with its lines), the 835 header
-(BPR/TRN/N1), the 835 claim (CLP with its service lines and adjustments) and the PLB segment: a
-unit whose segments cannot be mapped becomes one Reject, the units beside it load. An 835 without
-a trace number (TRN02) is rejected whole, since every row of it is keyed by the trace.
+23 patient). Units of rejection (each a :class:`Reject` with its ``unit``):
+
+* 837: the claim (2300 loop with its lines), ``unit="claim"``, ``unit_key`` CLM01, ``amount``
+  CLM02 when readable; the claims beside it load. A diagnosis without a code is a ``record``.
+* 835: the transaction set. Its rows are all built before any is handed on, and a header
+  (BPR/TRN/N1/DTM*405), a claim at claim level (CLP, claim CAS, claim DTM, empty CLP01) or a
+  PLB that cannot be mapped makes the whole set one Reject, ``unit="transaction_set"``,
+  ``unit_key`` TRN02 (None without one) and ``amount`` BPR02 when readable: a payment never
+  loads in part. An 835 without a trace number (TRN02) is rejected so too, since every row of
+  it is keyed by the trace.
+* 835 service line (SVC with its DTM/CAS/REF): a malformed line is rejected on its own,
+  ``unit="record"``, and the rest of its claim loads (as pyx12 keeps the claim). Its
+  adjustments go with it; the other lines keep ``line_seq`` = their SVC's place in the claim.
+
+Every 835 claim is its own x12_remit_claims row, numbered ``claim_seq`` in its set: several
+claims may share one CLP01 (a reversal and its correction), so no row is keyed by CLP01 alone.
+Reasons carry no PHI: no names, member ids, account numbers or claim and service dates.
 
 Choices where the guides leave room: ``x12_claims.patient_id`` is 2300 REF*EA (medical record
 number); ``claim_type`` is ``P`` (837P, X222) or ``I`` (837I, X223); ``modifiers`` are the
 procedure modifiers joined with ``,``; statement dates come from 2300 DTP*434; the 835
-``payer_id`` is 1000A REF*2U, else N1*PR N104; ``payee_npi`` is N1*PE N104 when N103 is XX; the
+``payer_id`` is N1*PR N104, else the 1000A REF*2U, else TRN03 (the originating company id, also
+kept as ``originator_id``), and ``payer_name`` is N1*PR N102 (a payer still missing is resolved
+downstream through the matching 837 claim); ``payee_npi`` is N1*PE N104 when N103 is XX; the
 835 claim ``member_id`` is NM1*IL NM109, else NM1*QC NM109; ``paid_date`` is claim DTM*232, else
-DTM*050, else BPR16 (NULL when BPR16 itself is not a date: that header is rejected); an 835
-service line's ``service_date`` is DTM*472, else DTM*150.
+DTM*050, else BPR16; an 835 service line's ``service_date`` is DTM*472, else DTM*150. Optional
+segments (N1*PE, DTM*405, REF*2U, NM1*IL, line DTM, CAS) may be absent.
 """
 
 from __future__ import annotations
@@ -43,6 +60,10 @@ ISA_LENGTH = 106
 _ISA_SEPARATORS = (3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103)
 _SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}")
 _LINE_BREAKS = "\r\n"
+# Padding a sender may put between a terminator and the next segment id: line breaks, and the
+# spaces or tabs of a file indented for reading or of a "~ \n" style. A segment id never
+# starts with it, so it is dropped there (pyx12 drops it too).
+_PADDING = " \t\r\n"
 CHUNK_SIZE = 1 << 16
 
 
@@ -202,7 +223,7 @@ def _segment_runs(chunks: Iterable[str]) -> Iterator[list[Segment]]:
         else:
             pending += chunk
         while True:
-            text = pending.lstrip(_LINE_BREAKS)
+            text = pending.lstrip(_PADDING)
             if not text:
                 pending = ""
                 break
@@ -229,6 +250,10 @@ def _segment_runs(chunks: Iterable[str]) -> Iterator[list[Segment]]:
                     break
                 if not text.strip(" \t\r\n\x1a\x00"):
                     return  # padding after the last segment
+                if text.startswith("IEA") and text.count(separator) == 2:
+                    # a last IEA without its terminator: read it, its counts are still checked
+                    pending = text.rstrip(" \t\r\n\x1a\x00") + terminator
+                    continue
                 raise X12Error(
                     f"segment {number + 1} is not terminated (expected "
                     f"{terminator!r}; wrong delimiters?)",
@@ -259,8 +284,8 @@ def _segment_runs(chunks: Iterable[str]) -> Iterator[list[Segment]]:
             pieces = body.split(terminator)
             run: list[Segment] = []
             for index, piece in enumerate(pieces):
-                if piece and piece[0] in _LINE_BREAKS:
-                    piece = piece.lstrip(_LINE_BREAKS)
+                if piece and piece[0] in _PADDING:
+                    piece = piece.lstrip(_PADDING)
                 if line_terminator:
                     if terminator == "\n":
                         piece = piece.rstrip("\r")
@@ -452,10 +477,10 @@ def _date(value: str, where: str, phi: bool = False) -> date | None:
     raise RecordError(f"{where}: {'the value' if phi else repr(text)} is not a CCYYMMDD date")
 
 
-def _range_end(value: str, where: str) -> date | None:
+def _range_end(value: str, where: str, phi: bool = False) -> date | None:
     if "-" in value:
-        return _date(value.split("-", 1)[1], where)
-    return _date(value, where)
+        return _date(value.split("-", 1)[1], where, phi)
+    return _date(value, where, phi)
 
 
 def _amount(value: str, where: str) -> Decimal | None:
@@ -468,6 +493,14 @@ def _amount(value: str, where: str) -> Decimal | None:
     if len(_AMOUNTS) < _CACHE_LIMIT:
         _AMOUNTS[value] = parsed
     return parsed
+
+
+def _readable_amount(value: str) -> Decimal | None:
+    """An amount for a Reject's ``amount``: None when it is empty or cannot be read."""
+    try:
+        return _amount(value, "amount")
+    except RecordError:
+        return None
 
 
 def _int(value: str, where: str) -> int | None:
@@ -610,6 +643,9 @@ class _Claims837:
                 clm.number,
                 f"claim (CLM at segment {clm.number}) cannot be mapped: {exc}",
                 _text(segments),
+                unit="claim",
+                unit_key=clm[1] or None,
+                amount=_readable_amount(clm[2]),
             )
             return
         yield from rows
@@ -724,7 +760,7 @@ class _Claims837:
                         ),
                     )
                 elif seg.id == "DTP" and seg[1] == "472":
-                    line["service_date"] = _date(seg[3], "DTP*472")
+                    line["service_date"] = _date(seg[3], "DTP*472", phi=True)
                 elif seg.id == "REF" and seg[1] == "6R":
                     line["charge_id"] = seg[2] or None
             elif seg.id in _CLAIM_SUBLOOP:
@@ -746,8 +782,8 @@ class _Claims837:
                 if key:
                     claim[key] = seg[2] or None
             elif seg.id == "DTP" and seg[1] == "434":
-                claim["statement_from"] = _date(seg[3], "DTP*434")
-                claim["statement_to"] = _range_end(seg[3], "DTP*434")
+                claim["statement_from"] = _date(seg[3], "DTP*434", phi=True)
+                claim["statement_to"] = _range_end(seg[3], "DTP*434", phi=True)
             elif seg.id == "HI":
                 self._diagnoses(seg, account_id, envelope, diagnoses, rejects)
         close_line()
@@ -837,8 +873,26 @@ def _cas_rows(seg: Segment, base: dict[str, object], start: int) -> list[dict[st
     return rows
 
 
+class _SetRejected(Exception):
+    """The 835 transaction set cannot be loaded; ``why`` says where (never a PHI value)."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
+
+
+# Segments of an 835 2110 service-line loop after its SVC.
+_LineGroup = list[Segment]
+
+
 class _Remittance835:
-    """Walks one 835 transaction set: header, CLP claims and PLB adjustments."""
+    """Walks one 835 transaction set: header, CLP claims and PLB adjustments.
+
+    Every row of the set is built before any is handed on: a header, claim or PLB that cannot be
+    mapped makes the whole set one Reject (unit ``transaction_set``), so a payment never loads
+    in part. A malformed service line is the exception: it is rejected on its own (unit
+    ``record``) and its claim loads without it.
+    """
 
     def __init__(self, ts: TransactionSet) -> None:
         self.ts = ts
@@ -847,42 +901,56 @@ class _Remittance835:
             "st_control_number": ts.control_number,
         }
         self.trace = ""
+        self.payment: Decimal | None = None  # BPR02 when readable, for a Reject
         self.bpr16: date | None = None
+
+    def _reject_set(self, why: str) -> Reject:
+        trace = f" (trace {self.trace})" if self.trace else ""
+        return Reject(
+            self.ts.number,
+            f"835 transaction set {self.ts.control_number}{trace} is rejected whole, so that "
+            f"no part of its payment loads: {why}",
+            _text(self.ts.segments),
+            unit="transaction_set",
+            unit_key=self.trace or None,
+            amount=self.payment,
+        )
 
     def rows(self) -> Iterator[Row | Reject]:
         body = self.ts.body
         first = next((i for i, s in enumerate(body) if s.id in ("LX", "CLP", "PLB")), len(body))
         header, rest = body[:first], body[first:]
         trn = next((s for s in header if s.id == "TRN"), None)
+        bpr = next((s for s in header if s.id == "BPR"), None)
+        if bpr is not None:
+            self.payment = _readable_amount(bpr[2])
         if trn is None or not trn[2]:
-            yield Reject(
-                self.ts.number,
-                f"835 transaction set {self.ts.control_number} has no "
-                "TRN02 trace number; the whole set is rejected",
-                _text(self.ts.segments),
-            )
+            yield self._reject_set("it has no TRN02 trace number, which keys every row of it")
             return
         self.trace = trn[2]
         self.envelope["trace_number"] = self.trace
-        bpr = next((s for s in header if s.id == "BPR"), None)
-        if bpr is not None:
-            try:
-                self.bpr16 = _date(bpr[16], "BPR16")
-            except RecordError:
-                self.bpr16 = None
         try:
-            yield Row("x12_remittances", (bpr or trn).number, self._header(header, bpr))
+            items = self._items(header, bpr, trn, rest)
+        except _SetRejected as exc:
+            yield self._reject_set(exc.why)
+            return
+        yield from items
+
+    def _items(
+        self, header: list[Segment], bpr: Segment | None, trn: Segment, rest: list[Segment]
+    ) -> list[Row | Reject]:
+        where = bpr or trn
+        try:
+            items: list[Row | Reject] = [
+                Row("x12_remittances", where.number, self._header(header, bpr, trn))
+            ]
         except RecordError as exc:
-            yield Reject(
-                (bpr or trn).number,
-                f"835 header (trace {self.trace}) cannot be mapped: {exc}",
-                _text(header),
-            )
+            raise _SetRejected(f"its header (BPR, TRN, N1) cannot be mapped: {exc}") from exc
         claim_seq = plb_seq = 0
         claim: list[Segment] = []
         for seg in rest:
             if seg.id in ("CLP", "LX", "PLB") and claim:
-                yield from self._claim(claim, claim_seq)
+                items.extend(self._claim(claim, claim_seq))
                 claim = []
             if seg.id == "CLP":
                 claim_seq += 1
@@ -891,31 +959,30 @@ class _Remittance835:
                 claim.append(seg)
             elif seg.id == "PLB":
                 plb_seq += 1
-                yield from self._plb(seg, plb_seq)
+                items.extend(self._plb(seg, plb_seq))
         if claim:
-            yield from self._claim(claim, claim_seq)
+            items.extend(self._claim(claim, claim_seq))
+        return items
 
-    def _header(self, header: list[Segment], bpr: Segment | None) -> dict[str, object]:
+    def _header(
+        self, header: list[Segment], bpr: Segment | None, trn: Segment
+    ) -> dict[str, object]:
+        if bpr is None:
+            raise RecordError("no BPR segment")
         values: dict[str, object] = {
             **self.envelope,
-            "payment_amount": None,
-            "credit_debit": None,
-            "payment_method": None,
-            "payment_date": None,
+            "payment_amount": _amount(bpr[2], "BPR02"),
+            "credit_debit": bpr[3] or None,
+            "payment_method": bpr[4] or None,
+            "payment_date": _date(bpr[16], "BPR16"),
             "payer_id": None,
             "payer_name": None,
             "payee_npi": None,
             "payee_name": None,
             "production_date": None,
+            "originator_id": trn[3] or None,
         }
-        if bpr is None:
-            raise RecordError("no BPR segment")
-        values.update(
-            payment_amount=_amount(bpr[2], "BPR02"),
-            credit_debit=bpr[3] or None,
-            payment_method=bpr[4] or None,
-            payment_date=_date(bpr[16], "BPR16"),
-        )
+        self.bpr16 = values["payment_date"]  # type: ignore[assignment]
         n1 = ""
         payer_ref = None
         for seg in header:
@@ -929,27 +996,23 @@ class _Remittance835:
                         payee_npi=seg[4] if seg[3] == "XX" and seg[4] else None,
                     )
             elif seg.id == "REF" and n1 == "PR" and seg[1] == "2U" and seg[2]:
-                payer_ref = seg[2]
+                payer_ref = payer_ref or seg[2]
             elif seg.id == "DTM" and seg[1] == "405":
                 values["production_date"] = _date(seg[2], "DTM*405")
-        if payer_ref:
-            values["payer_id"] = payer_ref
+        # The payer: N1*PR N104, else its REF*2U, else the originating company (TRN03).
+        values["payer_id"] = values["payer_id"] or payer_ref or values["originator_id"]
         return values
 
-    def _claim(self, segments: list[Segment], claim_seq: int) -> Iterator[Row | Reject]:
+    def _claim(self, segments: list[Segment], claim_seq: int) -> list[Row | Reject]:
         clp = segments[0]
         try:
-            rows = self._map_claim(segments, claim_seq)
+            return self._map_claim(segments, claim_seq)
         except RecordError as exc:
-            yield Reject(
-                clp.number,
-                f"835 claim (CLP at segment {clp.number}) cannot be mapped: {exc}",
-                _text(segments),
-            )
-            return
-        yield from rows
+            raise _SetRejected(
+                f"claim {claim_seq} (CLP at segment {clp.number}) cannot be mapped: {exc}"
+            ) from exc
 
-    def _map_claim(self, segments: list[Segment], claim_seq: int) -> list[Row]:
+    def _map_claim(self, segments: list[Segment], claim_seq: int) -> list[Row | Reject]:
         clp = segments[0]
         account_id = clp[1]
         if not account_id:
@@ -973,47 +1036,13 @@ class _Remittance835:
         claim_dates: dict[str, date | None] = {}
         qc_member = il_member = None
         adjustments: list[Row] = []
-        lines: list[tuple[Segment, dict[str, object], list[tuple[Segment, dict[str, object]]]]] = []
+        lines: list[_LineGroup] = []
         for seg in segments[1:]:
             sid = seg.id
             if sid == "SVC":
-                composite = seg.components(1)
-                if len(composite) < 2 or not composite[1]:
-                    raise RecordError(f"SVC01 at segment {seg.number} has no procedure code")
-                line = {
-                    **base,
-                    "line_seq": len(lines) + 1,
-                    "charge_id": None,
-                    "procedure_qualifier": composite[0] or None,
-                    "procedure_code": composite[1],
-                    "modifiers": _modifiers(composite),
-                    "charge_amount": _amount(seg[2], "SVC02"),
-                    "paid_amount": _amount(seg[3], "SVC03"),
-                    "units_paid": _amount(seg[5], "SVC05"),
-                    "service_date": None,
-                    "_dtm150": None,
-                }
-                lines.append((seg, line, []))
+                lines.append([seg])
             elif lines:
-                _, line, line_cas = lines[-1]
-                if sid == "DTM":
-                    code = seg[1]
-                    if code in ("472", "150"):
-                        line["_dtm" + code] = _date(seg[2], _DTM_WHERE[code])
-                elif sid == "REF" and seg[1] == "6R":
-                    line["charge_id"] = seg[2] or None
-                elif sid == "CAS":
-                    start = sum(len(rows) for _, rows in line_cas) + 1
-                    line_cas.append(
-                        (
-                            seg,
-                            _cas_rows(
-                                seg,
-                                {**base, "line_seq": line["line_seq"], "charge_id": None},
-                                start,
-                            ),
-                        )
-                    )
+                lines[-1].append(seg)  # 2110: DTM, CAS, REF, AMT, QTY, LQ of the line
             elif sid == "NM1":
                 qualifier = seg[1]
                 if qualifier == "QC":
@@ -1025,25 +1054,72 @@ class _Remittance835:
             elif sid == "DTM":
                 code = seg[1]
                 if code in ("232", "050"):
-                    claim_dates.setdefault(code, _date(seg[2], _DTM_WHERE[code]))
+                    claim_dates.setdefault(code, _date(seg[2], _DTM_WHERE[code], phi=True))
             elif sid == "CAS":
                 start = len(adjustments) + 1
                 for values in _cas_rows(seg, {**base, "line_seq": 0, "charge_id": None}, start):
                     adjustments.append(Row("x12_remit_adjustments", seg.number, values))
         claim["member_id"] = il_member or qc_member
         claim["paid_date"] = claim_dates.get("232") or claim_dates.get("050") or self.bpr16
-        rows = [Row("x12_remit_claims", clp.number, claim), *adjustments]
-        for svc, line, line_cas in lines:
-            dtm150 = line.pop("_dtm150")
-            line["service_date"] = line.pop("_dtm472", None) or dtm150
-            rows.append(Row("x12_remit_service_lines", svc.number, line))
-            for cas, cas_rows in line_cas:
-                for values in cas_rows:
-                    values["charge_id"] = line["charge_id"]
-                    rows.append(Row("x12_remit_adjustments", cas.number, values))
+        rows: list[Row | Reject] = [Row("x12_remit_claims", clp.number, claim), *adjustments]
+        rejects: list[Reject] = []
+        for line_seq, group in enumerate(lines, start=1):
+            try:
+                rows.extend(self._map_line(group, base, line_seq))
+            except RecordError as exc:
+                svc = group[0]
+                rejects.append(
+                    Reject(
+                        svc.number,
+                        f"835 service line {line_seq} of claim {claim_seq} (SVC at segment "
+                        f"{svc.number}, trace {self.trace}) cannot be mapped and is left out; "
+                        f"the rest of its claim loads: {exc}",
+                        _text(group),
+                    )
+                )
+        return rows + rejects
+
+    @staticmethod
+    def _map_line(group: _LineGroup, base: dict[str, object], line_seq: int) -> list[Row]:
+        """The service-line row and its CAS rows; ``line_seq`` is the SVC's place in its claim."""
+        svc = group[0]
+        composite = svc.components(1)
+        if len(composite) < 2 or not composite[1]:
+            raise RecordError("SVC01 has no procedure code")
+        line: dict[str, object] = {
+            **base,
+            "line_seq": line_seq,
+            "charge_id": None,
+            "procedure_qualifier": composite[0] or None,
+            "procedure_code": composite[1],
+            "modifiers": _modifiers(composite),
+            "charge_amount": _amount(svc[2], "SVC02"),
+            "paid_amount": _amount(svc[3], "SVC03"),
+            "units_paid": _amount(svc[5], "SVC05"),
+            "service_date": None,
+        }
+        dates: dict[str, date | None] = {}
+        adjustments: list[tuple[Segment, dict[str, object]]] = []
+        for seg in group[1:]:
+            sid = seg.id
+            if sid == "DTM":
+                code = seg[1]
+                if code in ("472", "150"):
+                    dates.setdefault(code, _date(seg[2], _DTM_WHERE[code], phi=True))
+            elif sid == "REF" and seg[1] == "6R":
+                line["charge_id"] = seg[2] or None
+            elif sid == "CAS":
+                cas_base = {**base, "line_seq": line_seq, "charge_id": None}
+                for values in _cas_rows(seg, cas_base, len(adjustments) + 1):
+                    adjustments.append((seg, values))
+        line["service_date"] = dates.get("472") or dates.get("150")
+        rows = [Row("x12_remit_service_lines", svc.number, line)]
+        for cas, values in adjustments:
+            values["charge_id"] = line["charge_id"]  # REF*6R may follow the line's CAS
+            rows.append(Row("x12_remit_adjustments", cas.number, values))
         return rows
 
-    def _plb(self, seg: Segment, plb_seq: int) -> Iterator[Row | Reject]:
+    def _plb(self, seg: Segment, plb_seq: int) -> list[Row]:
         try:
             base = {
                 **self.envelope,
@@ -1075,11 +1151,10 @@ class _Remittance835:
                     )
                 )
         except RecordError as exc:
-            yield Reject(
-                seg.number, f"PLB at segment {seg.number} cannot be mapped: {exc}", seg.text
-            )
-            return
-        yield from rows
+            raise _SetRejected(
+                f"PLB {plb_seq} (segment {seg.number}) cannot be mapped: {exc}"
+            ) from exc
+        return rows
 
 
 def extract_835(ts: TransactionSet) -> Iterator[Row | Reject]:
@@ -1105,6 +1180,7 @@ def read_x12(path: Path, kind: str) -> SourceReader:
                 ts.number,
                 f"transaction set {ts.control_number} is a {ts.kind or '?'}, expected {kind}",
                 _text(ts.segments),
+                unit="transaction_set",
             )
             continue
         yield from EXTRACTORS[kind](ts)
