@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,6 @@ from test_ingest import (
     B1,
     B2,
     B3,
-    SHARED_X12,
     claim_837,
     count,
     file_835,
@@ -25,10 +25,17 @@ from test_ingest import (
 from billops.config import Settings
 from billops.errors import BillopsError
 from billops.ingest import ingest
-from billops.ingest.x12_validation import validate_pending
+from billops.ingest.x12_validation import (
+    KNOWN_FALSE_POSITIVES,
+    KnownFalsePositive,
+    suppress_known_false_positives,
+    validate_pending,
+)
 from billops.pipeline import validate_x12_step
+from billops.sources.x12_validate import INVALID, VALID, validate_x12
 
-VALID_835 = SHARED_X12 / "pyx12__835_mult_loops.835"
+CORPUS = Path(__file__).resolve().parent / "fixtures" / "x12"
+VALID_835 = CORPUS / "pyx12__835_mult_loops.835"
 STATUS_SQL = "select batch_id, file, status from raw._x12_validation order by batch_id, file"
 
 
@@ -183,3 +190,79 @@ def test_cli_validate_x12(billops_home: Settings) -> None:
     )
     assert bad.returncode != 0 and "landing folder not found" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+# ---------------------------------------------------------------------------------- false positives
+
+
+def with_plb(name: str, plbs: list[str]) -> str:
+    """A public corpus 835 with ``plbs`` (written with * and :) added before its SE, SE01 fixed."""
+    text = (CORPUS / name).read_text(encoding="utf-8-sig")
+    element, component, terminator = text[3], text[104], text[105]
+    se = re.search(rf"SE{re.escape(element)}(\d+){re.escape(element)}", text)
+    assert se is not None
+    added = "".join(
+        plb.replace("*", element).replace(":", component) + terminator + "\r\n" for plb in plbs
+    )
+    count = f"SE{element}{int(se.group(1)) + len(plbs)}{element}"
+    return text[: se.start()] + added + count + text[se.end():]
+
+
+TWO_PLB = ["PLB*1234567893*20111231*WO:REF1*-5.00", "PLB*1234567893*20111231*FB:REF2*2.50"]
+PLB_ENTRY = "pyx12-835-plb-footer-repeat"
+
+
+def test_two_plb_segments_are_a_known_pyx12_false_positive(tmp_path: Path) -> None:
+    one = tmp_path / "one_plb.835"
+    one.write_text(with_plb("tigershark__5010-835-example-1.835", TWO_PLB[:1]))
+    assert validate_x12(one).status == VALID  # the base file and one PLB pass the guide
+
+    two = tmp_path / "two_plb.835"
+    two.write_text(with_plb("tigershark__5010-835-example-1.835", TWO_PLB))
+    raw = validate_x12(two)
+    # pyx12's own verdict: its map gives PLB max_use >1, yet it counts a second FOOTER loop
+    assert raw.status == INVALID and raw.error_count == 1
+    (error,) = raw.errors
+    assert (error["segment"], error["code"]) == ("PLB", "4")
+    assert error["message"].startswith("Loop FOOTER exceeded max count")
+
+    result = suppress_known_false_positives(raw)
+    assert (result.status, result.error_count) == (VALID, 0)
+    assert result.errors == [{**error, "suppressed": PLB_ENTRY}]  # recorded, not hidden
+    assert json.loads(result.errors_json)[0]["suppressed"] == PLB_ENTRY
+
+
+def test_other_errors_keep_a_file_invalid_and_the_plb_one_is_still_flagged(
+        tmp_path: Path) -> None:
+    path = tmp_path / "two_plb.835"
+    # lfh__demo.835 has guide errors of its own and one PLB: one more makes two in a row
+    path.write_text(with_plb("lfh__demo.835", TWO_PLB[:1]))
+    raw = validate_x12(path)
+    result = suppress_known_false_positives(raw)
+    assert result.status == INVALID and result.error_count == raw.error_count - 1
+    assert [e.get("suppressed") for e in result.errors].count(PLB_ENTRY) == 1
+    assert all(e.get("suppressed") in (None, PLB_ENTRY) for e in result.errors)
+
+
+def test_known_false_positive_matchers_are_narrow() -> None:
+    (entry,) = [k for k in KNOWN_FALSE_POSITIVES if k.id == PLB_ENTRY]
+    assert entry.reason and all(isinstance(k, KnownFalsePositive) for k in KNOWN_FALSE_POSITIVES)
+    plb = {"segment": "PLB", "code": "4", "message": "Loop FOOTER exceeded max count.  Found 2"}
+    assert entry.matches(plb)
+    assert not entry.matches({**plb, "segment": "CLP"})
+    assert not entry.matches({**plb, "code": "3"})
+    assert not entry.matches({**plb, "message": "Loop 2100 exceeded max count.  Found 2"})
+
+
+def test_a_file_with_only_known_false_positives_is_recorded_valid(billops_home: Settings) -> None:
+    two_plb = with_plb("tigershark__5010-835-example-1.835", TWO_PLB)
+    write_batch(billops_home.landing, "rcm", B1, {"835/two_plb.x12": two_plb})
+    assert ingest(settings=billops_home).batches_loaded == 1
+    assert count(billops_home, "x12_remit_plb") == 2
+    report = validate_pending(billops_home, workers=1)
+    assert (report.valid, report.invalid) == (1, 0)
+    assert any("known pyx12 false positive" in m for m in report.messages)
+    ((status, error_count, errors),) = query(
+        billops_home, "select status, error_count, errors from raw._x12_validation")
+    assert (status, error_count) == ("VALID", 0)
+    assert [e["suppressed"] for e in json.loads(errors)] == [PLB_ENTRY]

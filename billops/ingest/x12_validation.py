@@ -5,7 +5,10 @@ file, so ``billops ingest`` does not run it: it loads each X12 file with the str
 and records it ``PENDING`` in raw._x12_validation. This step validates the pending files, oldest
 batch first, and writes each result over its PENDING row:
 
-* ``VALID``: the file passes its guide.
+* ``VALID``: the file passes its guide, or every error pyx12 reports is one of its known false
+  positives (:data:`KNOWN_FALSE_POSITIVES`). Those errors are still recorded in ``errors``, each
+  with ``"suppressed"`` set to the id of the entry that matched, and left out of
+  ``error_count``, so nothing is hidden.
 * ``INVALID``: it tokenizes and passed the envelope checks, so its rows are loaded, but it breaks
   the guide; ``error_count`` and up to 50 ``errors`` (JSON, free of PHI values) say where. The
   rows stay loaded and are not rejected: clearinghouse files often carry guide-level issues that
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import re
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -70,13 +74,79 @@ def _unavailable(reason: str) -> X12Validation:
     return X12Validation(ledger.X12_UNAVAILABLE, 1, [{"level": "file", "message": reason}])
 
 
+@dataclass(frozen=True)
+class KnownFalsePositive:
+    """An error pyx12 reports where its own implementation-guide map allows the data.
+
+    It matches an error of ``segment`` whose pyx12 error code is ``code`` and whose message
+    matches ``message`` (a regular expression, searched); ``reason`` says why it is false.
+    """
+
+    id: str
+    segment: str
+    code: str
+    message: str
+    reason: str
+
+    def matches(self, error: dict[str, object]) -> bool:
+        return (
+            error.get("segment") == self.segment
+            and error.get("code") == self.code
+            and re.search(self.message, str(error.get("message", ""))) is not None
+        )
+
+
+KNOWN_FALSE_POSITIVES: tuple[KnownFalsePositive, ...] = (
+    KnownFalsePositive(
+        id="pyx12-835-plb-footer-repeat",
+        segment="PLB",
+        code="4",
+        message=r"^Loop FOOTER exceeded max count",
+        reason=(
+            "pyx12's 835 map (835.5010.X221.A1) wraps PLB in a FOOTER loop that repeats once "
+            "and gives the PLB segment max_use >1, as the guide does; its walker counts every "
+            "PLB after the first as a new FOOTER loop, so two or more PLB segments in a row are "
+            "reported as 'Loop FOOTER exceeded max count' though the map allows them"
+        ),
+    ),
+)
+
+
+def suppress_known_false_positives(
+    result: X12Validation,
+    known: tuple[KnownFalsePositive, ...] = KNOWN_FALSE_POSITIVES,
+) -> X12Validation:
+    """``result`` with the errors on the ``known`` list flagged ``suppressed`` and not counted.
+
+    An INVALID file whose errors were all seen (at most MAX_ERRORS of them) and all match the
+    list becomes VALID. Where pyx12 reported more errors than were kept, the unseen ones count
+    as real: only seen errors are ever suppressed.
+    """
+    if result.status != INVALID or not result.errors:
+        return result
+    errors: list[dict[str, object]] = []
+    suppressed = 0
+    for error in result.errors:
+        entry = next((k for k in known if k.matches(error)), None)
+        if entry is None:
+            errors.append(error)
+        else:
+            errors.append({**error, "suppressed": entry.id})
+            suppressed += 1
+    if not suppressed:
+        return result
+    left = result.error_count - suppressed
+    return X12Validation(VALID if left == 0 else INVALID, left, errors)
+
+
 def _validate(path: Path, sha256: str) -> X12Validation:
-    """pyx12's verdict on the landing file, if it is still the content that was loaded."""
+    """pyx12's verdict on the landing file, if it is still the content that was loaded, with
+    its known false positives suppressed."""
     if not path.is_file():
         return _unavailable("the landing file is no longer there")
     if digest(path)[0] != sha256:
         return _unavailable("the landing file changed since it was loaded (sha256 differs)")
-    return validate_x12(path)
+    return suppress_known_false_positives(validate_x12(path))
 
 
 def _results(
@@ -151,6 +221,12 @@ def _tally(report: ValidationReport, item: PendingValidation, result: X12Validat
     report.files_validated += 1
     if result.status == VALID:
         report.valid += 1
+        if result.errors:  # only known pyx12 false positives, kept flagged "suppressed"
+            report.note(
+                f"{where}: VALID; {len(result.errors)} known pyx12 false positive(s) "
+                "suppressed, see raw._x12_validation",
+                logging.INFO,
+            )
     elif result.status == INVALID:
         report.invalid += 1
         report.note(

@@ -3,7 +3,9 @@
 The result is VALID, INVALID (with the number of errors and at most :data:`MAX_ERRORS` of them)
 or UNSUPPORTED (an implementation guide pyx12 has no map for, such as 005010X222A2). Error
 messages are kept without the offending values, which may be PHI (names, member ids, birth
-dates); pyx12's own logging, which prints them, is silenced while it runs.
+dates); pyx12's own logging, which prints them, is silenced while it runs. This is pyx12's own
+verdict: the errors pyx12 reports wrongly are flagged by the validation step
+(``billops.ingest.x12_validation.KNOWN_FALSE_POSITIVES``).
 """
 
 from __future__ import annotations
