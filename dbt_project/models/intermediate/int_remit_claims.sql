@@ -1,5 +1,6 @@
 -- 835 claim payments with their remittance (payer, trace, payment date): the link from an
--- account to the cash it received, used to tie remittances to the GL and the bank.
+-- account to the cash it received, used to tie remittances to the GL and the bank. The payer is
+-- the resolved one (int_remittance_payers): 835s do not always name it.
 with
 
 remit_claims as (
@@ -16,7 +17,7 @@ final as (
         remit_claims.trace_number,
         remit_claims.claim_seq,
         remit_claims.account_id,
-        remittances.payer_id,
+        payers.payer_id,
         remit_claims.claim_status_code,
         remit_claims.is_denied,
         remit_claims.claim_frequency_code,
@@ -35,6 +36,8 @@ final as (
         remit_claims._record
     from remit_claims
     inner join remittances on remit_claims.trace_number = remittances.trace_number
+    left join {{ ref('int_remittance_payers') }} as payers
+        on remit_claims.trace_number = payers.trace_number
 )
 
 select * from final

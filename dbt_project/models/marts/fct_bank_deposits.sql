@@ -7,8 +7,10 @@ deposits as (
 ),
 
 remittances as (
-    select trace_number, payer_id, payment_amount
-    from {{ ref('stg_rcm__remittances') }}
+    select remittances.trace_number, payers.payer_id, remittances.payment_amount
+    from {{ ref('stg_rcm__remittances') }} as remittances
+    left join {{ ref('int_remittance_payers') }} as payers
+        on remittances.trace_number = payers.trace_number
 ),
 
 final as (

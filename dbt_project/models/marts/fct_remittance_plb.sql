@@ -34,7 +34,7 @@ final as (
         cast(plb.reason_code as {{ text }}) as reason_code,
         cast(plb.reference_id as {{ text }}) as reference_id,
         cast(plb.amount as decimal(18, 2)) as amount,
-        cast(remittances.payer_id as {{ text }}) as payer_id,
+        cast(payers.payer_id as {{ text }}) as payer_id,
         cast(coalesce(facilities.entity, trace_entities.entity) as {{ text }}) as entity,
         cast(remittances.payment_date as date) as payment_date,
         cast({{ billops.period_of('coalesce(remittances.payment_date, plb.fiscal_period_date)') }}
@@ -43,6 +43,8 @@ final as (
     from plb
     left join {{ ref('stg_rcm__remittances') }} as remittances
         on plb.trace_number = remittances.trace_number
+    left join {{ ref('int_remittance_payers') }} as payers
+        on plb.trace_number = payers.trace_number
     left join facilities on plb.provider_id = facilities.npi
     left join trace_entities on plb.trace_number = trace_entities.trace_number
 )
