@@ -67,6 +67,23 @@ def open_breaks(teams: tuple[str, ...] = ()) -> pd.DataFrame:
     return frame
 
 
+QUARANTINE = ("marts", "dq_quarantine")
+
+
+def held_units() -> pd.DataFrame:
+    """The units held back from the marts (and those released), HELD first, with their dollars.
+    Empty when the snapshot predates the quarantine."""
+    if not data.has_relation(*QUARANTINE):
+        return pd.DataFrame()
+    return data.query(
+        """select status, owner_team, system, batch_id, file, unit, unit_key, rule, reason,
+                  amount, rows_held, first_seen_at, released_at, release_reason
+           from marts.dq_quarantine
+           order by case status when 'HELD' then 0 else 1 end, owner_team, first_seen_at,
+                    batch_id, file, unit_key"""
+    )
+
+
 def data_docs_index() -> Path | None:
     """The Data Docs index beside the snapshot's BILLOPS_HOME, when it has been built."""
     index = Path(get_settings().data_docs).absolute() / "index.html"

@@ -113,6 +113,30 @@ def test_quality_page_shows_grades_trend_breaks_and_the_docs_link(home: Path) ->
     assert list(at.dataframe[0].value["Owner team"]) == ["FINANCE"]
 
 
+def test_quality_page_lists_the_units_held_back_with_their_dollars(home: Path) -> None:
+    _snapshot(home)
+    path = Path(get_settings().serving)  # type: ignore[arg-type]
+    with duckdb.connect(str(path)) as con:
+        con.execute("""create table marts.dq_quarantine as select * from (values
+            ('HELD', 'CASH_POSTING', 'rcm', '20261102T030000Z', '835/r.x12', 'transaction_set',
+             'T1', 'raw_x12_remittances.bpr_equals_claims_minus_plb', 'x', 100.00, 3,
+             timestamp '2026-11-02 03:00', null::timestamp, null::varchar),
+            ('RELEASED', 'FINANCE', 'erp', '20261101T030000Z', 'gl.csv', 'journal', 'J1',
+             'raw_gl_journal_lines.account_in_chart', 'y', 50.00, 2,
+             timestamp '2026-11-01 03:00', timestamp '2026-11-02 03:00', 'passes now'))
+            t(status, owner_team, system, batch_id, file, unit, unit_key, rule, reason, amount,
+              rows_held, first_seen_at, released_at, release_reason)""")
+
+    at = AppTest.from_function(_page, default_timeout=30).run()
+
+    assert not at.exception and not at.error
+    assert "Held back from the marts" in [h.value for h in at.subheader]
+    held = at.dataframe[0].value
+    assert list(held["Status"]) == ["HELD", "RELEASED"]
+    assert list(held["Unit key"]) == ["T1", "J1"]
+    assert any(m.label == "CASH_POSTING" and m.value == "1" for m in at.metric)
+
+
 def test_quality_page_without_results_says_what_to_run(home: Path) -> None:
     at = AppTest.from_function(_page, default_timeout=30).run()
     assert not at.exception

@@ -46,7 +46,32 @@ def _render_body() -> None:
         return
     _grades(latest)
     _trend(quality_data.score_history())
+    _held()
     _breaks()
+
+
+def _held() -> None:
+    """Units held back by the raw checks: they post nothing until corrected."""
+    st.subheader("Held back from the marts")
+    units = quality_data.held_units()
+    held = units[units["status"] == "HELD"] if not units.empty else units
+    if held.empty:
+        st.success("Nothing is held back: every loaded unit is in the marts.")
+    else:
+        per_team = held.groupby("owner_team").agg(units=("unit_key", "size"), amount=("amount", "sum"))
+        cols = st.columns(min(len(per_team), 6))
+        for col, (team, row) in zip(cols, per_team.iterrows(), strict=False):
+            col.metric(team, count(int(row["units"])), help=f"${row['amount'] or 0:,.2f} held")
+    if not units.empty:
+        st.dataframe(
+            units.rename(columns=lambda c: c.replace("_", " ").capitalize()),
+            hide_index=True,
+            width="stretch",
+        )
+        st.caption(
+            "A held 835 transaction set posts nothing; when its corrected file arrives it posts "
+            "once and the held unit is released."
+        )
 
 
 def _docs_link() -> None:
