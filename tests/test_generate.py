@@ -627,6 +627,25 @@ def test_non_patient_cash_on_the_cash_accounts_is_balanced_and_never_a_remittanc
     assert not {r["trace_number"] for r in truth} & references
 
 
+def test_provider_adjustments_fit_one_plb_segment() -> None:
+    """pyx12 rejects a second PLB in a transaction set (it reads it as a second footer loop):
+    beyond five adjustments the rest is one pair on the payment's trace, the sum unchanged."""
+    from billops.synth.model import Payment, ProviderAdjustment
+    from billops.synth.reference import build_reference
+    from billops.synth.x12 import _provider_adjustments
+
+    ref = build_reference(1, 1, 1, 2026, 2026)
+    day = datetime(2026, 10, 2, 9)
+    pay = Payment("202610020000001", ref.payers[3], ref.hospitals[0].id, day.date(), day, day)
+    for n in (3, 6, 9):
+        pay.plb = [ProviderAdjustment("L6", f"ICN{i}", -(i + 1) * 10) for i in range(n)]
+        [plb] = _provider_adjustments(pay, ref)
+        parts = plb.rstrip("~\n").split("*")
+        assert len(parts) == 3 + 2 * min(n, 6)
+        assert sum(cents(v) for v in parts[4::2]) == sum(a.amount for a in pay.plb)
+        assert (parts[-2] == f"L6:{pay.trace}") == (n > 6)
+
+
 def test_npi_check_digit() -> None:
     assert npi_is_valid("1234567893")  # the CMS example NPI
     assert not npi_is_valid("1234567890")

@@ -441,16 +441,25 @@ def write_835_count(path: Path) -> int:
     return sum(1 for s in text.split("~") if s.lstrip("\r\n").startswith("ST*"))
 
 
+PLB_PAIRS = 6  # reason/amount pairs of one PLB segment
+
+
 def _provider_adjustments(pay: Payment, ref: Reference) -> list[str]:
-    """PLB segments, at most six reason/amount pairs each; PLB02 is the fiscal year end."""
+    """One PLB segment (PLB02 the fiscal year end) with at most six reason/amount pairs: the
+    guide lets PLB repeat, but pyx12 reads a second PLB as a second footer loop and rejects
+    it, so beyond five adjustments the rest is one pair referencing the payment's trace
+    (the amounts, and so BPR02, are unchanged)."""
     payee = ref.facility_by_id[pay.entity]
+    adjustments = [(f"{a.reason}:{a.reference}", a.amount) for a in pay.plb]
+    if len(adjustments) > PLB_PAIRS:
+        rest = pay.plb[PLB_PAIRS - 1 :]
+        [reason] = {a.reason for a in rest}  # interest (L6) is the only kind written
+        total = sum(a.amount for a in rest)
+        adjustments = [*adjustments[: PLB_PAIRS - 1], (f"{reason}:{pay.trace}", total)]
     pairs: list[str] = []
-    for a in pay.plb:
-        pairs += [f"{a.reason}:{a.reference}", fmt_x12(a.amount)]
-    return [
-        seg("PLB", payee.npi, f"{pay.paid_on.year}1231", *pairs[i : i + 12])
-        for i in range(0, len(pairs), 12)
-    ]
+    for reason, amount in adjustments:
+        pairs += [reason, fmt_x12(amount)]
+    return [seg("PLB", payee.npi, f"{pay.paid_on.year}1231", *pairs)]
 
 
 def payee_bank(entity_ein: str) -> tuple[str, str]:
