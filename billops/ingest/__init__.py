@@ -17,8 +17,11 @@ raw zone. A batch re-delivered after quarantine is read again.
 
 Record-level problems do not stop a batch: an invalid NDJSON line, a resource of the wrong
 resourceType, a CSV row with the wrong number of fields or a value that does not cast to the
-contract type, an X12 claim (or 835 header, claim or PLB) whose segments cannot be mapped, go to
-raw._rejects with file, record number, reason and original text; the records beside them load.
+contract type, an 837 claim whose segments cannot be mapped (held as a ``claim``), an 835
+transaction set with a header, claim or PLB that cannot be mapped (held whole as a
+``transaction_set``: a payment never posts in part) or a malformed 835 service line (alone), go
+to raw._rejects with file, record number, reason, original text and the unit held back; the
+records beside them load.
 Every problem also yields a one-line message naming file, record and reason, in
 ``IngestReport.messages`` and in the ``billops.ingest`` log. Messages never carry PHI values.
 
