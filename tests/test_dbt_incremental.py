@@ -165,7 +165,9 @@ def test_incremental_run_equals_full_refresh(runs: Runs) -> None:
             )
             assert counts == (0, 0), f"marts.{table}: rows only in incremental/full: {counts}"
             total = con.execute(f"select count(*) from billops.marts.{table}").fetchone()[0]
-            assert total or table == "fct_remittance_plb", f"marts.{table} is empty"
+            # no PLB and nothing held back are normal on a clean generated system
+            may_be_empty = ("fct_remittance_plb", "dq_quarantine")
+            assert total or table in may_be_empty, f"marts.{table} is empty"
 
 
 def test_second_run_merged_only_touched_rows(runs: Runs) -> None:

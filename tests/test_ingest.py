@@ -163,8 +163,15 @@ def count(settings: Settings, table: str) -> int:
 
 
 def raw_folders(settings: Settings) -> list[str]:
+    """Batch folders of the raw zone (the contract anchors beside them are not batches)."""
     root = settings.raw_zone
-    return sorted(p.relative_to(root).as_posix() for p in root.glob("*/*")) if root.exists() else []
+    if not root.exists():
+        return []
+    return sorted(
+        p.relative_to(root).as_posix()
+        for p in root.glob("*/*")
+        if not p.name.startswith("_contract-")
+    )
 
 
 # ---------------------------------------------------------------------------------- loading
