@@ -59,10 +59,12 @@ TABLES: dict[str, RawTable] = {t.name: t for t in [
        id=V, version_id=V, last_updated=TS, status=V, class_code=V, type_code=V,
        patient_id=V, service_provider_id=V, period_start=TS, period_end=TS, resource_json=V),
     _t("fhir_charge_item", "ehr", "ndjson:ChargeItem", ("id", "_batch_id"),
-       "FHIR ChargeItem; code is HCPCS Level II, context is the Encounter (account).",
+       "FHIR ChargeItem; code is HCPCS Level II, context is the Encounter (account). "
+       "occurrence_date is the calendar date of occurrenceDateTime (or occurrencePeriod.start) as "
+       "written, occurrence_at the full time in UTC (midnight when only a date is sent).",
        id=V, version_id=V, last_updated=TS, status=V, hcpcs=V, quantity=DEC,
-       price_override=DEC, occurrence_date=D, entered_date=TS, account_id=V, patient_id=V,
-       performer_id=V, resource_json=V),
+       price_override=DEC, occurrence_date=D, occurrence_at=TS, entered_date=TS, account_id=V,
+       patient_id=V, performer_id=V, resource_json=V),
     _t("fhir_organization", "ehr", "ndjson:Organization", ("id", "_batch_id"),
        "FHIR Organization: facilities (type prov; partOf = the hospital, i.e. the GL entity) and "
        "payers (type pay; id = payer id).",

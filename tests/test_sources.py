@@ -106,6 +106,7 @@ def test_spec_chargeitem_example_maps() -> None:
     assert row["hcpcs"] == "01510"
     assert row["quantity"] == Decimal("1.00") and row["price_override"] == Decimal("40.00")
     assert row["occurrence_date"] == date(2017, 1, 25)  # occurrencePeriod.start
+    assert row["occurrence_at"] == datetime(2017, 1, 25, 7, 0)  # 08:00+01:00, in UTC
     assert row["entered_date"] == datetime(2017, 1, 25, 22, 55, 4)  # +01:00 to UTC
     assert (row["account_id"], row["patient_id"], row["performer_id"]) == (
         "example", "example", "example")
@@ -169,6 +170,12 @@ def test_resources_map_to_their_columns() -> None:
     row = map_resource(charge, "ChargeItem", "{}")
     assert (row["hcpcs"], row["quantity"], row["price_override"], row["account_id"]) == (
         "J1100", Decimal("2.00"), Decimal("100.50"), "ENC1")
+    assert (row["occurrence_date"], row["occurrence_at"]) == (
+        date(2024, 1, 15), datetime(2024, 1, 15))  # a date only: midnight
+    charge["occurrenceDateTime"] = "2024-01-15T22:12:00-07:00"
+    row = map_resource(charge, "ChargeItem", "{}")
+    assert (row["occurrence_date"], row["occurrence_at"]) == (
+        date(2024, 1, 15), datetime(2024, 1, 16, 5, 12))  # date as written, time in UTC
 
 
 @pytest.mark.parametrize(("resource", "message"), [

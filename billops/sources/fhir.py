@@ -146,6 +146,7 @@ def _charge_item(r: Resource) -> dict[str, object]:
         "quantity": _get(r, "quantity", "value"),
         "price_override": _get(r, "priceOverride", "value"),
         "occurrence_date": _date(occurrence),
+        "occurrence_at": _datetime(occurrence),
         "entered_date": _datetime(r.get("enteredDate")),
         "account_id": reference_id(r.get("context")),
         "patient_id": reference_id(r.get("subject")),

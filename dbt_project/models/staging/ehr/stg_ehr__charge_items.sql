@@ -25,6 +25,7 @@ renamed as (
         quantity as units,
         price_override as charge_amount,
         occurrence_date as service_date,
+        occurrence_at as service_at,
         entered_date as entered_at,
         account_id,
         patient_id,
