@@ -92,3 +92,17 @@ def ensure_pool() -> None:
         description=WAREHOUSE_POOL_DESCRIPTION,
         include_deferred=False,
     )
+
+
+def check_raw_or_fail() -> dict[str, Any]:
+    """The raw checks as an Airflow task runs them: a blocking failure fails the task at once,
+    without retry (the data will not change until someone fixes or waives the batch)."""
+    from airflow.exceptions import AirflowFailException
+
+    from billops.pipeline import check_raw_step
+    from expectations.runner import DataQualityError
+
+    try:
+        return check_raw_step()
+    except DataQualityError as exc:
+        raise AirflowFailException(str(exc)) from exc

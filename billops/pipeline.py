@@ -109,8 +109,9 @@ def check_step(settings: Settings | None = None) -> dict[str, Any]:
 
 
 def check_raw_step(settings: Settings | None = None) -> dict[str, Any]:
-    """Raw suites, right after ingest: a critical failure raises ``DataQualityError`` (a
-    ``BillopsError``), so dbt and publish never run on a bad feed and the snapshot stays."""
+    """Raw suites, right after ingest: a blocking failure raises ``DataQualityError`` (a
+    ``BillopsError``), so dbt and publish never run on an untrustworthy extract and the snapshot
+    stays; failing units of any other critical rule are held back and the run goes on."""
     settings = settings or get_settings()
     require_loaded(settings)
     from expectations.runner import check_raw

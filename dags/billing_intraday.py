@@ -1,5 +1,6 @@
-"""Intraday refresh: land the hour's batches, then fold them into the incremental facts and the
-billing event log (dbt tag `intraday`: only the accounts and traces those batches touch are
+"""Intraday refresh: land the hour's batches, run the raw checks (a failing unit is held back
+before any fact sees it; a blocking failure stops the refresh), then fold them into the
+incremental facts and the billing event log (dbt tag `intraday`: only the accounts and traces those batches touch are
 rebuilt) after the staging views and intermediate tables they read (`+tag:intraday`).
 Exceptions, KPIs and the roll-forward, which judge everything against the as-of time, stay with
 the nightly run.
@@ -11,7 +12,7 @@ from datetime import datetime
 
 from airflow.sdk import dag, task
 
-from billops import pipeline
+from billops import orchestration, pipeline
 from billops.orchestration import DEFAULT_ARGS
 
 
@@ -31,10 +32,14 @@ def billing_intraday() -> None:
         return pipeline.ingest_step()
 
     @task
+    def check_raw() -> dict:
+        return orchestration.check_raw_or_fail()
+
+    @task
     def refresh_facts() -> dict:
         return pipeline.intraday_step()
 
-    ingest() >> refresh_facts()
+    ingest() >> check_raw() >> refresh_facts()
 
 
 billing_intraday()

@@ -10,7 +10,7 @@ from datetime import datetime
 from airflow.sdk import dag, task
 from cosmos import DbtTaskGroup
 
-from billops import pipeline
+from billops import orchestration, pipeline
 from billops.orchestration import DEFAULT_ARGS, cosmos_task_group_args
 
 
@@ -39,15 +39,7 @@ def billing_nightly() -> None:
 
     @task
     def check_raw() -> dict:
-        # A critical raw failure fails the run at once (no retry): the data will not change.
-        from airflow.exceptions import AirflowFailException
-
-        from expectations.runner import DataQualityError
-
-        try:
-            return pipeline.check_raw_step()
-        except DataQualityError as exc:
-            raise AirflowFailException(str(exc)) from exc
+        return orchestration.check_raw_or_fail()
 
     dbt = DbtTaskGroup(group_id="dbt", **cosmos_task_group_args())
 

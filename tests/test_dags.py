@@ -58,7 +58,8 @@ def test_nightly_shape(dagbag, dbt_manifest: Path) -> None:
 def test_intraday_shape(dagbag) -> None:
     dag = dagbag.dags["billing_intraday"]
     assert dag.max_active_runs == 1
-    assert dag.get_task("refresh_facts").upstream_task_ids == {"ingest"}
+    assert dag.get_task("check_raw").upstream_task_ids == {"ingest"}
+    assert dag.get_task("refresh_facts").upstream_task_ids == {"check_raw"}
     for task in dag.tasks:
         assert task.pool == WAREHOUSE_POOL, task.task_id
 

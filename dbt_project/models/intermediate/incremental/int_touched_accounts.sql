@@ -2,7 +2,8 @@
 -- that shapes an incremental fact's rows: its encounter, charges, claims and claim lines,
 -- remittances, claim events, statements and patient payments; its patient (demographics,
 -- encounters, coverage, eligibility checks: a new encounter can move a check to another of the
--- patient's accounts); its facility; and the 835 traces that pay it (GL posting, bank deposit).
+-- patient's accounts); its facility; the 835 traces that pay it (GL posting, bank deposit); and the units of it that
+-- the raw checks held back or released (dq.quarantine_units), whose rows leave or rejoin.
 -- The incremental facts rebuild the accounts touched after their watermark
 -- (macros/incremental.sql); computing the touches once here spares each fact a scan of the
 -- sources and staging views.
@@ -62,6 +63,28 @@ touches as (
     select account_id, _loaded_at from {{ source('rcm', 'statements') }}
     union all
     select account_id, _loaded_at from {{ source('rcm', 'patient_payments') }}
+    union all
+    -- units the raw checks held back or released since: their rows leave or rejoin the facts
+    select held_accounts.account_id, held_accounts.touched_at
+    from (
+        select unit_key as account_id, coalesce(released_at, first_seen_at) as touched_at
+        from {{ source('dq', 'quarantine_units') }}
+        where unit = 'claim'
+        {%- for system, table, account in [('ehr', 'fhir_charge_item', 'account_id'),
+                                           ('ehr', 'fhir_encounter', 'id'),
+                                           ('rcm', 'statements', 'account_id'),
+                                           ('rcm', 'patient_payments', 'account_id')] %}
+        union all
+        select held_rows.{{ account }}, coalesce(held.released_at, held.first_seen_at)
+        from {{ source('dq', 'quarantine_units') }} as held
+        inner join {{ source(system, table) }} as held_rows
+            on held.unit = 'record'
+            and held.source_table = 'raw.{{ table }}'
+            and held.batch_id = held_rows._batch_id
+            and held.file = held_rows._file
+            and held.unit_key = cast(held_rows._record as {{ dbt.type_string() }})
+        {%- endfor %}
+    ) as held_accounts
 )
 
 select

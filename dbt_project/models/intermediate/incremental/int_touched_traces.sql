@@ -1,6 +1,7 @@
 -- One row per 835 trace number, with the load time of the newest batch that touches it: its
 -- remittance, a GL posting that references it or a bank deposit of it. The incremental facts
--- rebuild the traces touched after their watermark (macros/incremental.sql); computing the
+-- rebuild the traces touched after their watermark (or held back or released by the raw checks
+-- after it) (macros/incremental.sql); computing the
 -- touches once here spares each fact a scan of the sources.
 with
 
@@ -10,6 +11,11 @@ touches as (
     select reference, _loaded_at from {{ source('erp', 'gl_journal_lines') }}
     union all
     select trace_number, _loaded_at from {{ source('erp', 'bank_deposits') }}
+    union all
+    -- a transaction set the raw checks held back or released since: its rows leave or rejoin
+    select unit_key, coalesce(released_at, first_seen_at)
+    from {{ source('dq', 'quarantine_units') }}
+    where unit = 'transaction_set'
 )
 
 select
