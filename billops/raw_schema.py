@@ -46,20 +46,29 @@ V, D, TS, DEC, INT, B = "VARCHAR", "DATE", "TIMESTAMP", "DECIMAL(18,2)", "BIGINT
 TABLES: dict[str, RawTable] = {t.name: t for t in [
     # ---------------------------------------------------------------- EHR, FHIR R4 bulk export
     _t("fhir_patient", "ehr", "ndjson:Patient", ("id", "_batch_id"),
-       "FHIR Patient; name, birth date and member ids are PHI.",
+       "FHIR Patient; name, birth date and member ids are PHI. mrn is the Patient.identifier "
+       "of type MR (v2-0203): the patient key where sent, else Patient.id.",
        id=V, version_id=V, last_updated=TS, family_name=V, given_name=V, birth_date=D,
-       gender=V, postal_code=V, managing_organization_id=V, resource_json=V),
+       gender=V, postal_code=V, managing_organization_id=V, mrn=V, resource_json=V),
     _t("fhir_coverage", "ehr", "ndjson:Coverage", ("id", "version_id"),
-       "FHIR Coverage; a registration update is a new version (meta.versionId).",
+       "FHIR Coverage; a registration update is a new version (meta.versionId). patient_id is "
+       "the beneficiary's logical id; payer_id the id of the first payor, payer_resource_type "
+       "the type it references (Organization; Patient or RelatedPerson for self-pay); "
+       "subscriber_id (the member id) is optional.",
        id=V, version_id=V, last_updated=TS, status=V, patient_id=V, payer_id=V,
-       subscriber_id=V, relationship=V, coverage_order=INT, period_start=D, period_end=D,
-       resource_json=V),
+       payer_resource_type=V, subscriber_id=V, relationship=V, coverage_order=INT,
+       period_start=D, period_end=D, resource_json=V),
     _t("fhir_encounter", "ehr", "ndjson:Encounter", ("id", "_batch_id"),
-       "FHIR Encounter; Encounter.id is the patient account number.",
+       "FHIR Encounter. account_number is the Encounter.identifier of type AN (v2-0203), "
+       "account_ref_id the logical id of the Account that Encounter.account references; the "
+       "account number is account_number, else that Account's identifier, else Encounter.id. "
+       "patient_id is the subject's logical id; period.end is optional.",
        id=V, version_id=V, last_updated=TS, status=V, class_code=V, type_code=V,
-       patient_id=V, service_provider_id=V, period_start=TS, period_end=TS, resource_json=V),
+       patient_id=V, service_provider_id=V, period_start=TS, period_end=TS, account_number=V,
+       account_ref_id=V, resource_json=V),
     _t("fhir_charge_item", "ehr", "ndjson:ChargeItem", ("id", "_batch_id"),
-       "FHIR ChargeItem; code is HCPCS Level II, context is the Encounter (account). "
+       "FHIR ChargeItem; code is HCPCS Level II, context is the Encounter (its logical id: "
+       "staging translates it to the account number), subject the Patient. "
        "occurrence_date is the calendar date of occurrenceDateTime (or occurrencePeriod.start) as "
        "written, occurrence_at the full time in UTC (midnight when only a date is sent).",
        id=V, version_id=V, last_updated=TS, status=V, hcpcs=V, quantity=DEC,
@@ -70,6 +79,11 @@ TABLES: dict[str, RawTable] = {t.name: t for t in [
        "payers (type pay; id = payer id).",
        id=V, version_id=V, last_updated=TS, active=B, name=V, type_code=V, npi=V,
        part_of_id=V, resource_json=V),
+    _t("fhir_account", "ehr", "ndjson:Account", ("id", "_batch_id"),
+       "FHIR Account, where the EHR sends it. account_number is its identifier of type AN "
+       "(v2-0203), else its first identifier; patient_id the first subject's logical id.",
+       id=V, version_id=V, last_updated=TS, status=V, account_number=V, patient_id=V,
+       resource_json=V),
     # ---------------------------------------------------------------- RCM, X12 837 claims
     _t("x12_claims", "rcm", "x12:837", ("account_id", "interchange_control_number", "st_control_number"),
        "One row per 837 claim (2300 loop). payer_responsibility is SBR01 of the subscriber "

@@ -17,7 +17,8 @@ def test_raw_zone_doc_is_current() -> None:
 
 
 def test_landing_contract_files_are_all_mapped() -> None:
-    assert set(FHIR_RESOURCES) == {"Patient", "Coverage", "Encounter", "ChargeItem", "Organization"}
+    assert set(FHIR_RESOURCES) == {
+        "Patient", "Coverage", "Encounter", "ChargeItem", "Organization", "Account"}
     assert set(CSV_FILES) == {
         "claim_events.csv", "eligibility_checks.csv", "statements.csv", "patient_payments.csv",
         "payers.csv", "payer_contracts.csv", "auth_rules.csv", "chargemaster.csv",

@@ -97,11 +97,20 @@ def read_manifest(folder: Path, system: str) -> Manifest:
     return Manifest(system, folder.name, _extracted_at(doc.get("extracted_at")), entries)
 
 
+# A bulk export names a file after its resource type, numbered when it splits the type:
+# Patient.ndjson, Patient.1.ndjson, Patient_000.ndjson, Patient-2.ndjson.
+_NDJSON_NAME = re.compile(r"(?P<resource>[A-Za-z]+)(?:[._-]\d+)?\.ndjson")
+
+
 def file_kind(system: str, path: str) -> FileKind | None:
-    """How a manifest path of ``system`` is read, or None when it is no file of that system."""
+    """How a manifest path of ``system`` is read, or None when it is no file of that system.
+
+    An EHR ``.ndjson`` file at the batch root whose name gives no resource type this warehouse
+    loads is ``ignored``: verified and recorded in raw._loads (status IGNORED), never read."""
     parts = PurePosixPath(path).parts
     if system == "ehr" and len(parts) == 1 and path.endswith(".ndjson"):
-        resource = path[: -len(".ndjson")]
+        named = _NDJSON_NAME.fullmatch(path)
+        resource = named["resource"] if named else path[: -len(".ndjson")]
         return (
             FileKind("ndjson", resource)
             if resource in FHIR_RESOURCES

@@ -1,6 +1,9 @@
 """FHIR R4 bulk-export NDJSON: one resource per line, mapped to the columns of a ``fhir_*`` table.
 
-The resource is kept whole (the line as delivered) in ``resource_json``. References keep only
+The resource is kept whole (the line as delivered) in ``resource_json``. Identities are kept as
+sent: the Patient's MR identifier (``mrn``), the Encounter's AN identifier (``account_number``)
+and the Account it references (``account_ref_id``); staging decides the patient key and the
+account number from them, and translates the logical ids that references carry. References keep only
 the id ("Encounter/abc", "http://host/fhir/Encounter/abc/_history/2" and "urn:uuid:abc" all give
 "abc"). Timestamps with an offset are converted to UTC. A DATE column fed by a FHIR dateTime takes
 its calendar date as written; a partial date ("1974", "1974-06") gives NULL, the full value stays
@@ -21,6 +24,8 @@ from billops.sources import FileError, RecordError, Reject, Row, SourceReader
 from billops.sources.values import cast_row
 
 NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
+# HL7 v2 table 0203 (identifier type): MR = medical record number, AN = account number
+IDENTIFIER_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v2-0203"
 _FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # One decoder for every line (json.loads with parse_float builds a new one per call).
 _DECODER = json.JSONDecoder(parse_float=Decimal)
@@ -43,6 +48,48 @@ def reference_id(ref: object) -> str | None:
     if "_history" in parts:
         parts = parts[: parts.index("_history")]
     return parts[-1] if parts else None
+
+
+def reference_type(ref: object) -> str | None:
+    """The resource type a FHIR Reference points to: its ``type``, else the segment before the id
+    of its ``reference`` ("Patient/p1", ".../fhir/Patient/p1/_history/2"); None for a urn."""
+    if isinstance(ref, dict):
+        if isinstance(ref.get("type"), str) and ref["type"]:
+            return ref["type"].rpartition("/")[2]  # a type may be given as a canonical URL
+        ref = ref.get("reference")
+    if not isinstance(ref, str) or not ref or ref.startswith("urn:") or ref.startswith("#"):
+        return None
+    parts = [p for p in ref.split("/") if p]
+    if "_history" in parts:
+        parts = parts[: parts.index("_history")]
+    return parts[-2] if len(parts) >= 2 and parts[-2][:1].isupper() else None
+
+
+def identifier_of_type(resource: Resource, code: str) -> str | None:
+    """The value of the resource's first identifier whose type has the v2-0203 ``code`` (a coding
+    of that code without a system counts too)."""
+    identifiers = resource.get("identifier")
+    for identifier in identifiers if isinstance(identifiers, list) else []:
+        codings = _get(identifier, "type", "coding")
+        for coding in codings if isinstance(codings, list) else []:
+            if (
+                isinstance(coding, dict)
+                and coding.get("code") == code
+                and coding.get("system") in (IDENTIFIER_TYPE_SYSTEM, None)
+                and isinstance(identifier.get("value"), str)
+                and identifier["value"].strip()
+            ):
+                return identifier["value"].strip()
+    return None
+
+
+def _first_identifier(resource: Resource) -> str | None:
+    identifiers = resource.get("identifier")
+    for identifier in identifiers if isinstance(identifiers, list) else []:
+        value = _get(identifier, "value")
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
 
 
 def _get(obj: object, *path: str | int) -> Any:
@@ -102,6 +149,7 @@ def _patient(r: Resource) -> dict[str, object]:
         "gender": r.get("gender"),
         "postal_code": _get(r, "address", 0, "postalCode"),
         "managing_organization_id": reference_id(r.get("managingOrganization")),
+        "mrn": identifier_of_type(r, "MR"),
     }
 
 
@@ -111,6 +159,7 @@ def _coverage(r: Resource) -> dict[str, object]:
         "status": r.get("status"),
         "patient_id": reference_id(r.get("beneficiary")),
         "payer_id": reference_id(_get(r, "payor", 0)),
+        "payer_resource_type": reference_type(_get(r, "payor", 0)),
         "subscriber_id": r.get("subscriberId"),
         "relationship": _get(r, "relationship", "coding", 0, "code"),
         "coverage_order": r.get("order"),
@@ -134,7 +183,27 @@ def _encounter(r: Resource) -> dict[str, object]:
         "service_provider_id": reference_id(r.get("serviceProvider")),
         "period_start": _datetime(_get(r, "period", "start")),
         "period_end": _datetime(_get(r, "period", "end")),
+        "account_number": identifier_of_type(r, "AN"),
+        "account_ref_id": reference_id(_get(r, "account", 0)),
     }
+
+
+# Code systems of HCPCS (Level II) and CPT (HCPCS Level I): by URL or OID
+_PROCEDURE_CODE_SYSTEMS = ("hcpcs", "cpt", "2.16.840.1.113883.6.285", "2.16.840.1.113883.6.12",
+                           "2.16.840.1.113883.6.14")
+
+
+def _procedure_code(code: object) -> object:
+    """ChargeItem.code: the coding whose system is HCPCS or CPT (an EHR may list its own
+    chargemaster coding first), else the first coding."""
+    codings = _get(code, "coding")
+    if not isinstance(codings, list):
+        return None
+    for coding in codings:
+        system = _get(coding, "system")
+        if isinstance(system, str) and any(s in system.lower() for s in _PROCEDURE_CODE_SYSTEMS):
+            return _get(coding, "code")
+    return _get(codings, 0, "code")
 
 
 def _charge_item(r: Resource) -> dict[str, object]:
@@ -142,7 +211,7 @@ def _charge_item(r: Resource) -> dict[str, object]:
     return {
         **_meta(r),
         "status": r.get("status"),
-        "hcpcs": _get(r, "code", "coding", 0, "code"),
+        "hcpcs": _procedure_code(r.get("code")),
         "quantity": _get(r, "quantity", "value"),
         "price_override": _get(r, "priceOverride", "value"),
         "occurrence_date": _date(occurrence),
@@ -174,12 +243,22 @@ def _organization(r: Resource) -> dict[str, object]:
     }
 
 
+def _account(r: Resource) -> dict[str, object]:
+    return {
+        **_meta(r),
+        "status": r.get("status"),
+        "account_number": identifier_of_type(r, "AN") or _first_identifier(r),
+        "patient_id": reference_id(_get(r, "subject", 0)),
+    }
+
+
 MAPPERS: dict[str, Callable[[Resource], dict[str, object]]] = {
     "Patient": _patient,
     "Coverage": _coverage,
     "Encounter": _encounter,
     "ChargeItem": _charge_item,
     "Organization": _organization,
+    "Account": _account,
 }
 
 

@@ -1,4 +1,5 @@
-"""Suites on the EHR's FHIR R4 bulk export: Patient, Coverage, Encounter, ChargeItem, Organization."""
+"""Suites on the EHR's FHIR R4 bulk export: Patient, Coverage, Encounter, ChargeItem, Organization,
+Account (where sent)."""
 
 from __future__ import annotations
 
@@ -78,7 +79,14 @@ def coverage_rules(as_of: datetime | None) -> list[Rule]:
         unique(["id", "version_id"], "critical", "DATA_ENGINEERING", name="id_version_unique"),
         not_null("patient_id", "critical", "PATIENT_ACCESS"),
         not_null("payer_id", "critical", "PATIENT_ACCESS"),
-        not_null("subscriber_id", "critical", "PATIENT_ACCESS"),
+        # Coverage.subscriberId is optional in FHIR (the claim's NM109 then gives the member id),
+        # and a self-pay Coverage (payor = the Patient) has none: worth a look, never a hold.
+        not_null(
+            "subscriber_id",
+            "warning",
+            "PATIENT_ACCESS",
+            notes="optional: without it the member id comes from the claim (NM109)",
+        ),
         in_set("status", COVERAGE_STATUSES, "warning", "PATIENT_ACCESS"),
         not_before("period_end", "period_start", "warning", "PATIENT_ACCESS"),
         not_null(
@@ -150,6 +158,19 @@ def organization_rules(as_of: datetime | None) -> list[Rule]:
     ]
 
 
+def account_rules(as_of: datetime | None) -> list[Rule]:
+    return [
+        not_null("id", "critical", "PATIENT_ACCESS"),
+        unique(["id", "_batch_id"], "critical", "DATA_ENGINEERING", name="id_unique_in_batch"),
+        not_null(
+            "account_number",
+            "warning",
+            "PATIENT_ACCESS",
+            notes="without an identifier the Encounter's own id is the account number",
+        ),
+    ]
+
+
 def _prepare_patient(frame: pd.DataFrame) -> pd.DataFrame:
     return timestamps(frame, "birth_date")
 
@@ -173,12 +194,15 @@ COVERAGE = raw_suite(
     SOURCE,
     coverage_rules,
     prepare=_prepare_coverage,
-    query="""select c.*, p.payer_id as payer_in_reference
+    # a self-pay Coverage's payor is the Patient (or a RelatedPerson): no payer to look up
+    query="""select c.*, coalesce(p.payer_id, case when c.payer_resource_type in
+                 ('Patient', 'RelatedPerson') then c.payer_id end) as payer_in_reference
              from (select * exclude (resource_json) from {asset}) c
              left join (select distinct payer_id from raw.payers) p using (payer_id)""",
 )
 ENCOUNTER = raw_suite("fhir_encounter", SOURCE, encounter_rules, prepare=_prepare_encounter)
 CHARGE_ITEM = raw_suite("fhir_charge_item", SOURCE, charge_rules, prepare=_prepare_charge)
 ORGANIZATION = raw_suite("fhir_organization", SOURCE, organization_rules)
+ACCOUNT = raw_suite("fhir_account", SOURCE, account_rules)
 
-SUITES = (PATIENT, COVERAGE, ENCOUNTER, CHARGE_ITEM, ORGANIZATION)
+SUITES = (PATIENT, COVERAGE, ENCOUNTER, CHARGE_ITEM, ORGANIZATION, ACCOUNT)

@@ -1,7 +1,10 @@
 -- Coverage exceptions of an account's current claim, judged against the EHR coverage (current
 -- version of each Coverage) active on the service date, and the payers' authorization rules.
 -- COVERAGE_MISMATCH: an active coverage exists but none has the billed payer and member id (a
--- claim billed to an active secondary coverage matches it). COVERAGE_INACTIVE: no coverage of
+-- claim billed to an active secondary coverage matches it). Member ids compare without case,
+-- spaces and punctuation; a coverage without a member id (Coverage.subscriberId is optional)
+-- matches on its payer, the claim's NM109 being the member id on file. A self-pay coverage
+-- (payor = the Patient) has no payer: a claim to a payer does not match it. COVERAGE_INACTIVE: no coverage of
 -- the claim's rank is active: the primary (Coverage.order 1, or no order) for a claim with
 -- SBR01 = P, the second for SBR01 = S, the third for T; so a primary that ended is inactive even
 -- while the patient's secondary coverage runs on.
@@ -52,7 +55,8 @@ coverage_match as (
         claims.account_id,
         sum(case when active_coverages.is_of_claim_rank then 1 else 0 end) as active_count,
         sum(case when active_coverages.payer_id = claims.payer_id
-                  and active_coverages.member_id = claims.member_id then 1 else 0 end)
+                  and {{ billops.member_ids_agree('active_coverages.member_id', 'claims.member_id') }}
+                 then 1 else 0 end)
             as matching_count
     from claims
     left join active_coverages on claims.account_id = active_coverages.account_id

@@ -3,7 +3,11 @@
 -- patient's EHR coverages (current versions) active on the statement date: a registration update
 -- superseded them, by a new version or by a new coverage that replaced an ended one. Judged only
 -- while a primary coverage (Coverage.order 1, or no order) is active: a primary that ended with
--- no successor leaves nothing newer to bill, though a secondary coverage runs on.
+-- no successor leaves nothing newer to bill, though a secondary coverage runs on. The statement's
+-- patient_id (Patient.id or the MRN) is resolved to the patient key (int_patient_keys); member
+-- ids compare without case, spaces and punctuation, and a coverage without a member id matches
+-- on its payer; a self-pay coverage (payor = the Patient) matches a statement with no payer on
+-- file.
 -- PATIENT_BALANCE_MISMATCH: amount due differs from the patient responsibility of the latest
 -- adjudication (reversals aside) less patient payments (net of refunds) received by the
 -- statement date.
@@ -37,11 +41,22 @@ current_coverages as (
         patient_id,
         payer_id,
         member_id,
+        is_self_pay,
         period_start,
         period_end,
         coalesce(coverage_order, 1) = 1 as is_primary
     from {{ ref('stg_ehr__coverages') }}
     where is_current_version and status = 'active'
+),
+
+-- statements.csv sends Patient.id or the MRN: the patient key of each statement
+statement_patients as (
+    select
+        statements.statement_id,
+        coalesce(patient_keys.patient_id, statements.patient_id) as patient_id
+    from statements
+    left join {{ ref('int_patient_keys') }} as patient_keys
+        on statements.patient_id = patient_keys.patient_alias
 ),
 
 -- the EHR's current coverage on each statement's date
@@ -50,10 +65,13 @@ statement_coverages as (
         statements.statement_id,
         current_coverages.payer_id,
         current_coverages.member_id,
+        current_coverages.is_self_pay,
         current_coverages.is_primary
     from statements
+    inner join statement_patients
+        on statements.statement_id = statement_patients.statement_id
     inner join current_coverages
-        on statements.patient_id = current_coverages.patient_id
+        on statement_patients.patient_id = current_coverages.patient_id
         and {{ billops.effective_on('statements.statement_date',
                                     'cast(current_coverages.period_start as date)',
                                     'cast(current_coverages.period_end as date)') }}
@@ -63,11 +81,13 @@ stale as (
     select
         'STATEMENT_STALE_COVERAGE' as exception_type,
         statements.statement_id,
-        statements.patient_id,
+        statement_patients.patient_id,
         statements.account_id,
         statements.amount_due as amount_at_risk,
         statements.statement_date
     from statements
+    inner join statement_patients
+        on statements.statement_id = statement_patients.statement_id
     where statements.statement_id in (
             select statement_id from statement_coverages where is_primary
         )
@@ -75,8 +95,13 @@ stale as (
             select 1
             from statement_coverages
             where statement_coverages.statement_id = statements.statement_id
-                and statement_coverages.payer_id = statements.payer_id_on_file
-                and statement_coverages.member_id = statements.member_id_on_file
+                and (
+                    (statement_coverages.is_self_pay
+                     and nullif(trim(statements.payer_id_on_file), '') is null)
+                    or (statement_coverages.payer_id = statements.payer_id_on_file
+                        and {{ billops.member_ids_agree('statement_coverages.member_id',
+                                                        'statements.member_id_on_file') }})
+                )
         )
 ),
 

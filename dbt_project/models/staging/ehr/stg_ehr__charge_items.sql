@@ -10,6 +10,16 @@ latest as (
     {{ billops.latest_fhir_version('source') }}
 ),
 
+-- ChargeItem.context and subject carry logical ids: translated to the account number (of the
+-- Encounter) and to the patient key; a reference to a resource never sent stays as it is
+encounters as (
+    select encounter_id, account_id from {{ ref('stg_ehr__encounters') }}
+),
+
+patient_ids as (
+    select fhir_patient_id, patient_id from {{ ref('stg_ehr__patient_ids') }}
+),
+
 renamed as (
     select
         id as charge_id,
@@ -27,13 +37,16 @@ renamed as (
         occurrence_date as service_date,
         occurrence_at as service_at,
         entered_date as entered_at,
-        account_id,
-        patient_id,
+        coalesce(encounters.account_id, latest.account_id) as account_id,
+        latest.account_id as encounter_id,
+        coalesce(patient_ids.patient_id, latest.patient_id) as patient_id,
         performer_id,
         _batch_id,
         _record,
         _loaded_at
     from latest
+    left join encounters on latest.account_id = encounters.encounter_id
+    left join patient_ids on latest.patient_id = patient_ids.fhir_patient_id
 )
 
 select * from renamed

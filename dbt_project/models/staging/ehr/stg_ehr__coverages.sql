@@ -1,5 +1,6 @@
 -- Every version of every Coverage: a registration update is a new version, and rules need the
 -- version history (what was on file when). A version re-sent in a later batch is kept once.
+-- subscriberId (member_id) is optional; a self-pay Coverage (payor = the Patient) has no payer.
 with
 
 source as (
@@ -10,6 +11,10 @@ versions as (
     {{ billops.deduplicate('source', 'id, version_id', '_batch_id desc, _record desc') }}
 ),
 
+patient_ids as (
+    select fhir_patient_id, patient_id from {{ ref('stg_ehr__patient_ids') }}
+),
+
 renamed as (
     select
         {{ billops.key_of(['id', 'version_id']) }} as coverage_version_key,
@@ -18,9 +23,13 @@ renamed as (
         {{ billops.try_to_bigint('version_id') }} as version_number,
         last_updated as last_updated_at,
         status,
-        patient_id,
-        payer_id,
-        subscriber_id as member_id,
+        -- Coverage.beneficiary is a logical id: translated to the patient key
+        coalesce(patient_ids.patient_id, versions.patient_id) as patient_id,
+        -- self-pay: the payor is the Patient (or a RelatedPerson), not a payer Organization
+        coalesce(payer_resource_type in ('Patient', 'RelatedPerson'), false) as is_self_pay,
+        case when coalesce(payer_resource_type in ('Patient', 'RelatedPerson'), false)
+             then null else payer_id end as payer_id,
+        nullif(trim(subscriber_id), '') as member_id,
         relationship,
         coverage_order,
         period_start,
@@ -28,6 +37,7 @@ renamed as (
         _batch_id,
         _record
     from versions
+    left join patient_ids on versions.patient_id = patient_ids.fhir_patient_id
 ),
 
 ranked as (

@@ -1,3 +1,5 @@
+-- One row per patient key (Patient.identifier of type MR, else Patient.id): two Patient
+-- resources sharing an MRN are one patient, as its latest version has it.
 with
 
 source as (
@@ -10,7 +12,9 @@ latest as (
 
 renamed as (
     select
-        id as patient_id,
+        {{ billops.patient_key('mrn', 'id') }} as patient_id,
+        id as fhir_patient_id,
+        nullif(trim(mrn), '') as mrn,
         version_id,
         last_updated as last_updated_at,
         family_name,
@@ -22,6 +26,18 @@ renamed as (
         _batch_id,
         _record
     from latest
+),
+
+per_key as (
+    {{ billops.deduplicate('renamed', 'patient_id',
+        '_batch_id desc, last_updated_at desc nulls last, _record desc') }}
+),
+
+final as (
+    select
+        patient_id, fhir_patient_id, mrn, version_id, last_updated_at, family_name, given_name,
+        birth_date, gender, postal_code, managing_organization_id, _batch_id, _record
+    from per_key
 )
 
-select * from renamed
+select * from final
