@@ -47,7 +47,11 @@ TABLES: dict[str, RawTable] = {t.name: t for t in [
     # ---------------------------------------------------------------- EHR, FHIR R4 bulk export
     _t("fhir_patient", "ehr", "ndjson:Patient", ("id", "_batch_id"),
        "FHIR Patient; name, birth date and member ids are PHI. mrn is the Patient.identifier "
-       "of type MR (v2-0203): the patient key where sent, else Patient.id.",
+       "of type MR (v2-0203): the patient key where sent, else Patient.id. Every EHR file "
+       "(each fhir_* table) is named <ResourceType>.ndjson or numbered as bulk export writes "
+       "them (Patient.1.ndjson, Patient_000.ndjson, Patient-2.ndjson); an NDJSON file of a "
+       "resource type no fhir_* table holds is recorded in raw._loads with status IGNORED and "
+       "named in the ingest report, never read.",
        id=V, version_id=V, last_updated=TS, family_name=V, given_name=V, birth_date=D,
        gender=V, postal_code=V, managing_organization_id=V, mrn=V, resource_json=V),
     _t("fhir_coverage", "ehr", "ndjson:Coverage", ("id", "version_id"),
