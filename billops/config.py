@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     billing_window_days: int = 7
     follow_up_window_days: int = 30
     late_charge_window_days: int = 3
+    # An 835 payment may reach the GL and the bank this many days after its payment date (BPR16)
+    # before REMIT_NOT_IN_GL / DEPOSIT_MISMATCH are raised (counted against the as-of time).
+    gl_posting_lag_days: int = 5
+    deposit_lag_days: int = 5
     underpayment_tolerance: float = 1.00
     write_off_approval_threshold: float = 1000.00
     # SLA rules for process mining, "name=SOURCE>TARGET@36h;..." (units s, m, h, d); empty means

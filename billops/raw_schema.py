@@ -197,8 +197,9 @@ create schema if not exists raw;
 create table if not exists raw._loads (
     system varchar, batch_id varchar, file varchar, sha256 varchar, records bigint,
     rows_loaded bigint, rows_rejected bigint, status varchar, started_at timestamp,
-    finished_at timestamp, error varchar, extracted_at timestamp
+    finished_at timestamp, error varchar, extracted_at timestamp, snapshot boolean
 );
+alter table raw._loads add column if not exists snapshot boolean;
 create table if not exists raw._rejects (
     system varchar, batch_id varchar, file varchar, record bigint, reason varchar,
     original_text varchar, rejected_at timestamp, unit varchar, unit_key varchar,

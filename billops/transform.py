@@ -27,6 +27,8 @@ RULE_VARS = (
     "billing_window_days",
     "follow_up_window_days",
     "late_charge_window_days",
+    "gl_posting_lag_days",
+    "deposit_lag_days",
     "underpayment_tolerance",
     "write_off_approval_threshold",
 )

@@ -668,7 +668,8 @@ def test_parallel_load_equals_a_serial_one(billops_home: Settings, tmp_path: Pat
     assert [getattr(report, c) for c in counters] == [getattr(serial, c) for c in counters]
     assert (report.batches_loaded, report.batches_quarantined) == (6, 1)
     loads = {(b, f): (s, e) for _, b, f, _, _, _, _, s, e, _ in
-             query(billops_home, "select * exclude (started_at, finished_at) from raw._loads "
+             query(billops_home, "select * exclude (started_at, finished_at, snapshot) "
+                                 "from raw._loads "
                                  "where system = 'ehr'")}
     assert loads[(B2, "Encounter.ndjson")] == ("LOADED", None)
     assert loads[(B3, "Encounter.ndjson")] == ("SKIPPED_DUPLICATE",

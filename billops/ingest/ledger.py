@@ -34,6 +34,7 @@ class FileOutcome:
     started_at: datetime
     finished_at: datetime | None
     error: str | None = None
+    snapshot: bool = False  # the manifest declares the file a full snapshot of its table
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,7 @@ def _replace_details(
         )
     if files:
         con.executemany(
-            "insert into raw._loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into raw._loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 [
                     system,
@@ -177,6 +178,7 @@ def _replace_details(
                     f.finished_at,
                     f.error,
                     extracted_at,
+                    f.snapshot,
                 ]
                 for f in files
             ],

@@ -27,6 +27,9 @@ class ManifestFile:
     path: str  # relative to the batch folder, POSIX separators
     sha256: str
     records: int
+    # optional "snapshot": true: the file is a full snapshot of its reference table, so a key it
+    # no longer holds is gone (otherwise a reference file replaces only the keys it contains)
+    snapshot: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,12 @@ def _file(entry: object, index: int) -> ManifestFile:
         raise ManifestError(f"files[{index}].sha256 is not 64 hex digits")
     if not isinstance(records, int) or isinstance(records, bool) or records < 0:
         raise ManifestError(f"files[{index}].records is not a non-negative integer")
-    return ManifestFile(str(pure), sha.lower(), records)
+    snapshot = entry.get("snapshot", False)
+    if snapshot is None:
+        snapshot = False
+    if not isinstance(snapshot, bool):
+        raise ManifestError(f"files[{index}].snapshot is not true or false")
+    return ManifestFile(str(pure), sha.lower(), records, snapshot)
 
 
 def read_manifest(folder: Path, system: str) -> Manifest:

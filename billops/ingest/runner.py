@@ -600,6 +600,7 @@ def _load_file(
         ledger.FILE_LOADED,
         started,
         _now(),
+        snapshot=listed.snapshot,
     )
 
 

@@ -25,16 +25,32 @@
 
 
 {#-
-  A reference extract: the latest batch that delivered the file replaces every earlier one, and
-  within it one row per key (the last record wins).
+  A reference extract (payers, contracts, auth rules, chargemaster, chart of accounts) merged per
+  key across batches: each key as its latest delivery has it (the last record of that batch
+  wins), so a later file replaces the keys it contains and leaves the others. A key disappears
+  only when the manifest declared a later file a full snapshot (`"snapshot": true`, recorded in
+  raw._loads.snapshot): the latest snapshot of `file` starts the table again, so rows of earlier
+  batches are dropped. `key_columns` is the table's natural key, effective_from included where
+  the table has one.
 -#}
-{% macro latest_reference_extract(relation, key_columns) -%}
-    {%- set partition_by = key_columns | join(', ') -%}
+{% macro latest_reference_extract(relation, key_columns, system, file) -%}
     {{ billops.deduplicate(
-        "(select * from " ~ relation ~ " where _batch_id = (select max(_batch_id) from " ~ relation ~ "))",
-        partition_by,
-        "_record desc"
+        "(select * from " ~ relation ~ " where _batch_id >= "
+            ~ billops.latest_snapshot_batch(system, file) ~ ")",
+        key_columns | join(', '),
+        "_batch_id desc, _record desc"
     ) }}
+{%- endmacro %}
+
+
+{#- The batch id of the latest loaded full snapshot of `file` of `system`, else '' (none). -#}
+{% macro latest_snapshot_batch(system, file) -%}
+    (select coalesce(max(_snapshots.batch_id), '')
+     from {{ source('ingest', '_loads') }} as _snapshots
+     where _snapshots.system = '{{ system }}'
+       and _snapshots.file = '{{ file }}'
+       and _snapshots.status = 'LOADED'
+       and coalesce(_snapshots.snapshot, false))
 {%- endmacro %}
 
 

@@ -35,6 +35,7 @@ final as (
         cash_refs.receipt_kind,
         gl_lines.net_amount as cash_amount,
         gl_lines.journal_source,
+        gl_lines.description,
         gl_lines.created_by,
         gl_lines.approved_by,
         gl_lines._batch_id,

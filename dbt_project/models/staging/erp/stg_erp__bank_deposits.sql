@@ -1,3 +1,7 @@
+-- Bank deposit rows. A deposit may carry several traces, as several rows sharing the deposit_id
+-- (one per trace, each with its part of the amount) or as one row whose trace_number lists them
+-- (see stg_erp__bank_deposit_traces); a row is keyed by deposit and trace, a re-sent row replaces
+-- the earlier delivery.
 with
 
 source as (
@@ -5,11 +9,12 @@ source as (
 ),
 
 latest as (
-    {{ billops.latest_per_key('source', ['deposit_id']) }}
+    {{ billops.latest_per_key('source', ['deposit_id', "coalesce(trace_number, '')"]) }}
 ),
 
 renamed as (
     select
+        {{ billops.key_of(['deposit_id', 'trace_number']) }} as deposit_line_key,
         deposit_id,
         entity,
         bank_account,

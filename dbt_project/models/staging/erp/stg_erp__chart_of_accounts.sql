@@ -1,5 +1,6 @@
 -- Reference: each (entity, account) as last delivered. Extracts may cover one entity at a time,
--- so later batches update accounts rather than replace the whole chart.
+-- so later batches update accounts rather than replace the whole chart; an account disappears
+-- only when a later file is declared a full snapshot in its manifest.
 with
 
 source as (
@@ -7,7 +8,7 @@ source as (
 ),
 
 latest as (
-    {{ billops.latest_per_key('source', ['entity', 'account']) }}
+    {{ billops.latest_reference_extract('source', ['entity', 'account'], 'erp', 'chart_of_accounts.csv') }}
 ),
 
 renamed as (

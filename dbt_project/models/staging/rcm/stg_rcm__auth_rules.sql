@@ -5,7 +5,7 @@ source as (
 ),
 
 latest_extract as (
-    {{ billops.latest_reference_extract('source', ['payer_id', 'hcpcs', 'effective_from']) }}
+    {{ billops.latest_reference_extract('source', ['payer_id', 'hcpcs', 'effective_from'], 'rcm', 'auth_rules.csv') }}
 ),
 
 renamed as (

@@ -5,7 +5,7 @@ source as (
 ),
 
 latest_extract as (
-    {{ billops.latest_reference_extract('source', ['hcpcs', 'effective_from']) }}
+    {{ billops.latest_reference_extract('source', ['hcpcs', 'effective_from'], 'rcm', 'chargemaster.csv') }}
 ),
 
 renamed as (

@@ -5,7 +5,7 @@ source as (
 ),
 
 latest_extract as (
-    {{ billops.latest_reference_extract('source', ['payer_id']) }}
+    {{ billops.latest_reference_extract('source', ['payer_id'], 'rcm', 'payers.csv') }}
 ),
 
 renamed as (
