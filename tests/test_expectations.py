@@ -241,6 +241,22 @@ def _seed_plb(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame([row, {**row, "plb_seq": 2, "_record": 41}])
 
 
+def _seed_account(frame: pd.DataFrame) -> pd.DataFrame:
+    """FHIR Account is optional (the generator sends none): two valid rows."""
+    row = {
+        "id": "acct-1",
+        "version_id": "1",
+        "last_updated": pd.Timestamp("2026-01-02 03:04:05"),
+        "status": "active",
+        "account_number": "70010001",
+        "patient_id": "pt-1",
+        "_batch_id": "20260101T000000Z",
+        "_file": "Account.ndjson",
+        "_record": 1,
+    }
+    return pd.DataFrame([row, {**row, "id": "acct-2", "account_number": "70010002", "_record": 2}])
+
+
 def _seed_exceptions(frame: pd.DataFrame) -> pd.DataFrame:
     row = {
         "exception_id": "e1",
@@ -257,6 +273,7 @@ def _seed_exceptions(frame: pd.DataFrame) -> pd.DataFrame:
 # Tables the clean output leaves empty get two valid rows to break (and must pass with them).
 SEEDS: dict[str, Mutation] = {
     "raw_x12_remit_plb": _seed_plb,
+    "raw_fhir_account": _seed_account,
     "marts_billing_exceptions": _seed_exceptions,
 }
 
