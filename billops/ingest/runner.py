@@ -547,7 +547,7 @@ def _load_file(
         )
     if kind.format == "ignored":
         report.note(
-            f"{where}: {kind.name} is not a resource this warehouse loads; not read", logging.INFO
+            f"{where}: {kind.name} is not a resource this warehouse loads; not read"
         )
         return ledger.FileOutcome(
             listed.path,

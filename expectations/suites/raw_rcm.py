@@ -9,7 +9,7 @@ import pandas as pd
 
 from expectations.rules import between, in_set, not_before, not_null, unique
 from expectations.spec import Rule, timestamps
-from expectations.suites.base import raw_suite
+from expectations.suites.base import EHR_ACCOUNT_NUMBERS, raw_suite
 
 SOURCE = "rcm-workflow"
 ELIGIBILITY_STATUSES = ["ACTIVE", "INACTIVE", "NOT_FOUND"]
@@ -85,7 +85,7 @@ def _prepare_eligibility(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _with_ehr_account(column: str) -> str:
     return f"""select t.*, e.id as ehr_account_id from {{asset}} t
-               left join (select distinct id from raw.fhir_encounter) e on e.id = t.{column}"""
+               left join (select distinct id from {EHR_ACCOUNT_NUMBERS}) e on e.id = t.{column}"""
 
 
 CLAIM_EVENTS = raw_suite(

@@ -10,13 +10,17 @@
 with
 
 encounters as (
-    select account_id, patient_id, facility_id from {{ ref('stg_ehr__encounters') }}
+    select encounter_id, account_id, patient_id, facility_id
+    from {{ ref('stg_ehr__encounters') }}
 ),
 
+-- Raw rows carry FHIR logical ids (a patient reference, an encounter id) or, in the RCM CSVs,
+-- the MRN: touches are translated to the patient key and the account number staging uses.
 patient_touches as (
-    select patient_id, max(_loaded_at) as touched_at
+    select coalesce(patient_ids.patient_id, patient_rows.patient_ref) as patient_id,
+        max(patient_rows._loaded_at) as touched_at
     from (
-        select id as patient_id, _loaded_at from {{ source('ehr', 'fhir_patient') }}
+        select id as patient_ref, _loaded_at from {{ source('ehr', 'fhir_patient') }}
         union all
         select patient_id, _loaded_at from {{ source('ehr', 'fhir_encounter') }}
         union all
@@ -24,8 +28,10 @@ patient_touches as (
         union all
         select patient_id, _loaded_at from {{ source('rcm', 'eligibility_checks') }}
     ) as patient_rows
-    where patient_id is not null
-    group by patient_id
+    left join {{ ref('stg_ehr__patient_ids') }} as patient_ids
+        on patient_rows.patient_ref = patient_ids.fhir_patient_id
+    where patient_rows.patient_ref is not null
+    group by 1
 ),
 
 facility_touches as (
@@ -88,8 +94,11 @@ touches as (
 )
 
 select
-    cast(account_id as {{ dbt.type_string() }}) as account_id,
-    cast(max(touched_at) as {{ dbt.type_timestamp() }}) as touched_at
+    cast(coalesce(encounters.account_id, touches.account_id) as {{ dbt.type_string() }})
+        as account_id,
+    cast(max(touches.touched_at) as {{ dbt.type_timestamp() }}) as touched_at
 from touches
-where account_id is not null
-group by account_id
+-- an encounter's logical id (raw Encounter.id, ChargeItem.context) to its account number
+left join encounters on touches.account_id = encounters.encounter_id
+where touches.account_id is not null
+group by 1
