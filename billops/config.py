@@ -26,7 +26,11 @@ class Settings(BaseSettings):
     # Rule settings (days / dollars); detection reads these, never generator constants.
     billing_window_days: int = 7
     follow_up_window_days: int = 30
+    # A charge entered more than this many days after its account's claim went out is a LATE_CHARGE.
     late_charge_window_days: int = 3
+    # Modifiers that mark a legitimate repeat of a service (never a DUPLICATE_CHARGE); a list, set
+    # as JSON: BILLOPS_REPEAT_PROCEDURE_MODIFIERS='["76", "77", "59", "91"]'.
+    repeat_procedure_modifiers: list[str] = Field(default_factory=lambda: ["76", "77", "59", "91"])
     # An 835 payment may reach the GL and the bank this many days after its payment date (BPR16)
     # before REMIT_NOT_IN_GL / DEPOSIT_MISMATCH are raised (counted against the as-of time).
     gl_posting_lag_days: int = 5

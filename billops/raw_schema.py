@@ -102,9 +102,11 @@ TABLES: dict[str, RawTable] = {t.name: t for t in [
        statement_from=D, statement_to=D, payer_responsibility=V, other_payer_id=V,
        other_payer_paid_amount=DEC),
     _t("x12_claim_lines", "rcm", "x12:837", ("account_id", "st_control_number", "line_number"),
-       "One row per 837 service line (2400 loop); charge_id is REF*6R = ChargeItem.id.",
+       "One row per 837 service line (2400 loop); charge_id is REF*6R = ChargeItem.id, "
+       "prior_auth_number the line's own REF*G1 (the claim's is on x12_claims).",
        interchange_control_number=V, st_control_number=V, account_id=V, line_number=INT,
-       charge_id=V, hcpcs=V, modifiers=V, charge_amount=DEC, units=DEC, service_date=D),
+       charge_id=V, hcpcs=V, modifiers=V, charge_amount=DEC, units=DEC, service_date=D,
+       prior_auth_number=V),
     _t("x12_claim_diagnoses", "rcm", "x12:837", ("account_id", "st_control_number", "sequence"),
        "Diagnoses of an 837 claim (HI segment), ICD-10-CM without the dot.",
        interchange_control_number=V, st_control_number=V, account_id=V, sequence=INT,

@@ -241,17 +241,19 @@ def build_raw_zone(settings: Settings) -> None:
         EHR_1,
         [
             charge("CH11", "ACC1", 100),
-            charge("CH12", "ACC1", 45),
+            # the same code as CH11 at another time of the day: another service, no duplicate
+            {**charge("CH12", "ACC1", 45), "occurrence_at": "2024-03-05 14:30:00"},
             charge("CH21", "ACC2", 75),
             charge("CH22", "ACC2", 999, status="entered-in-error"),
             charge("CH31", "ACC3", 40),
-            charge("CH32", "ACC3", 60),
+            {**charge("CH32", "ACC3", 60), "occurrence_at": "2024-03-05 15:10:00"},
             charge("CH41", "ACC4", 200),
             charge("CH51", "ACC5", 30),
         ],
     )
     # CH12 corrected in the next export: the latest version (50.00) is the charge
-    write_raw(settings, "fhir_charge_item", EHR_2, [charge("CH12", "ACC1", 50, version="2")])
+    write_raw(settings, "fhir_charge_item", EHR_2,
+              [{**charge("CH12", "ACC1", 50, version="2"), "occurrence_at": "2024-03-05 14:30:00"}])
 
     write_raw(
         settings,

@@ -215,8 +215,9 @@ def test_ids_routing_age_and_priority(built: Built) -> None:
 
 def test_amounts_and_causes(built: Built) -> None:
     by_key = {(r["exception_type"], r["exception_key"]): r for r in exceptions(built.settings)}
-    # ACC5: two lines of one unit at 50 under contract, paid 25 plus 5 patient responsibility
-    assert float(by_key[("UNDERPAYMENT", "ACC5")]["amount_at_risk"]) == 70.0
+    # ACC5: two lines of one unit at 50 under contract but charged 30 and 10: the contract expects
+    # the lesser, 40; paid 25 plus 5 patient responsibility
+    assert float(by_key[("UNDERPAYMENT", "ACC5")]["amount_at_risk"]) == 10.0
     assert float(by_key[("DENIAL", "ACC4")]["amount_at_risk"]) == 180.0
     assert by_key[("DENIAL", "ACC4")]["root_cause"] == "CO-50"
     assert float(by_key[("REMIT_UNBALANCED", "ACC5")]["amount_at_risk"]) == 10.0

@@ -735,6 +735,7 @@ class _Claims837:
                     "charge_amount": None,
                     "units": None,
                     "service_date": None,
+                    "prior_auth_number": None,
                 }
                 if line["line_number"] is None:
                     raise RecordError(f"LX at segment {seg.number} has no line number")
@@ -763,6 +764,8 @@ class _Claims837:
                     line["service_date"] = _date(seg[3], "DTP*472", phi=True)
                 elif seg.id == "REF" and seg[1] == "6R":
                     line["charge_id"] = seg[2] or None
+                elif seg.id == "REF" and seg[1] == "G1":
+                    line["prior_auth_number"] = seg[2] or None  # 2400 prior authorization
             elif seg.id in _CLAIM_SUBLOOP:
                 in_subloop = True
                 if seg.id == "SBR":

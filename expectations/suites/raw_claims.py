@@ -22,7 +22,9 @@ from expectations.spec import Rule, cents, timestamps
 from expectations.suites.base import X12_VALIDATION_JOIN, raw_suite, x12_file_not_invalid
 
 SOURCE = "rcm-837"
-FREQUENCY_CODES = ["1", "7", "8"]  # original, replacement, void (CLM05-3)
+# CLM05-3: 1 original; 2, 3, 4 interim (first, continuing, last) and 5 late charges, which add to
+# the claim they belong to; 7 replacement; 8 void
+FREQUENCY_CODES = ["1", "2", "3", "4", "5", "7", "8"]
 DIAGNOSIS_QUALIFIERS = ["ABK", "ABF", "BK", "BF", "ABJ", "APR", "ABN"]
 # One claim is one (file, transaction set, account); replacements arrive in later files.
 CLAIM_KEY = ("account_id", "interchange_control_number", "st_control_number")

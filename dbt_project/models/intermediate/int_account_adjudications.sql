@@ -7,6 +7,11 @@
 -- 21: var secondary_claim_status_codes) or when its payer was billed for the account only by
 -- claims to a secondary payer (837 SBR01 other than P): a secondary's denial (CLP02 = 4) is
 -- still the secondary's.
+-- Claim frequency (CLP09 echoes CLM05-3): an 835 claim of an add-on claim (2, 3, 4 interim, 5 late
+-- charges) adds to the claim it belongs to. The primary adjudication is the latest primary CLP of
+-- an original or replacement (an add-on only when the account has no other), and the primary's
+-- add-ons are summed beside it (primary_add_on_*: the latest CLP per payer claim control number,
+-- CLP07), so what the payer allowed is the base's plus its add-ons'.
 with
 
 secondary_payers as (
@@ -22,7 +27,8 @@ remit_claims as (
         remit_claims.*,
         remit_claims.claim_status_code in ('{{ reversal | join("', '") }}') as is_reversal,
         remit_claims.claim_status_code in ('{{ secondary | join("', '") }}')
-            or secondary_payers.account_id is not null as is_secondary
+            or secondary_payers.account_id is not null as is_secondary,
+        coalesce(remit_claims.claim_frequency_code in ('2', '3', '4', '5'), false) as is_add_on
     from {{ ref('int_remit_claims') }} as remit_claims
     left join secondary_payers
         on remit_claims.account_id = secondary_payers.account_id
@@ -48,10 +54,36 @@ ranked as (
         ) as latest_rank,
         row_number() over (
             partition by account_id, is_reversal, is_secondary
+            order by case when is_add_on then 1 else 0 end,
+                remit_date desc nulls last, _batch_id desc, trace_number desc,
+                claim_seq desc
+        ) as latest_of_kind_rank,
+        row_number() over (
+            partition by account_id, is_reversal, is_secondary, is_add_on,
+                coalesce(payer_claim_control_number,
+                         {{ dbt.concat(['trace_number', "'|'", 'cast(claim_seq as ' ~ dbt.type_string() ~ ')']) }})
             order by remit_date desc nulls last, _batch_id desc, trace_number desc,
                 claim_seq desc
-        ) as latest_of_kind_rank
+        ) as latest_of_claim_rank
     from remit_claims
+),
+
+-- the add-ons of the primary adjudication: every other primary add-on claim, latest CLP each
+primary_add_ons as (
+    select
+        account_id,
+        count(*) as primary_add_on_claim_count,
+        sum(coalesce(charge_amount, 0)) as primary_add_on_charge_amount,
+        sum(coalesce(paid_amount, 0)) as primary_add_on_paid_amount,
+        sum(coalesce(patient_responsibility_amount, 0))
+            as primary_add_on_patient_responsibility_amount
+    from ranked
+    where is_add_on
+        and not is_reversal
+        and not is_secondary
+        and latest_of_claim_rank = 1
+        and latest_of_kind_rank > 1
+    group by account_id
 ),
 
 totals as (
@@ -87,6 +119,10 @@ final as (
         primary_claim.paid_amount as primary_paid_amount,
         primary_claim.patient_responsibility_amount as primary_patient_responsibility_amount,
         primary_claim.remit_date as primary_remit_date,
+        coalesce(primary_add_ons.primary_add_on_claim_count, 0) as primary_add_on_claim_count,
+        primary_add_ons.primary_add_on_charge_amount,
+        primary_add_ons.primary_add_on_paid_amount,
+        primary_add_ons.primary_add_on_patient_responsibility_amount,
         secondary_claim.trace_number as secondary_trace_number,
         secondary_claim.claim_seq as secondary_claim_seq,
         secondary_claim.payer_id as secondary_payer_id,
@@ -111,6 +147,7 @@ final as (
         and not secondary_claim.is_reversal
         and secondary_claim.is_secondary
         and secondary_claim.latest_of_kind_rank = 1
+    left join primary_add_ons on totals.account_id = primary_add_ons.account_id
     left join contractual as secondary_contractual
         on secondary_claim.trace_number = secondary_contractual.trace_number
         and secondary_claim.claim_seq = secondary_contractual.claim_seq

@@ -1,6 +1,9 @@
 -- The charge-to-claim match of each account: every billable EHR charge and every line of the
--- account's current claim, joined on (account, charge id = 2400 REF*6R). Lines billing the same
--- charge more than once are summed, so a duplicate line shows as an amount difference.
+-- account's current claim, joined on (account, charge id = 2400 REF*6R). The current claim's
+-- lines are its own and those of its add-ons (CLM05-3 2, 3, 4 interim, 5 late charges, of the
+-- same kind of payer, submitted at or after it: int_current_claims); a voided current claim
+-- (8) bills nothing. Lines billing the same charge more than once are summed, so a duplicate
+-- line shows as an amount difference; modifiers are those of the charge's first line.
 with
 
 charges as (
@@ -12,8 +15,17 @@ charges as (
 current_lines as (
     select lines.*
     from {{ ref('stg_rcm__claim_lines') }} as lines
+    inner join {{ ref('stg_rcm__claims') }} as claims on lines.claim_key = claims.claim_key
     inner join {{ ref('int_current_claims') }} as current_claims
-        on lines.claim_key = current_claims.current_claim_key
+        on claims.account_id = current_claims.account_id
+        and (
+            claims.claim_key = current_claims.current_claim_key
+            or (coalesce(claims.is_add_on, false)
+                and coalesce(claims.is_secondary, false)
+                    = coalesce(current_claims.is_secondary, false)
+                and claims.submitted_at >= current_claims.submitted_at)
+        )
+    where not coalesce(current_claims.is_void, false)
 ),
 
 billed as (
@@ -21,6 +33,7 @@ billed as (
         account_id,
         charge_id,
         min(claim_line_key) as claim_line_key,
+        min(modifiers) as modifiers,
         count(*) as line_count,
         sum(coalesce(charge_amount, 0)) as billed_amount
     from current_lines
@@ -34,6 +47,7 @@ billed as (
         account_id,
         charge_id,
         claim_line_key,
+        modifiers,
         1 as line_count,
         coalesce(charge_amount, 0) as billed_amount
     from current_lines
@@ -45,6 +59,7 @@ joined as (
         coalesce(charges.account_id, billed.account_id) as account_id,
         coalesce(charges.charge_id, billed.charge_id) as charge_id,
         billed.claim_line_key,
+        billed.modifiers,
         charges.charge_id is not null as is_charged,
         billed.account_id is not null as is_billed,
         coalesce(charges.charge_amount, 0) as charge_amount,
@@ -63,6 +78,7 @@ final as (
         account_id,
         charge_id,
         claim_line_key,
+        modifiers,
         is_charged,
         is_billed,
         charge_amount,

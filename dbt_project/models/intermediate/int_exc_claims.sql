@@ -5,8 +5,9 @@
 -- reason code of its largest adjustment (code values only). A secondary payer's denial puts at
 -- risk what it was billed for: the primary's patient responsibility.
 -- UNDERPAYMENT: the latest primary adjudication, not a denial, paid plus patient responsibility
--- short of the payer's contract (units x per-unit amount, or charge x fraction, effective on the
--- service date) by more than the tolerance. Judged per SVC line where the 835 has them, else on
+-- short of what the contract expects by more than the tolerance: the lesser of the charge and
+-- the contract's amount (units x per-unit amount, or charge x fraction, effective on the service
+-- date), on every payer path (primary per SVC line or per billed line, secondary). Judged per SVC line where the 835 has them, else on
 -- the claim's billed lines when every one has a contract. A secondary payer's adjudication is
 -- judged against its own responsibility, never the full contract: per SVC line it owes the
 -- primary's patient responsibility up to its contract price less what the primary paid
@@ -22,6 +23,23 @@ accounts as (
 current_claims as (
     select * from {{ ref('int_current_claims') }}
     where not is_void
+),
+
+-- the lines of each current claim: its own and its add-ons' (CLM05-3 2-5 of the same kind of
+-- payer, submitted at or after it)
+current_lines as (
+    select lines.*
+    from {{ ref('stg_rcm__claim_lines') }} as lines
+    inner join {{ ref('stg_rcm__claims') }} as claims on lines.claim_key = claims.claim_key
+    inner join current_claims
+        on claims.account_id = current_claims.account_id
+        and (
+            claims.claim_key = current_claims.current_claim_key
+            or (coalesce(claims.is_add_on, false)
+                and coalesce(claims.is_secondary, false)
+                    = coalesce(current_claims.is_secondary, false)
+                and claims.submitted_at >= current_claims.submitted_at)
+        )
 ),
 
 adjudications as (
@@ -95,8 +113,7 @@ primary_claims as (
 
 billed_units as (
     select lines.account_id, lines.charge_id, max(lines.units) as units
-    from {{ ref('stg_rcm__claim_lines') }} as lines
-    inner join current_claims on lines.claim_key = current_claims.current_claim_key
+    from current_lines as lines
     where lines.charge_id is not null
     group by lines.account_id, lines.charge_id
 ),
@@ -113,8 +130,14 @@ svc_expected as (
     select
         primary_claims.account_id,
         coalesce(svc.paid_amount, 0) + coalesce(line_patient_resp.amount, 0) as actual_amount,
-        {{ billops.contract_allowed('coalesce(billed_units.units, svc.units_paid, 1)',
-                                    'svc.charge_amount') }} as expected_amount
+        -- the lesser of the charge and the contract's amount
+        least(
+            {{ billops.contract_allowed('coalesce(billed_units.units, svc.units_paid, 1)',
+                                        'svc.charge_amount') }},
+            coalesce(svc.charge_amount,
+                     {{ billops.contract_allowed('coalesce(billed_units.units, svc.units_paid, 1)',
+                                                 'svc.charge_amount') }})
+        ) as expected_amount
     from primary_claims
     inner join {{ ref('stg_rcm__remit_service_lines') }} as svc
         on primary_claims.primary_trace_number = svc.trace_number
@@ -148,10 +171,14 @@ claim_line_expected as (
         primary_claims.account_id,
         count(*) as line_count,
         count(contracts.payer_id) as contracted_count,
-        sum({{ billops.contract_allowed('lines.units', 'lines.charge_amount') }})
-            as expected_amount
+        sum(least(
+            {{ billops.contract_allowed('lines.units', 'lines.charge_amount') }},
+            coalesce(lines.charge_amount,
+                     {{ billops.contract_allowed('lines.units', 'lines.charge_amount') }})
+        )) as expected_amount
     from primary_claims
     inner join current_claims on primary_claims.account_id = current_claims.account_id
+    -- the lines of the claim the primary adjudication answers (its add-ons have their own 835)
     inner join {{ ref('stg_rcm__claim_lines') }} as lines
         on current_claims.current_claim_key = lines.claim_key
     left join contracts

@@ -9,8 +9,8 @@
 -- SBR01 = P, the second for SBR01 = S, the third for T; so a primary that ended is inactive even
 -- while the patient's secondary coverage runs on.
 -- MISSING_PRIOR_AUTH: a billed line's HCPCS needs authorization under the billed payer's rules
--- on its service date and the claim carries no REF*G1. A claim to a secondary payer is not
--- judged: the authorization is the primary's business, the secondary follows its adjudication.
+-- on its service date and neither the line (2400 REF*G1) nor the claim (2300 REF*G1) carries
+-- one. A claim to a secondary payer is not judged: the authorization is the primary's business, the secondary follows its adjudication.
 with
 
 claims as (
@@ -82,7 +82,8 @@ auth_lines as (
         min(lines.hcpcs) as first_hcpcs
     from {{ ref('stg_rcm__claim_lines') }} as lines
     inner join claims on lines.claim_key = claims.current_claim_key
-    where coalesce(trim(claims.prior_auth_number), '') = ''
+    where coalesce(nullif(trim(lines.prior_auth_number), ''),
+                   nullif(trim(claims.prior_auth_number), '')) is null
         and not claims.is_secondary
         and exists (
             select 1

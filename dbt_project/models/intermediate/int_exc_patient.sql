@@ -16,7 +16,9 @@
 -- patient responsibility) less what a secondary payer allowed off the rest (its CAS CO and PI:
 -- Medicaid's payment accepted in full), or the EHR charges when no payer has adjudicated it; an
 -- account with neither is not judged yet. Both payers' payments count, so a secondary that pays
--- more than the primary left is a credit balance too.
+-- more than the primary left is a credit balance too. The primary's add-on claims (CLM05-3 2-4
+-- interim, 5 late charges) add what they allowed (paid plus patient responsibility) to what is
+-- owed, as their payments add to what was received.
 with
 
 accounts as (
@@ -159,6 +161,8 @@ account_balances as (
             when adjudications.primary_trace_number is not null
                 then coalesce(adjudications.primary_paid_amount, 0)
                     + coalesce(adjudications.primary_patient_responsibility_amount, 0)
+                    + coalesce(adjudications.primary_add_on_paid_amount, 0)
+                    + coalesce(adjudications.primary_add_on_patient_responsibility_amount, 0)
                     - coalesce(adjudications.secondary_contractual_amount, 0)
             else coalesce(charges.charge_amount, 0)
         end as owed_amount,

@@ -18,6 +18,7 @@ renamed as (
         charge_amount,
         units,
         service_date,
+        prior_auth_number,
         _batch_id,
         _file,
         _record

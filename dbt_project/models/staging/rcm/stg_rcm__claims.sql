@@ -31,6 +31,8 @@ renamed as (
         claim_frequency_code,
         claim_frequency_code = '7' as is_replacement,
         claim_frequency_code = '8' as is_void,
+        -- 2, 3, 4 interim and 5 late charges add to the claim they belong to (int_current_claims)
+        coalesce(claim_frequency_code in ('2', '3', '4', '5'), false) as is_add_on,
         original_claim_ref,
         prior_auth_number,
         statement_from,
