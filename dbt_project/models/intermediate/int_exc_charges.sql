@@ -7,13 +7,16 @@
 -- units and service time (ChargeItem.occurrenceDateTime, service_at; the service date at
 -- midnight where no time was sent). Every charge after the first entered is the duplicate. A
 -- charge carrying a repeat-procedure modifier (var repeat_procedure_modifiers: 76, 77, 59, 91)
--- is a legitimate repeat, never a duplicate. The modifiers are the EHR's where it sends them,
--- else those of the claim line that bills the charge (int_charge_to_claim_lines).
+-- is a legitimate repeat, never a duplicate. The modifiers are those of the claim line that
+-- bills the charge (int_charge_to_claim_lines): a FHIR R4 ChargeItem has no modifier element,
+-- and stg_ehr__charge_items carries none yet (an EHR that sends them in an extension would add
+-- them there, to be taken before the line's).
 -- UNBILLED_CHARGE: on no line of the account's current claim (with its add-ons) once the billing
 -- window has passed since its entry; a duplicate or a late charge is reported as that, not also
--- as unbilled. An account whose EHR coverage is self-pay (payers.csv payer_type in var
--- self_pay_payer_types) is billed to the patient by statement, never by claim: its charges are
--- not unbilled.
+-- as unbilled. A self-pay account (int_accounts.is_self_pay: its Coverage's payor is the
+-- Patient or its patient has none, or payers.csv payer_type in var self_pay_payer_types) is
+-- billed to the patient by statement, never by claim: its charges are not unbilled, unless the
+-- account was billed by claim all the same (then a charge left off the claim is unbilled).
 {%- set self_pay = var('self_pay_payer_types') %}
 {%- set repeat_modifiers = var('repeat_procedure_modifiers') %}
 with
@@ -21,9 +24,14 @@ with
 self_pay_accounts as (
     select accounts.account_id
     from {{ ref('int_accounts') }} as accounts
-    inner join {{ ref('stg_rcm__payers') }} as payers
+    left join {{ ref('stg_rcm__payers') }} as payers
         on accounts.coverage_payer_id = payers.payer_id
-    where payers.payer_type in ('{{ self_pay | join("', '") }}')
+    where (coalesce(accounts.is_self_pay, false)
+            or payers.payer_type in ('{{ self_pay | join("', '") }}'))
+        -- an account billed by claim all the same is judged as one
+        and accounts.account_id not in (
+            select account_id from {{ ref('int_current_claims') }} where account_id is not null
+        )
 ),
 
 matched as (
