@@ -31,6 +31,7 @@ RULE_VARS = (
     "deposit_lag_days",
     "underpayment_tolerance",
     "write_off_approval_threshold",
+    "repeat_procedure_modifiers",
 )
 _FAILED = frozenset({"error", "fail", "runtime error"})
 _PASSED = frozenset({"success", "pass", "no-op"})

@@ -96,24 +96,11 @@ def test_expected_file_names_every_type() -> None:
     assert {t for t, _ in expected} == set(KEY_COLUMN)
 
 
-# The fixture follows ../shared/ARCHITECTURE.md, including encodings and rule semantics that
-# issues 21 (identifiers, bulk-export names, member-id normalisation, self-pay by Patient payor)
-# and 22 (frequency 5 adds to its claim, lockbox deposits, reversals, repeat modifiers and times,
-# line-level authorisations, per-key reference merges) bring. Until they land, the end-to-end
-# tests fail for those reasons; strict, so that they must be turned on once they pass.
-OPEN_ISSUES = pytest.mark.xfail(
-    strict=True,
-    reason="billops does not yet read every variant of the contract (issues 21 and 22)",
-)
-
-
-@OPEN_ISSUES
 def test_run_publishes(second_home: Path) -> None:
     log = (second_home / "run.log").read_text()
     assert (second_home / "warehouse" / "serving.duckdb").is_file(), log[-3000:]
 
 
-@OPEN_ISSUES
 def test_every_landed_record_is_loaded(second_home: Path) -> None:
     """No record rejected, no file ignored: every FHIR resource of the fixture is in the raw zone
     (bulk-export file names such as Patient_000.ndjson included)."""
@@ -136,7 +123,6 @@ def test_every_landed_record_is_loaded(second_home: Path) -> None:
     assert loaded == expected
 
 
-@OPEN_ISSUES
 def test_exceptions_match_the_hand_written_truth(second_home: Path) -> None:
     rows = _query(
         second_home,

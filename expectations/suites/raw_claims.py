@@ -19,7 +19,12 @@ from expectations.rules import (
     zero,
 )
 from expectations.spec import Rule, cents, timestamps
-from expectations.suites.base import X12_VALIDATION_JOIN, raw_suite, x12_file_not_invalid
+from expectations.suites.base import (
+    EHR_ACCOUNT_NUMBERS,
+    X12_VALIDATION_JOIN,
+    raw_suite,
+    x12_file_not_invalid,
+)
 
 SOURCE = "rcm-837"
 # CLM05-3: 1 original; 2, 3, 4 interim (first, continuing, last) and 5 late charges, which add to
@@ -160,7 +165,9 @@ CLAIMS = raw_suite(
                     coalesce(v.status, 'NOT_RECORDED') as x12_validation_status
              from {asset} c
              left join lines l using (_batch_id, _file, st_control_number, account_id)
-             left join (select distinct id from raw.fhir_encounter) e on e.id = c.account_id
+             left join (select distinct id from """
+    + EHR_ACCOUNT_NUMBERS
+    + """) e on e.id = c.account_id
              """
     + X12_VALIDATION_JOIN.format(alias="c"),
 )

@@ -70,11 +70,18 @@ movements as (
     where account_type in ('{{ write_off_types | join("', '") }}')
 
     union all
-    select entity, {{ billops.period_of('deposit_date') }},
-        case when trace_number in (select trace_number from {{ ref('stg_rcm__remittances') }})
+    -- a deposit row is patient cash when a trace it lists (one, or several for a lockbox) is a
+    -- remittance's
+    select deposits.entity, {{ billops.period_of('deposits.deposit_date') }},
+        case when exists (
+                select 1
+                from {{ ref('stg_erp__bank_deposit_traces') }} as listed
+                inner join {{ ref('stg_rcm__remittances') }} as remittances
+                    on listed.trace_number = remittances.trace_number
+                where listed.deposit_line_key = deposits.deposit_line_key)
              then 'bank_deposits' else 'non_patient_bank_deposits' end,
-        amount
-    from {{ ref('stg_erp__bank_deposits') }}
+        deposits.amount
+    from {{ ref('stg_erp__bank_deposits') }} as deposits
 ),
 
 final as (

@@ -213,7 +213,10 @@ deposited as (
         10 as source_rank,
         deposits._batch_id, deposits._file, deposits._record
     from {{ ref('stg_erp__bank_deposits') }} as deposits
-    inner join remit_claims on deposits.trace_number = remit_claims.trace_number
+    -- a deposit row may list several traces (a lockbox deposit)
+    inner join {{ ref('stg_erp__bank_deposit_traces') }} as listed
+        on deposits.deposit_line_key = listed.deposit_line_key
+    inner join remit_claims on listed.trace_number = remit_claims.trace_number
     where remit_claims.paid_amount <> 0
 ),
 
