@@ -65,6 +65,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from billops.config import get_settings
 from billops.synth.clock import office_time
 from billops.synth.draw import pick, rint
 from billops.synth.model import (
@@ -375,12 +376,34 @@ def transposed(amount: int) -> int:
     return amount + 900
 
 
-def plan_payment(rng: random.Random, rates: Mapping[str, float], payment: Payment) -> Defect | None:
+def judged_later(payment_day: date, last_day: date) -> frozenset[str]:
+    """The cash defects a payment of ``payment_day`` cannot show by the extract's last day: a
+    posting or deposit may lag the payment by the settings' windows (gl_posting_lag_days,
+    deposit_lag_days), so a missing one is no defect until its window has passed."""
+    settings = get_settings()
+    lags = {
+        REMIT_NOT_IN_GL: settings.gl_posting_lag_days,
+        DEPOSIT_MISMATCH: settings.deposit_lag_days,
+    }
+    return frozenset(
+        k for k, lag in lags.items() if payment_day + timedelta(days=lag + 1) > last_day
+    )
+
+
+def plan_payment(
+    rng: random.Random,
+    rates: Mapping[str, float],
+    payment: Payment,
+    not_yet: frozenset[str] = frozenset(),
+) -> Defect | None:
     """Break the ERP side of one payer payment; returns the truth row (journal-keyed rows are
-    made when the journals are numbered, see erp.py)."""
+    made when the journals are numbered, see erp.py). A kind in ``not_yet`` is not injected: its
+    window is still open at the extract's end."""
     if payment.amount <= 0:
         return None
     kind = choose_payment(rng, rates)
+    if kind in not_yet:
+        return None
     trace = payment.trace
     row = Defect(
         kind or "", trace, "erp", payment.posted_at, trace_number=trace, amount=payment.amount

@@ -1404,7 +1404,10 @@ class Simulation:
             )
             payment.plb = prompt_pay_interest(payment)
             row = defects.plan_payment(
-                random.Random(f"{self.seed}:payment:{payment.trace}"), self.rates, payment
+                random.Random(f"{self.seed}:payment:{payment.trace}"),
+                self.rates,
+                payment,
+                not_yet=defects.judged_later(day, self.horizon.end),
             )
             if row is not None:
                 self.world.defects.append(row)

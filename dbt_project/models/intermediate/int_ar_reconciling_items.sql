@@ -4,7 +4,8 @@
 -- (found by account_type) in journals referencing the trace. A clean payment nets to zero in its
 -- period; a payment missing from the GL, posted at another amount or posted twice leaves a
 -- difference, and the open cash exception on the trace (REMIT_NOT_IN_GL, GL_AMOUNT_MISMATCH,
--- GL_DUPLICATE_POSTING) explains it. ar_difference is the item's effect on the roll-forward's
+-- GL_DUPLICATE_POSTING) explains it; a payment not yet posted while its posting lag window
+-- (gl_posting_lag_days) runs is cash in transit (POSTING_IN_TRANSIT). ar_difference is the item's effect on the roll-forward's
 -- variance (subledger ending AR - GL AR balance).
 with
 
@@ -50,6 +51,14 @@ open_cash_exceptions as (
     group by trace_number
 ),
 
+in_transit as (
+    -- paid, not posted yet, and the posting window still open at the as-of time
+    select trace_number
+    from {{ ref('stg_rcm__remittances') }}
+    where {{ billops.plus_window('payment_date', 'gl_posting_lag_days') }}
+        > {{ billops.as_of_timestamp() }}
+),
+
 final as (
     select
         joined.entity,
@@ -58,9 +67,14 @@ final as (
         joined.subledger_credit,
         joined.gl_credit,
         joined.gl_credit - joined.subledger_credit as ar_difference,
-        open_cash_exceptions.exception_type as explained_by
+        coalesce(
+            open_cash_exceptions.exception_type,
+            case when in_transit.trace_number is not null and joined.gl_credit = 0
+                 then 'POSTING_IN_TRANSIT' end
+        ) as explained_by
     from joined
     left join open_cash_exceptions on joined.trace_number = open_cash_exceptions.trace_number
+    left join in_transit on joined.trace_number = in_transit.trace_number
     where {{ billops.amounts_differ('joined.gl_credit', 'joined.subledger_credit') }}
 )
 
