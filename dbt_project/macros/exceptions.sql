@@ -39,3 +39,21 @@
         {{ charge }} * contracts.allowed_pct_of_charge
     )
 {%- endmacro %}
+
+
+{#-
+  A submitted claim (alias `claims`, stg_rcm__claims) that counts toward the account's current
+  claim (alias `current_claims`, int_current_claims): the current claim itself, or an add-on
+  to it (frequency 2-5: interim bills, late charges) to the same kind of payer submitted at or
+  after it.
+-#}
+{% macro counts_toward_current_claim(claims='claims', current_claims='current_claims') -%}
+    {{ claims }}.account_id = {{ current_claims }}.account_id
+    and (
+        {{ claims }}.claim_key = {{ current_claims }}.current_claim_key
+        or (coalesce({{ claims }}.is_add_on, false)
+            and coalesce({{ claims }}.is_secondary, false)
+                = coalesce({{ current_claims }}.is_secondary, false)
+            and {{ claims }}.submitted_at >= {{ current_claims }}.submitted_at)
+    )
+{%- endmacro %}

@@ -32,14 +32,7 @@ current_lines as (
     from {{ ref('stg_rcm__claim_lines') }} as lines
     inner join {{ ref('stg_rcm__claims') }} as claims on lines.claim_key = claims.claim_key
     inner join current_claims
-        on claims.account_id = current_claims.account_id
-        and (
-            claims.claim_key = current_claims.current_claim_key
-            or (coalesce(claims.is_add_on, false)
-                and coalesce(claims.is_secondary, false)
-                    = coalesce(current_claims.is_secondary, false)
-                and claims.submitted_at >= current_claims.submitted_at)
-        )
+        on {{ billops.counts_toward_current_claim() }}
 ),
 
 adjudications as (
