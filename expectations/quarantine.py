@@ -110,10 +110,12 @@ def _amounts(con: duckdb.DuckDBPyConnection, units: list[_Unit]) -> dict[tuple[s
             ).fetchall()
         finally:
             con.unregister("_held_keys")
-        for batch, file, key, amount in rows:
-            for u in group:
-                if (u.batch_id, u.file, u.unit_key) == (batch, file, key):
-                    found[(u.system, u.batch_id, u.file, u.unit, u.unit_key)] = amount
+        amounts = {(batch, file, key): amount for batch, file, key, amount in rows}
+        for u in group:
+            if (u.batch_id, u.file, u.unit_key) in amounts:
+                found[(u.system, u.batch_id, u.file, u.unit, u.unit_key)] = amounts[
+                    (u.batch_id, u.file, u.unit_key)
+                ]
     return found
 
 
@@ -219,7 +221,7 @@ def refresh(
                 else "passes the raw checks now",
             }
         )
-    _write(con, rows, previous, run_id)
+    _write(con, rows, run_id)
     _mark_corrected(con, at)
     _count_rows(con)
     return dict(con.execute(f"select status, count(*) from {q.TABLE} group by all").fetchall())
@@ -228,7 +230,6 @@ def refresh(
 def _write(
     con: duckdb.DuckDBPyConnection,
     rows: list[dict[str, Any]],
-    previous: dict[tuple[str, ...], Any],
     run_id: str,
 ) -> None:
     frame = pd.DataFrame(rows, columns=[c for c in q.COLUMNS if c != "run_id"])
