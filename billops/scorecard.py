@@ -1,4 +1,15 @@
-"""Detection precision and recall per exception type against a generator's truth."""
+"""Detection precision and recall per exception type against a generator's truth.
+
+A type is scored only where the generator injected something of it (``scored: true``). A type
+with nothing injected has no recall and no meaningful precision: its precision and recall are
+null and ``scored`` is false; when something of it was flagged all the same, those flags are
+false positives: its precision is 0, they are counted in ``false_positives`` (and in the
+overall precision) and the type is listed in the overall's ``unscored_flagged``, never hidden
+by a 1.0. A scored type that flagged nothing has a null precision and its recall is 0. The worst figures of the overall (``worst_precision``, ``worst_recall``, and the types
+they belong to) are taken over the scored types only, and ``unscored`` lists the types of the
+vocabulary that were not injected, so a run that injected nothing of a type cannot pass for a
+perfect score of it.
+"""
 
 from __future__ import annotations
 
@@ -71,8 +82,32 @@ def _exception_keys(con: Any) -> dict[str, set[str]]:
     return flagged
 
 
-def _ratio(num: int, den: int) -> float:
-    return round(num / den, 4) if den else 1.0
+# The exception types of the contract (ARCHITECTURE.md), each reported whether or not the truth
+# or the warehouse holds one.
+EXCEPTION_TYPES: tuple[str, ...] = (
+    "COVERAGE_MISMATCH",
+    "COVERAGE_INACTIVE",
+    "MISSING_PRIOR_AUTH",
+    "UNBILLED_CHARGE",
+    "DUPLICATE_CHARGE",
+    "LATE_CHARGE",
+    "CLAIM_NO_RESPONSE",
+    "DENIAL",
+    "UNDERPAYMENT",
+    "REMIT_NOT_IN_GL",
+    "GL_AMOUNT_MISMATCH",
+    "GL_DUPLICATE_POSTING",
+    "DEPOSIT_MISMATCH",
+    "STATEMENT_STALE_COVERAGE",
+    "PATIENT_BALANCE_MISMATCH",
+    "CREDIT_BALANCE",
+    "REMIT_UNBALANCED",
+    "WRITE_OFF_UNAPPROVED",
+)
+
+
+def _ratio(num: int, den: int) -> float | None:
+    return round(num / den, 4) if den else None
 
 
 def scorecard(truth_dir: Path, settings: Settings | None = None) -> dict[str, Any]:
@@ -82,22 +117,49 @@ def scorecard(truth_dir: Path, settings: Settings | None = None) -> dict[str, An
         flagged = _exception_keys(con)
     types: dict[str, dict[str, Any]] = {}
     totals = {"injected": 0, "flagged": 0, "matched": 0}
-    for etype in sorted(set(truth) | set(flagged)):
+    for etype in sorted(set(EXCEPTION_TYPES) | set(truth) | set(flagged)):
         inj, fl = truth.get(etype, set()), flagged.get(etype, set())
         matched = len(inj & fl)
+        scored = bool(inj)
         types[etype] = {
             "injected": len(inj),
             "flagged": len(fl),
             "matched": matched,
-            "precision": _ratio(matched, len(fl)),
-            "recall": _ratio(matched, len(inj)),
+            "scored": scored,
+            # nothing injected: not scored; what was flagged of it is false positives only, so
+            # its precision is 0 (null when nothing was flagged either); a scored type that
+            # flagged nothing has no precision (null) and its recall says the rest
+            "precision": _ratio(matched, len(fl)) if scored else (0.0 if fl else None),
+            "recall": _ratio(matched, len(inj)) if scored else None,
+            "false_positives": len(fl - inj),
         }
         totals["injected"] += len(inj)
         totals["flagged"] += len(fl)
         totals["matched"] += matched
+    scored_types = {t: v for t, v in types.items() if v["scored"]}
+
+    def worst(measure: str) -> tuple[float | None, str | None]:
+        # a type that flagged nothing has no precision: it counts for recall only
+        values = [(v[measure], t) for t, v in scored_types.items() if v[measure] is not None]
+        if not values:
+            return None, None
+        value, etype = min(values)
+        return value, etype
+
+    worst_precision, worst_precision_type = worst("precision")
+    worst_recall, worst_recall_type = worst("recall")
     overall = {
         **totals,
         "precision": _ratio(totals["matched"], totals["flagged"]),
         "recall": _ratio(totals["matched"], totals["injected"]),
+        "scored_types": len(scored_types),
+        "unscored": sorted(t for t, v in types.items() if not v["scored"]),
+        "unscored_flagged": sorted(
+            t for t, v in types.items() if not v["scored"] and v["flagged"]
+        ),
+        "worst_precision": worst_precision,
+        "worst_precision_type": worst_precision_type,
+        "worst_recall": worst_recall,
+        "worst_recall_type": worst_recall_type,
     }
     return {"types": types, "overall": overall}

@@ -9,7 +9,8 @@ import pytest
 
 from billops.config import Settings
 from billops.errors import BillopsError
-from billops.scorecard import read_truth, scorecard
+from billops.scorecard import EXCEPTION_TYPES, read_truth, scorecard
+from billops.synth import generate
 
 HEADER = "defect_type,key,account_id,claim_id,charge_id,trace_number,journal_id,statement_id,patient_id,amount,batch_id\n"
 
@@ -64,31 +65,81 @@ def test_precision_and_recall_per_type(billops_home: Settings, tmp_path: Path) -
         "injected": 2,
         "flagged": 2,
         "matched": 1,
+        "scored": True,
         "precision": 0.5,
         "recall": 0.5,
+        "false_positives": 1,
     }
     assert types["UNBILLED_CHARGE"]["precision"] == types["UNBILLED_CHARGE"]["recall"] == 1.0
+    # injected, nothing flagged: no precision to speak of, recall 0
     assert types["GL_DUPLICATE_POSTING"] == {
         "injected": 1,
         "flagged": 0,
         "matched": 0,
-        "precision": 1.0,
+        "scored": True,
+        "precision": None,
         "recall": 0.0,
+        "false_positives": 0,
     }
+    # nothing injected but something flagged: not scored, every flag a false positive
     assert types["CREDIT_BALANCE"] == {
         "injected": 0,
         "flagged": 1,
         "matched": 0,
+        "scored": False,
         "precision": 0.0,
-        "recall": 1.0,
+        "recall": None,
+        "false_positives": 1,
     }
-    assert card["overall"] == {
+    # every type of the vocabulary is reported; one neither injected nor flagged is null
+    assert set(types) == set(EXCEPTION_TYPES)
+    assert types["WRITE_OFF_UNAPPROVED"] == {
+        "injected": 0,
+        "flagged": 0,
+        "matched": 0,
+        "scored": False,
+        "precision": None,
+        "recall": None,
+        "false_positives": 0,
+    }
+    overall = card["overall"]
+    assert {k: overall[k] for k in ("injected", "flagged", "matched", "precision", "recall")} == {
         "injected": 4,
         "flagged": 4,
         "matched": 2,
         "precision": 0.5,
         "recall": 0.5,
     }
+    # the worst figures ignore the types with nothing injected (CREDIT_BALANCE's 0 precision
+    # is reported as a false positive instead)
+    assert overall["scored_types"] == 3
+    assert (overall["worst_precision"], overall["worst_precision_type"]) == (0.5, "DENIAL")
+    assert (overall["worst_recall"], overall["worst_recall_type"]) == (0.0, "GL_DUPLICATE_POSTING")
+    assert "WRITE_OFF_UNAPPROVED" in overall["unscored"]
+    assert "CREDIT_BALANCE" in overall["unscored"]
+    assert overall["unscored_flagged"] == ["CREDIT_BALANCE"]
+
+
+def test_nothing_injected_is_not_a_perfect_score(billops_home: Settings, tmp_path: Path) -> None:
+    truth = _truth(tmp_path / "truth", ["DENIAL,A1,A1,A1,,,,,P1,10.00,b"])
+    _exceptions(billops_home, [("DENIAL", "account_id", "A1")])
+    card = scorecard(truth, settings=billops_home)
+    for etype, row in card["types"].items():
+        if etype != "DENIAL":
+            assert row["scored"] is False and row["precision"] is None and row["recall"] is None
+    assert card["overall"]["worst_precision"] == card["overall"]["worst_recall"] == 1.0
+    assert card["overall"]["scored_types"] == 1
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_small_scale_injects_every_exception_type(tmp_path: Path, seed: int) -> None:
+    """The scorecard can only vouch for a type the generator injects: at small scale every
+    exception type of the vocabulary has truth rows (generation alone takes seconds)."""
+    summary = generate(tmp_path / "g", scale="small", seed=seed)
+    truth = read_truth(tmp_path / "g" / "truth")
+    missing = [t for t in EXCEPTION_TYPES if not truth.get(t)]
+    assert not missing, f"seed {seed}: not injected at small scale: {missing}"
+    assert all(summary["defects"][t] > 0 for t in EXCEPTION_TYPES)
 
 
 @pytest.mark.parametrize(
