@@ -165,6 +165,10 @@ TABLES: dict[str, RawTable] = {t.name: t for t in [
     _t("auth_rules", "rcm", "csv:auth_rules.csv", ("payer_id", "hcpcs", "effective_from"),
        "Reference: services that need prior authorization.",
        payer_id=V, hcpcs=V, effective_from=D, effective_to=D),
+    _t("payer_crosswalk", "rcm", "csv:payer_crosswalk.csv", ("source_system", "source_payer_id"),
+       "Reference: another system's payer id (source_system ehr: Coverage.payor) to the payer id "
+       "the X12 files use; ids equal on both sides need no row.",
+       source_system=V, source_payer_id=V, payer_id=V),
     _t("chargemaster", "rcm", "csv:chargemaster.csv", ("hcpcs", "effective_from"),
        "Reference: chargemaster (HCPCS Level II codes and prices).",
        hcpcs=V, description=V, unit_price=DEC, effective_from=D),

@@ -21,7 +21,7 @@ def test_landing_contract_files_are_all_mapped() -> None:
         "Patient", "Coverage", "Encounter", "ChargeItem", "Organization", "Account"}
     assert set(CSV_FILES) == {
         "claim_events.csv", "eligibility_checks.csv", "statements.csv", "patient_payments.csv",
-        "payers.csv", "payer_contracts.csv", "auth_rules.csv", "chargemaster.csv",
+        "payers.csv", "payer_contracts.csv", "auth_rules.csv", "chargemaster.csv", "payer_crosswalk.csv",
         "gl_journal_lines.csv", "bank_deposits.csv", "chart_of_accounts.csv",
     }
     assert all(t.system in ("ehr", "rcm", "erp") for t in TABLES.values())

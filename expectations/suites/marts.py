@@ -10,6 +10,7 @@ import pandas as pd
 from expectations.rules import PERIOD, between, in_set, matches, not_before, not_null, unique, zero
 from expectations.spec import OWNER_TEAMS, Rule, cents, timestamps
 from expectations.suites.base import mart_suite
+from expectations.suites.raw_claims import FREQUENCY_CODES
 
 EXCEPTION_TYPES = [
     "COVERAGE_MISMATCH",
@@ -74,7 +75,7 @@ def claim_rules(as_of: datetime | None) -> list[Rule]:
         not_null("entity", "critical", "FINANCE"),
         not_null("submitted_at", "critical", "BILLING"),
         between("total_charge", "critical", "BILLING", min_value=0),
-        in_set("claim_frequency_code", ["1", "7", "8"], "warning", "BILLING"),
+        in_set("claim_frequency_code", FREQUENCY_CODES, "warning", "BILLING"),
         not_before(
             "submitted_at",
             "service_date",
@@ -99,6 +100,19 @@ def remittance_claim_rules(as_of: datetime | None) -> list[Rule]:
             "CASH_POSTING",
             name="charge_equals_paid_plus_adjustments",
             notes="charge = paid + contractual + patient + other adjustments",
+        ),
+    ]
+
+
+def unmapped_payer_rules(as_of: datetime | None) -> list[Rule]:
+    return [
+        not_null(
+            "x12_payer_id",
+            "warning",
+            "PATIENT_ACCESS",
+            name="ehr_payer_id_mapped",
+            notes="every EHR payer id maps to an X12 payer id (payer_crosswalk.csv); each failing "
+            "row is one unmapped id with the claims it affects",
         ),
     ]
 
@@ -341,6 +355,13 @@ EVENT_LOG = mart_suite(
     keys=("case_id", "activity", "event_order"),
     prepare=lambda f: timestamps(f, "ts"),
 )
+UNMAPPED_PAYERS = mart_suite(
+    "dq_unmapped_payers",
+    ("payer_id", "ehr_payer_id", "coverages", "claims_affected"),
+    unmapped_payer_rules,
+    keys=("payer_id", "ehr_payer_id", "claims_affected"),
+    query="select *, cast(null as varchar) as x12_payer_id from {asset}",
+)
 KPI_MONTHLY = mart_suite(
     "kpi_monthly",
     ("entity", "payer_id", "period"),
@@ -350,6 +371,7 @@ KPI_MONTHLY = mart_suite(
 
 SUITES = (
     CLAIMS,
+    UNMAPPED_PAYERS,
     REMITTANCE_CLAIMS,
     EXCEPTIONS,
     RECONCILIATION_SUMMARY,

@@ -129,6 +129,32 @@ def chart_rules(as_of: datetime | None) -> list[Rule]:
     ]
 
 
+def crosswalk_rules(as_of: datetime | None) -> list[Rule]:
+    return [
+        not_null("source_system", "critical", "BILLING"),
+        not_null("source_payer_id", "critical", "BILLING"),
+        not_null(
+            "payer_id",
+            "warning",
+            "BILLING",
+            notes="a row without a target payer id maps nothing (it unmaps an earlier row)",
+        ),
+        unique(
+            ["source_system_key", "source_payer_id_key", "_batch_id"],
+            "critical",
+            "BILLING",
+            name="crosswalk_unique_in_batch",
+            notes="ids compare trimmed and case-insensitively, so two rows of one id disagree",
+        ),
+    ]
+
+
+def _prepare_crosswalk(frame: pd.DataFrame) -> pd.DataFrame:
+    frame["source_system_key"] = frame["source_system"].str.strip().str.lower()
+    frame["source_payer_id_key"] = frame["source_payer_id"].str.strip().str.upper()
+    return frame
+
+
 def _prepare_contracts(frame: pd.DataFrame) -> pd.DataFrame:
     frame = timestamps(frame, "effective_from", "effective_to")
     frame["pricing_terms"] = frame["expected_allowed_amount"].notna().astype(int) + frame[
@@ -145,6 +171,15 @@ PAYERS = raw_suite("payers", SOURCE, payer_rules)
 PAYER_CONTRACTS = raw_suite("payer_contracts", SOURCE, contract_rules, prepare=_prepare_contracts)
 AUTH_RULES = raw_suite("auth_rules", SOURCE, auth_rule_rules, prepare=_prepare_dates)
 CHARGEMASTER = raw_suite("chargemaster", SOURCE, chargemaster_rules)
+PAYER_CROSSWALK = raw_suite(
+    "payer_crosswalk",
+    SOURCE,
+    crosswalk_rules,
+    keys=("source_system", "source_payer_id"),
+    prepare=_prepare_crosswalk,
+)
 CHART_OF_ACCOUNTS = raw_suite("chart_of_accounts", SOURCE, chart_rules)
 
-SUITES = (PAYERS, PAYER_CONTRACTS, AUTH_RULES, CHARGEMASTER, CHART_OF_ACCOUNTS)
+SUITES = (
+    PAYERS, PAYER_CONTRACTS, AUTH_RULES, CHARGEMASTER, PAYER_CROSSWALK, CHART_OF_ACCOUNTS
+)

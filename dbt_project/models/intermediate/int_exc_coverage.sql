@@ -8,6 +8,9 @@
 -- the claim's rank is active: the primary (Coverage.order 1, or no order) for a claim with
 -- SBR01 = P, the second for SBR01 = S, the third for T; so a primary that ended is inactive even
 -- while the patient's secondary coverage runs on.
+-- A claim whose patient holds an active coverage with an EHR payer id no crosswalk maps
+-- (int_unmapped_payer_ids) is not judged for COVERAGE_MISMATCH: that is one data-quality warning
+-- per id, not an exception per claim.
 -- MISSING_PRIOR_AUTH: a billed line's HCPCS needs authorization under the billed payer's rules
 -- on its service date and neither the line (2400 REF*G1) nor the claim (2300 REF*G1) carries
 -- one. A claim to a secondary payer is not judged: the authorization is the primary's business, the secondary follows its adjudication.
@@ -40,7 +43,9 @@ active_coverages as (
         claims.account_id,
         coverages.payer_id,
         coverages.member_id,
-        coalesce(coverages.coverage_order, 1) = claims.payer_rank as is_of_claim_rank
+        coalesce(coverages.coverage_order, 1) = claims.payer_rank as is_of_claim_rank,
+        coverages.payer_id in (select payer_id from {{ ref('int_unmapped_payer_ids') }})
+            as is_payer_unmapped
     from claims
     inner join {{ ref('stg_ehr__coverages') }} as coverages
         on claims.patient_id = coverages.patient_id
@@ -57,7 +62,8 @@ coverage_match as (
         sum(case when active_coverages.payer_id = claims.payer_id
                   and {{ billops.member_ids_agree('active_coverages.member_id', 'claims.member_id') }}
                  then 1 else 0 end)
-            as matching_count
+            as matching_count,
+        sum(case when active_coverages.is_payer_unmapped then 1 else 0 end) as unmapped_count
     from claims
     left join active_coverages on claims.account_id = active_coverages.account_id
     group by claims.account_id
@@ -73,6 +79,8 @@ coverage_exceptions as (
     from claims
     inner join coverage_match on claims.account_id = coverage_match.account_id
     where coverage_match.matching_count = 0
+        and (coalesce(coverage_match.active_count, 0) = 0
+             or coalesce(coverage_match.unmapped_count, 0) = 0)
 ),
 
 auth_lines as (

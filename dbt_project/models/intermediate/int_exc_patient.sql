@@ -7,7 +7,8 @@
 -- patient_id (Patient.id or the MRN) is resolved to the patient key (int_patient_keys); member
 -- ids compare without case, spaces and punctuation, and a coverage without a member id matches
 -- on its payer; a self-pay coverage (payor = the Patient) matches a statement with no payer on
--- file.
+-- file. A statement whose patient's coverage carries an EHR payer id no crosswalk maps
+-- (int_unmapped_payer_ids) is not judged: that is one data-quality warning per id.
 -- PATIENT_BALANCE_MISMATCH: amount due differs from the patient responsibility of the latest
 -- adjudication (reversals aside) less patient payments (net of refunds) received by the
 -- statement date.
@@ -104,6 +105,13 @@ stale as (
                         and {{ billops.member_ids_agree('statement_coverages.member_id',
                                                         'statements.member_id_on_file') }})
                 )
+        )
+        and not exists (
+            select 1
+            from statement_coverages
+            inner join {{ ref('int_unmapped_payer_ids') }} as unmapped
+                on statement_coverages.payer_id = unmapped.payer_id
+            where statement_coverages.statement_id = statements.statement_id
         )
 ),
 

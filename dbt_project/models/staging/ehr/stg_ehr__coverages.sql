@@ -1,6 +1,8 @@
 -- Every version of every Coverage: a registration update is a new version, and rules need the
 -- version history (what was on file when). A version re-sent in a later batch is kept once.
 -- subscriberId (member_id) is optional; a self-pay Coverage (payor = the Patient) has no payer.
+-- payer_id is the X12 payer id: the EHR's payer id (ehr_payer_id) through payer_crosswalk.csv,
+-- else unchanged (ids equal on both sides need no crosswalk row).
 with
 
 source as (
@@ -13,6 +15,11 @@ versions as (
 
 patient_ids as (
     select fhir_patient_id, patient_id from {{ ref('stg_ehr__patient_ids') }}
+),
+
+crosswalk as (
+    select source_payer_id, payer_id from {{ ref('stg_rcm__payer_crosswalk') }}
+    where source_system = 'ehr'
 ),
 
 renamed as (
@@ -28,7 +35,9 @@ renamed as (
         -- self-pay: the payor is the Patient (or a RelatedPerson), not a payer Organization
         coalesce(payer_resource_type in ('Patient', 'RelatedPerson'), false) as is_self_pay,
         case when coalesce(payer_resource_type in ('Patient', 'RelatedPerson'), false)
-             then null else payer_id end as payer_id,
+             then null else coalesce(crosswalk.payer_id, versions.payer_id) end as payer_id,
+        case when coalesce(payer_resource_type in ('Patient', 'RelatedPerson'), false)
+             then null else versions.payer_id end as ehr_payer_id,
         nullif(trim(subscriber_id), '') as member_id,
         relationship,
         coverage_order,
@@ -38,6 +47,7 @@ renamed as (
         _record
     from versions
     left join patient_ids on versions.patient_id = patient_ids.fhir_patient_id
+    left join crosswalk on upper(trim(versions.payer_id)) = crosswalk.source_payer_id
 ),
 
 ranked as (
