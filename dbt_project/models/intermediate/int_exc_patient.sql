@@ -11,7 +11,9 @@
 -- (int_unmapped_payer_ids) is not judged: that is one data-quality warning per id.
 -- PATIENT_BALANCE_MISMATCH: amount due differs from the patient responsibility of the latest
 -- adjudication (reversals aside) less patient payments (net of refunds) received by the
--- statement date.
+-- statement date. Where the latest word is the primary payer's, its add-on claims (CLM05-3 2-4
+-- interim, 5 late charges, each adjudicated on its own) add their patient responsibility to
+-- the primary adjudication's; a secondary payer's adjudication replaces them.
 -- CREDIT_BALANCE: payer payments over every 835 claim (reversals net out) plus patient payments
 -- net of refunds exceed what the account owes: the primary payer's allowed amount (paid plus
 -- patient responsibility) less what a secondary payer allowed off the rest (its CAS CO and PI:
@@ -31,7 +33,17 @@ statements as (
 ),
 
 adjudications as (
-    select * from {{ ref('int_account_adjudications') }}
+    select
+        adjudications.*,
+        case
+            when coalesce(adjudications.latest_is_secondary, false)
+                or adjudications.secondary_trace_number is not null
+                or adjudications.primary_trace_number is null
+                then coalesce(adjudications.latest_patient_responsibility_amount, 0)
+            else coalesce(adjudications.primary_patient_responsibility_amount, 0)
+                + coalesce(adjudications.primary_add_on_patient_responsibility_amount, 0)
+        end as owed_patient_responsibility_amount
+    from {{ ref('int_account_adjudications') }} as adjudications
 ),
 
 payments as (
@@ -122,7 +134,7 @@ balance as (
         statements.patient_id,
         statements.account_id,
         abs(statements.amount_due
-            - (coalesce(adjudications.latest_patient_responsibility_amount, 0)
+            - (adjudications.owed_patient_responsibility_amount
                - coalesce(paid.amount, 0))) as amount_at_risk,
         statements.statement_date
     from statements
@@ -137,7 +149,7 @@ balance as (
     ) as paid on statements.statement_id = paid.statement_id
     where {{ billops.amounts_differ(
         'statements.amount_due',
-        'coalesce(adjudications.latest_patient_responsibility_amount, 0) - coalesce(paid.amount, 0)'
+        'adjudications.owed_patient_responsibility_amount - coalesce(paid.amount, 0)'
     ) }}
 ),
 
