@@ -8,6 +8,73 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The billing event log's activities (docs/process-mining.md; ARCHITECTURE "event log").
+EVENT_ACTIVITIES = (
+    "REGISTERED",
+    "ELIGIBILITY_CHECKED",
+    "AUTH_OBTAINED",
+    "CHARGE_POSTED",
+    "CLAIM_CREATED",
+    "SCRUBBER_FAILED",
+    "CLAIM_SUBMITTED",
+    "CLAIM_ACCEPTED",
+    "CLAIM_REJECTED",
+    "REMIT_RECEIVED",
+    "DENIED",
+    "APPEALED",
+    "PAYMENT_POSTED",
+    "GL_POSTED",
+    "DEPOSITED",
+    "STATEMENT_SENT",
+    "PATIENT_PAID",
+    "REFUNDED",
+    "WRITTEN_OFF",
+    "CLOSED",
+)
+
+CLAIM_EVENT_ACTIVITIES = {
+    "SUBMITTED": "CLAIM_SUBMITTED",
+    "CREATED": "CLAIM_CREATED",
+    "CLAIM_CREATED": "CLAIM_CREATED",
+    "SCRUBBED": "CLAIM_SCRUBBED",
+    "SCRUBBER_FAILED": "SCRUBBER_FAILED",
+    "SCRUBBER_FAIL": "SCRUBBER_FAILED",
+    "SCRUB_FAILED": "SCRUBBER_FAILED",
+    "ACCEPTED": "CLAIM_ACCEPTED",
+    "CLAIM_ACCEPTED": "CLAIM_ACCEPTED",
+    "REJECTED": "CLAIM_REJECTED",
+    "CLAIM_REJECTED": "CLAIM_REJECTED",
+    "APPEAL": "APPEALED",
+    "APPEALED": "APPEALED",
+    "APPEAL_FILED": "APPEALED",
+    "AUTH_OBTAINED": "AUTH_OBTAINED",
+    "WRITE_OFF": "WRITTEN_OFF",
+    "WRITTEN_OFF": "WRITTEN_OFF",
+    "CLOSED": "CLOSED",
+}
+
+# The settings that reach the dbt rules as vars (``billops.transform.dbt_vars``), under the CLI and
+# under Airflow alike; dbt_project.yml repeats their defaults for a bare ``dbt build`` and a test
+# keeps the two equal.
+RULE_VARS = (
+    "billing_window_days",
+    "follow_up_window_days",
+    "late_charge_window_days",
+    "gl_posting_lag_days",
+    "deposit_lag_days",
+    "underpayment_tolerance",
+    "write_off_approval_threshold",
+    "repeat_procedure_modifiers",
+    "non_billable_charge_statuses",
+    "denied_claim_status_codes",
+    "reversal_claim_status_codes",
+    "secondary_claim_status_codes",
+    "self_pay_payer_types",
+    "write_off_account_types",
+    "eligibility_link_days",
+    "claim_event_activities",
+)
+
 
 class Settings(BaseSettings):
     """Paths and rule settings. Paths default relative to the working directory."""
@@ -37,6 +104,55 @@ class Settings(BaseSettings):
     deposit_lag_days: int = 5
     underpayment_tolerance: float = 1.00
     write_off_approval_threshold: float = 1000.00
+    # --- Vocabularies: allowed values the raw checks and the rules read (an unknown value warns on
+    # its record). Lists and maps are set as JSON, e.g. BILLOPS_ELIGIBILITY_STATUSES='["ACTIVE"]'.
+    # Procedure codes: HCPCS Level II (public) or Level I (CPT, five characters, licensed: billops
+    # accepts the values and ships no list).
+    procedure_code_pattern: str = r"^(?:[A-V][0-9]{4}|[0-9]{4}[0-9A-Z])$"
+    # 835 SVC01-2 may also carry a revenue code (NUBC values, four digits, or five with a zero).
+    remittance_procedure_code_pattern: str = r"^(?:[A-V][0-9]{4}|[0-9]{4}[0-9A-Z]|[0-9]{4,5})$"
+    eligibility_statuses: list[str] = Field(
+        default_factory=lambda: ["ACTIVE", "INACTIVE", "NOT_FOUND"]
+    )
+    # chart_of_accounts.csv account_type values; GL accounts are found by type, never by number.
+    gl_account_types: list[str] = Field(
+        default_factory=lambda: [
+            "CASH", "PATIENT_AR", "GROSS_REVENUE", "CONTRACTUAL_ALLOWANCE", "WRITE_OFF",
+            "REFUNDS_PAYABLE", "BAD_DEBT", "OTHER",
+        ]
+    )
+    gl_period_pattern: str = r"^[0-9]{4}-(?:0[1-9]|1[0-2])$"
+    # CLM05-3: 1 original; 2, 3, 4 interim and 5 late charges (they add to their claim); 7
+    # replacement; 8 void.
+    claim_frequency_codes: list[str] = Field(
+        default_factory=lambda: ["1", "2", "3", "4", "5", "7", "8"]
+    )
+    # ChargeItem statuses that are not billable charges (FHIR R4 ChargeItem.status).
+    non_billable_charge_statuses: list[str] = Field(
+        default_factory=lambda: ["entered-in-error", "aborted", "not-billable", "planned"]
+    )
+    # 835 CLP02 claim status codes: denied; a reversal of an earlier payment; paid as secondary
+    # or tertiary payer (judged against the primary's contract only through the primary's CLP).
+    denied_claim_status_codes: list[str] = Field(default_factory=lambda: ["4"])
+    reversal_claim_status_codes: list[str] = Field(default_factory=lambda: ["22"])
+    secondary_claim_status_codes: list[str] = Field(
+        default_factory=lambda: ["2", "3", "20", "21"]
+    )
+    # payers.csv payer_type values of uninsured (self-pay) coverage: the patient is billed by
+    # statement, so its charges are never unbilled.
+    self_pay_payer_types: list[str] = Field(default_factory=lambda: ["SELF_PAY"])
+    # GL account types whose debits are write-offs needing approval above the threshold.
+    write_off_account_types: list[str] = Field(default_factory=lambda: ["WRITE_OFF"])
+    # Eligibility checks link to the patient's account whose start is nearest, within these days.
+    eligibility_link_days: int = 30
+    # claim_events.csv event_type (compared upper-cased) -> event-log activity; a type neither
+    # listed nor an activity itself warns on its record and is logged upper-cased. Types whose
+    # activity the log takes from the source documents (837, 835, GL, bank, statements, payments)
+    # are left out so the log does not hold them twice.
+    claim_event_activities: dict[str, str] = Field(
+        default_factory=lambda: dict(CLAIM_EVENT_ACTIVITIES)
+    )
+
     # SLA rules for process mining, "name=SOURCE>TARGET@36h;..." (units s, m, h, d); empty means
     # charge-to-submission within the billing window and submission-to-remit within follow-up.
     sla_rules: str = ""
@@ -71,3 +187,14 @@ def get_settings(fresh: bool = False) -> Settings:
     if fresh:
         _cached.cache_clear()
     return _cached()
+
+
+def known_activities(settings: Settings | None = None) -> list[str]:
+    """Every activity the event log may hold: the contract's and the mapped claim events'."""
+    mapped = (settings or get_settings()).claim_event_activities.values()
+    return sorted(set(EVENT_ACTIVITIES) | set(mapped))
+
+
+def known_event_types(settings: Settings | None = None) -> list[str]:
+    """claim_events.csv event types (upper-cased) that map to an activity or are one."""
+    return sorted(set((settings or get_settings()).claim_event_activities) | set(EVENT_ACTIVITIES))

@@ -71,7 +71,9 @@ TABLES: dict[str, RawTable] = {t.name: t for t in [
        patient_id=V, service_provider_id=V, period_start=TS, period_end=TS, account_number=V,
        account_ref_id=V, resource_json=V),
     _t("fhir_charge_item", "ehr", "ndjson:ChargeItem", ("id", "_batch_id"),
-       "FHIR ChargeItem; code is HCPCS Level II, context is the Encounter (its logical id: "
+       "FHIR ChargeItem; hcpcs is the coding whose system is HCPCS or CPT (Level II or Level I; "
+       "an EHR may list its own coding first); price_override is optional (staging prices the "
+       "line from the chargemaster); context is the Encounter (its logical id: "
        "staging translates it to the account number), subject the Patient. "
        "occurrence_date is the calendar date of occurrenceDateTime (or occurrencePeriod.start) as "
        "written, occurrence_at the full time in UTC (midnight when only a date is sent).",
@@ -170,7 +172,7 @@ TABLES: dict[str, RawTable] = {t.name: t for t in [
        "the X12 files use; ids equal on both sides need no row.",
        source_system=V, source_payer_id=V, payer_id=V),
     _t("chargemaster", "rcm", "csv:chargemaster.csv", ("hcpcs", "effective_from"),
-       "Reference: chargemaster (HCPCS Level II codes and prices).",
+       "Reference: chargemaster (procedure codes, HCPCS Level II or Level I, and unit prices effective from a date).",
        hcpcs=V, description=V, unit_price=DEC, effective_from=D),
     # ---------------------------------------------------------------- ERP, CSV
     _t("gl_journal_lines", "erp", "csv:gl_journal_lines.csv", ("journal_id", "line_no"),

@@ -18,21 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import billops
-from billops.config import Settings, get_settings
+from billops.config import RULE_VARS, Settings, get_settings
 from billops.errors import BillopsError
 from billops.warehouse import connect, refresh_raw_views
 
 WAREHOUSE_ENV = "BILLOPS_WAREHOUSE"
-RULE_VARS = (
-    "billing_window_days",
-    "follow_up_window_days",
-    "late_charge_window_days",
-    "gl_posting_lag_days",
-    "deposit_lag_days",
-    "underpayment_tolerance",
-    "write_off_approval_threshold",
-    "repeat_procedure_modifiers",
-)
 _FAILED = frozenset({"error", "fail", "runtime error"})
 _PASSED = frozenset({"success", "pass", "no-op"})
 _MAX_LISTED_FAILURES = 5

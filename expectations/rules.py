@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from billops.config import get_settings
 from expectations.spec import Rule
 
-HCPCS_LEVEL_II = r"^[A-V][0-9]{4}$"
+# The period format of the marts, which dbt writes itself (extracts' formats are settings).
 PERIOD = r"^[0-9]{4}-(?:0[1-9]|1[0-2])$"
 
 
@@ -206,4 +207,17 @@ def icd10cm(
         team,
         name,
         "an ICD-10-CM code that exists in the code set (dot optional)",
+    )
+
+
+def procedure_code_format(column: str = "hcpcs", *, pattern: str | None = None) -> Rule:
+    """A procedure code has the form the settings allow (HCPCS Level II or Level I by default);
+    an unknown form warns on its record and flows on (issue: vocabularies are settings)."""
+    return matches(
+        column,
+        pattern or get_settings().procedure_code_pattern,
+        "warning",
+        "CODING",
+        name="procedure_code_format",
+        notes="the code has a form the procedure_code_pattern setting allows",
     )

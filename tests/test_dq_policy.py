@@ -37,13 +37,13 @@ def _rows(settings: Settings, sql: str) -> list[tuple]:
 
 
 def _land_bad_charge_batch(settings: Settings) -> None:
-    """A later EHR batch whose one ChargeItem is coded with a CPT code, not HCPCS Level II."""
+    """A later EHR batch whose one ChargeItem bills a negative quantity (a critical record rule)."""
     landing = Path(settings.landing)  # type: ignore[arg-type]
     first = sorted((landing / "ehr").iterdir())[0]
     line = (first / "ChargeItem.ndjson").read_text().splitlines()[0]
     resource = json.loads(line)
     resource["id"] = "CI-BAD-0001"
-    resource["code"]["coding"][0]["code"] = "99213"
+    resource["quantity"] = {"value": -2}
     body = (json.dumps(resource) + "\n").encode()
     batch = landing / "ehr" / BAD_BATCH
     batch.mkdir()
@@ -102,18 +102,18 @@ def test_a_failing_record_is_held_back_and_the_rest_publishes(loaded: Settings) 
         f"where batch_id = '{BAD_BATCH}'",
     )
     assert (unit, key, owner, held) == ("record", "1", "CODING", "HELD")
-    assert "raw_fhir_charge_item.hcpcs_level_ii_format" in rule
+    assert "raw_fhir_charge_item.quantity_positive" in rule
     assert not _rows(loaded, "select * from marts.fct_charges where charge_id = 'CI-BAD-0001'")
     # the break is routed to coding, with the failing record's keys and lineage
     ((owner, severity, sample),) = _rows(
         loaded,
         "select owner_team, severity, unexpected_sample from marts.dq_breaks "
-        "where suite = 'raw_fhir_charge_item' and rule = 'hcpcs_level_ii_format'",
+        "where suite = 'raw_fhir_charge_item' and rule = 'quantity_positive'",
     )
     assert (owner, severity) == ("CODING", "critical")
     (row,) = json.loads(sample)
     assert row == {
-        "hcpcs": "99213",
+        "quantity": -2,
         "id": "CI-BAD-0001",
         "_batch_id": BAD_BATCH,
         "_file": "ChargeItem.ndjson",

@@ -192,6 +192,13 @@ def _gl_off_with_variance(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _same_id_other_case(frame: pd.DataFrame) -> pd.DataFrame:
+    """Two rows of one batch for one EHR id, written in other case and spacing."""
+    frame.loc[1, ["source_system", "_batch_id"]] = frame.loc[0, ["source_system", "_batch_id"]]
+    frame.loc[1, "source_payer_id"] = f" {str(frame.loc[0, 'source_payer_id']).upper()} "
+    return frame
+
+
 # Rules on columns computed in ``prepare``: the defect breaks the inputs of the computation.
 EXPLICIT: dict[tuple[str, str], Mutation] = {
     ("raw_x12_claims", "total_charge_equals_lines"): _cents_off("total_charge"),
@@ -201,6 +208,8 @@ EXPLICIT: dict[tuple[str, str], Mutation] = {
     ("raw_gl_journal_lines", "period_is_posting_month"): _other_period,
     ("raw_gl_journal_lines", "one_side_per_line"): _both_sides,
     ("raw_gl_journal_lines", "journal_balances"): _cents_off("debit"),
+    ("raw_claim_events", "event_type_known"): _set("event_type", "TELEPORTED"),
+    ("raw_payer_crosswalk", "crosswalk_unique_in_batch"): _same_id_other_case,
     ("marts_fct_account_reconciliation", "charges_split_matched_unbilled"): _cents_off(
         "unbilled_amount"
     ),
@@ -257,6 +266,33 @@ def _seed_account(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame([row, {**row, "id": "acct-2", "account_number": "70010002", "_record": 2}])
 
 
+def _seed_crosswalk(frame: pd.DataFrame) -> pd.DataFrame:
+    """payer_crosswalk.csv is optional (the generator's ids agree on both sides): two rows."""
+    row = {
+        "source_system": "ehr",
+        "source_payer_id": "org-1",
+        "payer_id": "60054",
+        "_batch_id": "20260101T000000Z",
+        "_file": "payer_crosswalk.csv",
+        "_record": 1,
+    }
+    return pd.DataFrame([row, {**row, "source_payer_id": "org-2", "_record": 2}])
+
+
+def _seed_ehr_payer_ids(frame: pd.DataFrame) -> pd.DataFrame:
+    """Two EHR payer ids, one through the crosswalk, one equal on both sides."""
+    row = {
+        "ehr_payer_id": "org-1",
+        "payer_id": "60054",
+        "x12_payer_id": "60054",
+        "mapping": "CROSSWALK",
+        "claims_affected": 0,
+        "first_account_id": None,
+    }
+    return pd.DataFrame([row, {**row, "ehr_payer_id": "PAY2", "payer_id": "PAY2",
+                               "x12_payer_id": "PAY2", "mapping": "SAME_ID"}])
+
+
 def _seed_exceptions(frame: pd.DataFrame) -> pd.DataFrame:
     row = {
         "exception_id": "e1",
@@ -274,6 +310,8 @@ def _seed_exceptions(frame: pd.DataFrame) -> pd.DataFrame:
 SEEDS: dict[str, Mutation] = {
     "raw_x12_remit_plb": _seed_plb,
     "raw_fhir_account": _seed_account,
+    "raw_payer_crosswalk": _seed_crosswalk,
+    "marts_dq_ehr_payer_ids": _seed_ehr_payer_ids,
     "marts_billing_exceptions": _seed_exceptions,
 }
 

@@ -7,10 +7,10 @@ from datetime import datetime
 
 import pandas as pd
 
+from billops.config import get_settings, known_activities
 from expectations.rules import PERIOD, between, in_set, matches, not_before, not_null, unique, zero
 from expectations.spec import OWNER_TEAMS, Rule, cents, timestamps
 from expectations.suites.base import mart_suite
-from expectations.suites.raw_claims import FREQUENCY_CODES
 
 EXCEPTION_TYPES = [
     "COVERAGE_MISMATCH",
@@ -31,28 +31,6 @@ EXCEPTION_TYPES = [
     "CREDIT_BALANCE",
     "REMIT_UNBALANCED",
     "WRITE_OFF_UNAPPROVED",
-]
-EVENT_ACTIVITIES = [
-    "REGISTERED",
-    "ELIGIBILITY_CHECKED",
-    "AUTH_OBTAINED",
-    "CHARGE_POSTED",
-    "CLAIM_CREATED",
-    "SCRUBBER_FAILED",
-    "CLAIM_SUBMITTED",
-    "CLAIM_ACCEPTED",
-    "CLAIM_REJECTED",
-    "REMIT_RECEIVED",
-    "DENIED",
-    "APPEALED",
-    "PAYMENT_POSTED",
-    "GL_POSTED",
-    "DEPOSITED",
-    "STATEMENT_SENT",
-    "PATIENT_PAID",
-    "REFUNDED",
-    "WRITTEN_OFF",
-    "CLOSED",
 ]
 SOURCE_SYSTEMS = ["ehr", "rcm", "erp"]
 BUSINESS_TEAMS = sorted(OWNER_TEAMS - {"DATA_ENGINEERING"})
@@ -75,7 +53,9 @@ def claim_rules(as_of: datetime | None) -> list[Rule]:
         not_null("entity", "critical", "FINANCE"),
         not_null("submitted_at", "critical", "BILLING"),
         between("total_charge", "critical", "BILLING", min_value=0),
-        in_set("claim_frequency_code", FREQUENCY_CODES, "warning", "BILLING"),
+        in_set(
+            "claim_frequency_code", get_settings().claim_frequency_codes, "warning", "BILLING"
+        ),
         not_before(
             "submitted_at",
             "service_date",
@@ -104,15 +84,16 @@ def remittance_claim_rules(as_of: datetime | None) -> list[Rule]:
     ]
 
 
-def unmapped_payer_rules(as_of: datetime | None) -> list[Rule]:
+def ehr_payer_id_rules(as_of: datetime | None) -> list[Rule]:
     return [
+        not_null("payer_id", "critical", "DATA_ENGINEERING"),
         not_null(
             "x12_payer_id",
             "warning",
             "PATIENT_ACCESS",
             name="ehr_payer_id_mapped",
-            notes="every EHR payer id maps to an X12 payer id (payer_crosswalk.csv); each failing "
-            "row is one unmapped id with the claims it affects",
+            notes="every EHR payer id maps to an X12 payer id (payer_crosswalk.csv, or equal "
+            "ids); each failing row is one unmapped id with the claims it affects",
         ),
     ]
 
@@ -183,7 +164,14 @@ def event_rules(as_of: datetime | None) -> list[Rule]:
     found = [
         not_null("case_id", "critical", "DATA_ENGINEERING"),
         not_null("ts", "critical", "DATA_ENGINEERING"),
-        in_set("activity", EVENT_ACTIVITIES, "critical", "DATA_ENGINEERING"),
+        in_set(
+            "activity",
+            known_activities(),
+            "warning",
+            "DATA_ENGINEERING",
+            notes="the event-log activities of the contract or of the claim_event_activities "
+            "setting; an unknown claim event type is logged upper-cased",
+        ),
         in_set("source_system", SOURCE_SYSTEMS, "critical", "DATA_ENGINEERING"),
         unique(
             ["case_id", "event_order"],
@@ -355,12 +343,11 @@ EVENT_LOG = mart_suite(
     keys=("case_id", "activity", "event_order"),
     prepare=lambda f: timestamps(f, "ts"),
 )
-UNMAPPED_PAYERS = mart_suite(
-    "dq_unmapped_payers",
-    ("payer_id", "ehr_payer_id", "coverages", "claims_affected"),
-    unmapped_payer_rules,
-    keys=("payer_id", "ehr_payer_id", "claims_affected"),
-    query="select *, cast(null as varchar) as x12_payer_id from {asset}",
+EHR_PAYER_IDS = mart_suite(
+    "dq_ehr_payer_ids",
+    ("ehr_payer_id", "payer_id", "x12_payer_id", "mapping", "claims_affected", "first_account_id"),
+    ehr_payer_id_rules,
+    keys=("ehr_payer_id", "payer_id", "claims_affected", "first_account_id"),
 )
 KPI_MONTHLY = mart_suite(
     "kpi_monthly",
@@ -371,7 +358,7 @@ KPI_MONTHLY = mart_suite(
 
 SUITES = (
     CLAIMS,
-    UNMAPPED_PAYERS,
+    EHR_PAYER_IDS,
     REMITTANCE_CLAIMS,
     EXCEPTIONS,
     RECONCILIATION_SUMMARY,

@@ -6,15 +6,15 @@ from datetime import datetime
 
 import pandas as pd
 
+from billops.config import get_settings
 from expectations.rules import (
-    HCPCS_LEVEL_II,
     between,
     icd10cm,
     in_set,
-    matches,
     not_before,
     not_null,
     npi,
+    procedure_code_format,
     unique,
     zero,
 )
@@ -27,9 +27,6 @@ from expectations.suites.base import (
 )
 
 SOURCE = "rcm-837"
-# CLM05-3: 1 original; 2, 3, 4 interim (first, continuing, last) and 5 late charges, which add to
-# the claim they belong to; 7 replacement; 8 void
-FREQUENCY_CODES = ["1", "2", "3", "4", "5", "7", "8"]
 DIAGNOSIS_QUALIFIERS = ["ABK", "ABF", "BK", "BF", "ABJ", "APR", "ABN"]
 # One claim is one (file, transaction set, account); replacements arrive in later files.
 CLAIM_KEY = ("account_id", "interchange_control_number", "st_control_number")
@@ -48,7 +45,13 @@ def claim_rules(as_of: datetime | None) -> list[Rule]:
         not_null("payer_id", "critical", "PATIENT_ACCESS"),
         not_null("member_id", "critical", "PATIENT_ACCESS"),
         between("total_charge", "critical", "BILLING", min_value=0),
-        in_set("claim_frequency_code", FREQUENCY_CODES, "warning", "BILLING"),
+        in_set(
+            "claim_frequency_code",
+            get_settings().claim_frequency_codes,
+            "warning",
+            "BILLING",
+            notes="CLM05-3 is a frequency the claim_frequency_codes setting allows",
+        ),
         zero(
             "total_minus_lines_cents",
             "critical",
@@ -88,20 +91,16 @@ def line_rules(as_of: datetime | None) -> list[Rule]:
             "DATA_ENGINEERING",
             name="line_unique_in_claim",
         ),
-        not_null(
-            "charge_id",
-            "critical",
-            "BILLING",
-            notes="REF*6R carries the EHR ChargeItem id the line bills",
-        ),
-        not_null(
-            "ehr_charge_id",
-            "critical",
+        in_set(
+            "charge_id_known",
+            [True],
+            "warning",
             "BILLING",
             name="charge_id_in_ehr",
-            notes="every claim line's charge id is a ChargeItem in the EHR",
+            notes="a line's REF*6R, when sent (it is optional), is a ChargeItem id in the EHR; "
+            "without it the line matches its charge on account, code, modifiers, date and units",
         ),
-        matches("hcpcs", HCPCS_LEVEL_II, "critical", "CODING", name="hcpcs_level_ii_format"),
+        procedure_code_format(),
         between("charge_amount", "critical", "BILLING", min_value=0),
         between("units", "critical", "CODING", min_value=0, strict_min=True),
     ]
@@ -177,7 +176,7 @@ CLAIM_LINES = raw_suite(
     line_rules,
     prepare=_prepare_lines,
     keys=("account_id", "line_number", "charge_id"),
-    query="""select l.*, e.id as ehr_charge_id
+    query="""select l.*, (l.charge_id is null or e.id is not null) as charge_id_known
              from {asset} l
              left join (select distinct id from raw.fhir_charge_item) e on e.id = l.charge_id""",
 )

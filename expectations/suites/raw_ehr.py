@@ -8,13 +8,12 @@ from datetime import datetime
 import pandas as pd
 
 from expectations.rules import (
-    HCPCS_LEVEL_II,
     between,
     in_set,
-    matches,
     not_before,
     not_null,
     npi,
+    procedure_code_format,
     unique,
 )
 from expectations.spec import Rule, timestamps
@@ -123,7 +122,7 @@ def charge_rules(as_of: datetime | None) -> list[Rule]:
         unique(["id", "_batch_id"], "critical", "BILLING", name="charge_id_unique_in_batch"),
         not_null("account_id", "critical", "PATIENT_ACCESS"),
         not_null("hcpcs", "critical", "CODING"),
-        matches("hcpcs", HCPCS_LEVEL_II, "critical", "CODING", name="hcpcs_level_ii_format"),
+        procedure_code_format(),
         between("quantity", "critical", "CODING", min_value=0, strict_min=True),
         between("price_override", "critical", "BILLING", min_value=0),
         not_before(

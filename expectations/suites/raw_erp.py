@@ -6,7 +6,8 @@ from datetime import datetime
 
 import pandas as pd
 
-from expectations.rules import PERIOD, between, in_set, matches, not_null, unique, zero
+from billops.config import get_settings
+from expectations.rules import between, in_set, matches, not_null, unique, zero
 from expectations.spec import Rule, cents, timestamps
 from expectations.suites.base import raw_suite
 
@@ -21,7 +22,13 @@ def journal_rules(as_of: datetime | None) -> list[Rule]:
             name="line_unique_in_batch",
         ),
         not_null("entity", "critical", "FINANCE"),
-        matches("period", PERIOD, "critical", "FINANCE"),
+        matches(
+            "period",
+            get_settings().gl_period_pattern,
+            "warning",
+            "FINANCE",
+            notes="the period has the form the gl_period_pattern setting allows",
+        ),
         in_set(
             "period_matches_posting_date",
             [True],

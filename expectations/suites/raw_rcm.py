@@ -7,12 +7,12 @@ from datetime import datetime
 
 import pandas as pd
 
+from billops.config import get_settings, known_event_types
 from expectations.rules import between, in_set, not_before, not_null, unique
 from expectations.spec import Rule, timestamps
 from expectations.suites.base import EHR_ACCOUNT_NUMBERS, raw_suite
 
 SOURCE = "rcm-workflow"
-ELIGIBILITY_STATUSES = ["ACTIVE", "INACTIVE", "NOT_FOUND"]
 
 
 def _not_after_as_of(column: str, as_of: datetime | None, team: str) -> list[Rule]:
@@ -39,6 +39,15 @@ def claim_event_rules(as_of: datetime | None) -> list[Rule]:
             name="claim_id_in_ehr",
             notes="claim ids are EHR account numbers",
         ),
+        in_set(
+            "event_type_known",
+            [True],
+            "warning",
+            "BILLING",
+            name="event_type_known",
+            notes="the event type maps to an event-log activity (setting claim_event_activities) "
+            "or is one; an unknown type is logged upper-cased",
+        ),
         *_not_after_as_of("event_ts", as_of, "BILLING"),
     ]
 
@@ -49,7 +58,14 @@ def eligibility_rules(as_of: datetime | None) -> list[Rule]:
         unique("check_id", "critical", "PATIENT_ACCESS"),
         not_null("patient_id", "critical", "PATIENT_ACCESS"),
         not_null("payer_id", "critical", "PATIENT_ACCESS"),
-        in_set("status", ELIGIBILITY_STATUSES, "critical", "PATIENT_ACCESS"),
+        in_set(
+            "status",
+            get_settings().eligibility_statuses,
+            "warning",
+            "PATIENT_ACCESS",
+            notes="the status is one the eligibility_statuses setting allows; only INACTIVE is "
+            "evidence of inactive coverage",
+        ),
         not_null("checked_at", "critical", "PATIENT_ACCESS"),
         not_before("plan_end", "plan_begin", "warning", "PATIENT_ACCESS"),
         *_not_after_as_of("checked_at", as_of, "PATIENT_ACCESS"),
@@ -83,6 +99,15 @@ def _prepare_eligibility(frame: pd.DataFrame) -> pd.DataFrame:
     return timestamps(frame, "checked_at", "plan_begin", "plan_end")
 
 
+def _prepare_events(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = timestamps(frame, "event_ts")
+    known = set(known_event_types())
+    frame["event_type_known"] = [
+        pd.isna(value) or str(value).strip().upper() in known for value in frame["event_type"]
+    ]
+    return frame
+
+
 def _with_ehr_account(column: str) -> str:
     return f"""select t.*, e.id as ehr_account_id from {{asset}} t
                left join (select distinct id from {EHR_ACCOUNT_NUMBERS}) e on e.id = t.{column}"""
@@ -93,7 +118,7 @@ CLAIM_EVENTS = raw_suite(
     SOURCE,
     claim_event_rules,
     query=_with_ehr_account("claim_id"),
-    prepare=lambda f: timestamps(f, "event_ts"),
+    prepare=_prepare_events,
 )
 ELIGIBILITY = raw_suite(
     "eligibility_checks", SOURCE, eligibility_rules, prepare=_prepare_eligibility

@@ -8,29 +8,19 @@ from datetime import datetime
 
 import pandas as pd
 
+from billops.config import get_settings
 from expectations.rules import (
-    HCPCS_LEVEL_II,
     between,
     in_set,
-    matches,
     not_before,
     not_null,
+    procedure_code_format,
     unique,
 )
 from expectations.spec import Rule, timestamps
 from expectations.suites.base import raw_suite
 
 SOURCE = "reference"
-ACCOUNT_TYPES = [
-    "CASH",
-    "PATIENT_AR",
-    "GROSS_REVENUE",
-    "CONTRACTUAL_ALLOWANCE",
-    "WRITE_OFF",
-    "REFUNDS_PAYABLE",
-    "BAD_DEBT",
-    "OTHER",
-]
 
 
 def payer_rules(as_of: datetime | None) -> list[Rule]:
@@ -58,7 +48,7 @@ def contract_rules(as_of: datetime | None) -> list[Rule]:
             "FINANCE",
             name="contract_unique_in_batch",
         ),
-        matches("hcpcs", HCPCS_LEVEL_II, "critical", "CODING", name="hcpcs_level_ii_format"),
+        procedure_code_format(),
         not_null("effective_from", "critical", "FINANCE"),
         not_before("effective_to", "effective_from", "critical", "FINANCE"),
         in_set(
@@ -90,7 +80,7 @@ def auth_rule_rules(as_of: datetime | None) -> list[Rule]:
             name="auth_rule_unique_in_batch",
         ),
         not_null("payer_id", "critical", "PATIENT_ACCESS"),
-        matches("hcpcs", HCPCS_LEVEL_II, "critical", "CODING", name="hcpcs_level_ii_format"),
+        procedure_code_format(),
         not_before("effective_to", "effective_from", "critical", "PATIENT_ACCESS"),
     ]
 
@@ -103,7 +93,7 @@ def chargemaster_rules(as_of: datetime | None) -> list[Rule]:
             "BILLING",
             name="price_unique_in_batch",
         ),
-        matches("hcpcs", HCPCS_LEVEL_II, "critical", "CODING", name="hcpcs_level_ii_format"),
+        procedure_code_format(),
         between("unit_price", "critical", "BILLING", min_value=0),
         not_null("effective_from", "critical", "BILLING"),
         not_null("description", "warning", "CODING"),
@@ -120,10 +110,11 @@ def chart_rules(as_of: datetime | None) -> list[Rule]:
         ),
         in_set(
             "account_type",
-            ACCOUNT_TYPES,
-            "critical",
+            get_settings().gl_account_types,
+            "warning",
             "FINANCE",
-            notes="GL accounts are found by type, so an unknown type hides the account",
+            notes="GL accounts are found by type (setting gl_account_types), so an account of "
+            "an unknown type takes part in no tie-out",
         ),
         not_null("name", "warning", "FINANCE"),
     ]

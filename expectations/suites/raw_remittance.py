@@ -7,7 +7,16 @@ from datetime import datetime
 
 import pandas as pd
 
-from expectations.rules import between, in_set, matches, not_null, npi, unique, zero
+from billops.config import get_settings
+from expectations.rules import (
+    between,
+    in_set,
+    not_null,
+    npi,
+    procedure_code_format,
+    unique,
+    zero,
+)
 from expectations.spec import Rule, cents, timestamps
 from expectations.suites.base import X12_VALIDATION_JOIN, raw_suite, x12_file_not_invalid
 
@@ -17,7 +26,6 @@ PAYMENT_METHODS = ["ACH", "BOP", "CHK", "FWT", "NON"]
 CLAIM_STATUS_CODES = ["1", "2", "3", "4", "19", "20", "21", "22", "23", "25"]
 ADJUSTMENT_GROUPS = ["CO", "CR", "OA", "PI", "PR"]
 PROCEDURE_QUALIFIERS = ["HC", "HP", "AD", "ER", "IV", "N4", "NU", "WK"]
-HCPCS_OR_REVENUE = r"^(?:[A-V][0-9]{4}|[0-9]{4,5})$"
 
 
 def remittance_rules(as_of: datetime | None) -> list[Rule]:
@@ -108,7 +116,9 @@ def service_line_rules(as_of: datetime | None) -> list[Rule]:
             name="service_line_unique",
         ),
         in_set("procedure_qualifier", PROCEDURE_QUALIFIERS, "warning", "CASH_POSTING"),
-        matches("procedure_code", HCPCS_OR_REVENUE, "warning", "CODING"),
+        procedure_code_format(
+            "procedure_code", pattern=get_settings().remittance_procedure_code_pattern
+        ),
         not_null(
             "charge_id",
             "warning",

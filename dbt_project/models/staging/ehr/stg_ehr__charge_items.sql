@@ -20,6 +20,18 @@ patient_ids as (
     select fhir_patient_id, patient_id from {{ ref('stg_ehr__patient_ids') }}
 ),
 
+-- ChargeItem.priceOverride is optional: without it the line's charge is the chargemaster unit
+-- price in effect on the service date times the quantity
+prices as (
+    select
+        upper(trim(hcpcs)) as hcpcs,
+        unit_price,
+        effective_from,
+        lead(effective_from) over (partition by upper(trim(hcpcs)) order by effective_from)
+            as effective_until
+    from {{ ref('stg_rcm__chargemaster') }}
+),
+
 renamed as (
     select
         id as charge_id,
@@ -31,9 +43,12 @@ renamed as (
         {%- else -%}
         true as is_billable,
         {%- endif %}
-        hcpcs,
+        latest.hcpcs,
         quantity as units,
-        price_override as charge_amount,
+        coalesce(price_override, cast(prices.unit_price * quantity as decimal(18, 2)))
+            as charge_amount,
+        case when price_override is not null then 'PRICE_OVERRIDE'
+             when prices.unit_price is not null then 'CHARGEMASTER' end as charge_amount_source,
         occurrence_date as service_date,
         occurrence_at as service_at,
         entered_date as entered_at,
@@ -47,6 +62,11 @@ renamed as (
     from latest
     left join encounters on latest.account_id = encounters.encounter_id
     left join patient_ids on latest.patient_id = patient_ids.fhir_patient_id
+    left join prices
+        on latest.price_override is null
+        and upper(trim(latest.hcpcs)) = prices.hcpcs
+        and latest.occurrence_date >= prices.effective_from
+        and (prices.effective_until is null or latest.occurrence_date < prices.effective_until)
 )
 
 select * from renamed
