@@ -1,12 +1,22 @@
 """Airflow-facing configuration shared by the DAG files (kept here so it is tested on its own).
 
-DAG files stay thin: they wire tasks that call ``billops.pipeline`` functions and render the dbt
-project with Cosmos from its manifest, one Airflow task per dbt model.
+DAG files stay thin: each declares its schedule and calls ``add_pipeline_tasks``, which builds one
+task per step of ``billops.pipeline.PIPELINES`` (the definition ``billops run`` walks too) and
+renders the dbt step with Cosmos from the manifest, one Airflow task per dbt model.
+
+Settings reach the steps the same way as under ``billops run``: a Python task calls
+``billops.pipeline.run_step``, which reads the ``BILLOPS_`` environment when the task runs; the
+dbt tasks get ``billops.transform.dbt_vars(settings)`` as Cosmos ``vars`` (dbt ``--vars``) and the
+warehouse path in ``env``. Those are set when the DAG file is parsed (what the Airflow UI shows
+as rendered fields) and set again by the ``DbtSettingsAtRunTime`` interceptor, which Cosmos calls
+in the worker right before it builds the dbt command, so a DAG processor whose environment
+differs from the worker's cannot hand dbt stale settings.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -39,12 +49,36 @@ def dbt_env(settings: Settings | None = None) -> dict[str, str]:
     return {"BILLOPS_WAREHOUSE": str(Path(settings.warehouse).resolve())}  # type: ignore[arg-type]
 
 
+@dataclass(frozen=True)
+class DbtSettingsAtRunTime:
+    """Cosmos interceptor: sets a dbt task's ``vars`` and warehouse ``env`` from the settings when
+    the task runs (Cosmos calls it with the context and the operator just before it builds the
+    dbt command). Without pinned ``settings`` it reads the worker's ``BILLOPS_`` environment."""
+
+    settings: Settings | None = None
+
+    def __call__(self, context: Any, operator: Any) -> None:
+        from billops.transform import dbt_vars
+
+        settings = self.settings or get_settings(fresh=True)
+        operator.vars = dbt_vars(settings)
+        operator.env = {**(operator.env or {}), **dbt_env(settings)}
+
+
 def cosmos_task_group_args(settings: Settings | None = None) -> dict[str, Any]:
-    """Keyword arguments for ``cosmos.DbtTaskGroup``: manifest load, dbt build per model."""
+    """Keyword arguments for ``cosmos.DbtTaskGroup``: manifest load, dbt build per model, with
+    the rule settings as dbt vars (``dbt_vars``, as ``billops transform`` passes them).
+
+    Without ``settings`` the vars shown at parse time come from the environment of the parsing
+    process and are read again in the worker when each dbt task runs; with ``settings`` they are
+    pinned to those."""
     from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
     from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
-    from billops.transform import release_warehouse
+    from billops.transform import dbt_vars, release_warehouse
+
+    pinned = settings
+    settings = settings or get_settings()
 
     project = dbt_project_dir()
     return {
@@ -73,6 +107,8 @@ def cosmos_task_group_args(settings: Settings | None = None) -> dict[str, Any]:
         "operator_args": {
             "pool": WAREHOUSE_POOL,
             "env": dbt_env(settings),
+            "vars": dbt_vars(settings),
+            "interceptors": [DbtSettingsAtRunTime(pinned)],
             "append_env": True,
             "install_deps": False,
             "quiet": True,
@@ -94,15 +130,39 @@ def ensure_pool() -> None:
     )
 
 
-def check_raw_or_fail() -> dict[str, Any]:
-    """The raw checks as an Airflow task runs them: a blocking failure fails the task at once,
+def run_task(pipeline: str, name: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One pipeline step as an Airflow task runs it: settings read now, in the worker; the DAG's
+    params passed on. A blocking data-quality failure (the raw checks) fails the task at once,
     without retry (the data will not change until someone fixes or waives the batch)."""
-    from airflow.exceptions import AirflowFailException
+    from airflow.sdk.exceptions import AirflowFailException
 
-    from billops.pipeline import check_raw_step
+    from billops.pipeline import run_step
     from expectations.runner import DataQualityError
 
     try:
-        return check_raw_step()
+        return run_step(pipeline, name, **dict(params or {}))
     except DataQualityError as exc:
         raise AirflowFailException(str(exc)) from exc
+
+
+def add_pipeline_tasks(pipeline: str) -> list[Any]:
+    """Inside a DAG: one task per step of ``billops.pipeline.PIPELINES[pipeline]``, chained in
+    the definition's order; the dbt step is the Cosmos task group ``dbt``. Returns the nodes."""
+    from airflow.providers.standard.operators.python import PythonOperator
+
+    from billops.pipeline import PIPELINES
+
+    nodes: list[Any] = []
+    for step in PIPELINES[pipeline]:
+        if step.dbt:
+            from cosmos import DbtTaskGroup
+
+            node: Any = DbtTaskGroup(group_id=step.task_id, **cosmos_task_group_args())
+        else:
+            node = PythonOperator(task_id=step.task_id, python_callable=run_task,
+                                  op_kwargs={"pipeline": pipeline, "name": step.name},
+                                  doc=(step.function.__doc__ or "").strip() or None)
+        if nodes:
+            nodes[-1] >> node
+        nodes.append(node)
+    return nodes

@@ -1,23 +1,30 @@
-"""The pipeline steps, in the order the nightly DAG and ``billops run`` call them.
+"""The pipeline steps, and the one definition of the order ``billops run`` and the DAGs call them.
 
-Each step is a plain function so it can be tested alone, called by the CLI and called by a thin
-Airflow task. Steps that write the warehouse must run one at a time (Airflow pool ``warehouse``).
-Heavy imports (dbt, Great Expectations, pm4py) stay inside the functions so the CLI and DAG
-parsing stay fast.
+Each step is a plain function of the settings so it can be tested alone, called by the CLI and
+called by a thin Airflow task. ``PIPELINES`` (below) is the one place that says which steps each
+pipeline runs and in what order: ``billops run`` walks ``NIGHTLY`` and the DAG files build their
+tasks from the same tuples (``billops.orchestration.add_pipeline_tasks``), so the two paths cannot
+drift apart. Every step receives one ``Settings``: ``billops run`` reads the environment once and
+hands it to every step; an Airflow task reads it when the task runs (``run_step`` with no
+settings). The dbt step's rule settings reach dbt as ``billops.transform.dbt_vars(settings)`` on
+both paths: ``--vars`` of the in-process ``dbt build`` under the CLI, the Cosmos operators'
+``vars`` (set again when each dbt task runs) under Airflow.
+
+Steps that write the warehouse must run one at a time (Airflow pool ``warehouse``). Heavy imports
+(dbt, Great Expectations, pm4py) stay inside the functions so the CLI and DAG parsing stay fast.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, is_dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
 from typing import Any
 
 from billops.config import Settings, get_settings
 
 log = logging.getLogger(__name__)
-
-STEPS = ("ingest", "validate_x12", "check_raw", "transform", "check", "mine", "score", "publish")
 
 
 def _plain(result: Any) -> dict[str, Any]:
@@ -93,11 +100,20 @@ def intraday_step(settings: Settings | None = None) -> dict[str, Any]:
     return _plain(transform_intraday(settings=settings))
 
 
-def transform_step(settings: Settings | None = None, select: str | None = None) -> dict[str, Any]:
+def transform_step(settings: Settings | None = None, select: str | None = None,
+                   sync_ops: bool = True) -> dict[str, Any]:
+    """``billops transform``: sync the operational store (unless ``sync_ops=False``), dbt build."""
     settings = settings or get_settings()
     require_loaded(settings)
     from billops.transform import transform
-    return _plain(transform(select=select, settings=settings))
+    return _plain(transform(select=select, settings=settings, sync_ops=sync_ops))
+
+
+def dbt_build_step(settings: Settings | None = None) -> dict[str, Any]:
+    """The pipelines' dbt step: ``dbt build`` of the whole project after ``sync_ops`` (so without
+    syncing again). Under Airflow the Cosmos task group runs the same build, one task per model,
+    with the same ``dbt_vars(settings)``."""
+    return transform_step(settings, sync_ops=False)
 
 
 def check_step(settings: Settings | None = None) -> dict[str, Any]:
@@ -150,18 +166,81 @@ def close_step(settings: Settings | None = None, period: str | None = None,
             "entities": pkg.entities}
 
 
-def run_all(settings: Settings | None = None, progress: Any = None) -> dict[str, dict[str, Any]]:
-    """ingest -> transform -> check -> mine -> score -> publish, stopping at the first failure."""
+@dataclass(frozen=True)
+class Step:
+    """One step of a pipeline: the function both ``billops run`` and the Airflow task call.
+
+    ``function(settings, **params)`` takes the settings first; ``params`` names the Airflow
+    DAG params it accepts (the month-end ``period``). A ``dbt`` step is rendered under Airflow as
+    the Cosmos task group ``task_id`` (one task per dbt model) instead of one task.
+    """
+
+    name: str
+    function: Callable[..., dict[str, Any]]
+    dbt: bool = False
+    params: tuple[str, ...] = ()
+
+    @property
+    def task_id(self) -> str:
+        """The Airflow task (or, for the dbt step, task group) id."""
+        return "dbt" if self.dbt else self.name
+
+
+NIGHTLY: tuple[Step, ...] = (
+    Step("ingest", ingest_step),
+    Step("validate_x12", validate_x12_step),
+    Step("check_raw", check_raw_step),
+    Step("sync_ops", sync_ops_step),
+    Step("transform", dbt_build_step, dbt=True),
+    Step("check", check_step),
+    Step("mine", mine_step),
+    Step("score", score_step),
+    Step("publish", publish_step),
+)
+INTRADAY: tuple[Step, ...] = (
+    Step("ingest", ingest_step),
+    Step("check_raw", check_raw_step),
+    Step("refresh_facts", intraday_step),
+)
+MONTH_END: tuple[Step, ...] = (Step("close", close_step, params=("period",)),)
+
+# The one definition: pipeline name -> its steps in order (billops run = nightly).
+PIPELINES: dict[str, tuple[Step, ...]] = {
+    "nightly": NIGHTLY,
+    "intraday": INTRADAY,
+    "month_end": MONTH_END,
+}
+STEPS = tuple(step.name for step in NIGHTLY)
+
+
+def get_step(pipeline: str, name: str) -> Step:
+    for step in PIPELINES[pipeline]:
+        if step.name == name:
+            return step
+    raise KeyError(f"{pipeline} has no step {name!r}")
+
+
+def run_step(pipeline: str, name: str, settings: Settings | None = None,
+             **params: Any) -> dict[str, Any]:
+    """Run one step of a pipeline. Without ``settings`` they are read from the environment now
+    (an Airflow task: settings resolve when the task runs, not when the DAG file was parsed).
+    ``params`` the step does not accept, and empty ones, are ignored."""
+    step = get_step(pipeline, name)
+    settings = settings or get_settings(fresh=True)
+    accepted = {k: v for k, v in params.items() if k in step.params and v not in (None, "")}
+    return step.function(settings, **accepted)
+
+
+def run_all(settings: Settings | None = None, progress: Any = None,
+            pipeline: str = "nightly") -> dict[str, dict[str, Any]]:
+    """The pipeline's steps in their one defined order (nightly: ingest -> validate_x12 ->
+    check_raw -> sync_ops -> transform -> check -> mine -> score -> publish), stopping at the
+    first failure."""
     settings = settings or get_settings()
-    functions = {
-        "ingest": ingest_step, "validate_x12": validate_x12_step, "check_raw": check_raw_step,
-        "transform": transform_step, "check": check_step,
-        "mine": mine_step, "score": score_step, "publish": publish_step,
-    }
     results: dict[str, dict[str, Any]] = {}
-    for name in STEPS:
+    for step in PIPELINES[pipeline]:
         if progress:
-            progress(name)
-        results[name] = functions[name](settings)
-        log.info("step %s done: %s", name, results[name])
+            progress(step.name)
+        results[step.name] = run_step(pipeline, step.name, settings)
+        log.info("step %s done: %s", step.name, results[step.name])
     return results

@@ -3,17 +3,16 @@ before any fact sees it; a blocking failure stops the refresh), then fold them i
 incremental facts and the billing event log (dbt tag `intraday`: only the accounts and traces those batches touch are
 rebuilt) after the staging views and intermediate tables they read (`+tag:intraday`).
 Exceptions, KPIs and the roll-forward, which judge everything against the as-of time, stay with
-the nightly run.
+the nightly run. The steps are ``billops.pipeline.INTRADAY``.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from airflow.sdk import dag, task
+from airflow.sdk import dag
 
-from billops import orchestration, pipeline
-from billops.orchestration import DEFAULT_ARGS
+from billops.orchestration import DEFAULT_ARGS, add_pipeline_tasks
 
 
 @dag(
@@ -27,19 +26,7 @@ from billops.orchestration import DEFAULT_ARGS
     doc_md=__doc__,
 )
 def billing_intraday() -> None:
-    @task
-    def ingest() -> dict:
-        return pipeline.ingest_step()
-
-    @task
-    def check_raw() -> dict:
-        return orchestration.check_raw_or_fail()
-
-    @task
-    def refresh_facts() -> dict:
-        return pipeline.intraday_step()
-
-    ingest() >> check_raw() >> refresh_facts()
+    add_pipeline_tasks("intraday")
 
 
 billing_intraday()

@@ -1,13 +1,13 @@
-"""Month-end close: the package of the last complete period in the data, locked."""
+"""Month-end close: the package of the last complete period in the data (or the `period` param),
+locked. The step is ``billops.pipeline.MONTH_END``."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from airflow.sdk import dag, task
+from airflow.sdk import dag
 
-from billops import pipeline
-from billops.orchestration import DEFAULT_ARGS
+from billops.orchestration import DEFAULT_ARGS, add_pipeline_tasks
 
 
 @dag(
@@ -22,11 +22,7 @@ from billops.orchestration import DEFAULT_ARGS
     doc_md=__doc__,
 )
 def billing_month_end() -> None:
-    @task
-    def close(params: dict | None = None) -> dict:
-        return pipeline.close_step(period=(params or {}).get("period") or None)
-
-    close()
+    add_pipeline_tasks("month_end")
 
 
 billing_month_end()

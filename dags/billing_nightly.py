@@ -1,17 +1,17 @@
-"""Nightly billing run: land -> validate X12 -> reconcile (dbt, one task per model) -> check -> mine -> score -> publish.
+"""Nightly billing run: land -> validate X12 -> check raw -> sync ops -> reconcile (dbt, one task per model) -> check -> mine -> score -> publish.
 
-Every task calls a ``billops`` function; every warehouse writer takes the one-slot ``warehouse`` pool.
+The steps and their order are ``billops.pipeline.NIGHTLY``, which ``billops run`` walks too; every
+task calls a ``billops`` function with the settings read when it runs, and the dbt tasks get the
+same dbt vars as ``billops transform``. Every warehouse writer takes the one-slot ``warehouse`` pool.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from airflow.sdk import dag, task
-from cosmos import DbtTaskGroup
+from airflow.sdk import dag
 
-from billops import orchestration, pipeline
-from billops.orchestration import DEFAULT_ARGS, cosmos_task_group_args
+from billops.orchestration import DEFAULT_ARGS, add_pipeline_tasks
 
 
 @dag(
@@ -25,42 +25,7 @@ from billops.orchestration import DEFAULT_ARGS, cosmos_task_group_args
     doc_md=__doc__,
 )
 def billing_nightly() -> None:
-    @task
-    def ingest() -> dict:
-        return pipeline.ingest_step()
-
-    @task
-    def validate_x12() -> dict:
-        return pipeline.validate_x12_step()
-
-    @task
-    def sync_ops() -> dict:
-        return pipeline.sync_ops_step()
-
-    @task
-    def check_raw() -> dict:
-        return orchestration.check_raw_or_fail()
-
-    dbt = DbtTaskGroup(group_id="dbt", **cosmos_task_group_args())
-
-    @task
-    def check() -> dict:
-        return pipeline.check_step()
-
-    @task
-    def mine() -> dict:
-        return pipeline.mine_step()
-
-    @task
-    def score() -> dict:
-        return pipeline.score_step()
-
-    @task
-    def publish() -> dict:
-        return pipeline.publish_step()
-
-    ingest() >> validate_x12() >> check_raw() >> sync_ops() >> dbt
-    dbt >> check() >> mine() >> score() >> publish()
+    add_pipeline_tasks("nightly")
 
 
 billing_nightly()

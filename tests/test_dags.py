@@ -69,3 +69,122 @@ def test_dag_files_are_thin() -> None:
         text = path.read_text()
         assert "duckdb" not in text and "select " not in text.lower(), path
         assert len(text.splitlines()) < 80, f"{path} holds work that belongs in billops"
+
+
+PIPELINE_OF_DAG = {"billing_nightly": "nightly", "billing_intraday": "intraday",
+                   "billing_month_end": "month_end"}
+NON_DEFAULT = {"BILLOPS_BILLING_WINDOW_DAYS": "1", "BILLOPS_FOLLOW_UP_WINDOW_DAYS": "5",
+               "BILLOPS_UNDERPAYMENT_TOLERANCE": "0.25",
+               "BILLOPS_REPEAT_PROCEDURE_MODIFIERS": '["76", "77"]'}
+
+
+@pytest.fixture
+def non_default_env(monkeypatch, tmp_path: Path):
+    """Non-default rule settings in the environment; the settings cache is cleared before the
+    environment is restored, so later tests read their own."""
+    from billops import config
+
+    monkeypatch.setenv("BILLOPS_HOME", str(tmp_path / "home"))
+    for name, value in NON_DEFAULT.items():
+        monkeypatch.setenv(name, value)
+    config._cached.cache_clear()
+    yield config.get_settings(fresh=True)
+    config._cached.cache_clear()
+
+
+@pytest.mark.parametrize("dag_id", sorted(PIPELINE_OF_DAG))
+def test_dag_follows_the_one_definition(dagbag, dag_id: str) -> None:
+    """Each DAG's tasks (the dbt task group as one node) are the steps of its pipeline in
+    billops.pipeline.PIPELINES, chained in that order: the order `billops run` walks."""
+    from billops.pipeline import PIPELINES
+
+    dag = dagbag.dags[dag_id]
+    order = [step.task_id for step in PIPELINES[PIPELINE_OF_DAG[dag_id]]]
+
+    def node(task_id: str) -> str:
+        return task_id.split(".")[0]
+
+    assert {node(t) for t in dag.task_ids} == set(order)
+    edges = {(node(t.task_id), node(d)) for t in dag.tasks for d in t.downstream_task_ids
+             if node(t.task_id) != node(d)}
+    assert edges == set(pairwise(order))
+
+
+def test_run_all_walks_the_nightly_definition(monkeypatch, non_default_env) -> None:
+    """`billops run` calls every nightly step, in the DAG's order, with the one settings object
+    (sync_ops included: the dbt step does not sync again)."""
+    from billops import pipeline
+
+    calls: list[tuple[str, str, object]] = []
+    progress: list[str] = []
+
+    def fake_run_step(name_of_pipeline: str, name: str, settings=None, **params) -> dict:
+        calls.append((name_of_pipeline, name, settings))
+        return {}
+
+    monkeypatch.setattr(pipeline, "run_step", fake_run_step)
+    results = pipeline.run_all(non_default_env, progress=progress.append)
+    names = [step.name for step in pipeline.NIGHTLY]
+    assert progress == names == list(results) == list(pipeline.STEPS)
+    assert names.index("sync_ops") == names.index("transform") - 1
+    assert calls == [("nightly", name, non_default_env) for name in names]
+    assert [s.task_id for s in pipeline.NIGHTLY if s.dbt] == ["dbt"]
+
+
+def test_cosmos_operator_args_carry_dbt_vars(non_default_env) -> None:
+    from billops.orchestration import DbtSettingsAtRunTime, cosmos_task_group_args, dbt_env
+    from billops.transform import dbt_vars
+
+    args = cosmos_task_group_args(non_default_env)["operator_args"]
+    assert args["vars"] == dbt_vars(non_default_env)
+    assert args["vars"]["billing_window_days"] == 1
+    assert args["vars"]["repeat_procedure_modifiers"] == ["76", "77"]
+    assert args["env"] == dbt_env(non_default_env)
+    assert args["interceptors"] == [DbtSettingsAtRunTime(non_default_env)]
+    # without settings: the environment's now, and again when each task runs
+    unpinned = cosmos_task_group_args()["operator_args"]
+    assert unpinned["vars"] == dbt_vars(non_default_env)
+    assert unpinned["interceptors"] == [DbtSettingsAtRunTime(None)]
+
+
+def test_dbt_tasks_read_settings_when_they_run(dagbag, non_default_env) -> None:
+    """A dbt task of the parsed DAG builds its dbt command with the settings of the environment
+    it runs in, not those of the process that parsed the DAG file (here: the defaults)."""
+    import yaml
+
+    from billops.transform import dbt_vars
+
+    dag = dagbag.dags["billing_nightly"]
+    task = dag.get_task("dbt.int_exc_claims_model_build")
+    assert task.vars["follow_up_window_days"] != 5  # parsed before the environment changed
+    parsed = task.vars, task.env
+    try:
+        task.invoke_interceptors({})
+        cmd, env = task.build_cmd(context={}, cmd_flags=task.add_cmd_flags())
+    finally:
+        task.vars, task.env = parsed
+    passed = yaml.safe_load(cmd[cmd.index("--vars") + 1])
+    assert passed == dbt_vars(non_default_env)
+    assert passed["follow_up_window_days"] == 5 and passed["underpayment_tolerance"] == 0.25
+    assert env["BILLOPS_WAREHOUSE"] == str(non_default_env.warehouse.resolve())
+
+
+def test_month_end_task_passes_its_period(dagbag, monkeypatch, non_default_env) -> None:
+    """The month-end task hands the DAG's `period` param to the close step (an empty one means
+    the last complete period), with the settings read when it runs."""
+    from billops import pipeline
+    from billops.orchestration import run_task
+
+    task = dagbag.dags["billing_month_end"].get_task("close")
+    context = {"params": {"period": "2026-10"}, "ds": "2026-11-01", **task.op_kwargs}
+    kwargs = task.determine_kwargs(context)
+    assert kwargs == {"pipeline": "month_end", "name": "close", "params": {"period": "2026-10"}}
+
+    seen: list[tuple] = []
+    fake = pipeline.Step("close", lambda settings, **p: seen.append((settings, p)) or {},
+                         params=("period",))
+    monkeypatch.setattr(pipeline, "get_step", lambda *_: fake)
+    run_task(**kwargs)
+    run_task("month_end", "close", {"period": ""})
+    assert [p for _, p in seen] == [{"period": "2026-10"}, {}]
+    assert all(s.billing_window_days == 1 for s, _ in seen)
