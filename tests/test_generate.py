@@ -16,12 +16,14 @@ from typing import Any
 
 import pytest
 
+from billops.config import Settings
 from billops.errors import BillopsError
 from billops.raw_schema import CSV_FILES
 from billops.synth import generate
 from billops.synth.reference import DIAGNOSES, npi_is_valid
 
 HCPCS_LEVEL_II = re.compile(r"[A-V]\d{4}")
+SETTINGS = Settings()  # the detection settings' defaults, which the edge cases straddle
 HCPCS_SYSTEMS = {
     "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets",
     "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets",
@@ -104,9 +106,14 @@ def parse_837(path: Path) -> dict[str, list[dict[str, Any]]]:
     amount, code = 0, ""
     subscriber: dict[str, str] = {}
     other: dict[str, Any] | None = None  # loops 2320/2330 of the claim being read
+    in_line = False  # in a 2400 loop
     for s in segments(path):
         if s[0] in ("HL", "LX"):
             other = None
+        if s[0] in ("HL", "CLM"):
+            in_line = False
+        elif s[0] == "LX":
+            in_line = True
         if s[0] == "BHT":
             submitted = datetime.strptime(s[4] + s[5], "%Y%m%d%H%M")
         elif s[0] == "HL":
@@ -140,8 +147,10 @@ def parse_837(path: Path) -> dict[str, list[dict[str, Any]]]:
                 "codes": {},
             }
             claims[s[1]].append(claim)
-        elif s[0] == "REF" and claim is not None and s[1] in ("F8", "G1"):
+        elif s[0] == "REF" and claim is not None and s[1] in ("F8", "G1") and not in_line:
             claim["refs"][s[1]] = s[2]
+        elif s[0] == "REF" and claim is not None and s[1] == "G1":  # 2400: a line's
+            claim.setdefault("line_auth", {})[s[2]] = s[2]
         elif s[0] == "SV1":
             amount = cents(s[2])
             code = s[1].split(":")[1]
@@ -168,7 +177,8 @@ def parse_835(path: Path) -> list[dict[str, Any]]:
             pay = {"claims": []}
             payments.append(pay)
         elif s[0] == "BPR":
-            pay["amount"] = cents(s[2])
+            # BPR03 = D: a debit, the payer takes money back (a takeback)
+            pay["amount"] = cents(s[2]) * (-1 if s[3] == "D" else 1)
         elif s[0] == "TRN":
             pay["trace"] = s[2]
         elif s[0] == "PLB":
@@ -847,12 +857,14 @@ def test_remits_balance_with_replacements_reversals_and_denials(tmp_path: Path) 
     last: dict[str, int] = {}
     denied: set[str] = set()
     shared: list[list[str]] = []  # the CLP02s of the accounts with several CLPs in a payment
+    takebacks: list[list[str]] = []  # the CLP02s of the payments with BPR03 = D
     for folder in sorted((tmp_path / "landing" / "rcm").iterdir()):
         for account, account_claims in parse_837(next((folder / "837").glob("*.x12"))).items():
             claims[account] += account_claims
         for pay in parse_835s(sorted((folder / "835").glob(f"remits_{folder.name}-*.x12"))):
             assert pay["amount"] == sum(c["paid"] for c in pay["claims"]) - pay.get("plb", 0)
-            assert pay["amount"] >= 0
+            if pay["amount"] < 0:  # a takeback: a reversal and the corrected adjudication
+                takebacks.append([c["status"] for c in pay["claims"]])
             clp01 = [c["account"] for c in pay["claims"]]
             for account in {a for a in clp01 if clp01.count(a) > 1}:
                 # several claims of one account in one payment: the reversal of the paid
@@ -883,11 +895,20 @@ def test_remits_balance_with_replacements_reversals_and_denials(tmp_path: Path) 
             assert claim["total"] == sum(claim["lines"].values())
             assert (claim["frequency"] == "7") == ("F8" in claim["refs"])
     for account, charge in net.items():
+        frequencies = {c["frequency"] for c in claims[account]}
+        if frequencies & {"2", "3", "4", "5"}:
+            # interim and late-charges claims add to their claim: each is adjudicated once
+            # (the last one's 835 may come after the extract)
+            totals = [c["total"] for c in claims[account] if c["responsibility"] == "P"]
+            assert charge in {sum(totals), sum(totals[:-1])}, (account, charge, totals)
+            continue
         # a reversal cancels the earlier payment: what remains is the latest adjudication
         assert charge == last[account]
         assert charge in {c["total"] for c in claims[account]}
     assert {"1", "4", "22"} <= statuses
-    assert shared and all(len(st) == 2 and st[0] == "22" != st[1] for st in shared)
+    # a reversal comes first, before the adjudication that follows it
+    assert shared and all(st[0] == "22" != st[1] for st in shared if "22" in st)
+    assert all(st[0] == "22" for st in takebacks)
     events = read_csv_all(tmp_path, "claim_events.csv")
     appealed = {e["claim_id"] for e in events if e["event_type"] == "APPEALED"}
     assert appealed and appealed <= denied
@@ -913,6 +934,12 @@ def defective(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
             "COVERAGE_INACTIVE": 0.04,
             "STATEMENT_STALE_COVERAGE": 0.04,
             "CREDIT_BALANCE": 0.03,
+            # deposits that are not one per trace (pending past the as-of time, lockbox,
+            # split, late): test_edge_cases_and_look_alikes
+            "EDGE_DEPOSIT_LAG": 0,
+            "DEPOSIT_LAG": 0,
+            "LOCKBOX": 0,
+            "SPLIT_DEPOSIT": 0,
         },
     )
 
@@ -1044,10 +1071,15 @@ def check_truth_row(ev: Evidence, row: dict[str, str]) -> None:
         entered = ts(item["enteredDate"])
         if kind == "UNBILLED_CHARGE":
             assert all(key not in c["lines"] for c in account_claims)
-            assert entered <= ev.as_of - timedelta(days=10)
+            # past the billing window at the as-of time (detection's setting)
+            assert entered + timedelta(days=SETTINGS.billing_window_days) <= ev.as_of
         elif kind == "LATE_CHARGE":
-            assert entered > account_claims[0]["submitted"]
-            assert account_claims[-1]["frequency"] == "7" and key in account_claims[-1]["lines"]
+            window = timedelta(days=SETTINGS.late_charge_window_days)
+            assert entered > account_claims[0]["submitted"] + window
+            # billed on a replacement (7), or for an inpatient stay on a late-charges claim (5)
+            assert any(
+                c["frequency"] in ("5", "7") and key in c["lines"] for c in account_claims[1:]
+            )
         else:
             twins = [
                 i
@@ -1090,16 +1122,17 @@ def check_truth_row(ev: Evidence, row: dict[str, str]) -> None:
         start = ev.encounters[key]["period"]["start"][:10]
         assert coverage["period"]["end"] < start
     elif kind == "MISSING_PRIOR_AUTH":
-        assert claim is not None and "G1" not in claim["refs"]
+        assert claim is not None and "G1" not in claim["refs"] and not claim.get("line_auth")
         assert any((claim["payer"], code) in ev.auth for code in claim["codes"].values())
     elif kind == "CLAIM_NO_RESPONSE":
         assert not remits and claim is not None
-        assert claim["submitted"] <= ev.as_of - timedelta(days=40)
+        window = timedelta(days=SETTINGS.follow_up_window_days)
+        assert claim["submitted"] + window <= ev.as_of
     elif kind == "UNDERPAYMENT":
         [clp] = remits
         assert clp["status"] == "1" and claim is not None
         shortfall = ev.expected(clp, claim["payer"]) - clp["paid"] - clp["pr"]
-        assert shortfall == amount >= 500
+        assert shortfall == amount > round(SETTINGS.underpayment_tolerance * 100)
     elif kind == "REMIT_UNBALANCED":
         clp = remits[-1]
         assert clp["charge"] - clp["paid"] - sum(clp["adj"].values()) == amount > 0
@@ -1123,7 +1156,7 @@ def check_truth_row(ev: Evidence, row: dict[str, str]) -> None:
     elif kind == "WRITE_OFF_UNAPPROVED":
         lines = ev.journals[key]
         assert lines[0]["source"] == "WRITE_OFF" and not lines[0]["approved_by"]
-        assert sum(cents(x["debit"]) for x in lines) == amount >= 100_000
+        assert sum(cents(x["debit"]) for x in lines) == amount > 100_000
     elif kind in ("STATEMENT_STALE_COVERAGE", "PATIENT_BALANCE_MISMATCH"):
         s = ev.statements[key]
         assert key == row["statement_id"]
@@ -1209,7 +1242,7 @@ def test_clean_output_shows_no_defect_evidence(clean: Path) -> None:
         assert "end" not in coverage["period"]
         codes = claim["codes"].values()
         if any((claim["payer"], code) in ev.auth for code in codes):
-            assert "G1" in claim["refs"]
+            assert "G1" in claim["refs"] or claim.get("line_auth")
     signatures = [
         (
             i["context"]["reference"],
@@ -1472,4 +1505,174 @@ def test_parallel_parts_merge_into_the_same_kind_of_batches(
     assert len(set(traces)) == len(traces)
     for path in [*landed_x12(out, "837"), *landed_x12(out, "835")]:
         valid, errors, _ = pyx12_validate(path)
+        assert errors == [] and valid, path.name
+
+
+# ----------------------------------------------------------------------------- edge cases
+
+
+@pytest.fixture(scope="module")
+def edges(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """Three months at the default rate with the rarer look-alikes made common."""
+    out = tmp_path_factory.mktemp("edges")
+    return out, generate(
+        out,
+        months=3,
+        seed=4,
+        defect_rates={
+            "TAKEBACK": 0.2,
+            "REPEAT_MODIFIER": 0.1,
+            "PRICE_BELOW_CONTRACT": 0.1,
+            "INTERIM_BILLS": 0.5,
+            "EDGE_LATE_CHARGE": 0.05,
+            "EDGE_UNDERPAYMENT": 0.1,
+            "EDGE_NO_RESPONSE": 0.3,
+            "EDGE_UNBILLED": 0.3,
+            "LOCKBOX": 0.3,
+            "SPLIT_DEPOSIT": 0.2,
+            "GL_REPOST": 0.2,
+            "WRITE_OFF_UNAPPROVED": 0.2,
+            "EDGE_WRITE_OFF": 1.0,
+        },
+    )
+
+
+def test_edge_cases_straddle_each_threshold(edges: tuple[Path, dict[str, Any]]) -> None:
+    """For each threshold the data holds a case just outside it with a truth row and one just
+    inside it without: both within hours (or cents) of the edge the settings draw."""
+    out, summary = edges
+    rows = read_csv(out / "truth" / "defects.csv")
+    truth = {(r["defect_type"], r["key"]) for r in rows}
+    ev = Evidence(out, summary)
+    for row in rows:
+        check_truth_row(ev, row)
+    near = timedelta(hours=12)
+    # billing window: unbilled charges entered within hours of as-of - billing_window_days
+    edge = ev.as_of - timedelta(days=SETTINGS.billing_window_days)
+    billed = {cid for claims in ev.claims.values() for c in claims for cid in c["lines"]}
+    unbilled = [
+        i
+        for i in ev.items.values()
+        if i["id"] not in billed and abs(ts(i["enteredDate"]) - edge) < near
+    ]
+    assert any(("UNBILLED_CHARGE", i["id"]) in truth for i in unbilled)
+    inside = [i for i in unbilled if ts(i["enteredDate"]) > edge]
+    assert inside and not any(("UNBILLED_CHARGE", i["id"]) in truth for i in inside)
+    # late-charge window: charges on a claim after the first, entered near submission + window
+    window = timedelta(days=SETTINGS.late_charge_window_days)
+    late_in, late_out = [], []
+    for claims in ev.claims.values():
+        first = claims[0]
+        for c in claims[1:]:
+            for cid in c["lines"]:
+                if cid in first["lines"]:
+                    continue
+                delta = ts(ev.items[cid]["enteredDate"]) - (first["submitted"] + window)
+                if abs(delta) < near:
+                    (late_out if delta > timedelta(0) else late_in).append(cid)
+    assert late_out and all(("LATE_CHARGE", cid) in truth for cid in late_out)
+    assert late_in and not any(("LATE_CHARGE", cid) in truth for cid in late_in)
+    # follow-up window: unanswered claims submitted a day either side of the edge
+    follow = timedelta(days=SETTINGS.follow_up_window_days)
+    # the current claim: the latest original or replacement (add-ons add to it)
+    unanswered = {
+        account: [c for c in claims if c["frequency"] in ("1", "7")][-1]["submitted"]
+        for account, claims in ev.claims.items()
+        if not ev.remits.get(account) and abs(claims[0]["submitted"] + follow - ev.as_of) < 3 * near
+    }
+    overdue = {a for a, sub in unanswered.items() if sub + follow <= ev.as_of}
+    assert overdue and all(("CLAIM_NO_RESPONSE", a) in truth for a in overdue)
+    pending = set(unanswered) - overdue
+    assert pending and not any(("CLAIM_NO_RESPONSE", a) in truth for a in pending)
+    # underpayment tolerance: shortfalls of a few cents either side of it
+    tolerance = round(SETTINGS.underpayment_tolerance * 100)
+    shortfalls = {}
+    for account, remits in ev.remits.items():
+        if len(remits) == 1 and remits[0]["status"] == "1" and ev.claims.get(account):
+            clp = remits[0]
+            short = ev.expected(clp, ev.claims[account][0]["payer"]) - clp["paid"] - clp["pr"]
+            if 0 < short <= tolerance + 25:
+                shortfalls[account] = short
+    assert any(s > tolerance for s in shortfalls.values())
+    assert any(s <= tolerance for s in shortfalls.values())
+    for account, short in shortfalls.items():
+        assert (("UNDERPAYMENT", account) in truth) == (short > tolerance)
+    # write-off approval policy: unapproved write-offs of exactly $1,000.00 and a few cents more
+    write_offs = {
+        jid: sum(cents(x["debit"]) for x in lines)
+        for jid, lines in ev.journals.items()
+        if lines[0]["source"] == "WRITE_OFF" and not lines[0]["approved_by"]
+    }
+    assert 100_000 in write_offs.values()
+    assert any(100_000 < a < 100_100 for a in write_offs.values())
+    for jid, amount in write_offs.items():
+        assert (("WRITE_OFF_UNAPPROVED", jid) in truth) == (amount > 100_000)
+
+
+def test_look_alikes_are_written_and_carry_no_truth(edges: tuple[Path, dict[str, Any]]) -> None:
+    out, summary = edges
+    rows = read_csv(out / "truth" / "defects.csv")
+    truth_keys = {r["key"] for r in rows}
+    ev = Evidence(out, summary)
+    claims = [c for cs in ev.claims.values() for c in cs]
+    frequencies = {c["frequency"] for c in claims}
+    assert {"2", "4", "5"} <= frequencies  # interim bills and late-charges claims
+    # a takeback: BPR03 = D, a reversal then the corrected adjudication; a negative cash
+    # receipt in the GL and no deposit
+    takebacks = [p for p in ev.payments if p["amount"] < 0]
+    assert takebacks
+    deposit_traces = {t for t, _ in ev.deposits}
+    for pay in takebacks:
+        assert pay["claims"][0]["status"] == "22"
+        assert list(ev.cash_journals(pay["trace"]).values()) == [0]
+        credits = sum(
+            cents(x["credit"])
+            for jid in ev.cash_journals(pay["trace"])
+            for x in ev.journals[jid]
+            if ev.coa[x["account"]] == "CASH"
+        )
+        assert credits == -pay["amount"] and pay["trace"] not in deposit_traces
+        assert pay["trace"] not in truth_keys
+    # repeat-procedure modifiers on a second line of the same service
+    text = "".join(p.read_text() for p in landed_x12(out, "837"))
+    assert re.search(r"\*HC:[A-Z0-9]{5}:(76|59|91|77)\*", text)
+    # line-level authorizations (2400 REF*G1 before REF*6R)
+    assert re.search(r"REF\*G1\*PA\d+~\s*REF\*6R\*", text)
+    # lockbox: an untraced deposit of a payer's payments of one day; split: two of one trace
+    deposits = landed(out, "erp", "bank_deposits.csv")
+    traced: dict[str, int] = defaultdict(int)
+    for d in deposits:
+        traced[d["trace_number"]] += cents(d["amount"])
+    paid = {p["trace"]: p["amount"] for p in ev.payments}
+    split = [t for t in paid if sum(d["trace_number"] == t for d in deposits) == 2]
+    assert split and all(traced[t] == paid[t] for t in split)
+    undeposited = [t for t, a in paid.items() if a > 0 and t not in traced]
+    lockbox = [d for d in deposits if not d["trace_number"] and "Bank" not in d["payer_name"]]
+    assert lockbox
+    # reversed and re-posted cash receipts: the reversal names its original
+    reversals = [
+        lines for lines in ev.journals.values() if lines[0]["description"].startswith("reversal of")
+    ]
+    assert reversals
+    for lines in reversals:
+        original = ev.journals[lines[0]["description"].split()[-1]]
+        assert lines[0]["reference"] == original[0]["reference"]
+        assert sorted((x["account"], x["credit"], x["debit"]) for x in lines) == sorted(
+            (x["account"], x["debit"], x["credit"]) for x in original
+        )
+    assert undeposited  # lockboxed, pending past the as-of time, or a DEPOSIT_MISMATCH
+    # reference extracts: full snapshots first, then a delta of one payer without snapshot
+    manifests = [
+        json.loads((b / "_manifest.json").read_text())
+        for b in sorted((out / "landing" / "rcm").iterdir())
+    ]
+    first = {f["path"]: f for f in manifests[0]["files"]}
+    for name in ("payers.csv", "payer_contracts.csv", "auth_rules.csv", "chargemaster.csv"):
+        assert first[name]["snapshot"] is True
+    second = {f["path"]: f for f in manifests[1]["files"]}
+    for name in ("payers.csv", "payer_contracts.csv", "auth_rules.csv"):
+        assert "snapshot" not in second[name]
+        assert 0 < second[name]["records"] < first[name]["records"]
+    for path in [*landed_x12(out, "837"), *landed_x12(out, "835")]:
+        valid, errors, _ = pyx12_validate(path)  # the look-alikes keep the files valid X12
         assert errors == [] and valid, path.name

@@ -53,9 +53,18 @@ the constants below):
   check-in (amount due = patient responsibility); later statements are right.
 * CREDIT_BALANCE (account_id): an over-collected copay is never refunded, or the patient pays
   a statement twice (two methods, days apart).
-* WRITE_OFF_UNAPPROVED (journal_id): a claim of $1,000 or more is denied for timely filing
+* WRITE_OFF_UNAPPROVED (journal_id): a claim above $1,000 is denied for timely filing
   (CARC 29) and a biller writes the whole charge off without an approver. $1,000 is this
-  health system's approval policy (and the default of the detection setting).
+  health system's approval policy (and the default of the detection setting): a write-off
+  above it needs an approver.
+
+Edge cases and clean look-alikes (``CASE_RATES``, drawn from their own streams on accounts and
+payments that carry no defect, so a defect and a look-alike never share a key): for every
+threshold of the detection settings one case just inside (no truth row: it must not fire) and
+one just outside (a truth row of its type), and the legitimate cases a rule must tell from a
+defect (docs/generator.md, "Edge cases and look-alikes"). Their rates scale with the defect
+rate (none at rate 0, so clean output keeps every money identity) and each can be set like a
+defect type's (``generate(defect_rates={"EDGE_UNDERPAYMENT": 0.05})``).
 """
 
 from __future__ import annotations
@@ -124,7 +133,66 @@ PAYMENT_SHARES: dict[str, float] = {
     DEPOSIT_MISMATCH: 0.0375,
 }
 DEFECT_TYPES: tuple[str, ...] = (*ACCOUNT_SHARES, *PAYMENT_SHARES)
-PAYMENT_BOOST = 10.0
+
+# Edge cases and look-alikes: the probability of each at the default defect rate (3 %), per
+# account or payment that can carry it (see the module docstring and docs/generator.md).
+EDGE_UNBILLED = "EDGE_UNBILLED"  # charges held unbilled just inside / outside the billing window
+EDGE_LATE_CHARGE = "EDGE_LATE_CHARGE"  # a charge just inside / outside the late-charge window
+EDGE_NO_RESPONSE = "EDGE_NO_RESPONSE"  # an unanswered claim just inside / outside follow-up
+EDGE_UNDERPAYMENT = "EDGE_UNDERPAYMENT"  # a shortfall just inside / outside the tolerance
+EDGE_WRITE_OFF = "EDGE_WRITE_OFF"  # of WRITE_OFF_UNAPPROVED accounts: at / just above policy
+EDGE_GL_LAG = "EDGE_GL_LAG"  # a posting missing just inside / outside gl_posting_lag_days
+EDGE_DEPOSIT_LAG = "EDGE_DEPOSIT_LAG"  # a deposit missing just inside / outside deposit_lag_days
+PRICE_BELOW_CONTRACT = "PRICE_BELOW_CONTRACT"  # a line charged below the contract rate
+LATE_CHARGES_CLAIM = "LATE_CHARGES_CLAIM"  # of inpatient late charges: a CLM05-3 = 5 claim
+INTERIM_BILLS = "INTERIM_BILLS"  # an inpatient stay billed as interim claims (2, then 4)
+REPEAT_MODIFIER = "REPEAT_MODIFIER"  # a service repeated the same day, modifier 76/59/91/77
+GL_REPOST = "GL_REPOST"  # a cash receipt reversed and posted again
+GL_POSTING_LAG = "GL_POSTING_LAG"  # a cash receipt posted 1-3 days after the payment
+DEPOSIT_LAG = "DEPOSIT_LAG"  # a deposit 1-3 days after the payment
+LOCKBOX = "LOCKBOX"  # a payer's payments of one day deposited together without a trace
+SPLIT_DEPOSIT = "SPLIT_DEPOSIT"  # one payment deposited in two parts
+TAKEBACK = "TAKEBACK"  # a payer takes back an overpayment: an 835 with BPR03 = D
+LINE_AUTH = "LINE_AUTH"  # of authorized accounts: the authorization on the lines (2400 REF*G1)
+ELIGIBILITY_RECHECK = "ELIGIBILITY_RECHECK"  # an INACTIVE response, then ACTIVE on a re-check
+REFERENCE_DELTA = "REFERENCE_DELTA"  # the second RCM batch re-sends one payer's reference rows
+CASE_RATES: dict[str, float] = {
+    EDGE_UNBILLED: 0.04,
+    EDGE_LATE_CHARGE: 0.012,
+    EDGE_NO_RESPONSE: 0.04,
+    EDGE_UNDERPAYMENT: 0.012,
+    EDGE_WRITE_OFF: 0.6,
+    EDGE_GL_LAG: 0.15,
+    EDGE_DEPOSIT_LAG: 0.15,
+    PRICE_BELOW_CONTRACT: 0.01,
+    LATE_CHARGES_CLAIM: 0.7,
+    INTERIM_BILLS: 0.2,
+    REPEAT_MODIFIER: 0.01,
+    GL_REPOST: 0.03,
+    GL_POSTING_LAG: 0.1,
+    DEPOSIT_LAG: 0.1,
+    LOCKBOX: 0.05,
+    SPLIT_DEPOSIT: 0.03,
+    TAKEBACK: 0.01,
+    LINE_AUTH: 0.3,
+    ELIGIBILITY_RECHECK: 0.01,
+    REFERENCE_DELTA: 1.0,
+}
+CASES: tuple[str, ...] = tuple(CASE_RATES)
+# Account-level cases, drawn (at most one) for an account without a defect, in this order.
+ACCOUNT_CASES: tuple[str, ...] = (
+    EDGE_UNBILLED,
+    EDGE_LATE_CHARGE,
+    EDGE_NO_RESPONSE,
+    EDGE_UNDERPAYMENT,
+    PRICE_BELOW_CONTRACT,
+    INTERIM_BILLS,
+    REPEAT_MODIFIER,
+    TAKEBACK,
+    ELIGIBILITY_RECHECK,
+)
+DEFAULT_RATE = 0.03
+PAYMENT_BOOST = 15.0
 # About half of the account defects drawn cannot be placed (no statement or remittance before
 # the as-of time, a claim too young to be unanswered), so they are drawn twice as often for
 # about ``rate`` of the accounts to carry one.
@@ -133,10 +201,10 @@ PLACEMENT_FACTOR = 2.0
 # count stays near their share.
 CONDITIONAL_BOOST: dict[str, float] = {
     MISSING_PRIOR_AUTH: 15.0,
-    WRITE_OFF_UNAPPROVED: 6.0,
-    COVERAGE_INACTIVE: 1.0,
+    WRITE_OFF_UNAPPROVED: 15.0,
+    COVERAGE_INACTIVE: 2.0,
     COVERAGE_MISMATCH: 1.0,
-    STATEMENT_STALE_COVERAGE: 4.0,
+    STATEMENT_STALE_COVERAGE: 10.0,
     PATIENT_BALANCE_MISMATCH: 4.0,
     CREDIT_BALANCE: 6.0,
 }
@@ -172,7 +240,7 @@ AUTH_DENIAL_REASON = "197"
 INACTIVE_DENIAL_REASON = "27"
 TIMELY_FILING_REASON = "29"
 UNDERPAYMENT_MIN = 500  # cents: smaller cuts are not injected (below any sane tolerance)
-WRITE_OFF_POLICY = 100_000  # cents: write-offs from this amount need an approver
+WRITE_OFF_POLICY = 100_000  # cents: write-offs above this amount need an approver
 # Services whose claims a payer denies more often (documentation-heavy or costly).
 SERVICE_DENIAL_FACTOR = {
     "INPATIENT": 1.5,  # medical necessity of the admission (inpatient versus observation)
@@ -185,11 +253,91 @@ SERVICE_DENIAL_FACTOR = {
 
 
 def type_rates(rate: float, overrides: Mapping[str, float] | None = None) -> dict[str, float]:
-    """The rate of each type: its share of ``rate``, unless ``overrides`` sets it."""
+    """The rate of each type: its share of ``rate``, unless ``overrides`` sets it; and of each
+    edge case and look-alike (CASE_RATES, scaled by ``rate`` against the default rate)."""
     out = {t: rate * share * PLACEMENT_FACTOR for t, share in ACCOUNT_SHARES.items()}
     out.update({t: rate * share for t, share in PAYMENT_SHARES.items()})
+    # below the default rate the cases thin out with it (none at 0); above it they stay
+    out.update({c: min(p, p * rate / DEFAULT_RATE) for c, p in CASE_RATES.items()})
     out.update(overrides or {})
     return out
+
+
+def choose_case(
+    rng: random.Random, rates: Mapping[str, float], eligible: Mapping[str, float]
+) -> str | None:
+    """At most one account-level case of ``eligible`` (case -> factor on its rate)."""
+    u, cumulative = rng.random(), 0.0
+    for case in ACCOUNT_CASES:
+        if case in eligible and rates.get(case, 0) > 0:
+            cumulative += min(0.9, rates[case] * eligible[case])
+            if u < cumulative:
+                return case
+    return None
+
+
+def inside_or_outside(rng: random.Random) -> bool:
+    """True: the case lands just outside its threshold (a defect); False: just inside."""
+    return rng.random() < 0.5
+
+
+def billing_window_times(rng: random.Random, as_of: datetime, outside: bool) -> datetime:
+    """A charge entry time a few hours inside or outside the billing window at the as-of time
+    (a charge is unbilled once entered_at + billing_window_days <= as_of)."""
+    edge = as_of - timedelta(days=get_settings().billing_window_days)
+    if outside:
+        return edge - timedelta(hours=rint(rng, 5, 9), minutes=rint(rng, 0, 50))
+    return edge + timedelta(hours=rint(rng, 2, 5), minutes=rint(rng, 0, 50))
+
+
+def late_charge_time(rng: random.Random, submitted: datetime, outside: bool) -> datetime:
+    """A charge entered a few hours before or after the late-charge window closes (it is late
+    once entered_at > first submission + late_charge_window_days)."""
+    edge = submitted + timedelta(days=get_settings().late_charge_window_days)
+    hours = timedelta(hours=rint(rng, 1, 2), minutes=rint(rng, 0, 50))
+    return edge + hours if outside else edge - hours
+
+
+def follow_up_days(as_of: datetime) -> tuple[date, date]:
+    """The latest submission day whose claim is unanswered past the follow-up window at the
+    as-of time (submitted_at + follow_up_window_days <= as_of; claims go out at 19:00), and the
+    next day, whose claim is still inside it."""
+    window = timedelta(days=get_settings().follow_up_window_days)
+    outside = (as_of - window - timedelta(hours=19)).date()
+    return outside, outside + timedelta(days=1)
+
+
+def tolerance_cut(rng: random.Random, outside: bool) -> int:
+    """A shortfall in cents just inside (at most) or just outside (above) the underpayment
+    tolerance."""
+    tolerance = round(get_settings().underpayment_tolerance * 100)
+    return tolerance + rint(rng, 1, 25) if outside else tolerance - rint(rng, 0, 20)
+
+
+def cut_line(remit: RemitClaim, cents: int) -> RemitClaim | None:
+    """The payer prices one paid line ``cents`` below the contract (CO-45): the line paying
+    the most, if it pays that much."""
+    i = max(range(len(remit.lines)), key=lambda k: (remit.lines[k].paid, -k))
+    if remit.lines[i].paid <= cents:
+        return None
+    lines = list(remit.lines)
+    ln = lines[i]
+    adjustments = [Adjustment(a.group, a.reason, a.amount) for a in ln.adjustments]
+    co = next((a for a in adjustments if a.group == "CO" and a.reason == "45"), None)
+    if co is None:
+        adjustments.insert(0, Adjustment("CO", "45", cents))
+    else:
+        co.amount += cents
+    lines[i] = RemitLine(
+        ln.charge, ln.charge_amount, ln.paid - cents, ln.allowed - cents, adjustments
+    )
+    return RemitClaim(remit.claim, remit.status, remit.icn, lines)
+
+
+def lag_judged(payment_day: date, as_of: datetime, lag_days: int) -> bool:
+    """Whether a posting or deposit of a payment of ``payment_day`` is overdue at ``as_of``:
+    payment_date + lag <= as_of (the rules compare the date, at midnight, with the as-of time)."""
+    return datetime.combine(payment_day + timedelta(days=lag_days), datetime.min.time()) <= as_of
 
 
 def choose(
@@ -240,10 +388,15 @@ class AccountPlan:
     dropped: list[Charge] = field(default_factory=list)  # charges left off the claim
     late: LateCharge | None = None
     denial_reason: str | None = None  # the payer denies the whole claim (CLP02 = 4)
+    # edge cases just inside their window are no defect: no truth row
+    unbilled_truth: bool = True
+    late_truth: bool = True
 
     def truth(self, account: Account, late_charge: Charge | None) -> list[Defect]:
         rows = []
         unbilled = account.charges if self.blocked else self.dropped
+        if not self.unbilled_truth:
+            unbilled = []
         for c in unbilled:
             rows.append(
                 Defect(
@@ -258,7 +411,7 @@ class AccountPlan:
                     amount=c.amount,
                 )
             )
-        if late_charge is not None:
+        if late_charge is not None and self.late_truth:
             rows.append(
                 Defect(
                     LATE_CHARGE,
@@ -376,18 +529,16 @@ def transposed(amount: int) -> int:
     return amount + 900
 
 
-def judged_later(payment_day: date, last_day: date) -> frozenset[str]:
-    """The cash defects a payment of ``payment_day`` cannot show by the extract's last day: a
-    posting or deposit may lag the payment by the settings' windows (gl_posting_lag_days,
+def judged_later(payment_day: date, as_of: datetime) -> frozenset[str]:
+    """The cash defects a payment of ``payment_day`` cannot show at the as-of time: a posting
+    or deposit may lag the payment by the settings' windows (gl_posting_lag_days,
     deposit_lag_days), so a missing one is no defect until its window has passed."""
     settings = get_settings()
     lags = {
         REMIT_NOT_IN_GL: settings.gl_posting_lag_days,
         DEPOSIT_MISMATCH: settings.deposit_lag_days,
     }
-    return frozenset(
-        k for k, lag in lags.items() if payment_day + timedelta(days=lag + 1) > last_day
-    )
+    return frozenset(k for k, lag in lags.items() if not lag_judged(payment_day, as_of, lag))
 
 
 def plan_payment(

@@ -54,6 +54,8 @@ class Journal:
     approved_by: str
     lines: list[tuple[str, int, int]] = field(default_factory=list)  # account, debit, credit
     duplicate: bool = False  # the second posting of a remittance (GL_DUPLICATE_POSTING)
+    # the journal this one reverses (its description names it once both are numbered)
+    reverses: Journal | None = field(default=None, repr=False)
 
     def add(self, account_type: str, debit: int, credit: int) -> None:
         if debit < 0 or credit < 0:  # a negative amount posts to the other side
@@ -107,9 +109,21 @@ def build_journals(
     for pay in payments:
         if pay.gl == "skip":
             continue
-        j = _remittance_journal(pay, pay.posted_at)
+        posted = pay.posted_at
+        if pay.gl_days:  # posted days after the payment (a journal past the extract is pending)
+            posted = at(posted.date() + timedelta(days=pay.gl_days), 10, 30)
+        j = _remittance_journal(pay, posted)
         if j.lines:
             journals.append(j)
+        if pay.gl == "repost" and j.lines:
+            # the cash receipt is reversed the next business day and posted again: a reversal
+            # nets against its original, so this is no duplicate
+            day = next_weekday(posted.date() + timedelta(days=1))
+            undo = _remittance_journal(pay, at(day, 10, 0))
+            undo.lines = [(account, credit, debit) for account, debit, credit in undo.lines]
+            undo.reverses = j
+            journals.append(undo)
+            journals.append(_remittance_journal(pay, at(day, 10, 5)))
         if pay.gl == "twice":
             again = _remittance_journal(
                 pay, at(next_weekday(pay.posted_at.date() + timedelta(days=1)), 10, 15)
@@ -169,6 +183,8 @@ def number_journals(journals: list[Journal], first: int, tag: str = "") -> list[
     truth = []
     for n, j in enumerate(journals, first):
         j.id = f"JE{tag}{n:0{8 - len(tag)}d}"
+        if j.reverses is not None:
+            j.description = f"reversal of {j.reverses.id}"
         if j.duplicate:
             truth.append(
                 Defect(
@@ -183,7 +199,7 @@ def number_journals(journals: list[Journal], first: int, tag: str = "") -> list[
             )
         elif j.source == "WRITE_OFF" and not j.approved_by:
             amount = sum(d for _, d, _ in j.lines)
-            if amount >= WRITE_OFF_POLICY:
+            if amount > WRITE_OFF_POLICY:
                 truth.append(
                     Defect(
                         WRITE_OFF_UNAPPROVED,
@@ -234,6 +250,60 @@ def _remittance_journal(pay: Payment, ts: datetime) -> Journal:
     return j
 
 
+def payment_deposits(payments: Iterable[Payment], ref: Reference) -> list[Deposit]:
+    """The bank deposits of payer payments, not yet numbered. A deposit that lags its payment
+    (``deposit_days``) carries its own date and time; a lockbox deposits a payer's payments of
+    one day together, without a trace; a split payment arrives in two deposits."""
+    out: list[Deposit] = []
+    lockbox: dict[tuple[str, date], list[Payment]] = {}
+    for pay in payments:
+        if pay.amount <= 0 or pay.deposit == "missing":
+            continue
+        if pay.deposit == "lockbox":
+            lockbox.setdefault((pay.payer.id, pay.paid_on), []).append(pay)
+            continue
+        facility = ref.facility_by_id[pay.entity]
+        day, ts = pay.paid_on, pay.posted_at
+        if pay.deposit_days:  # a deposit past the extract is still pending
+            day = pay.paid_on + timedelta(days=pay.deposit_days)
+            ts = at(day, 15, 0)
+        amount = pay.deposit_amount if pay.deposit in ("short", "split") else pay.amount
+        out.append(
+            Deposit(
+                "", pay.entity, facility.bank_account, day, ts, amount, pay.trace, pay.payer.name
+            )
+        )
+        if pay.deposit == "split":  # the rest of the EFT, credited separately the same day
+            rest = pay.amount - amount
+            out.append(
+                Deposit(
+                    "",
+                    pay.entity,
+                    facility.bank_account,
+                    day,
+                    ts + timedelta(minutes=20),
+                    rest,
+                    pay.trace,
+                    pay.payer.name,
+                )
+            )
+    for (_, day), paid in sorted(lockbox.items()):
+        facility = ref.facility_by_id[paid[0].entity]
+        out.append(
+            Deposit(
+                "",
+                paid[0].entity,
+                facility.bank_account,
+                day,
+                max(p.posted_at for p in paid),
+                sum(p.amount for p in paid),
+                "",
+                paid[0].payer.name,
+            )
+        )
+    return out
+
+
 def build_deposits(
     payments: Iterable[Payment],
     ref: Reference,
@@ -241,27 +311,11 @@ def build_deposits(
     tag: str = "",
     others: Iterable[Deposit] = (),
 ) -> list[Deposit]:
-    """The bank deposits of one window's payments, then the window's non-patient deposits
-    (``others``, treasury.py), numbered from ``first``."""
+    """The bank deposits of one window's payments, then the window's other deposits
+    (``others``: non-patient ones from treasury.py, deposits that lagged into this window),
+    numbered from ``first``."""
     out = []
-    for pay in payments:
-        if pay.amount <= 0 or pay.deposit == "missing":
-            continue
-        facility = ref.facility_by_id[pay.entity]
-        amount = pay.deposit_amount if pay.deposit == "short" else pay.amount
-        out.append(
-            Deposit(
-                f"DP{tag}{first + len(out):0{8 - len(tag)}d}",
-                pay.entity,
-                facility.bank_account,
-                pay.paid_on,
-                pay.posted_at,
-                amount,
-                pay.trace,
-                pay.payer.name,
-            )
-        )
-    for d in others:
+    for d in [*payment_deposits(payments, ref), *others]:
         d.id = f"DP{tag}{first + len(out):0{8 - len(tag)}d}"
         out.append(d)
     return out

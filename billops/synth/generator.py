@@ -23,8 +23,22 @@ from billops.errors import BillopsError
 from billops.raw_schema import CSV_FILES
 from billops.synth import extracts, fhir
 from billops.synth.clock import at
-from billops.synth.defects import DEFECT_TYPES, TRUTH_COLUMNS, type_rates
-from billops.synth.erp import Deposit, Journal, build_deposits, build_journals, number_journals
+from billops.synth.defects import (
+    CASES,
+    DEFECT_TYPES,
+    REFERENCE_DELTA,
+    TRUTH_COLUMNS,
+    type_rates,
+)
+from billops.synth.draw import pick
+from billops.synth.erp import (
+    Deposit,
+    Journal,
+    build_deposits,
+    build_journals,
+    number_journals,
+    payment_deposits,
+)
 from billops.synth.journeys import Simulation
 from billops.synth.landing import BatchWriter
 from billops.synth.model import Claim, Coverage, Payment, World
@@ -78,10 +92,15 @@ def generate(
     rate = validate_defect_rate(defect_rate)
     overrides = {}
     for kind, value in (defect_rates or {}).items():
-        if kind not in DEFECT_TYPES:
+        if kind not in DEFECT_TYPES and kind not in CASES:
             raise BillopsError(
-                f"unknown defect type {kind!r}; use one of: {', '.join(DEFECT_TYPES)}"
+                f"unknown defect type {kind!r}; use one of: {', '.join(DEFECT_TYPES + CASES)}"
             )
+        if kind in CASES:  # an edge case's or look-alike's probability, up to 1
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+                raise BillopsError(f"bad rate {value!r} of {kind}: expected a fraction from 0 to 1")
+            overrides[kind] = float(value)
+            continue
         overrides[kind] = validate_defect_rate(value)
     landing = out / "landing"
     for system in SYSTEMS:
@@ -168,6 +187,7 @@ def _generate_part(
     writer = _LandingWriter(
         landing, ref, horizon, sim.world, say or (lambda _msg: None), seed, part, sim.tag
     )
+    writer.reference_delta = rates.get(REFERENCE_DELTA, 0) > 0
     if part == 0:  # the non-patient cash of the entities, written once
         writer.add_treasury(non_patient_cash(ref, horizon, seed, sc.patients))
     collected = horizon.start
@@ -247,6 +267,8 @@ class _LandingWriter:
         self.file_tag = f"_{tag}" if tag else ""
         # the reference extracts travel with the first part only
         self.references = part == 0
+        # a later RCM batch re-sends part of the reference extracts (a delta, no snapshot)
+        self.reference_delta = False
         # the 835 files the clearinghouse delivers again: name, bytes and transaction sets
         self.resend: list[tuple[str, bytes, int]] = []
         self.controls = ControlNumbers(part * 10**8, part * 10**8)
@@ -392,10 +414,35 @@ class _LandingWriter:
         self._csv(bw, "patient_payments.csv", map(extracts.patient_payment, pays))
         self.counts["patient_paid"] += sum(p.amount for p in pays)
         if k == 0 and self.references:
-            self._csv(bw, "payers.csv", extracts.payers(ref))
-            self._csv(bw, "payer_contracts.csv", extracts.payer_contracts(ref))
-            self._csv(bw, "auth_rules.csv", extracts.auth_rules(ref))
-            self._csv(bw, "chargemaster.csv", extracts.chargemaster(ref))
+            # full extracts: declared snapshots of their tables in the manifest
+            for name, rows in (
+                ("payers.csv", extracts.payers(ref)),
+                ("payer_contracts.csv", extracts.payer_contracts(ref)),
+                ("auth_rules.csv", extracts.auth_rules(ref)),
+                ("chargemaster.csv", extracts.chargemaster(ref)),
+                # the EHR's payer ids are the X12 ones here: equal ids need no row
+                ("payer_crosswalk.csv", iter(())),
+            ):
+                self._csv(bw, name, rows)
+                bw.files[-1]["snapshot"] = True
+        elif k == 1 and self.references and self.reference_delta:
+            # a delta: the rows of one payer, re-sent unchanged; the other keys stay
+            draw = random.Random(f"{self.seed}:reference-delta")
+            insured = [p for p in ref.payers if not p.self_pay and p.auth_codes]
+            payer = pick(draw, insured)
+            self._csv(
+                bw, "payers.csv", (r for r in extracts.payers(ref) if r["payer_id"] == payer.id)
+            )
+            self._csv(
+                bw,
+                "payer_contracts.csv",
+                (r for r in extracts.payer_contracts(ref) if r["payer_id"] == payer.id),
+            )
+            self._csv(
+                bw,
+                "auth_rules.csv",
+                (r for r in extracts.auth_rules(ref) if r["payer_id"] == payer.id),
+            )
         self._close(bw)
 
     # ---------------------------------------------------------------------------- ERP
@@ -413,8 +460,16 @@ class _LandingWriter:
         journals = self.journals.pop("erp", k)
         w.defects.extend(number_journals(journals, self.journal_seq + 1, self.tag))
         self.journal_seq += len(journals)
+        # a deposit that lags its payment past this extract lands with a later batch (or, past
+        # the last one, is still pending)
+        fresh = payment_deposits(payments, self.ref)
+        self.other_deposits.extend(d for d in fresh if d.ts > ts)
         deposits = build_deposits(
-            payments, self.ref, self.deposit_seq + 1, self.tag, self.other_deposits.pop("erp", k)
+            [],
+            self.ref,
+            self.deposit_seq + 1,
+            self.tag,
+            [*(d for d in fresh if d.ts <= ts), *self.other_deposits.pop("erp", k)],
         )
         self.deposit_seq += len(deposits)
         bw = BatchWriter(self.landing, "erp", ts)

@@ -12,6 +12,7 @@ import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from billops.synth import defects
 from billops.synth.clock import at, later, next_weekday, office_time
@@ -79,6 +80,7 @@ SECONDARY_WITH = frozenset(
         defects.WRITE_OFF_UNAPPROVED,
     }
 )
+REPEAT_MODIFIERS = ("76", "76", "59", "91", "77")
 SECONDARY_BILLED_SHARE = 0.9  # of eligible accounts: the rest the biller never crosses over
 APPEAL_SHARE = 0.6  # of denials for documentation, necessity or coding (not auth, eligibility)
 OVERTURN_SHARE = 0.5  # of appeals
@@ -621,7 +623,7 @@ class Simulation:
         self._coverages_out: dict[str, tuple[int, bool]] = {}
         self._payer_index = {p.id: i for i, p in enumerate(ref.payers)}
         # remittances waiting for their payment day: (day, payer index, entity) -> claims
-        self._remit_groups: dict[tuple[date, int, str], list[RemitClaim]] = {}
+        self._remit_groups: dict[tuple[Any, ...], list[RemitClaim]] = {}
         self._traces = 0
         self._rcm_final = horizon.extracts("rcm")[-1]
 
@@ -681,7 +683,13 @@ class Simulation:
         for claim in account.claims:
             w.claims.append(claim)
         for remit, day in zip(account.remits, account.remit_dates, strict=True):
-            key = (day, self._payer_index[remit.claim.payer.id], account.entity)
+            key: tuple[date, int, str] | tuple[date, int, str, str] = (
+                day,
+                self._payer_index[remit.claim.payer.id],
+                account.entity,
+            )
+            if remit.separate:  # a takeback: an 835 and payment of its own
+                key = (*key, "T")
             self._remit_groups.setdefault(key, []).append(remit)
         self._hand_out_coverage(account.patient)
 
@@ -768,6 +776,15 @@ class Simulation:
         account.eligibility_at = start - timedelta(minutes=rint(rng, 20, 120))
         auth_codes = [c.hcpcs for c in account.charges if ref.needs_auth(p.payer, c.hcpcs)]
         kind = defects.choose(drng, self.rates, self._eligible(account, day, auth_codes))
+        # an edge case or look-alike, only on an account without a defect (its own stream)
+        crng = random.Random(f"{self.seed}:cases:{seq}{self.stream}")
+        case = (
+            defects.choose_case(crng, self.rates, self._eligible_cases(account, day))
+            if kind is None
+            else None
+        )
+        outside = defects.inside_or_outside(crng)
+        self._case_charges(crng, case, outside, account)
         truth: list[Defect] = []
         if kind == defects.DUPLICATE_CHARGE:
             orig = pick(drng, account.charges)
@@ -817,6 +834,21 @@ class Simulation:
                     later(drng, account.eligibility_at, 10, 90),
                     p.member_id_at(account.eligibility_at),
                     plan_end,
+                )
+            )
+        if case == defects.ELIGIBILITY_RECHECK:
+            # the first inquiry goes out with a mistyped birth date and comes back INACTIVE;
+            # patient access corrects it and the re-check minutes later is ACTIVE
+            w.eligibility.append(
+                EligibilityCheck(
+                    "",
+                    p.id,
+                    p.payer.id,
+                    p.member_id_at(account.eligibility_at),
+                    account.eligibility_at - timedelta(minutes=rint(crng, 3, 15)),
+                    "INACTIVE",
+                    None,
+                    None,
                 )
             )
         w.eligibility.append(
@@ -870,11 +902,42 @@ class Simulation:
         )
         if stale_member is not None:
             claim.member_id = stale_member
+        if (
+            account.auth_number
+            and account.claim_type == "P"
+            and random.Random(f"{self.seed}:line-auth:{seq}{self.stream}").random()
+            < self.rates.get(defects.LINE_AUTH, 0)
+        ):
+            # the authorization rides on the lines that need it (2400 REF*G1), not the claim
+            claim.line_auth_ids = frozenset(
+                c.id for c in claim.lines if ref.needs_auth(p.payer, c.hcpcs)
+            )
         behaviour = _PatientBehaviour.draw(rng)
         claim_remit_date = remit_date(rng, claim)
         plan = defects.plan_claim(
             drng, kind, account, claim, claim_remit_date, copay_owed, self.horizon
         )
+        if case == defects.EDGE_UNBILLED:
+            plan.blocked = True  # held by the scrubber: every charge stays unbilled
+            plan.unbilled_truth = outside
+        elif case == defects.EDGE_LATE_CHARGE:
+            entered = defects.late_charge_time(crng, claim.submitted_at, outside)
+            taken = {c.hcpcs for c in account.charges}
+            codes = [lc for lc in defects.LATE_CODES if lc[0] not in taken]
+            if codes and entered + defects.REPLACEMENT_MAX_DELAY <= self._rcm_final:
+                hcpcs, units = pick(crng, codes)
+                plan.late = defects.LateCharge(hcpcs, units, entered)
+                plan.late_truth = outside
+        elif case == defects.EDGE_NO_RESPONSE:
+            target = self._follow_up_target(outside, claim)
+            if target is None:
+                case = None
+            else:
+                claim.created_at = office_time(crng, target, 9, 15)
+                claim.submitted_at = at(target, 19)
+                claim.accepted_at = office_time(crng, target + timedelta(days=1), 7, 9)
+                if claim.scrubber_failed_at is not None:
+                    claim.scrubber_failed_at = later(crng, claim.created_at, 5, 40)
         late = None
         if plan.late is not None:
             late = Charge(
@@ -891,6 +954,13 @@ class Simulation:
         self._done.append(account)
         w.defects.extend(truth)
         w.defects.extend(plan.truth(account, late))
+        interim_rest: list[Charge] = []
+        if case == defects.INTERIM_BILLS:
+            # the stay is billed in interim claims: the first (CLM05-3 = 2) with the first
+            # half of the lines, the last (4) with the rest
+            claim.frequency = "2"
+            half = max(1, len(claim.lines) // 2)
+            claim.lines, interim_rest = claim.lines[:half], claim.lines[half:]
         if plan.blocked:
             created = claim.created_at
             w.claim_events += [
@@ -930,10 +1000,35 @@ class Simulation:
         ):
             w.defects.append(defects.account_truth(kind, account, billed_on, claim.total))
             return  # the payer never answers
+        if case == defects.EDGE_NO_RESPONSE:
+            # no answer yet: just past the follow-up window (a defect) or just inside it
+            if outside:
+                w.defects.append(
+                    defects.account_truth(
+                        defects.CLAIM_NO_RESPONSE, account, billed_on, claim.total
+                    )
+                )
+            return
         deductible_before = p.deductible_left
         remit, p.deductible_left = adjudicate(ref, claim, deductible_before)
         remit_received, _ = payment_times(ref, p.payer, account.entity, claim_remit_date)
-        if late is not None:
+        add_on = account.inpatient and random.Random(
+            f"{self.seed}:late-charges-claim:{seq}{self.stream}"
+        ).random() < self.rates.get(defects.LATE_CHARGES_CLAIM, 0)
+        if late is not None and add_on:
+            # an inpatient stay's late charge goes out on a late-charges claim (CLM05-3 = 5)
+            # that adds to the original, adjudicated on its own
+            account.charges.append(late)
+            extra = self._claim(rng, account, [late], "5", None, late.entered_at)
+            self._claim_events(rng, extra)
+            account.claims.append(extra)
+            extra_remit, p.deductible_left = adjudicate(ref, extra, p.deductible_left)
+            account.remits += [remit, extra_remit]
+            account.remit_dates += [
+                claim_remit_date,
+                max(remit_date(rng, extra), claim_remit_date),
+            ]
+        elif late is not None:
             account.charges.append(late)
             replacement = self._claim(
                 rng, account, [*claim.lines, late], "7", claim.icn, late.entered_at
@@ -955,16 +1050,32 @@ class Simulation:
             account.remit_dates.append(claim_remit_date)
             if kind == defects.DENIAL and drng.random() < APPEAL_SHARE:
                 self._appeal(drng, account, remit, claim_remit_date)
+        elif case == defects.INTERIM_BILLS:
+            self._interim_bills(rng, account, remit, claim_remit_date, interim_rest)
         else:
             if kind == defects.UNDERPAYMENT and remit.paid > 0:
                 underpaid, short = defects.underpay(drng, remit)
                 if short >= defects.UNDERPAYMENT_MIN:
                     remit = underpaid
                     w.defects.append(defects.account_truth(kind, account, remit_received, short))
-            account.remits.append(remit)
-            account.remit_dates.append(claim_remit_date)
-            if kind in SECONDARY_WITH:
-                self._bill_secondary(account, remit, claim_remit_date, copay_owed)
+            if case == defects.EDGE_UNDERPAYMENT and remit.paid > 0:
+                cents = defects.tolerance_cut(crng, outside)
+                cut = defects.cut_line(remit, cents)
+                if cut is not None:
+                    remit = cut
+                    if outside:
+                        w.defects.append(
+                            defects.account_truth(
+                                defects.UNDERPAYMENT, account, remit_received, cents
+                            )
+                        )
+            if case == defects.TAKEBACK and self._takeback(crng, account, remit, claim_remit_date):
+                pass
+            else:
+                account.remits.append(remit)
+                account.remit_dates.append(claim_remit_date)
+                if kind in SECONDARY_WITH and case is None:
+                    self._bill_secondary(account, remit, claim_remit_date, copay_owed)
         self._patient_side(rng, drng, kind, account, behaviour, copay_owed)
         if kind == defects.REMIT_UNBALANCED:
             unbalanced = defects.unbalance(account.remits[-1])
@@ -1099,6 +1210,8 @@ class Simulation:
                 defects.REMIT_UNBALANCED,
             )
         }
+        if account.inpatient:
+            out[defects.LATE_CHARGE] = 5.0
         out[defects.DENIAL] = defects.denial_factor(account)
         out[defects.CREDIT_BALANCE] = boost[defects.CREDIT_BALANCE]
         out[defects.PATIENT_BALANCE_MISMATCH] = boost[defects.PATIENT_BALANCE_MISMATCH]
@@ -1109,11 +1222,148 @@ class Simulation:
             out[defects.COVERAGE_INACTIVE] = boost[defects.COVERAGE_INACTIVE]
         if auth_codes:
             out[defects.MISSING_PRIOR_AUTH] = boost[defects.MISSING_PRIOR_AUTH]
-        if sum(c.amount for c in account.charges) >= defects.WRITE_OFF_POLICY:
+        if sum(c.amount for c in account.charges) > defects.WRITE_OFF_POLICY + 100:
             out[defects.WRITE_OFF_UNAPPROVED] = boost[defects.WRITE_OFF_UNAPPROVED]
         if len(p.service_days) == 1:
             out[defects.STATEMENT_STALE_COVERAGE] = boost[defects.STATEMENT_STALE_COVERAGE]
         return out
+
+    def _eligible_cases(self, account: Account, day: date) -> dict[str, float]:
+        """The edge cases and look-alikes an account without a defect can carry."""
+        p, as_of = account.patient, self.horizon.as_of
+        out = {
+            # an inpatient stay's late charge goes out on a late-charges claim (CLM05-3 = 5)
+            defects.EDGE_LATE_CHARGE: 15.0 if account.inpatient else 1.0,
+            defects.ELIGIBILITY_RECHECK: 1.0,
+        }
+        if account.end + timedelta(days=7) < self._rcm_final:
+            # a repeat is told from a duplicate by its claim line's modifier (a FHIR ChargeItem
+            # has none), so it is placed where the claim has gone out by the as-of time
+            out[defects.REPEAT_MODIFIER] = 1.0
+        window = timedelta(days=defects.get_settings().billing_window_days)
+        if day >= (as_of - window).date() - timedelta(
+            days=4
+        ) and account.end < as_of - window - timedelta(hours=10):
+            out[defects.EDGE_UNBILLED] = 1.0
+        outside_day, inside_day = defects.follow_up_days(as_of)
+        if outside_day - timedelta(days=8) <= day < inside_day - timedelta(days=1):
+            out[defects.EDGE_NO_RESPONSE] = 1.0
+        if p.payer.fee_factor is not None:
+            out[defects.EDGE_UNDERPAYMENT] = 1.0
+            out[defects.PRICE_BELOW_CONTRACT] = 1.0
+        if account.inpatient and len(account.charges) >= 2:
+            out[defects.INTERIM_BILLS] = 1.0
+        if p.secondary is None:
+            out[defects.TAKEBACK] = 1.0
+        return out
+
+    def _case_charges(
+        self, crng: random.Random, case: str | None, outside: bool, account: Account
+    ) -> None:
+        """The charge side of a case: a repeat with its modifier, a price below the contract,
+        entry times at the billing window's edge."""
+        if case == defects.REPEAT_MODIFIER:
+            orig = account.charges[0]
+            account.charges.append(
+                Charge(
+                    self.new_charge_id(),
+                    account.id,
+                    orig.patient_id,
+                    orig.hcpcs,
+                    orig.units,
+                    orig.amount,
+                    orig.service_date,
+                    later(crng, orig.entered_at, 5, 120),
+                    orig.facility_id,
+                    pick(crng, REPEAT_MODIFIERS),
+                )
+            )
+        elif case == defects.PRICE_BELOW_CONTRACT:
+            payer = account.patient.payer
+            for ch in account.charges:
+                rate = self.ref.contract_rate(payer, ch.hcpcs, ch.service_date) * ch.units
+                if rate >= 1000:
+                    # a courtesy price below the contract rate: the payer allows the charge
+                    ch.amount = rate - between(crng, rate // 20, rate // 5)
+                    break
+        elif case == defects.EDGE_UNBILLED:
+            entered = defects.billing_window_times(crng, self.horizon.as_of, outside)
+            for n, ch in enumerate(account.charges):
+                ch.entered_at = entered + timedelta(minutes=n)
+
+    def _follow_up_target(self, outside: bool, claim: Claim) -> date | None:
+        """The submission day of an unanswered claim just outside (the latest weekday past the
+        follow-up window) or just inside it (the first weekday after), if the claim can go out
+        that day."""
+        outside_day, inside_day = defects.follow_up_days(self.horizon.as_of)
+        target, step = (outside_day, -1) if outside else (inside_day, 1)
+        while target.weekday() >= 5:
+            target += timedelta(days=step)
+        ready = max(c.entered_at for c in claim.lines).date()
+        if ready < target <= min(ready + timedelta(days=10), self.horizon.end):
+            return target
+        return None
+
+    def _interim_bills(
+        self,
+        rng: random.Random,
+        account: Account,
+        first: RemitClaim,
+        first_day: date,
+        rest: list[Charge],
+    ) -> None:
+        """The last interim claim (CLM05-3 = 4) of a stay, after the first: each is adjudicated
+        on its own."""
+        p = account.patient
+        claim = self._claim(rng, account, rest, "4", None, first.claim.submitted_at)
+        self._claim_events(rng, claim)
+        account.claims.append(claim)
+        last, p.deductible_left = adjudicate(self.ref, claim, p.deductible_left)
+        account.remits += [first, last]
+        account.remit_dates += [first_day, max(remit_date(rng, claim), first_day)]
+
+    def _takeback(
+        self, crng: random.Random, account: Account, remit: RemitClaim, paid_on: date
+    ) -> bool:
+        """The payer first pays without the deductible and coinsurance, then recovers the
+        overpayment: a reversal and the corrected adjudication in an 835 of their own whose
+        payment is negative (BPR03 = D). False when the claim has nothing to recover or the
+        correction would come after the extract."""
+        if remit.status != "1":
+            return False
+        corrected_on = next_weekday(
+            paid_on + timedelta(days=rint(crng, 14, 30)), account.patient.payer.pay_weekdays
+        )
+        if corrected_on >= self._rcm_final.date() - timedelta(days=1):
+            return False
+        lines, recovered = [], 0
+        for ln in remit.lines:
+            owed = sum(
+                a.amount for a in ln.adjustments if a.group == "PR" and a.reason in ("1", "2")
+            )
+            recovered += owed
+            lines.append(
+                RemitLine(
+                    ln.charge,
+                    ln.charge_amount,
+                    ln.paid + owed,
+                    ln.allowed,
+                    [
+                        Adjustment(a.group, a.reason, a.amount)
+                        for a in ln.adjustments
+                        if not (a.group == "PR" and a.reason in ("1", "2"))
+                    ],
+                )
+            )
+        if not recovered:
+            return False
+        overpaid = RemitClaim(remit.claim, "1", remit.icn, lines)
+        undo = reversal(overpaid)
+        undo.separate = True
+        corrected = RemitClaim(remit.claim, remit.status, remit.icn, remit.lines, separate=True)
+        account.remits += [overpaid, undo, corrected]
+        account.remit_dates += [paid_on, corrected_on, corrected_on]
+        return True
 
     def _claim(
         self,
@@ -1236,11 +1486,19 @@ class Simulation:
             if kind == defects.WRITE_OFF_UNAPPROVED:
                 biller = pick(drng, BILLERS)
                 wo_at = office_time(drng, posted.date() + timedelta(days=rint(drng, 2, 7)))
+                amount = account.remits[-1].charge
+                erng = random.Random(f"{self.seed}:write-off-edge:{account.id}")
+                if erng.random() < self.rates.get(defects.EDGE_WRITE_OFF, 0):
+                    # the biller writes off up to the approval policy alone: exactly the policy
+                    # (no approval needed) or a few cents above it (a defect)
+                    amount = defects.WRITE_OFF_POLICY + (
+                        rint(erng, 1, 99) if defects.inside_or_outside(erng) else 0
+                    )
                 w.write_offs.append(
                     WriteOff(
                         account.id,
                         account.entity,
-                        account.remits[-1].charge,
+                        amount,
                         wo_at,
                         "",
                         "timely filing denial",
@@ -1386,7 +1644,7 @@ class Simulation:
         remittance of such a day is known, as it follows its claim's service day."""
         ready = sorted(k for k in self._remit_groups if through is None or k[0] <= through)
         for key in ready:
-            day, pi, entity = key
+            day, pi, entity = key[:3]
             payer = self.ref.payers[pi]
             received, posted = payment_times(self.ref, payer, entity, day)
             self._traces += 1
@@ -1402,15 +1660,29 @@ class Simulation:
                     key=lambda r: (r.claim.account_id, r.status != "22"),
                 ),
             )
-            payment.plb = prompt_pay_interest(payment)
+            if not any(r.separate for r in payment.claims):
+                payment.plb = prompt_pay_interest(payment)
+            # a lockbox day of a payer (the same draw in every part): its payments are
+            # deposited together without a trace (by the first part), so none of them gets a
+            # deposit defect or case
+            lockbox = random.Random(f"{self.seed}:lockbox:{payer.id}:{day}").random() < (
+                self.rates.get(defects.LOCKBOX, 0)
+            )
+            not_yet = defects.judged_later(day, self.horizon.as_of)
+            if lockbox:
+                not_yet |= {defects.DEPOSIT_MISMATCH}
             row = defects.plan_payment(
                 random.Random(f"{self.seed}:payment:{payment.trace}"),
                 self.rates,
                 payment,
-                not_yet=defects.judged_later(day, self.horizon.end),
+                not_yet=not_yet,
             )
             if row is not None:
                 self.world.defects.append(row)
+            elif payment.gl == "post" and payment.deposit == "deposit":
+                case_row = self._payment_case(payment, lockbox)
+                if case_row is not None:
+                    self.world.defects.append(case_row)
             for remit in payment.claims:
                 account = remit.claim.account
                 assert account is not None
@@ -1421,6 +1693,74 @@ class Simulation:
                     self.world.defects.append(defects.denial_truth(account, remit, payment))
             self.world.remittances.append(payment)
             self.world.payments.append(payment)
+
+    def _payment_case(self, payment: Payment, lockbox: bool) -> Defect | None:
+        """The edge cases and look-alikes of a clean payment's GL posting and deposit; returns
+        the truth row of a case just outside its lag window."""
+        if payment.amount <= 0:
+            return None
+        rng = random.Random(f"{self.seed}:payment-case:{payment.trace}")
+        rates, settings = self.rates, defects.get_settings()
+        as_of, day = self.horizon.as_of, payment.paid_on
+        days_left = (as_of.date() - day).days
+        row = None
+
+        def missing(kind: str) -> Defect:
+            return Defect(
+                kind,
+                payment.trace,
+                "erp",
+                payment.posted_at,
+                trace_number=payment.trace,
+                amount=payment.amount,
+            )
+
+        # the GL side: posted one to three days late; a posting missing just past the window
+        # (a defect) or still pending just inside it; reversed and posted again
+        gl_lag = settings.gl_posting_lag_days
+        u = rng.random()
+        if defects.lag_judged(day, as_of, gl_lag):
+            if not defects.lag_judged(day, as_of, gl_lag + 3) and u < rates.get(
+                defects.EDGE_GL_LAG, 0
+            ):
+                payment.gl = "skip"
+                row = missing(defects.REMIT_NOT_IN_GL)
+        elif u < rates.get(defects.EDGE_GL_LAG, 0):
+            payment.gl_days = days_left + rint(rng, 1, 3)  # lands after the as-of time
+        if payment.gl == "post" and not payment.gl_days:
+            v = rng.random()
+            if v < rates.get(defects.GL_POSTING_LAG, 0):
+                payment.gl_days = rint(rng, 1, min(3, gl_lag))
+            elif v < rates.get(defects.GL_POSTING_LAG, 0) + rates.get(defects.GL_REPOST, 0):
+                payment.gl = "repost"
+        # the bank side
+        if lockbox:
+            if self.part == 0:
+                payment.deposit = "lockbox"
+            return row
+        if row is not None:
+            return row
+        deposit_lag = settings.deposit_lag_days
+        u = rng.random()
+        if defects.lag_judged(day, as_of, deposit_lag):
+            if not defects.lag_judged(day, as_of, deposit_lag + 3) and u < rates.get(
+                defects.EDGE_DEPOSIT_LAG, 0
+            ):
+                payment.deposit = "missing"
+                return missing(defects.DEPOSIT_MISMATCH)
+        elif u < rates.get(defects.EDGE_DEPOSIT_LAG, 0):
+            payment.deposit_days = days_left + rint(rng, 1, 3)
+            return None
+        v = rng.random()
+        if v < rates.get(defects.DEPOSIT_LAG, 0):
+            payment.deposit_days = rint(rng, 1, min(3, deposit_lag))
+        elif (
+            v < rates.get(defects.DEPOSIT_LAG, 0) + rates.get(defects.SPLIT_DEPOSIT, 0)
+            and payment.amount >= 200
+        ):
+            payment.deposit = "split"
+            payment.deposit_amount = between(rng, payment.amount // 3, payment.amount // 3 * 2)
+        return None
 
 
 @dataclass(slots=True)

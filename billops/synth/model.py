@@ -87,6 +87,9 @@ class Charge:
     service_date: date
     entered_at: datetime
     facility_id: str
+    # a repeat-procedure modifier on the claim line that bills the charge (76, 77, 59, 91): the
+    # same service given again that day, never a duplicate (FHIR ChargeItem has no modifier)
+    modifier: str = ""
 
 
 @dataclass
@@ -109,6 +112,8 @@ class Claim:
     responsibility: str = "P"
     prior: RemitClaim | None = field(default=None, repr=False, compare=False)
     prior_paid_on: date | None = None  # the primary's payment date (2330B DTP*573)
+    # charges whose line carries the authorization (2400 REF*G1) instead of the claim (2300)
+    line_auth_ids: frozenset[str] = frozenset()
 
     @property
     def total(self) -> int:
@@ -137,6 +142,8 @@ class RemitClaim:
     status: str  # CLP02: 1 processed as primary, 2 as secondary, 4 denied, 22 reversal
     icn: str
     lines: list[RemitLine]
+    # paid in a payment of its own (a takeback: the payer's debit 835, BPR03 = D)
+    separate: bool = False
 
     @property
     def charge(self) -> int:
@@ -171,10 +178,12 @@ class Payment:
     received_at: datetime
     posted_at: datetime
     claims: list[RemitClaim] = field(default_factory=list)
-    gl: str = "post"  # post | skip | amount | twice
+    gl: str = "post"  # post | skip | amount | twice | repost (reversed, then posted again)
     gl_amount: int = 0  # the cash amount the GL records when gl == "amount"
-    deposit: str = "deposit"  # deposit | missing | short
-    deposit_amount: int = 0  # the deposited amount when deposit == "short"
+    gl_days: int = 0  # the cash receipt is posted this many days after the payment
+    deposit: str = "deposit"  # deposit | missing | short | lockbox | split
+    deposit_amount: int = 0  # the deposited amount when deposit == "short" (first part: split)
+    deposit_days: int = 0  # the deposit reaches the bank this many days after the payment
     # provider-level adjustments (835 PLB): a positive amount reduces the payment, a negative
     # one (interest the payer owes) adds to it
     plb: list[ProviderAdjustment] = field(default_factory=list)

@@ -63,7 +63,10 @@ def merge_batch(parts: list[Path], landing: Path, system: str, batch: str) -> di
                 (part / system / batch / entry["path"], entry)
             )
     files = [
-        {"path": rel} | _merge_file(dest / rel, found) for rel, found in sorted(sources.items())
+        {"path": rel}
+        | _merge_file(dest / rel, found)
+        | ({"snapshot": True} if any(e.get("snapshot") for _, e in found) else {})
+        for rel, found in sorted(sources.items())
     ]
     manifest = write_manifest(dest, system, batch, manifests[0]["extracted_at"], files)
     return {

@@ -37,7 +37,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TextIO
 
-from billops.synth.model import Account, Claim, Patient, Payment, RemitClaim, RemitLine
+from billops.synth.model import Account, Charge, Claim, Patient, Payment, RemitClaim, RemitLine
 from billops.synth.money import fmt_x12
 from billops.synth.reference import Address, Reference, revenue_code
 
@@ -259,7 +259,7 @@ def _subscriber(claim: Claim, account: Account, hl: int, parent: int) -> list[st
 def _claim_refs(claim: Claim, account: Account) -> list[str]:
     """REF*G1 prior authorization, REF*F8 the original claim (replacements), REF*EA."""
     out: list[str] = []
-    if claim.auth_number:
+    if claim.auth_number and not claim.line_auth_ids:
         out.append(seg("REF", "G1", claim.auth_number))
     if claim.original_icn:
         out.append(seg("REF", "F8", claim.original_icn))
@@ -295,11 +295,18 @@ def _professional(claim: Claim, account: Account) -> list[str]:
     for n, line in enumerate(claim.lines, 1):
         out += [
             f"LX*{n}~\n",
-            f"SV1*HC:{line.hcpcs}*{fmt_x12(line.amount)}*UN*{line.units}***{pointers}~\n",
+            f"SV1*{_procedure(line)}*{fmt_x12(line.amount)}*UN*{line.units}***{pointers}~\n",
             f"DTP*472*D8*{d8(line.service_date)}~\n",
-            f"REF*6R*{line.id}~\n",
         ]
+        if line.id in claim.line_auth_ids:  # line-level prior authorization (2400 REF*G1)
+            out.append(seg("REF", "G1", claim.auth_number or ""))
+        out.append(f"REF*6R*{line.id}~\n")
     return out
+
+
+def _procedure(line: Charge) -> str:
+    """The composite procedure: HC, the HCPCS code and a repeat-procedure modifier if any."""
+    return f"HC:{line.hcpcs}:{line.modifier}" if line.modifier else f"HC:{line.hcpcs}"
 
 
 def _institutional(claim: Claim, account: Account, ref: Reference) -> list[str]:
@@ -352,7 +359,7 @@ def _institutional(claim: Claim, account: Account, ref: Reference) -> list[str]:
     for n, line in enumerate(claim.lines, 1):
         out += [
             f"LX*{n}~\n",
-            f"SV2*{revenue_code(line.hcpcs)}*HC:{line.hcpcs}*{fmt_x12(line.amount)}*UN*"
+            f"SV2*{revenue_code(line.hcpcs)}*{_procedure(line)}*{fmt_x12(line.amount)}*UN*"
             f"{line.units}~\n",
             f"DTP*472*D8*{d8(line.service_date)}~\n",
             f"REF*6R*{line.id}~\n",
@@ -470,9 +477,8 @@ def payee_bank(entity_ein: str) -> tuple[str, str]:
 def _payment_header(pay: Payment, ref: Reference) -> list[str]:
     payer = pay.payer
     payee = ref.facility_by_id[pay.entity]
-    amount = pay.amount
-    if amount < 0:
-        raise ValueError(f"payment {pay.trace} is negative")
+    # a takeback (the payer recovers more than it pays) is a debit: BPR03 = D, BPR02 positive
+    amount, credit = abs(pay.amount), "C" if pay.amount >= 0 else "D"
     date = f"{pay.paid_on:%Y%m%d}"
     company = payer.company_id
     if amount == 0:
@@ -483,7 +489,7 @@ def _payment_header(pay: Payment, ref: Reference) -> list[str]:
             "BPR",
             "I",
             fmt_x12(amount),
-            "C",
+            credit,
             "ACH",
             "CCP",
             "01",
@@ -563,7 +569,7 @@ def _remit_claim(remit: RemitClaim, account: Account) -> list[str]:
 def _service_line(line: RemitLine) -> list[str]:
     ch = line.charge
     out = [
-        f"SVC*HC:{ch.hcpcs}*{fmt_x12(line.charge_amount)}*{fmt_x12(line.paid)}**{ch.units}~\n",
+        f"SVC*{_procedure(ch)}*{fmt_x12(line.charge_amount)}*{fmt_x12(line.paid)}**{ch.units}~\n",
         f"DTM*472*{d8(ch.service_date)}~\n",
     ]
     by_group: dict[str, list[str]] = {}
