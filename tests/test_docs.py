@@ -16,6 +16,17 @@ def test_raw_zone_doc_is_current() -> None:
     )
 
 
+def test_every_documented_variant_has_its_metamorphic_transform() -> None:
+    from billops.landing_variants import VARIANTS
+
+    transforms = (REPO / "tests" / "metamorphic" / "transforms.py").read_text()
+    for variant in VARIANTS:
+        if variant.transform:
+            assert f"def {variant.transform}(" in transforms, variant.transform
+        else:
+            assert variant.tested_by, f"{variant.field}: name where it is tested"
+
+
 def test_landing_contract_files_are_all_mapped() -> None:
     assert set(FHIR_RESOURCES) == {
         "Patient", "Coverage", "Encounter", "ChargeItem", "Organization", "Account"}
