@@ -8,6 +8,10 @@
 -- the claim's rank is active: the primary (Coverage.order 1, or no order) for a claim with
 -- SBR01 = P, the second for SBR01 = S, the third for T; so a primary that ended is inactive even
 -- while the patient's secondary coverage runs on.
+-- An INACTIVE eligibility response for the billed payer on or before the service date, with no
+-- later response for that payer by then (a re-check that answers ACTIVE clears it), is evidence
+-- of inactive coverage too: COVERAGE_INACTIVE although the EHR coverage shows no end date
+-- (claims to the primary payer).
 -- A claim whose patient holds an active coverage with an EHR payer id no crosswalk maps
 -- (int_unmapped_payer_ids) is not judged for COVERAGE_MISMATCH: that is one data-quality warning
 -- per id, not an exception per claim.
@@ -69,18 +73,44 @@ coverage_match as (
     group by claims.account_id
 ),
 
+-- the latest eligibility response for the billed payer on or before the service date
+latest_eligibility as (
+    select account_id, eligibility_status
+    from (
+        select
+            claims.account_id,
+            checks.eligibility_status,
+            row_number() over (
+                partition by claims.account_id
+                order by checks.checked_at desc, checks.check_id desc
+            ) as check_rank
+        from claims
+        inner join {{ ref('int_eligibility_checks') }} as checks
+            on claims.patient_id = checks.patient_id
+            and claims.payer_id = checks.payer_id
+            and cast(checks.checked_at as date) <= claims.service_date
+        where not claims.is_secondary
+    ) as ranked_checks
+    where check_rank = 1
+),
+
 coverage_exceptions as (
     select
-        case when coalesce(coverage_match.active_count, 0) = 0 then 'COVERAGE_INACTIVE'
+        case when coalesce(coverage_match.active_count, 0) = 0
+                or latest_eligibility.account_id is not null then 'COVERAGE_INACTIVE'
              else 'COVERAGE_MISMATCH' end as exception_type,
         claims.*,
         claims.total_charge as amount_at_risk,
         {{ billops.null_text() }} as root_cause
     from claims
     inner join coverage_match on claims.account_id = coverage_match.account_id
-    where coverage_match.matching_count = 0
-        and (coalesce(coverage_match.active_count, 0) = 0
-             or coalesce(coverage_match.unmapped_count, 0) = 0)
+    left join latest_eligibility
+        on claims.account_id = latest_eligibility.account_id
+        and latest_eligibility.eligibility_status = 'INACTIVE'
+    where (coverage_match.matching_count = 0
+            and (coalesce(coverage_match.active_count, 0) = 0
+                 or coalesce(coverage_match.unmapped_count, 0) = 0))
+        or latest_eligibility.account_id is not null
 ),
 
 auth_lines as (
