@@ -39,6 +39,16 @@ def remittance_rules(as_of: datetime | None) -> list[Rule]:
             notes="a TRN02 trace is one payment in a file; the same trace in a later file is a "
             "re-send or a correction, posted once by the models",
         ),
+        in_set(
+            "same_originator_as_first_delivery",
+            [True],
+            "critical",
+            "CASH_POSTING",
+            name="trace_number_of_one_originator",
+            notes="a payment is (originator TRN03, TRN02): a later delivery of the trace from the "
+            "same originator is a re-send, posted once; the same TRN02 from another originator "
+            "is another payment the trace-keyed marts cannot tell apart, so it is held for review",
+        ),
         npi("payee_npi", "critical", "CASH_POSTING"),
         in_set("credit_debit", CREDIT_DEBIT, "warning", "CASH_POSTING"),
         in_set("payment_method", PAYMENT_METHODS, "warning", "CASH_POSTING"),
@@ -176,6 +186,10 @@ REMITTANCES = raw_suite(
                   plb as (select _batch_id, _file, trace_number, sum(amount) as plb
                           from raw.x12_remit_plb group by all)
              select r.*, coalesce(c.paid, 0) as claims_paid, coalesce(p.plb, 0) as plb_total,
+                    coalesce(r.originator_id, r.payer_id, '') = first_value(
+                        coalesce(r.originator_id, r.payer_id, '')) over (
+                        partition by r.trace_number order by r._batch_id, r._file, r._record)
+                        as same_originator_as_first_delivery,
                     coalesce(v.status, 'NOT_RECORDED') as x12_validation_status
              from {asset} r
              left join claims c using (_batch_id, _file, trace_number)
