@@ -1013,6 +1013,7 @@ class Evidence:
                 self.remits[clp["account"]].append(clp)
         self.statements = {s["statement_id"]: s for s in landed(out, "rcm", "statements.csv")}
         self.patient_payments = landed(out, "rcm", "patient_payments.csv")
+        self.eligibility = landed(out, "rcm", "eligibility_checks.csv")
         self.auth = {(r["payer_id"], r["hcpcs"]) for r in landed(out, "rcm", "auth_rules.csv")}
         self.contracts = {
             (r["payer_id"], r["hcpcs"], r["effective_from"][:4]): r
@@ -1120,7 +1121,15 @@ def check_truth_row(ev: Evidence, row: dict[str, str]) -> None:
     elif kind == "COVERAGE_INACTIVE":
         coverage = ev.current_coverage(row["patient_id"])
         start = ev.encounters[key]["period"]["start"][:10]
-        assert coverage["period"]["end"] < start
+        if "end" in coverage["period"]:
+            assert coverage["period"]["end"] < start
+        else:  # the EHR never recorded the end: the eligibility response says INACTIVE
+            assert any(
+                c["patient_id"] == row["patient_id"]
+                and c["status"] == "INACTIVE"
+                and c["checked_at"][:10] <= start
+                for c in ev.eligibility
+            )
     elif kind == "MISSING_PRIOR_AUTH":
         assert claim is not None and "G1" not in claim["refs"] and not claim.get("line_auth")
         assert any((claim["payer"], code) in ev.auth for code in claim["codes"].values())

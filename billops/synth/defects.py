@@ -27,8 +27,9 @@ the constants below):
   Coverage version with the new member id, but the claim goes out with the id keyed at
   registration (a stale, real-looking id). Only on a patient's first visit.
 * COVERAGE_INACTIVE (account_id): the eligibility check at check-in answers INACTIVE, the EHR
-  records the termination (a Coverage version with period.end before the service date), and
-  the claim is billed to that coverage anyway; the payer denies it with CARC 27. Only on a
+  records the termination (a Coverage version with period.end before the service date) or,
+  for INACTIVE_UNRECORDED of them, never does, and the claim is billed to that coverage anyway;
+  the payer denies it with CARC 27. Only on a
   patient's last visit, so earlier visits stay covered.
 * MISSING_PRIOR_AUTH (account_id): a service on the payer's auth_rules is billed with no
   REF*G1 (no authorization was requested); the payer usually denies it with CARC 197.
@@ -156,6 +157,8 @@ TAKEBACK = "TAKEBACK"  # a payer takes back an overpayment: an 835 with BPR03 = 
 LINE_AUTH = "LINE_AUTH"  # of authorized accounts: the authorization on the lines (2400 REF*G1)
 ELIGIBILITY_RECHECK = "ELIGIBILITY_RECHECK"  # an INACTIVE response, then ACTIVE on a re-check
 REFERENCE_DELTA = "REFERENCE_DELTA"  # the second RCM batch re-sends one payer's reference rows
+# of COVERAGE_INACTIVE accounts: the EHR never records the end, only eligibility says INACTIVE
+INACTIVE_UNRECORDED = "INACTIVE_UNRECORDED"
 CASE_RATES: dict[str, float] = {
     EDGE_UNBILLED: 0.04,
     EDGE_LATE_CHARGE: 0.012,
@@ -177,6 +180,7 @@ CASE_RATES: dict[str, float] = {
     LINE_AUTH: 0.3,
     ELIGIBILITY_RECHECK: 0.01,
     REFERENCE_DELTA: 1.0,
+    INACTIVE_UNRECORDED: 0.5,
 }
 CASES: tuple[str, ...] = tuple(CASE_RATES)
 # Account-level cases, drawn (at most one) for an account without a defect, in this order.

@@ -828,14 +828,18 @@ class Simulation:
             if earlier:
                 plan_end = max(plan_end, earlier[-1])
             status = "INACTIVE"
-            p.coverage.append(
-                CoverageVersion(
-                    len(p.coverage) + 1,
-                    later(drng, account.eligibility_at, 10, 90),
-                    p.member_id_at(account.eligibility_at),
-                    plan_end,
-                )
+            ended = CoverageVersion(
+                len(p.coverage) + 1,
+                later(drng, account.eligibility_at, 10, 90),
+                p.member_id_at(account.eligibility_at),
+                plan_end,
             )
+            if random.Random(f"{self.seed}:inactive-unrecorded:{account.id}").random() >= (
+                self.rates.get(defects.INACTIVE_UNRECORDED, 0)
+            ):
+                p.coverage.append(ended)
+            # else registration never records the termination: only the INACTIVE eligibility
+            # response (with the plan's end) shows it
         if case == defects.ELIGIBILITY_RECHECK:
             # the first inquiry goes out with a mistyped birth date and comes back INACTIVE;
             # patient access corrects it and the re-check minutes later is ACTIVE
