@@ -580,32 +580,7 @@ def _self_pay_payers(landing: Path) -> set[str]:
     return own | mapped
 
 
-def optional_elements(landing: Path) -> None:
-    """Point 7: optional is optional.
-
-    * Coverage without subscriberId, where the RCM states the same member id for the patient
-      everywhere (837 NM1*IL NM109 in the claims' HL, eligibility_checks.member_id,
-      statements.member_id_on_file) and the patient has one Coverage record: the member id then
-      comes from the claim (NM109) and nothing is lost.
-    * Self-pay (a Coverage whose payor is a payer of type SELF_PAY): every other such coverage
-      (in id order) has payor = the Patient (the beneficiary); the others are not sent at all
-      (only where all the patient's coverage records are self-pay).
-    * Encounter without period.end."""
-    keys = patient_keys(landing)
-    self_pay = _self_pay_payers(landing)
-    coverages = all_resources(landing, "Coverage")
-    by_patient: dict[str, list[Resource]] = defaultdict(list)
-    for cov in coverages:
-        by_patient[_ref_id(cov.get("beneficiary")) or ""].append(cov)
-
-    rcm_members = _claims_member_ids(landing)
-    for row in rcm_rows(landing, "eligibility_checks.csv"):
-        if row.get("member_id"):
-            rcm_members[row["patient_id"]].add(row["member_id"])
-    for row in rcm_rows(landing, "statements.csv"):
-        if row.get("member_id_on_file"):
-            rcm_members[row["patient_id"]].add(row["member_id_on_file"])
-
+def _self_paid(self_pay: set[str]) -> Callable[[Resource], bool]:
     def self_paid(cov: Resource) -> bool:
         payor = (cov.get("payor") or [None])[0]
         return (
@@ -614,30 +589,76 @@ def optional_elements(landing: Path) -> None:
             and _ref_id(payor) in self_pay
         )
 
-    self_pay_ids = sorted({c["id"] for c in coverages if self_paid(c)})
-    dropped = set()
-    for i, cid in enumerate(self_pay_ids):
-        patient = next(_ref_id(c.get("beneficiary")) or "" for c in coverages if c["id"] == cid)
-        if i % 2 == 1 and all(self_paid(c) for c in by_patient[patient]):
-            dropped.add(cid)
+    return self_paid
+
+
+def _coverages_by_patient(landing: Path) -> dict[str, list[Resource]]:
+    by_patient: dict[str, list[Resource]] = defaultdict(list)
+    for cov in all_resources(landing, "Coverage"):
+        by_patient[_ref_id(cov.get("beneficiary")) or ""].append(cov)
+    return by_patient
+
+
+def coverage_without_subscriber_id(landing: Path) -> None:
+    """Point 7, member id: Coverage without subscriberId, where the RCM states the same member
+    id for the patient everywhere (837 NM1*IL NM109 in the claims' HL, eligibility_checks
+    member_id, statements member_id_on_file) and the patient has one Coverage record (not
+    self-pay): the member id then comes from the claim (NM109) and nothing is lost."""
+    keys = patient_keys(landing)
+    self_paid = _self_paid(_self_pay_payers(landing))
+    rcm_members = _claims_member_ids(landing)
+    for row in rcm_rows(landing, "eligibility_checks.csv"):
+        if row.get("member_id"):
+            rcm_members[row["patient_id"]].add(row["member_id"])
+    for row in rcm_rows(landing, "statements.csv"):
+        if row.get("member_id_on_file"):
+            rcm_members[row["patient_id"]].add(row["member_id_on_file"])
     bare = set()
-    for patient, covs in by_patient.items():
+    for patient, covs in _coverages_by_patient(landing).items():
         if len(covs) != 1 or self_paid(covs[0]):
             continue
         member = covs[0].get("subscriberId")
-        key = keys.get(patient, patient)
-        seen = rcm_members.get(key, set()) | rcm_members.get(patient, set())
+        seen = rcm_members.get(keys.get(patient, patient), set()) | rcm_members.get(patient, set())
         if member and seen == {member}:
             bare.add(covs[0]["id"])
+
+    def coverage(res: Resource) -> Resource:
+        if res["id"] in bare:
+            del res["subscriberId"]
+        return res
+
+    _rewrite_ndjson(landing, "Coverage", coverage)
+    recompute_manifests(landing, ("ehr",))
+
+
+def self_pay_by_patient(landing: Path) -> None:
+    """Point 7, self-pay: a Coverage whose payor is a payer of type SELF_PAY (payers.csv, or an
+    EHR id the crosswalk maps to one). Every other such coverage (in id order) gets payor = the
+    Patient (its beneficiary); the others are not sent at all (only where every coverage record
+    of the patient is self-pay). The RCM's statements keep their payer on file."""
+    self_paid = _self_paid(_self_pay_payers(landing))
+    by_patient = _coverages_by_patient(landing)
+    patient_of = {c["id"]: p for p, covs in by_patient.items() for c in covs}
+    self_pay_ids = sorted({c["id"] for covs in by_patient.values() for c in covs if self_paid(c)})
+    dropped = {
+        cid
+        for i, cid in enumerate(self_pay_ids)
+        if i % 2 == 1 and all(self_paid(c) for c in by_patient[patient_of[cid]])
+    }
 
     def coverage(res: Resource) -> Resource | None:
         if res["id"] in dropped:
             return None
         if self_paid(res):
             res["payor"] = [dict(res["beneficiary"])]
-        if res["id"] in bare:
-            del res["subscriberId"]
         return res
+
+    _rewrite_ndjson(landing, "Coverage", coverage)
+    recompute_manifests(landing, ("ehr",))
+
+
+def encounters_without_period_end(landing: Path) -> None:
+    """Point 7, open periods: no Encounter.period.end."""
 
     def encounter(res: Resource) -> Resource:
         period = res.get("period")
@@ -645,9 +666,16 @@ def optional_elements(landing: Path) -> None:
             period.pop("end", None)
         return res
 
-    _rewrite_ndjson(landing, "Coverage", coverage)
     _rewrite_ndjson(landing, "Encounter", encounter)
     recompute_manifests(landing, ("ehr",))
+
+
+def optional_elements(landing: Path) -> None:
+    """Point 7: optional is optional: coverage_without_subscriber_id, self_pay_by_patient and
+    encounters_without_period_end (each says what it leaves out)."""
+    coverage_without_subscriber_id(landing)
+    self_pay_by_patient(landing)
+    encounters_without_period_end(landing)
 
 
 # Applied in this order by ``every_transform``: identities first (the others follow whatever
