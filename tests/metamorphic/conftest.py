@@ -183,6 +183,8 @@ class Baseline:
             code = (self.home / "rc").read_text().strip()
             log = (self.home / "run.log").read_text()
             assert code == "0", f"the baseline billops run failed ({code}):\n{log[-4000:]}"
+            serving = self.home / "warehouse" / "serving.duckdb"
+            assert serving.is_file(), f"the baseline billops run did not publish:\n{log[-4000:]}"
             rows = json.loads((self.home / "exceptions.json").read_text())
             self._rows = Counter(tuple(r) for r in rows)
             assert self._rows, "the baseline found no exceptions: pick another seed"
