@@ -137,13 +137,16 @@ def transform(
     select: Annotated[str | None, typer.Option(help="dbt node selection")] = None,
     intraday: Annotated[bool, typer.Option(
         help="only fold new batches into the incremental facts and the event log")] = False,
+    unit_tests: Annotated[bool, typer.Option(
+        help="also run the dbt unit tests (they assume the project's default settings)")] = False,
 ) -> None:
-    """Build the warehouse with dbt (staging, intermediate, marts, tests)."""
+    """Build the warehouse with dbt (staging, intermediate, marts, data tests)."""
     from billops.pipeline import intraday_step, transform_step
 
-    if intraday and select:
-        raise BillopsError("--intraday chooses the models itself; drop --select")
-    _print_summary("transform", intraday_step() if intraday else transform_step(select=select))
+    if intraday and (select or unit_tests):
+        raise BillopsError("--intraday chooses the models and tests itself; drop --select/--unit-tests")
+    _print_summary("transform", intraday_step() if intraday
+                   else transform_step(select=select, unit_tests=unit_tests))
 
 
 @app.command()

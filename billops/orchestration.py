@@ -58,11 +58,16 @@ class DbtSettingsAtRunTime:
     settings: Settings | None = None
 
     def __call__(self, context: Any, operator: Any) -> None:
-        from billops.transform import dbt_vars
+        from billops.transform import UNIT_TESTS, dbt_vars
 
         settings = self.settings or get_settings(fresh=True)
         operator.vars = dbt_vars(settings)
         operator.env = {**(operator.env or {}), **dbt_env(settings)}
+        # as ``billops run``: the unit tests assume the default vars and run in CI, not here
+        excluded = operator.exclude or []
+        excluded = excluded.split() if isinstance(excluded, str) else list(excluded)
+        if UNIT_TESTS not in excluded:
+            operator.exclude = [*excluded, UNIT_TESTS]
 
 
 def cosmos_task_group_args(settings: Settings | None = None) -> dict[str, Any]:

@@ -101,12 +101,14 @@ def intraday_step(settings: Settings | None = None) -> dict[str, Any]:
 
 
 def transform_step(settings: Settings | None = None, select: str | None = None,
-                   sync_ops: bool = True) -> dict[str, Any]:
-    """``billops transform``: sync the operational store (unless ``sync_ops=False``), dbt build."""
+                   sync_ops: bool = True, unit_tests: bool = False) -> dict[str, Any]:
+    """``billops transform``: sync the operational store (unless ``sync_ops=False``), dbt build
+    (with the dbt unit tests when ``unit_tests``)."""
     settings = settings or get_settings()
     require_loaded(settings)
     from billops.transform import transform
-    return _plain(transform(select=select, settings=settings, sync_ops=sync_ops))
+    return _plain(transform(select=select, settings=settings, sync_ops=sync_ops,
+                            unit_tests=unit_tests))
 
 
 def dbt_build_step(settings: Settings | None = None) -> dict[str, Any]:

@@ -23,6 +23,9 @@ from billops.errors import BillopsError
 from billops.warehouse import connect, refresh_raw_views
 
 WAREHOUSE_ENV = "BILLOPS_WAREHOUSE"
+# dbt unit tests specify the SQL with hand-written rows under the project's default vars: CI and
+# development run them; a production build (whose settings may differ) leaves them out.
+UNIT_TESTS = "test_type:unit"
 _FAILED = frozenset({"error", "fail", "runtime error"})
 _PASSED = frozenset({"success", "pass", "no-op"})
 _MAX_LISTED_FAILURES = 5
@@ -187,12 +190,16 @@ def transform(
     state: Path | None = None,
     sync_ops: bool = True,
     dbt_flags: tuple[str, ...] = (),
+    unit_tests: bool = False,
 ) -> TransformResult:
     """Refresh the raw views, copy the operational store's exception statuses into the warehouse
     (``ops.exception_status``, a dbt source; skipped with ``sync_ops=False`` for a selection that
     does not read it), then ``dbt build`` (models, unit tests, data tests). ``state`` is a folder
     holding a manifest for dbt's ``state:`` selectors; ``dbt_flags`` are further ``dbt build``
-    options (the intraday run's).
+    options (the intraday run's). ``unit_tests=True`` also runs the dbt unit tests: they specify
+    the SQL with hand-written rows against the project's default vars, so they belong to CI and
+    development (``make test``, ``billops transform --unit-tests``), not to a run whose operator
+    changed a setting they rely on.
 
     Raises BillopsError with a one-line summary of the failing nodes if any node fails.
     """
@@ -210,8 +217,9 @@ def transform(
     args = ["--vars", json.dumps(dbt_vars(settings))]
     if select:
         args += ["--select", *select.split()]
-    if exclude:
-        args += ["--exclude", *exclude.split()]
+    excluded = [*(exclude or "").split(), *([] if unit_tests else [UNIT_TESTS])]
+    if excluded:
+        args += ["--exclude", *dict.fromkeys(excluded)]
     if state:
         args += ["--state", str(state)]
     if full_refresh:

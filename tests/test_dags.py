@@ -167,6 +167,9 @@ def test_dbt_tasks_read_settings_when_they_run(dagbag, non_default_env) -> None:
     assert passed == dbt_vars(non_default_env)
     assert passed["follow_up_window_days"] == 5 and passed["underpayment_tolerance"] == 0.25
     assert env["BILLOPS_WAREHOUSE"] == str(non_default_env.warehouse.resolve())
+    # as under `billops run`, the unit tests (which assume the default vars) are left to CI
+    excluded = cmd[cmd.index("--exclude") + 1:]
+    assert "test_type:unit" in excluded
 
 
 def test_month_end_task_passes_its_period(dagbag, monkeypatch, non_default_env) -> None:

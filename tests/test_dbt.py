@@ -498,7 +498,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
         settings = get_settings(fresh=True)
         build_raw_zone(settings)
         started = time.perf_counter()
-        result = transform(settings=settings)
+        result = transform(settings=settings, unit_tests=True)
         yield Built(settings, result, time.perf_counter() - started)
     get_settings(fresh=True)
 
@@ -516,6 +516,8 @@ def test_build_succeeds_with_unit_tests(built: Built) -> None:
     assert result.unit_tests == len(unit_tests) >= 3
     assert {n.status for n in unit_tests} == {"pass"}
     assert any("replacement_claim_supersedes" in n.unique_id for n in unit_tests)
+    rules = [n for n in unit_tests if ".int_exc_" in n.unique_id]
+    assert len(rules) >= 18  # at least one per exception type (docs/rules.md names them)
     assert result.models >= 30 and result.data_tests > 50
     # dbt's files go under the home, never into the project
     assert (built.settings.home / "dbt" / "target" / "run_results.json").exists()

@@ -157,14 +157,11 @@ def exceptions(settings: Settings) -> list[dict[str, Any]]:
     return rows(settings, "select * from marts.billing_exceptions order by exception_id")
 
 
-def test_rule_unit_tests_pass(built: Built) -> None:
-    unit_tests = [
-        n
-        for n in built.result.nodes_of("unit_test")
-        if ".int_exc_" in n.unique_id or ".int_account_adjudications." in n.unique_id
-    ]
-    assert len(unit_tests) >= 10
-    assert {n.status for n in unit_tests} == {"pass"}
+def test_a_build_with_operator_settings_leaves_the_unit_tests_out(built: Built) -> None:
+    """This build runs with a non-default deposit lag: the unit tests, written against the
+    project's default vars, are CI's (tests/test_dbt.py runs them), not a production build's."""
+    assert built.result.nodes_of("unit_test") == []
+    assert built.result.unit_tests == 0
 
 
 def test_detects_exactly_the_expected_exceptions(built: Built) -> None:
