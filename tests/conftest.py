@@ -66,11 +66,15 @@ def shared_fixtures() -> Path:
 
 @pytest.fixture(scope="session")
 def dbt_manifest() -> Path:
-    """The dbt manifest Cosmos renders the DAG from (`make` builds it; build it here if absent)."""
+    """The dbt manifest Cosmos renders the DAG from (`make` builds it; built again here when
+    absent or older than a model, macro or the project file)."""
     from billops.orchestration import manifest_path
 
     path = manifest_path()
-    if not path.exists():
+    project = path.parents[1]
+    sources = [*project.glob("models/**/*"), *project.glob("macros/**/*"), project / "dbt_project.yml"]
+    stale = path.exists() and max(p.stat().st_mtime for p in sources) > path.stat().st_mtime
+    if not path.exists() or stale:
         from billops.transform import parse_manifest
 
         parse_manifest()
