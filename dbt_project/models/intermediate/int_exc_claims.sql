@@ -1,3 +1,4 @@
+{%- set reversal = var('reversal_claim_status_codes') -%}
 -- Claim-to-remittance exceptions, one per account.
 -- CLAIM_NO_RESPONSE: the current claim has no 835 claim payment for its account once the
 -- follow-up window has passed since its submission.
@@ -12,7 +13,10 @@
 -- judged against its own responsibility, never the full contract: per SVC line it owes the
 -- primary's patient responsibility up to its contract price less what the primary paid
 -- (coordination of benefits), and its payment plus the patient responsibility it leaves must
--- reach that. One UNDERPAYMENT per account sums both payers' shortfalls.
+-- reach that. The primary's add-on claims (CLM05-3 2-5) are judged per SVC line of their own 835
+-- claim payments beside the base adjudication's. A secondary 835 without SVC lines is judged on the
+-- current claim's lines when every one has a secondary contract. One UNDERPAYMENT per account
+-- sums both payers' shortfalls.
 -- REMIT_UNBALANCED: an 835 claim whose charge differs from paid plus all its CAS adjustments.
 with
 
@@ -104,6 +108,50 @@ primary_claims as (
         and not adjudications.primary_is_denied
 ),
 
+-- the primary payer's 835 claim payments that count: the base adjudication and the latest CLP
+-- of each of its add-on claims (CLM05-3 2-5 echoed in CLP09; per payer claim control number)
+primary_add_on_clps as (
+    select account_id, trace_number, claim_seq, payer_id, service_date
+    from (
+        select
+            remit.account_id,
+            remit.trace_number,
+            remit.claim_seq,
+            remit.payer_id,
+            primary_claims.service_date,
+            row_number() over (
+                partition by remit.account_id,
+                    coalesce(remit.payer_claim_control_number,
+                             {{ dbt.concat(['remit.trace_number', "'|'",
+                                            'cast(remit.claim_seq as ' ~ dbt.type_string() ~ ')']) }})
+                order by remit.remit_date desc nulls last, remit._batch_id desc,
+                    remit.trace_number desc, remit.claim_seq desc
+            ) as claim_rank
+        from {{ ref('int_remit_claims') }} as remit
+        inner join primary_claims
+            on remit.account_id = primary_claims.account_id
+            and remit.payer_id = primary_claims.primary_payer_id
+        where remit.claim_frequency_code in ('2', '3', '4', '5')
+            and remit.claim_status_code not in ('{{ reversal | join("', '") }}')
+            and not coalesce(remit.is_denied, false)
+            and not (remit.trace_number = primary_claims.primary_trace_number
+                     and remit.claim_seq = primary_claims.primary_claim_seq)
+    ) as ranked_add_ons
+    where claim_rank = 1
+),
+
+primary_clps as (
+    select
+        account_id,
+        primary_trace_number as trace_number,
+        primary_claim_seq as claim_seq,
+        primary_payer_id as payer_id,
+        service_date
+    from primary_claims
+    union all
+    select account_id, trace_number, claim_seq, payer_id, service_date from primary_add_on_clps
+),
+
 billed_units as (
     select lines.account_id, lines.charge_id, max(lines.units) as units
     from current_lines as lines
@@ -121,7 +169,7 @@ line_patient_resp as (
 -- per SVC line of the primary adjudication, where the line has a contract
 svc_expected as (
     select
-        primary_claims.account_id,
+        primary_clps.account_id,
         coalesce(svc.paid_amount, 0) + coalesce(line_patient_resp.amount, 0) as actual_amount,
         -- the lesser of the charge and the contract's amount
         least(
@@ -131,10 +179,10 @@ svc_expected as (
                      {{ billops.contract_allowed('coalesce(billed_units.units, svc.units_paid, 1)',
                                                  'svc.charge_amount') }})
         ) as expected_amount
-    from primary_claims
+    from primary_clps
     inner join {{ ref('stg_rcm__remit_service_lines') }} as svc
-        on primary_claims.primary_trace_number = svc.trace_number
-        and primary_claims.primary_claim_seq = svc.claim_seq
+        on primary_clps.trace_number = svc.trace_number
+        and primary_clps.claim_seq = svc.claim_seq
     left join line_patient_resp
         on svc.trace_number = line_patient_resp.trace_number
         and svc.claim_seq = line_patient_resp.claim_seq
@@ -143,9 +191,9 @@ svc_expected as (
         on svc.account_id = billed_units.account_id
         and svc.charge_id = billed_units.charge_id
     inner join contracts
-        on primary_claims.primary_payer_id = contracts.payer_id
+        on primary_clps.payer_id = contracts.payer_id
         and svc.procedure_code = contracts.hcpcs
-        and {{ billops.effective_on('coalesce(svc.service_date, primary_claims.service_date)',
+        and {{ billops.effective_on('coalesce(svc.service_date, primary_clps.service_date)',
                                     'contracts.effective_from', 'contracts.effective_to') }}
 ),
 
@@ -260,7 +308,7 @@ secondary_expected as (
                                     'contracts.effective_from', 'contracts.effective_to') }}
 ),
 
-secondary_shortfalls as (
+secondary_svc_shortfalls as (
     select
         account_id,
         sum(expected_amount) - sum(actual_amount) as shortfall,
@@ -268,6 +316,55 @@ secondary_shortfalls as (
     from secondary_expected
     group by account_id
     having sum(expected_amount) - sum(actual_amount) > {{ var('underpayment_tolerance') }}
+),
+
+-- a secondary 835 without SVC lines: the current claim's lines, when every one has a secondary
+-- contract; the secondary owes the primary's patient responsibility up to its contract price
+-- less what the primary paid
+secondary_claim_allowed as (
+    select
+        secondary_claims.account_id,
+        count(*) as line_count,
+        count(contracts.payer_id) as contracted_count,
+        sum(least(
+            {{ billops.contract_allowed('lines.units', 'lines.charge_amount') }},
+            coalesce(lines.charge_amount,
+                     {{ billops.contract_allowed('lines.units', 'lines.charge_amount') }})
+        )) as allowed_amount
+    from secondary_claims
+    inner join current_claims on secondary_claims.account_id = current_claims.account_id
+    inner join {{ ref('stg_rcm__claim_lines') }} as lines
+        on current_claims.current_claim_key = lines.claim_key
+    left join contracts
+        on secondary_claims.secondary_payer_id = contracts.payer_id
+        and lines.hcpcs = contracts.hcpcs
+        and {{ billops.effective_on('coalesce(lines.service_date, secondary_claims.service_date)',
+                                    'contracts.effective_from', 'contracts.effective_to') }}
+    where secondary_claims.account_id not in (select account_id from secondary_expected)
+    group by secondary_claims.account_id
+),
+
+secondary_claim_shortfalls as (
+    select
+        secondary_claims.account_id,
+        least(
+            coalesce(secondary_claims.primary_patient_responsibility_amount, 0),
+            greatest(0, secondary_claim_allowed.allowed_amount
+                        - coalesce(secondary_claims.primary_paid_amount, 0))
+        ) - (coalesce(secondary_claims.secondary_paid_amount, 0)
+             + coalesce(secondary_claims.secondary_patient_responsibility_amount, 0)) as shortfall,
+        cast(secondary_claims.secondary_remit_date as {{ dbt.type_timestamp() }}) as detected_at
+    from secondary_claim_allowed
+    inner join secondary_claims
+        on secondary_claim_allowed.account_id = secondary_claims.account_id
+    where secondary_claim_allowed.line_count = secondary_claim_allowed.contracted_count
+),
+
+secondary_shortfalls as (
+    select * from secondary_svc_shortfalls
+    union all
+    select * from secondary_claim_shortfalls
+    where shortfall > {{ var('underpayment_tolerance') }}
 ),
 
 shortfalls as (
