@@ -227,7 +227,10 @@ def difference(expected: Counter[Key], found: Counter[Key]) -> str:
     summary = ", ".join(f"{t} {n:+d}" for t, n in sorted(per_type.items()) if n)
     shown = "\n".join(lines[:SHOWN])
     more = f"\n... {len(lines) - SHOWN} more" if len(lines) > SHOWN else ""
-    return f"{len(missing)} rows only in the baseline, {len(extra)} only in the variant ({summary})\n{shown}{more}"
+    return (
+        f"{sum(missing.values())} rows only in the baseline, {sum(extra.values())} only in the "
+        f"variant ({summary})\n{shown}{more}"
+    )
 
 
 def run_variant(landing: Path, home: Path, transform: Callable[[Path], None]) -> Counter[Key]:
