@@ -959,6 +959,10 @@ class Simulation:
         w.defects.extend(truth)
         w.defects.extend(plan.truth(account, late))
         interim_rest: list[Charge] = []
+        if case == defects.INTERIM_BILLS and copay_owed:
+            # a copay taken at check-in is settled after the last adjudication: with an interim
+            # bill still unanswered at the extract it would read as a credit balance
+            case = None
         if case == defects.INTERIM_BILLS:
             # the stay is billed in interim claims: the first (CLM05-3 = 2) with the first
             # half of the lines, the last (4) with the rest
@@ -1016,9 +1020,12 @@ class Simulation:
         deductible_before = p.deductible_left
         remit, p.deductible_left = adjudicate(ref, claim, deductible_before)
         remit_received, _ = payment_times(ref, p.payer, account.entity, claim_remit_date)
-        add_on = account.inpatient and random.Random(
-            f"{self.seed}:late-charges-claim:{seq}{self.stream}"
-        ).random() < self.rates.get(defects.LATE_CHARGES_CLAIM, 0)
+        add_on = (
+            account.inpatient
+            and not copay_owed
+            and random.Random(f"{self.seed}:late-charges-claim:{seq}{self.stream}").random()
+            < self.rates.get(defects.LATE_CHARGES_CLAIM, 0)
+        )
         if late is not None and add_on:
             # an inpatient stay's late charge goes out on a late-charges claim (CLM05-3 = 5)
             # that adds to the original, adjudicated on its own
