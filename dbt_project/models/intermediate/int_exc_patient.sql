@@ -6,8 +6,8 @@
 -- no successor leaves nothing newer to bill, though a secondary coverage runs on. The statement's
 -- patient_id (Patient.id or the MRN) is resolved to the patient key (int_patient_keys); member
 -- ids compare without case, spaces and punctuation, and a coverage without a member id matches
--- on its payer; a self-pay coverage (payor = the Patient) matches a statement with no payer on
--- file. A statement whose patient's coverage carries an EHR payer id no crosswalk maps
+-- on its payer; a self-pay coverage (payor = the Patient, or a payer of a self-pay type) matches a
+-- statement with no payer on file or a self-pay payer on file. A statement whose patient's coverage carries an EHR payer id no crosswalk maps
 -- (int_unmapped_payer_ids) is not judged: that is one data-quality warning per id.
 -- PATIENT_BALANCE_MISMATCH: amount due differs from the patient responsibility of the latest
 -- adjudication (reversals aside) less patient payments (net of refunds) received by the
@@ -51,12 +51,19 @@ payments as (
     where account_id is not null
 ),
 
+-- payers.csv payers of a self-pay type (var self_pay_payer_types): self-pay is written either as
+-- such a payer or as a Coverage whose payor is the Patient
+self_pay_payers as (
+    select payer_id from {{ ref('stg_rcm__payers') }}
+    where payer_type in ('{{ var('self_pay_payer_types') | join("', '") }}')
+),
+
 current_coverages as (
     select
         patient_id,
         payer_id,
         member_id,
-        is_self_pay,
+        is_self_pay or payer_id in (select payer_id from self_pay_payers) as is_self_pay,
         period_start,
         period_end,
         coalesce(coverage_order, 1) = 1 as is_primary
@@ -112,7 +119,8 @@ stale as (
             where statement_coverages.statement_id = statements.statement_id
                 and (
                     (statement_coverages.is_self_pay
-                     and nullif(trim(statements.payer_id_on_file), '') is null)
+                     and (nullif(trim(statements.payer_id_on_file), '') is null
+                          or statements.payer_id_on_file in (select payer_id from self_pay_payers)))
                     or (statement_coverages.payer_id = statements.payer_id_on_file
                         and {{ billops.member_ids_agree('statement_coverages.member_id',
                                                         'statements.member_id_on_file') }})
