@@ -30,3 +30,20 @@ def test_a_trace_number_from_another_originator_is_held_not_merged() -> None:
         "order by _batch_id, _file"
     ).fetchall()
     assert rows == [("a.x12", True), ("a.x12", True), ("resent.x12", True), ("other.x12", False)]
+
+
+def test_a_takeback_balances_with_its_sign() -> None:
+    """BPR02 is unsigned: a debit 835 (BPR03 = D) recovering 50 balances claims paying -50, and a
+    credit 835 of the same numbers does not."""
+    import pandas as pd
+
+    from expectations.suites.raw_remittance import _prepare_remittances
+
+    frame = pd.DataFrame({
+        "payment_date": ["2026-10-01"] * 3,
+        "credit_debit": ["C", " d", "C"],
+        "payment_amount": [100.0, 50.0, 50.0],
+        "claims_paid": [100.0, -50.0, -50.0],
+        "plb_total": [0.0, 0.0, 0.0],
+    })
+    assert _prepare_remittances(frame)["bpr_minus_claims_plb_cents"].tolist() == [0, 0, 10000]

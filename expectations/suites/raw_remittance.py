@@ -59,7 +59,8 @@ def remittance_rules(as_of: datetime | None) -> list[Rule]:
             "critical",
             "CASH_POSTING",
             name="bpr_equals_claims_minus_plb",
-            notes="BPR02 = sum of CLP04 claim payments - sum of PLB adjustments",
+            notes="BPR02 (negative when BPR03 = D, a takeback) = sum of CLP04 claim payments - "
+            "sum of PLB adjustments",
         ),
     ]
     if as_of is not None:
@@ -160,8 +161,11 @@ def plb_rules(as_of: datetime | None) -> list[Rule]:
 
 def _prepare_remittances(frame: pd.DataFrame) -> pd.DataFrame:
     frame = timestamps(frame, "payment_date")
+    # BPR02 is unsigned; BPR03 = D (debit, a takeback) makes the payment negative
+    debit = frame["credit_debit"].astype("string").str.strip().str.upper().eq("D").fillna(False)
+    payment = cents(frame["payment_amount"]).where(~debit, -cents(frame["payment_amount"]))
     frame["bpr_minus_claims_plb_cents"] = (
-        cents(frame["payment_amount"]) - cents(frame["claims_paid"]) + cents(frame["plb_total"])
+        payment - cents(frame["claims_paid"]) + cents(frame["plb_total"])
     )
     return frame
 
