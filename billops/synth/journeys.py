@@ -1291,11 +1291,14 @@ class Simulation:
             )
         elif case == defects.PRICE_BELOW_CONTRACT:
             payer = account.patient.payer
+            total = sum(c.amount for c in account.charges)
             for ch in account.charges:
                 rate = self.ref.contract_rate(payer, ch.hcpcs, ch.service_date) * ch.units
-                if rate >= 1000:
-                    # a courtesy price below the contract rate: the payer allows the charge
-                    ch.amount = rate - between(crng, rate // 20, rate // 5)
+                price = rate - between(crng, rate // 20, rate // 5)
+                # a courtesy price below the contract rate: the payer allows the charge; never
+                # so low that a copay taken at check-in would exceed the account's charges
+                if rate >= 1000 and total - ch.amount + price >= 2 * payer.copay:
+                    ch.amount = price
                     break
         elif case == defects.EDGE_UNBILLED:
             entered = defects.billing_window_times(crng, self.horizon.as_of, outside)
