@@ -165,6 +165,11 @@ def _charge_lines(home: Path) -> int:
         return int(con.execute("select count(*) from marts.fct_charges").fetchone()[0])
 
 
+def _scored(card_type: dict[str, Any]) -> bool:
+    """Scored: something of the type was injected (older results lack the flag)."""
+    return bool(card_type.get("scored", card_type.get("injected", 0) > 0))
+
+
 def scorecard_markdown(figures: dict[str, dict[str, Any]]) -> str:
     """The worst precision and recall over the seeds, per scale and exception type."""
     scales = list(figures)
@@ -178,8 +183,12 @@ def scorecard_markdown(figures: dict[str, dict[str, Any]]) -> str:
         for scale in scales:
             runs = figures[scale].values()
             for measure in ("precision", "recall"):
-                values = [r["scorecard"]["types"].get(etype, {}).get(measure) for r in runs]
-                known = [v for v in values if v is not None]
+                values = [
+                    r["scorecard"]["types"].get(etype, {}).get(measure)
+                    for r in runs
+                    if _scored(r["scorecard"]["types"].get(etype, {}))
+                ]
+                known = [v if v is not None else 0.0 for v in values]
                 injected = sum(
                     r["scorecard"]["types"].get(etype, {}).get("injected", 0) for r in runs
                 )
@@ -234,16 +243,28 @@ def run() -> dict[str, Any]:
             )
         types = sorted({t for r in runs.values() for t in r["scorecard"]["types"]})
         for etype in types:
-            for measure in ("precision", "recall"):
-                worst = min(
-                    r["scorecard"]["types"].get(etype, {}).get(measure, 1.0) for r in runs.values()
-                )
+            cards = [r["scorecard"]["types"].get(etype, {}) for r in runs.values()]
+            scored = [c for c in cards if _scored(c)]
+            # a type is judged only where something was injected (the scorecard reports the rest
+            # as not scored); a flag of a type with nothing injected is a false positive
+            for measure in ("precision", "recall") if scored else ():
+                worst = min((c.get(measure) or 0.0) for c in scored)
                 targets.append(
                     {
-                        "name": f"{scale}: {etype} {measure} (worst of seeds)",
+                        "name": f"{scale}: {etype} {measure} (worst of seeds that inject it)",
                         "value": worst,
                         "target": f">= {DETECTION_TARGET}",
                         "met": worst >= DETECTION_TARGET,
+                    }
+                )
+            false_positives = sum(c.get("flagged", 0) for c in cards if not _scored(c))
+            if false_positives:
+                targets.append(
+                    {
+                        "name": f"{scale}: {etype} flagged where nothing was injected",
+                        "value": false_positives,
+                        "target": "0",
+                        "met": False,
                     }
                 )
     RESULTS.mkdir(exist_ok=True)
