@@ -16,7 +16,6 @@ from billops.config import Settings
 from billops.raw_schema import TABLES
 from billops.sources import Reject, Row
 from billops.sources.x12 import EXTRACTORS, iter_segments, iter_transaction_sets
-from expectations.suites.raw_claims import FREQUENCY_CODES
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -112,4 +111,4 @@ def test_repeat_procedure_modifiers_are_overridable(monkeypatch: pytest.MonkeyPa
 
 def test_every_claim_frequency_code_is_an_accepted_value() -> None:
     # 2-4 interim and 5 late charges add to their claim: not a data-quality break
-    assert set(FREQUENCY_CODES) == {"1", "2", "3", "4", "5", "7", "8"}
+    assert set(Settings().claim_frequency_codes) == {"1", "2", "3", "4", "5", "7", "8"}
