@@ -5,7 +5,9 @@
 -- period; a payment missing from the GL, posted at another amount or posted twice leaves a
 -- difference, and the open cash exception on the trace (REMIT_NOT_IN_GL, GL_AMOUNT_MISMATCH,
 -- GL_DUPLICATE_POSTING) explains it; a payment not yet posted while its posting lag window
--- (gl_posting_lag_days) runs is cash in transit (POSTING_IN_TRANSIT). ar_difference is the item's effect on the roll-forward's
+-- (gl_posting_lag_days) runs is cash in transit (POSTING_IN_TRANSIT); a payment the GL posted
+-- whole but in another period than the subledger (a posting lag across a month end) is a timing
+-- item (POSTED_IN_ANOTHER_PERIOD). ar_difference is the item's effect on the roll-forward's
 -- variance (subledger ending AR - GL AR balance).
 with
 
@@ -59,6 +61,15 @@ in_transit as (
         > {{ billops.as_of_timestamp() }}
 ),
 
+-- traces the GL took off AR in full, in another period than the subledger did
+balanced_across_periods as (
+    select trace_number
+    from joined
+    group by trace_number
+    having count(distinct period) > 1
+        and not {{ billops.amounts_differ('sum(gl_credit)', 'sum(subledger_credit)') }}
+),
+
 final as (
     select
         joined.entity,
@@ -70,11 +81,15 @@ final as (
         coalesce(
             open_cash_exceptions.exception_type,
             case when in_transit.trace_number is not null and joined.gl_credit = 0
-                 then 'POSTING_IN_TRANSIT' end
+                 then 'POSTING_IN_TRANSIT' end,
+            case when balanced_across_periods.trace_number is not null
+                 then 'POSTED_IN_ANOTHER_PERIOD' end
         ) as explained_by
     from joined
     left join open_cash_exceptions on joined.trace_number = open_cash_exceptions.trace_number
     left join in_transit on joined.trace_number = in_transit.trace_number
+    left join balanced_across_periods
+        on joined.trace_number = balanced_across_periods.trace_number
     where {{ billops.amounts_differ('joined.gl_credit', 'joined.subledger_credit') }}
 )
 
