@@ -20,6 +20,7 @@ from typing import Any
 
 from billops.config import Settings, get_settings
 from billops.errors import BillopsError
+from billops.taxonomy import EXCEPTION_TYPES
 from billops.warehouse import connect
 
 TRUTH_COLUMNS = ("defect_type", "key")
@@ -80,30 +81,6 @@ def _exception_keys(con: Any) -> dict[str, set[str]]:
         for etype, key in rows:
             flagged[etype].add(str(key))
     return flagged
-
-
-# The exception types of the contract (ARCHITECTURE.md), each reported whether or not the truth
-# or the warehouse holds one.
-EXCEPTION_TYPES: tuple[str, ...] = (
-    "COVERAGE_MISMATCH",
-    "COVERAGE_INACTIVE",
-    "MISSING_PRIOR_AUTH",
-    "UNBILLED_CHARGE",
-    "DUPLICATE_CHARGE",
-    "LATE_CHARGE",
-    "CLAIM_NO_RESPONSE",
-    "DENIAL",
-    "UNDERPAYMENT",
-    "REMIT_NOT_IN_GL",
-    "GL_AMOUNT_MISMATCH",
-    "GL_DUPLICATE_POSTING",
-    "DEPOSIT_MISMATCH",
-    "STATEMENT_STALE_COVERAGE",
-    "PATIENT_BALANCE_MISMATCH",
-    "CREDIT_BALANCE",
-    "REMIT_UNBALANCED",
-    "WRITE_OFF_UNAPPROVED",
-)
 
 
 def _ratio(num: int, den: int) -> float | None:

@@ -135,6 +135,12 @@ def test_every_exception_type_has_one_row_and_one_section() -> None:
     assert set(_sections(_text())) == set(vocabulary), "rules.md sections vs exception_routing.csv"
 
 
+def test_the_taxonomy_module_is_the_routing_seeds_vocabulary() -> None:
+    from billops.taxonomy import EXCEPTION_TYPES
+
+    assert sorted(EXCEPTION_TYPES) == sorted(_vocabulary())
+
+
 def test_owner_team_model_and_key_agree_with_the_project() -> None:
     vocabulary, sections, models = _vocabulary(), _sections(_text()), _models()
     architecture = _architecture_keys()

@@ -8,30 +8,11 @@ from datetime import datetime
 import pandas as pd
 
 from billops.config import get_settings, known_activities
+from billops.taxonomy import EXCEPTION_TYPES
 from expectations.rules import PERIOD, between, in_set, matches, not_before, not_null, unique, zero
 from expectations.spec import OWNER_TEAMS, Rule, cents, timestamps
 from expectations.suites.base import mart_suite
 
-EXCEPTION_TYPES = [
-    "COVERAGE_MISMATCH",
-    "COVERAGE_INACTIVE",
-    "MISSING_PRIOR_AUTH",
-    "UNBILLED_CHARGE",
-    "DUPLICATE_CHARGE",
-    "LATE_CHARGE",
-    "CLAIM_NO_RESPONSE",
-    "DENIAL",
-    "UNDERPAYMENT",
-    "REMIT_NOT_IN_GL",
-    "GL_AMOUNT_MISMATCH",
-    "GL_DUPLICATE_POSTING",
-    "DEPOSIT_MISMATCH",
-    "STATEMENT_STALE_COVERAGE",
-    "PATIENT_BALANCE_MISMATCH",
-    "CREDIT_BALANCE",
-    "REMIT_UNBALANCED",
-    "WRITE_OFF_UNAPPROVED",
-]
 SOURCE_SYSTEMS = ["ehr", "rcm", "erp"]
 BUSINESS_TEAMS = sorted(OWNER_TEAMS - {"DATA_ENGINEERING"})
 
