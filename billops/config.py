@@ -153,6 +153,24 @@ class Settings(BaseSettings):
         default_factory=lambda: dict(CLAIM_EVENT_ACTIVITIES)
     )
 
+    # --- Security (docs/security.md). Servers bind here; "0.0.0.0" exposes them to the network.
+    bind_address: str = "127.0.0.1"
+    # Roles that may see a patient's name, birth date, address or member id, through the audited
+    # lookup of the PHI store (billops.phi_store); every other role sees masked values.
+    phi_roles: list[str] = Field(default_factory=lambda: ["billing_specialist"])
+    # --- Hostile input (docs/security.md, docs/ingestion.md). A line (CSV, NDJSON) or an X12
+    # segment longer than this is rejected as one record, never buffered whole.
+    max_record_bytes: int = 1_000_000
+    # JSON nested deeper than this is rejected with its record.
+    max_json_depth: int = 64
+    # A batch's extracted_at must lie within this many hours of its batch id, and never beyond
+    # the run's own clock plus the same skew.
+    batch_clock_skew_hours: float = 24.0
+    # A system's batch that cannot load (quarantined file, folder without a manifest) blocks the
+    # system's later batches where order matters; after this many hours the run exits non-zero
+    # and raises a DQ break naming the blocking batch.
+    blocked_batch_wait_hours: float = 0.0
+
     # SLA rules for process mining, "name=SOURCE>TARGET@36h;..." (units s, m, h, d); empty means
     # charge-to-submission within the billing window and submission-to-remit within follow-up.
     sla_rules: str = ""
