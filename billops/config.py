@@ -169,7 +169,7 @@ class Settings(BaseSettings):
     # A system's batch that cannot load (quarantined file, folder without a manifest) blocks the
     # system's later batches where order matters; after this many hours the run exits non-zero
     # and raises a DQ break naming the blocking batch.
-    blocked_batch_wait_hours: float = 0.0
+    blocked_batch_wait_hours: float = 2.0
 
     # SLA rules for process mining, "name=SOURCE>TARGET@36h;..." (units s, m, h, d); empty means
     # charge-to-submission within the billing window and submission-to-remit within follow-up.
