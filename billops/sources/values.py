@@ -129,12 +129,30 @@ def to_boolean(value: object, column: str) -> bool:
     raise RecordError(f"{column}: {shown(value, column)} is not a boolean (true/false)")
 
 
+# C0 controls other than tab, LF and CR, and DEL: never part of a text value (a NUL in a VARCHAR
+# truncates it in some clients and hides text from checks and reviews).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def reject_control_characters(value: str, column: str) -> str:
+    """``value`` unchanged, or a RecordError naming the column and the first control character
+    (its code point only, never the value)."""
+    if value.isprintable():  # fast path: no control character at all (C code, no regex)
+        return value
+    found = _CONTROL.search(value)
+    if found is not None:
+        raise RecordError(
+            f"{column}: contains control character U+{ord(found.group()):04X}"
+        )
+    return value
+
+
 def to_varchar(value: object, column: str) -> str:
     if isinstance(value, dict | list):
         raise RecordError(f"{column}: expected a single value, found a JSON {type(value).__name__}")
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return reject_control_characters(str(value), column)
 
 
 def cast(value: object, type_name: str, column: str) -> object:
@@ -151,7 +169,7 @@ def _text_caster(value: object, column: str) -> object:
     if value is None or value == "":
         return None
     if type(value) is str:
-        return value
+        return reject_control_characters(value, column)  # type: ignore[arg-type]
     return to_varchar(value, column)
 
 
@@ -220,8 +238,10 @@ def cast_row(values: dict[str, object], columns: dict[str, str]) -> dict[str, ob
     row: dict[str, object] = {}
     for column, cast_value, text in entry[1]:
         value = get(column)
-        # non-empty text for a VARCHAR column is already its value
+        # non-empty printable text for a VARCHAR column is already its value
         row[column] = (
-            value if text and value.__class__ is str and value else cast_value(value, column)
+            value
+            if text and value.__class__ is str and value and value.isprintable()  # type: ignore[attr-defined]
+            else cast_value(value, column)
         )
     return row
