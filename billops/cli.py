@@ -24,6 +24,7 @@ from typer._click.exceptions import UsageError  # Typer vendors Click; its usage
 
 from billops.config import get_settings
 from billops.errors import BillopsError
+from billops.fs_security import owner_only_umask
 
 app = typer.Typer(
     name="billops",
@@ -307,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("BILLOPS_LOG_LEVEL", "WARNING"),
                         format="%(levelname)s %(name)s: %(message)s")
     command = typer.main.get_command(app)
+    previous_umask = owner_only_umask()
     try:
         command.main(args=argv, prog_name="billops", standalone_mode=False)
     except typer.Exit as exc:
@@ -326,6 +328,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"billops: internal error: {type(exc).__name__}: {' '.join(str(exc).split())} "
                          "(set BILLOPS_DEBUG=1 for the traceback)\n")
         return 1
+    finally:
+        os.umask(previous_umask)
     return 0
 
 

@@ -58,8 +58,10 @@ class DbtSettingsAtRunTime:
     settings: Settings | None = None
 
     def __call__(self, context: Any, operator: Any) -> None:
+        from billops.fs_security import owner_only_umask
         from billops.transform import UNIT_TESTS, dbt_vars
 
+        owner_only_umask()  # the dbt task writes the warehouse: owner-only, as every other task
         settings = self.settings or get_settings(fresh=True)
         operator.vars = dbt_vars(settings)
         operator.env = {**(operator.env or {}), **dbt_env(settings)}

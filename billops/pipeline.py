@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from billops.config import Settings, get_settings
+from billops.fs_security import owner_only_umask
 
 log = logging.getLogger(__name__)
 
@@ -227,6 +228,7 @@ def run_step(pipeline: str, name: str, settings: Settings | None = None,
     """Run one step of a pipeline. Without ``settings`` they are read from the environment now
     (an Airflow task: settings resolve when the task runs, not when the DAG file was parsed).
     ``params`` the step does not accept, and empty ones, are ignored."""
+    owner_only_umask()  # an Airflow task enters here: what it writes under the home is 0600/0700
     step = get_step(pipeline, name)
     settings = settings or get_settings(fresh=True)
     accepted = {k: v for k, v in params.items() if k in step.params and v not in (None, "")}
