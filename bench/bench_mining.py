@@ -74,7 +74,7 @@ def build_log(path: Path, events: int = EVENTS) -> None:
             from range({cases}) t(c), range({STEPS}) u(s)
             order by c, s
         """)
-        con.execute(f"copy log to '{path}' (format parquet)")
+        con.table("log").write_parquet(str(path))
 
 
 ROUNDS = 2  # each side's best of two, taken in turns, so a burst of load hits both alike

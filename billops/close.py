@@ -19,7 +19,7 @@ from billops.config import Settings, get_settings
 from billops.errors import BillopsError
 from billops.warehouse import connect
 
-PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+PERIOD = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")  # fullmatch: no trailing newline
 
 
 @dataclass
@@ -65,7 +65,7 @@ def last_complete_period(settings: Settings | None = None) -> str:
 
 
 def close_period(period: str, settings: Settings | None = None, reopen: bool = False) -> ClosePackage:
-    if not PERIOD.match(period or ""):
+    if not PERIOD.fullmatch(period or ""):
         raise BillopsError(f"--period {period!r}: expected YYYY-MM, e.g. 2026-10")
     settings = settings or get_settings()
     root = Path(settings.close)  # type: ignore[arg-type]
@@ -95,29 +95,27 @@ def close_period(period: str, settings: Settings | None = None, reopen: bool = F
                 known = ", ".join(periods) or "none"
                 raise BillopsError(f"--period {period}: no accounts in that period (periods in the warehouse: {known})")
             by_entity = tmp / "reconciliation_by_entity.csv"
-            con.execute(
-                f"""copy (
-                    select entity, period, count(*) as accounts,
+            con.sql(
+                """select entity, period, count(*) as accounts,
                            sum(charge_amount) as charge_amount, sum(billed_amount) as billed_amount,
                            sum(unbilled_amount) as unbilled_amount,
                            sum(variance_amount) as variance_amount,
                            count(*) filter (where recon_status <> 'TIED') as accounts_not_tied
-                    from marts.fct_account_reconciliation where period = '{period}'
-                    group by all order by entity
-                ) to '{by_entity}' (header, delimiter ',')"""  # period is regex-checked above
-            )
+                    from marts.fct_account_reconciliation where period = ?
+                    group by all order by entity""",
+                params=[period],
+            ).write_csv(str(by_entity), header=True, sep=",")
             open_items = tmp / "open_items.csv"
-            con.execute(
-                f"""copy (
-                    select account_id, entity, payer_id, service_date, recon_status,
+            con.sql(
+                """select account_id, entity, payer_id, service_date, recon_status,
                            charge_amount, billed_amount, unbilled_amount, variance_amount
                     from marts.fct_account_reconciliation
-                    where period = '{period}' and recon_status <> 'TIED'
+                    where period = ? and recon_status <> 'TIED'
                     order by unbilled_amount + billed_not_charged_amount
                              + abs(billed_amount - billed_not_charged_amount - matched_amount) desc,
-                             account_id
-                ) to '{open_items}' (header, delimiter ',')"""
-            )
+                             account_id""",
+                params=[period],
+            ).write_csv(str(open_items), header=True, sep=",")
             accounts, entities, as_of = con.execute(
                 "select count(*), count(distinct entity), max(as_of) "
                 "from marts.fct_account_reconciliation where period = ?", [period]

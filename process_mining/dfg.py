@@ -129,12 +129,12 @@ def stage(con: duckdb.DuckDBPyConnection, events: str) -> Staged:
         con.execute(f"""
             create or replace temp table {TRACES} as
             select case_id,
-                   list_transform(keys, lambda x: cast(x & {mask} as uinteger)) as trace,
+                   list_transform(keys, lambda x: cast(x & {int(mask)} as uinteger)) as trace,
                    list_transform(keys, lambda x: cast(x >> 64 as bigint)) as tss
             from (
                 select e.case_id,
-                       list_sort(list((cast(epoch_us(e.ts) - {base} as hugeint) << 64)
-                                      + (cast(e.event_order - {min_order} as hugeint)
+                       list_sort(list((cast(epoch_us(e.ts) - {int(base)} as hugeint) << 64)
+                                      + (cast(e.event_order - {int(min_order)} as hugeint)
                                          << {_AID_BITS})
                                       + {"e" if encoded else "a"}.aid)) as keys
                 from {events} e {"" if encoded else f"join {ACTIVITIES} a using (activity)"}

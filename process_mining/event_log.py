@@ -16,12 +16,14 @@ import pandas as pd
 
 from billops.config import Settings, get_settings
 from billops.errors import BillopsError
+from billops.sql import quote_identifier
 from billops.warehouse import connect
 from process_mining.dfg import ACTIVITIES, build_activity_dictionary
 from process_mining.xes import read_xes
 
 WAREHOUSE_LOG = "marts.billing_event_log"
 STAGED = "pm_events"
+SOURCE_VIEW = "pm_source"  # a Parquet log file being staged
 EVENT_COLUMNS = ("case_id", "activity", "ts", "resource", "event_order")
 _REQUIRED_MART_COLUMNS = ("case_id", "activity", "ts", "event_order")
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -115,12 +117,12 @@ def _read_parquet(path: Path, roles: dict[str, str]) -> pd.DataFrame:
     con = duckdb.connect()
     try:
         con.execute("set TimeZone = 'UTC'")
-        source = f"read_parquet({_sql_str(path)})"
+        source = _source_view(con, path)
         types = {r[0]: r[1] for r in con.execute(f"describe select * from {source}").fetchall()}
         _columns_error(path, roles, list(types))
         selects = []
         for role, col in roles.items():
-            quoted = '"' + col.replace('"', '""') + '"'
+            quoted = quote_identifier(col)
             kind = types[col].upper()
             if role != "ts":
                 expr = f"nullif(cast({quoted} as varchar), '')"
@@ -157,12 +159,12 @@ def stage_parquet(
     roles = {"case_id": case, "activity": activity, "ts": timestamp}
     if resource:
         roles["resource"] = resource
-    source = f"read_parquet({_sql_str(path)}, file_row_number = true)"
     con.execute("set TimeZone = 'UTC'")
     try:
+        source = _source_view(con, path, row_numbers=True)
         types = {r[0]: r[1] for r in con.execute(f"describe select * from {source}").fetchall()}
         _columns_error(path, roles, [c for c in types if c != "file_row_number"])
-        quoted = {role: 'src."' + col.replace('"', '""') + '"' for role, col in roles.items()}
+        quoted = {role: "src." + quote_identifier(col) for role, col in roles.items()}
         kind = types[timestamp].upper()
         if kind.startswith("TIMESTAMP WITH TIME ZONE") or kind == "TIMESTAMPTZ":
             ts = f"timezone('UTC', {quoted['ts']})"
@@ -243,8 +245,10 @@ def _parse_timestamps(path: Path, values: pd.Series, column: str) -> pd.Series:
     return parsed.astype("datetime64[us]")
 
 
-def _sql_str(value: str | Path) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
+def _source_view(con: duckdb.DuckDBPyConnection, path: Path, row_numbers: bool = False) -> str:
+    """The Parquet file as the temporary view ``SOURCE_VIEW``; its path is never SQL text."""
+    con.read_parquet(str(path), file_row_number=row_numbers).create_view(SOURCE_VIEW)
+    return SOURCE_VIEW
 
 
 # ---------------------------------------------------------------- staging in DuckDB
