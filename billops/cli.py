@@ -262,6 +262,27 @@ def close(
                                              "entities": pkg.entities, "files": ", ".join(pkg.files)})
 
 
+phi_app = typer.Typer(help="The PHI store: audited lookups of a patient by token.", no_args_is_help=True)
+app.add_typer(phi_app, name="phi")
+
+
+@phi_app.command("lookup")
+def phi_lookup(
+    patient_key: Annotated[str, typer.Argument(help="the patient_key of the serving snapshot")],
+    role: Annotated[str, typer.Option(help="the caller's role; only BILLOPS_PHI_ROLES may see PHI")],
+    by: Annotated[str, typer.Option("--by", help="who asks (recorded in the audit trail)")],
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Show a patient's name, birth date, postal code and member ids (audited, granted or not)."""
+    from billops.phi_store import lookup_patient
+
+    patient = lookup_patient(patient_key, actor=by, role=role, channel="cli")
+    if as_json:
+        sys.stdout.write(json.dumps(patient) + "\n")
+        return
+    _print_summary(f"patient {patient_key}", patient)
+
+
 @app.command()
 def scorecard(
     truth: Annotated[Path, typer.Option(help="the generator's truth folder")],

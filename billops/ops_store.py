@@ -11,7 +11,9 @@ Tables (SQLAlchemy Core, created on first use):
   ``status`` (one of STATUSES), ``assignee``, ``note``, ``acted_by``, ``acted_at`` (UTC). The
   latest action of an exception (by ``acted_at``, then insertion order) is its status.
 * ``audit_log``: every write to the store, append-only: ``table_name``, ``record_id``,
-  ``operation``, ``actor``, ``at``, ``detail`` (JSON of the values written).
+  ``operation``, ``actor``, ``at``, ``detail`` (JSON of the values written). Lookups of the PHI
+  store are audited here too (``table_name`` ``phi_store``, the patient's token as
+  ``record_id``, :func:`record_phi_access`).
 
 Before dbt runs, :func:`sync_exception_status` copies the latest action per exception into the
 warehouse table ``ops.exception_status``, which dbt declares as a source;
@@ -178,6 +180,50 @@ def record_action(
             )
         )
     return int(action_id)
+
+
+PHI_ACCESS_OUTCOMES = ("GRANTED", "NOT_FOUND", "REFUSED")
+
+
+def record_phi_access(
+    patient_key: str,
+    *,
+    actor: str,
+    role: str,
+    channel: str,
+    outcome: str,
+    settings: Settings | None = None,
+) -> int:
+    """Audit one lookup of the PHI store (granted or refused). Returns the audit id.
+
+    The row names the patient by token only: the audit trail itself never holds PHI.
+    """
+    if outcome not in PHI_ACCESS_OUTCOMES:
+        raise BillopsError(f"PHI access outcome {outcome!r} is not one of {', '.join(PHI_ACCESS_OUTCOMES)}")
+    detail = json.dumps({"role": role, "channel": channel, "outcome": outcome}, sort_keys=True)
+    with _begin(settings) as con:
+        audit_id = con.execute(
+            sa.insert(audit_log).values(
+                table_name="phi_store",
+                record_id=patient_key[:64],
+                operation="PHI_LOOKUP",
+                actor=(actor or "(unknown)")[:128],
+                at=_now(),
+                detail=detail,
+            )
+        ).inserted_primary_key[0]
+    return int(audit_id)
+
+
+def phi_access_trail(settings: Settings | None = None) -> list[dict[str, Any]]:
+    """The PHI lookups, oldest first."""
+    query = (
+        sa.select(audit_log)
+        .where(audit_log.c.table_name == "phi_store")
+        .order_by(audit_log.c.audit_id)
+    )
+    with _begin(settings) as con:
+        return [dict(r._mapping) for r in con.execute(query).all()]
 
 
 def latest_statuses(settings: Settings | None = None) -> list[ExceptionStatus]:
