@@ -18,6 +18,9 @@ from typing import Any
 
 import pandas as pd
 
+# Columns whose values never leave the warehouse in a result sample: the vocabulary of billops.phi.
+from billops.phi import MASK, PHI_COLUMNS  # noqa: F401  (re-exported)
+
 SEVERITIES = frozenset({"critical", "warning"})
 # What a failing raw rule does (docs/data-quality.md): ``block`` stops publication, because the
 # extract as a whole cannot be trusted (a broken schema, unbalanced GL journals); ``quarantine``
@@ -28,28 +31,6 @@ OWNER_TEAMS = frozenset(
     {"PATIENT_ACCESS", "CODING", "BILLING", "CASH_POSTING", "FINANCE", "DATA_ENGINEERING"}
 )
 LAYERS = ("raw", "mart")
-
-# Columns whose values never leave the warehouse in a result sample. Names, birth dates and member
-# ids are PHI; patient ids (medical record numbers) and postal codes are HIPAA identifiers too.
-PHI_COLUMNS = frozenset(
-    {
-        "family_name",
-        "given_name",
-        "birth_date",
-        "postal_code",
-        "member_id",
-        "subscriber_id",
-        "subscriber_last_name",
-        "subscriber_first_name",
-        "subscriber_birth_date",
-        "patient_last_name",
-        "patient_first_name",
-        "member_id_on_file",
-        "patient_id",
-        "resource_json",
-    }
-)
-MASK = "***"
 
 
 @dataclass(frozen=True)

@@ -7,25 +7,9 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
+# PHI_COLUMNS (billops.phi, re-exported here): an error about them names the column, never the value.
+from billops.phi import PHI_COLUMNS
 from billops.sources import RecordError
-
-# Columns whose values are PHI: an error about them names the column, never the value.
-PHI_COLUMNS = frozenset(
-    {
-        "family_name",
-        "given_name",
-        "birth_date",
-        "postal_code",
-        "subscriber_id",
-        "member_id",
-        "subscriber_last_name",
-        "subscriber_first_name",
-        "subscriber_birth_date",
-        "patient_last_name",
-        "patient_first_name",
-        "member_id_on_file",
-    }
-)
 
 _DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _INTEGER = re.compile(r"[+-]?\d+")
