@@ -305,23 +305,83 @@ def scorecard(
 def dashboard(
     port: Annotated[int, typer.Option(help="port to serve on")] = 8501,
     docs_port: Annotated[int, typer.Option(
-        help="port that serves the Data Docs beside the dashboard (0: none)")] = 8502,
+        help="port that serves the Data Docs beside the dashboard, behind the same sign-in (0: none)")] = 8502,
 ) -> None:
-    """Serve the Streamlit dashboard on the serving snapshot (and the Data Docs beside it)."""
+    """Serve the Streamlit dashboard on the serving snapshot (and the Data Docs beside it), both
+    behind the sign-in of `billops users`, on BILLOPS_BIND_ADDRESS (default 127.0.0.1)."""
+    from billops.auth import has_users
     from dashboards.data_docs_server import URL_ENV, public_url, serve_data_docs
-    from dashboards.launch import streamlit_command
+    from dashboards.launch import browser_host, streamlit_command
 
     settings = get_settings()
+    host = browser_host(settings.bind_address)
     env = os.environ.copy()
     if docs_port:
         try:
-            serve_data_docs(settings.data_docs, port=docs_port)
+            serve_data_docs(settings.data_docs, host=settings.bind_address, port=docs_port)
         except OSError as exc:
-            raise BillopsError(f"--docs-port {docs_port}: cannot serve the Data Docs ({exc})") from exc
-        env.setdefault(URL_ENV, public_url(docs_port))
-        out.print(f"billops data docs: {env[URL_ENV]}")
-    out.print(f"billops dashboard: http://localhost:{port}  (snapshot {settings.serving})")
-    raise typer.Exit(subprocess.call(streamlit_command(port=port), env=env))
+            raise BillopsError(f"--docs-port {docs_port}: cannot serve the Data Docs on "
+                               f"{settings.bind_address} ({exc})") from exc
+        env.setdefault(URL_ENV, public_url(docs_port, host=host))
+        out.print(f"billops data docs: {env[URL_ENV]}  (sign in with your user name and token)")
+    out.print(f"billops dashboard: http://{host}:{port}  (listening on {settings.bind_address}; "
+              f"snapshot {settings.serving})")
+    if not has_users(settings):
+        console.print("no users yet: create one with `billops users add NAME --role ROLE`",
+                      markup=False, highlight=False)
+    raise typer.Exit(subprocess.call(
+        streamlit_command(port=port, address=settings.bind_address), env=env))
+
+
+users_app = typer.Typer(help="Users and roles of the dashboard's sign-in (and the API's tokens).",
+                        no_args_is_help=True)
+app.add_typer(users_app, name="users")
+ActorOption = Annotated[str | None, typer.Option("--by", help="who makes the change (default: the login name)")]
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="login name")],
+    role: Annotated[str, typer.Option(help="analyst, billing_specialist, approver or admin")],
+    by: ActorOption = None,
+) -> None:
+    """Create a user and print its sign-in token once (only its hash is stored)."""
+    from billops.auth import add_user
+
+    token = add_user(name, role, actor=by or getpass.getuser())
+    console.print(f"user {name} ({role}) created; its token, shown only this once:",
+                  markup=False, highlight=False)
+    sys.stdout.write(token + "\n")
+
+
+@users_app.command("list")
+def users_list(
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """The users, their roles and whether they are disabled (never a token or its hash)."""
+    from billops.auth import list_users
+
+    rows = [{"name": u.name, "role": u.role, "created_at": u.created_at.isoformat(),
+             "created_by": u.created_by, "disabled": u.disabled} for u in list_users()]
+    if as_json:
+        sys.stdout.write(json.dumps(rows) + "\n")
+        return
+    table = Table("name", "role", "created_at", "created_by", "disabled")
+    for row in rows:
+        table.add_row(*(str(row[k]) for k in ("name", "role", "created_at", "created_by", "disabled")))
+    out.print(table)
+
+
+@users_app.command("disable")
+def users_disable(
+    name: Annotated[str, typer.Argument(help="login name")],
+    by: ActorOption = None,
+) -> None:
+    """Disable a user: its token stops working at once, on the dashboard and the Data Docs."""
+    from billops.auth import disable_user
+
+    changed = disable_user(name, actor=by or getpass.getuser())
+    out.print(f"user {name} disabled" if changed else f"user {name} was already disabled")
 
 
 def main(argv: list[str] | None = None) -> int:

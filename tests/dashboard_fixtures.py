@@ -8,6 +8,9 @@ from pathlib import Path
 
 import duckdb
 
+from billops.auth import add_user
+from billops.config import Settings
+
 RECON_DDL = """
 create table marts.fct_account_reconciliation (
     account_id varchar primary key, patient_id varchar, entity varchar, facility_id varchar,
@@ -87,3 +90,8 @@ def build_snapshot(
                     f"insert into marts.fct_account_reconciliation values ({marks})", data
                 )
     return path
+
+
+def create_user(home: Path, name: str = "ana", role: str = "analyst") -> str:
+    """A dashboard user in the operational store under ``home``; returns its token."""
+    return add_user(name, role, actor="test", settings=Settings(home=home))

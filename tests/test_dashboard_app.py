@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from billops.auth import token_hash
 from billops.config import get_settings
-from dashboards import data, recon_data
+from dashboards import data, recon_data, session
 from dashboards.formatting import money
 from dashboards.launch import APP_PATH, streamlit_command
+from dashboards.views import sign_in
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from dashboard_fixtures import build_snapshot, recon_rows
+from dashboard_fixtures import build_snapshot, create_user, recon_rows
 
 
 @pytest.fixture()
@@ -25,9 +29,18 @@ def serving(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return Path(get_settings(fresh=True).serving)  # type: ignore[arg-type]
 
 
+def _sign_in(at: AppTest, name: str, token: str) -> AppTest:
+    at.text_input(key="sign_in_name").set_value(name)
+    at.text_input(key="sign_in_token").set_value(token)
+    [submit] = at.button
+    return submit.click().run()
+
+
 def _run() -> AppTest:
-    at = AppTest.from_file(str(APP_PATH), default_timeout=30)
-    return at.run()
+    """The app, signed in as a user created in this test's operational store."""
+    token = create_user(get_settings().home)
+    at = AppTest.from_file(str(APP_PATH), default_timeout=30).run()
+    return _sign_in(at, "ana", token)
 
 
 def _metrics(at: AppTest) -> dict[str, str]:
@@ -182,16 +195,126 @@ def test_money_format() -> None:
     assert money(None) == "—"
 
 
-def test_streamlit_command_runs_the_app_headless() -> None:
+def test_streamlit_command_runs_the_app_headless_on_loopback() -> None:
     argv = streamlit_command(port=8765)
     assert argv[:5] == [sys.executable, "-m", "streamlit", "run", str(APP_PATH)]
     assert Path(argv[4]).is_absolute() and Path(argv[4]).exists()
     flags = dict(zip(argv[5::2], argv[6::2], strict=True))
     assert flags == {
+        "--server.address": "127.0.0.1",
         "--server.port": "8765",
         "--server.headless": "true",
         "--browser.gatherUsageStats": "false",
         "--server.fileWatcherType": "none",
         "--client.toolbarMode": "viewer",
     }
-    assert streamlit_command(headless=False)[8] == "false"
+    assert streamlit_command(headless=False)[10] == "false"
+    assert streamlit_command(address="0.0.0.0")[6] == "0.0.0.0"
+
+
+def test_an_unauthenticated_session_sees_only_the_sign_in_form(serving: Path) -> None:
+    build_snapshot(serving)
+    create_user(serving.parents[1])
+    at = AppTest.from_file(str(APP_PATH), default_timeout=30).run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["billops"]
+    token_field = at.text_input(key="sign_in_token").proto
+    assert token_field.type == token_field.PASSWORD
+    assert not at.metric and not at.dataframe and not at.multiselect
+    assert not any("Signed in as" in c.value for c in at.sidebar.caption)
+    # Nothing of the snapshot reaches the page: no account, entity or dollar figure.
+    shown = " ".join(e.value for e in [*at.markdown, *at.caption, *at.info, *at.warning])
+    assert "ACC-" not in shown and "HOSP-" not in shown and "$" not in shown
+
+
+def test_a_wrong_token_is_refused_audited_and_counted(serving: Path) -> None:
+    from billops.auth import failed_sign_ins
+    from billops.ops_store import audit_trail
+
+    build_snapshot(serving)
+    token = create_user(serving.parents[1])
+    at = AppTest.from_file(str(APP_PATH), default_timeout=30).run()
+    _sign_in(at, "ana", token[:-1] + ("A" if token[-1] != "A" else "B"))
+    assert not at.exception
+    assert [e.value for e in at.error] == [sign_in.REFUSED]
+    assert not at.metric and not at.dataframe
+    _sign_in(at, "nobody", token)
+    assert [e.value for e in at.error] == [sign_in.REFUSED]
+    assert at.session_state[session.FAILED_KEY] == 2
+    assert failed_sign_ins("ana") == 1
+    refused = [r for r in audit_trail() if r["operation"] == "SIGN_IN_FAILED"]
+    assert [r["record_id"] for r in refused] == ["ana", "(unknown)"]
+    # Neither the token nor the hash is written anywhere in the audit.
+    assert all(token not in str(r) and token_hash(token) not in str(r) for r in audit_trail())
+
+
+def test_sign_in_shows_who_and_sign_out_returns_to_the_form(serving: Path) -> None:
+    build_snapshot(serving)
+    at = _run()
+    assert not at.exception
+    assert "Signed in as ana (analyst)" in [c.value for c in at.sidebar.caption]
+    assert at.title[0].value == "Reconciliation" and at.metric
+    at.sidebar.button(key="sign_out").click().run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["billops"] and not at.metric
+
+
+def test_a_disabled_user_is_signed_out_at_the_next_run(serving: Path) -> None:
+    from billops.auth import disable_user
+
+    build_snapshot(serving)
+    at = _run()
+    assert at.metric
+    disable_user("ana", actor="admin")
+    at.run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["billops"] and not at.metric
+
+
+def test_the_form_locks_after_too_many_refusals(serving: Path) -> None:
+    from billops.auth import failed_sign_ins
+
+    create_user(serving.parents[1])
+    at = AppTest.from_file(str(APP_PATH), default_timeout=30).run()
+    for _ in range(session.MAX_FAILED_SIGN_INS):
+        _sign_in(at, "ana", "wrong")
+    assert [e.value for e in at.error] == [sign_in.LOCKED]
+    at.run()
+    # Locked: the session has no form left to try a sixth token in.
+    assert [e.value for e in at.error] == [sign_in.LOCKED]
+    assert not at.text_input and not at.button and not at.metric
+    assert failed_sign_ins("ana") == session.MAX_FAILED_SIGN_INS
+
+
+def test_billops_dashboard_binds_loopback_and_prints_the_address(
+    serving: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from billops import cli
+    from dashboards import data_docs_server
+
+    started: list[list[str]] = []
+    servers: list[ThreadingHTTPServer] = []
+    serve = data_docs_server.serve_data_docs
+    monkeypatch.setattr(data_docs_server, "serve_data_docs",
+                        lambda *a, **kw: servers.append(serve(*a, **kw)) or servers[-1])
+    monkeypatch.setattr(cli.subprocess, "call", lambda argv, env: started.append(argv) or 0)
+    port = _free_port()
+    try:
+        assert cli.main(["dashboard", "--port", "8799", "--docs-port", str(port)]) == 0
+        [argv] = started
+        assert argv[argv.index("--server.address") + 1] == "127.0.0.1"
+        [server] = servers
+        assert server.server_address == ("127.0.0.1", port)
+        printed = capsys.readouterr().out
+        assert "http://127.0.0.1:8799" in printed
+        assert f"http://127.0.0.1:{port}/index.html" in printed
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
