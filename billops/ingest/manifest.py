@@ -7,14 +7,18 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 
+from billops.ingest.landing_files import BatchFolder, LandingFileError
 from billops.raw_schema import CSV_FILES, FHIR_RESOURCES
 
 MANIFEST = "_manifest.json"
 SYSTEMS = ("ehr", "rcm", "erp")
 BATCH_ID = re.compile(r"\d{8}T\d{6}Z")
+BATCH_ID_FORMAT = "%Y%m%dT%H%M%SZ"
+# A manifest lists files, not data: far below this even for thousands of files.
+MANIFEST_MAX_BYTES = 16 << 20
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -55,7 +59,7 @@ def _extracted_at(value: object) -> datetime:
     try:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError as exc:
-        raise ManifestError(f"extracted_at {value!r} is not an ISO 8601 timestamp") from exc
+        raise ManifestError(f"extracted_at {value[:40]!r} is not an ISO 8601 timestamp") from exc
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(UTC).replace(tzinfo=None)
     return parsed
@@ -82,17 +86,67 @@ def _file(entry: object, index: int) -> ManifestFile:
     return ManifestFile(str(pure), sha.lower(), records, snapshot)
 
 
-def read_manifest(folder: Path, system: str) -> Manifest:
-    """The batch's manifest, checked against its folder; ManifestError says what is wrong."""
+def batch_time(batch_id: str) -> datetime | None:
+    """The UTC time a batch id stands for (naive), or None when it is not a real time."""
+    if not BATCH_ID.fullmatch(batch_id):
+        return None
     try:
-        doc = json.loads((folder / MANIFEST).read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return datetime.strptime(batch_id, BATCH_ID_FORMAT)
+    except ValueError:
+        return None
+
+
+def check_times(manifest: Manifest, now: datetime, skew_hours: float) -> str | None:
+    """Why the manifest's extracted_at cannot be trusted, or None: it must lie within
+    ``skew_hours`` of its batch id and never after the run's clock ``now`` plus the same skew
+    (extracted_at is the as-of time of every rule: one from the future would move them all)."""
+    skew = timedelta(hours=skew_hours)
+    stamp = batch_time(manifest.batch_id)
+    if stamp is None:
+        return f"batch id {manifest.batch_id} is not a real UTC time (YYYYMMDDTHHMMSSZ)"
+    extracted = manifest.extracted_at
+    if abs(extracted - stamp) > skew:
+        return (
+            f"extracted_at {extracted.isoformat()}Z is more than {skew_hours:g} h from its "
+            f"batch id {manifest.batch_id}"
+        )
+    if extracted > now + skew:
+        return (
+            f"extracted_at {extracted.isoformat()}Z is after this run's clock "
+            f"{now.replace(microsecond=0).isoformat()}Z plus {skew_hours:g} h"
+        )
+    return None
+
+
+def read_manifest(folder: Path | BatchFolder, system: str) -> Manifest:
+    """The batch's manifest, checked against its folder; ManifestError says what is wrong.
+
+    The manifest is read like any landing file: a regular file inside the batch folder, never
+    through a symbolic link.
+    """
+    try:
+        if isinstance(folder, BatchFolder):
+            data = folder.read_bytes(MANIFEST, MANIFEST_MAX_BYTES)
+            name = folder.folder.name
+        else:
+            with BatchFolder(folder) as opened:
+                data = opened.read_bytes(MANIFEST, MANIFEST_MAX_BYTES)
+            name = folder.name
+    except LandingFileError as exc:
+        raise ManifestError(f"{MANIFEST}: {exc}") from exc
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise ManifestError(f"{MANIFEST} is not readable JSON (not valid UTF-8)") from exc
+    except json.JSONDecodeError as exc:
         raise ManifestError(f"{MANIFEST} is not readable JSON ({exc})") from exc
+    except RecursionError as exc:
+        raise ManifestError(f"{MANIFEST} is not readable JSON (nested too deeply)") from exc
     if not isinstance(doc, dict):
         raise ManifestError(f"{MANIFEST} is not a JSON object")
     if doc.get("system") != system:
         raise ManifestError(f"manifest system {doc.get('system')!r} is not the folder's {system!r}")
-    if doc.get("batch_id") != folder.name:
+    if doc.get("batch_id") != name:
         raise ManifestError(f"manifest batch_id {doc.get('batch_id')!r} is not the folder name")
     files = doc.get("files")
     if not isinstance(files, list):
@@ -102,7 +156,7 @@ def read_manifest(folder: Path, system: str) -> Manifest:
     repeated = sorted({p for p in paths if paths.count(p) > 1})
     if repeated:
         raise ManifestError(f"manifest lists {', '.join(repeated)} more than once")
-    return Manifest(system, folder.name, _extracted_at(doc.get("extracted_at")), entries)
+    return Manifest(system, name, _extracted_at(doc.get("extracted_at")), entries)
 
 
 # A bulk export names a file after its resource type, numbered when it splits the type:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import io
 import logging
+import os
 import shutil
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -15,7 +17,8 @@ import duckdb
 
 from billops.config import Settings, get_settings
 from billops.errors import BillopsError
-from billops.ingest import ledger, parallel
+from billops.ingest import blocking, ledger, parallel
+from billops.ingest.landing_files import SYMLINK, BatchFolder, HashedFile, LandingFileError
 from billops.ingest.manifest import (
     BATCH_ID,
     MANIFEST,
@@ -24,14 +27,16 @@ from billops.ingest.manifest import (
     Manifest,
     ManifestError,
     ManifestFile,
-    digest,
+    batch_time,
+    check_times,
     file_kind,
     read_manifest,
 )
 from billops.ingest.parquet import BatchWriter, remove_temporary
-from billops.sources import FileError, Reject, Row, SourceReader
+from billops.sources import FileError, ReadLimits, Reject, Row, SourceReader, describe_error
 from billops.sources.csvfiles import read_csv
 from billops.sources.fhir import read_ndjson
+from billops.sources.values import printable
 from billops.sources.x12 import read_x12
 from billops.warehouse import connect, refresh_raw_views
 
@@ -58,6 +63,9 @@ class IngestReport:
     rows_rejected: int = 0
     messages: list[str] = field(default_factory=list)
     batches_pending: int = 0  # still arriving, or waiting behind an earlier batch that is
+    # One line naming each batch that has blocked its system's later batches for longer than
+    # settings.blocked_batch_wait_hours; the CLI exits non-zero with it.
+    blocked_alert: str = ""
 
     def note(self, message: str, level: int = logging.WARNING) -> None:
         """Add a one-line message (never PHI) and log it."""
@@ -82,6 +90,7 @@ class _Batch:
     system: str
     batch_id: str
     folder: Path
+    problem: str | None = None  # refused before its manifest is read (quarantined with this)
 
     @property
     def label(self) -> str:
@@ -130,6 +139,7 @@ def ingest(
     landing: Path | None = None,
     settings: Settings | None = None,
     progress: ProgressCallback | None = None,
+    now: datetime | None = None,
 ) -> IngestReport:
     """Load every complete, not yet loaded landing batch into the raw zone (see the package doc).
 
@@ -139,16 +149,23 @@ def ingest(
     ``progress(done, total, label)`` is called before each batch is recorded and once at the end.
     Loaded X12 files are recorded PENDING in raw._x12_validation; pyx12 validates them later
     (:func:`billops.ingest.x12_validation.validate_pending`), off the load path.
+
+    ``now`` is the run's clock (naive UTC, default the wall clock): no batch may be extracted
+    later than it (plus the allowed skew), and the wait of batches blocked behind one that
+    cannot load is measured on it.
     """
     settings = settings or get_settings()
+    now = now or _now()
     if landing is not None and not Path(landing).is_dir():
         raise BillopsError(f"{landing}: landing folder not found")
     landing = Path(landing if landing is not None else settings.landing)  # type: ignore[arg-type]
     report = IngestReport()
     with connect(settings) as con:
         _recover(con, settings, landing, report)
+        blocked: list[blocking.Blocked] = []
         if landing.is_dir():
-            plan = _plan(_discover(con, landing, report))
+            batches, blocked = _discover(con, landing, report)
+            plan = _plan(batches, settings, now)
         else:  # the default landing folder not created yet: nothing has arrived
             plan = []
             report.note(f"{landing}: landing folder not found; nothing to load", logging.INFO)
@@ -163,6 +180,7 @@ def ingest(
                     _commit(con, settings, prepare(settings, planned, hashes), hashes, report)
                     collect()
             _finish(con, settings, plan, progress)
+            blocking.raise_alarms(con, blocked, settings, now, report)
             return report
     # Workers are forked while no DuckDB connection is open; only this process writes to it,
     # recording each system's batches in batch_id order as the workers finish them.
@@ -179,6 +197,7 @@ def ingest(
             _commit(con, settings, prepared, hashes, report)
             collect()
         _finish(con, settings, plan, progress)
+        blocking.raise_alarms(con, blocked, settings, now, report)
     return report
 
 
@@ -220,68 +239,100 @@ def _recover(
 # ---------------------------------------------------------------------------------- discovery
 
 
-def _discover(con: duckdb.DuckDBPyConnection, landing: Path, report: IngestReport) -> list[_Batch]:
-    """Batches to load, in batch_id order per system; reports those still arriving."""
+def _discover(
+    con: duckdb.DuckDBPyConnection, landing: Path, report: IngestReport
+) -> tuple[list[_Batch], list[blocking.Blocked]]:
+    """Batches to load, in batch_id order per system, and the batches that block later ones.
+
+    A symbolic link where a batch folder should be, and a folder named like a batch whose name
+    is no real UTC time, are planned only to be quarantined. A folder without a manifest is
+    still arriving: the later batches of its system wait behind it.
+    """
     plan: list[_Batch] = []
+    blocked: list[blocking.Blocked] = []
     for system in SYSTEMS:
         root = landing / system
         if not root.is_dir():
             continue
         states = ledger.batch_states(con, system)
         latest_loaded = max((b for b, s in states.items() if s == ledger.LOADED), default="")
-        arriving: str | None = None
-        for folder in sorted(
-            p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
-        ):
-            batch = _Batch(system, folder.name, folder)
-            if not BATCH_ID.fullmatch(folder.name):
+        arriving: _Batch | None = None
+        waiting: list[str] = []
+        with os.scandir(root) as scan:
+            entries = sorted(
+                (e for e in scan if not e.name.startswith(".")), key=lambda e: e.name
+            )
+        for entry in entries:
+            link = entry.is_symlink()
+            if not link and not entry.is_dir(follow_symlinks=False):
+                continue
+            folder = Path(entry.path)
+            batch = _Batch(system, entry.name, folder)
+            if not BATCH_ID.fullmatch(entry.name):
                 report.note(
                     f"{batch.label}: not a batch folder (name is not a UTC stamp "
                     "YYYYMMDDTHHMMSSZ); ignored"
                 )
                 continue
-            state = states.get(folder.name)
+            state = states.get(entry.name)
             if state == ledger.LOADED:
                 report.batches_skipped += 1
                 continue
-            if state == ledger.QUARANTINED and (folder / QUARANTINED_MARKER).exists():
+            if state == ledger.QUARANTINED and os.path.lexists(folder / QUARANTINED_MARKER):
                 report.batches_skipped += 1
                 continue
-            if not (folder / MANIFEST).is_file():
+            if link:
+                plan.append(_Batch(system, entry.name, folder, f"batch folder {SYMLINK}"))
+                continue
+            if batch_time(entry.name) is None:
+                if os.path.lexists(folder / MANIFEST):
+                    problem = f"batch id {entry.name} is not a real UTC time (YYYYMMDDTHHMMSSZ)"
+                    plan.append(_Batch(system, entry.name, folder, problem))
+                else:
+                    report.note(
+                        f"{batch.label}: batch id is not a real UTC time; ignored (quarantined "
+                        "once its manifest arrives), later batches do not wait for it"
+                    )
+                continue
+            if not os.path.lexists(folder / MANIFEST):
                 report.batches_pending += 1
                 report.note(
                     f"{batch.label}: no {MANIFEST} yet; batch still arriving, not read",
                     logging.INFO,
                 )
-                arriving = arriving or folder.name
+                arriving = arriving or batch
                 continue
             if arriving:
                 report.batches_pending += 1
+                waiting.append(entry.name)
                 report.note(
-                    f"{batch.label}: waits for earlier batch {system}/{arriving}, "
-                    "still arriving (batches load in batch_id order)",
+                    f"{batch.label}: waits for earlier batch {arriving.label}, still arriving "
+                    "(batches load in batch_id order)",
                     logging.INFO,
                 )
                 continue
-            if folder.name < latest_loaded:
+            if entry.name < latest_loaded:
                 report.note(
                     f"{batch.label}: arrived after later batch {system}/{latest_loaded} "
                     "was loaded; loading it now",
                     logging.INFO,
                 )
             plan.append(batch)
-    return plan
+        if arriving and waiting:
+            blocked.append(blocking.Blocked(system, arriving.batch_id, arriving.folder, waiting))
+    return plan, blocked
 
 
 # ---------------------------------------------------------------------------------- one batch
 
 
-def _reader(kind: FileKind, path: Path) -> SourceReader:
+def _reader(kind: FileKind, source: HashedFile, limits: ReadLimits) -> SourceReader:
     if kind.format == "ndjson":
-        return read_ndjson(path, kind.name)
+        return read_ndjson(source, kind.name, limits)
     if kind.format == "x12":
-        return read_x12(path, kind.name)
-    return read_csv(path, kind.name)
+        # the tokenizer reads an open binary file (billops.sources.x12_tokenizer.read_chunks)
+        return read_x12(io.BufferedReader(source, 1 << 20), kind.name)  # type: ignore[arg-type]
+    return read_csv(source, kind.name, limits)
 
 
 def _drain(reader: SourceReader, writer: BatchWriter, file: str) -> tuple[int, int, list[Reject]]:
@@ -301,36 +352,32 @@ def _drain(reader: SourceReader, writer: BatchWriter, file: str) -> tuple[int, i
 
 
 def _verify(
-    batch: _Batch, manifest: Manifest, report: _BatchNotes
+    batch: _Batch, manifest: Manifest, folder: BatchFolder, report: _BatchNotes
 ) -> list[tuple[ManifestFile, FileKind]]:
-    """Every listed file present, of this system, with the manifest's sha256, and UTF-8."""
+    """Every listed file of this system, present, and a regular file inside the batch folder
+    (its sha256 and encoding are checked as it is read); unlisted files are reported."""
     problems: list[str] = []
     verified = []
     for listed in manifest.files:
         kind = file_kind(batch.system, listed.path)
-        path = batch.folder / listed.path
         if kind is None:
             problems.append(
                 f"{listed.path}: not a file of system {batch.system} that this warehouse knows"
             )
-        elif not path.is_file():
-            problems.append(f"{listed.path}: listed in the manifest but missing")
-        else:
-            sha, utf8_problem = digest(path)
-            if sha != listed.sha256:
-                problems.append(
-                    f"{listed.path}: sha256 {sha[:12]}… differs from the manifest's "
-                    f"{listed.sha256[:12]}…"
-                )
-            elif utf8_problem:
-                problems.append(f"{listed.path}: unreadable: {utf8_problem}")
-            verified.append((listed, kind))
+            continue
+        try:
+            folder.check(listed.path)
+        except LandingFileError as exc:
+            problems.append(f"{listed.path}: {exc}")
+            continue
+        verified.append((listed, kind))
     if problems:
         raise _Quarantine(problems)
     listed_paths = {f.path for f in manifest.files} | {MANIFEST}
-    for path in sorted(p for p in batch.folder.rglob("*") if p.is_file()):
-        rel = path.relative_to(batch.folder).as_posix()
-        if rel not in listed_paths:
+    for rel, link in folder.entries():
+        if link:
+            report.note(f"{batch.label}/{rel}: {SYMLINK}; not read")
+        elif rel not in listed_paths:
             report.note(f"{batch.label}/{rel}: not listed in the manifest; not read")
     return verified
 
@@ -356,7 +403,7 @@ class PlannedBatch:
         total = 0
         for listed in self.manifest.files:
             with contextlib.suppress(OSError):
-                total += (self.batch.folder / listed.path).stat().st_size
+                total += os.lstat(self.batch.folder / listed.path).st_size
         return total
 
 
@@ -382,13 +429,28 @@ class PreparedBatch:
         return self.planned.batch
 
 
-def _plan(batches: list[_Batch]) -> list[PlannedBatch]:
+def _plan(batches: list[_Batch], settings: Settings, now: datetime) -> list[PlannedBatch]:
+    """Each batch with its manifest read and its times checked, or the reason it is refused."""
     planned = []
     for batch in batches:
+        if batch.problem:
+            planned.append(PlannedBatch(batch, None, batch.problem))
+            continue
         try:
-            planned.append(PlannedBatch(batch, read_manifest(batch.folder, batch.system)))
+            manifest = read_manifest(batch.folder, batch.system)
         except ManifestError as exc:
             planned.append(PlannedBatch(batch, None, f"{MANIFEST}: {exc}"))
+            continue
+        except Exception as exc:  # a hostile manifest must not stop the other batches
+            problem = f"{MANIFEST}: unexpected error while reading it: {describe_error(exc)}"
+            planned.append(PlannedBatch(batch, None, problem))
+            continue
+        problem = check_times(manifest, now, settings.batch_clock_skew_hours)
+        if problem:
+            # extracted_at is recorded with the refusal only when it is believable
+            planned.append(PlannedBatch(batch, None, f"{MANIFEST}: {problem}"))
+            continue
+        planned.append(PlannedBatch(batch, manifest))
     return planned
 
 
@@ -429,13 +491,28 @@ def prepare(settings: Settings, planned: PlannedBatch, earlier: Sources) -> Prep
     writer = BatchWriter(settings.raw_zone, batch.system, batch.batch_id, prepared.loaded_at)
     writer.clear()
     in_batch: dict[str, str] = {}
+    limits = ReadLimits(settings.max_record_bytes, settings.max_json_depth)
+    current = MANIFEST
     try:
-        for listed, kind in _verify(batch, manifest, prepared.report):
-            outcome = _load_file(batch, listed, kind, writer, earlier, in_batch, prepared)
-            prepared.outcomes.append(outcome)
+        with BatchFolder(batch.folder) as folder:
+            for listed, kind in _verify(batch, manifest, folder, prepared.report):
+                current = listed.path
+                outcome = _load_file(
+                    batch, folder, listed, kind, writer, earlier, in_batch, prepared, limits
+                )
+                prepared.outcomes.append(outcome)
     except _Quarantine as exc:
         writer.clear()
         prepared.problems = exc.problems
+        return prepared
+    except LandingFileError as exc:  # the batch folder itself
+        writer.clear()
+        prepared.problems = [str(exc)]
+        return prepared
+    except Exception as exc:  # one unreadable file quarantines its batch, never the run
+        writer.clear()
+        prepared.rejects.clear()
+        prepared.problems = [f"{current}: unexpected error while reading: {describe_error(exc)}"]
         return prepared
     writer.close()
     prepared.tables = list(writer.written)
@@ -519,52 +596,64 @@ def _commit(
 
 def _load_file(
     batch: _Batch,
+    folder: BatchFolder,
     listed: ManifestFile,
     kind: FileKind,
     writer: BatchWriter,
     earlier_loads: Sources,
     in_batch: dict[str, str],
     prepared: PreparedBatch,
+    limits: ReadLimits,
 ) -> ledger.FileOutcome:
     started = _now()
     report = prepared.report
     where = f"{batch.label}/{listed.path}"
     earlier = earlier_loads.get(listed.sha256) if listed.sha256 != EMPTY_SHA256 else None
-    if earlier or (listed.sha256 in in_batch and listed.sha256 != EMPTY_SHA256):
-        source = "/".join(earlier) if earlier else f"{batch.label}/{in_batch[listed.sha256]}"
-        report.files_skipped_duplicate += 1
-        report.note(f"{where}: same content (sha256) as {source}, already loaded; skipped")
-        return ledger.FileOutcome(
-            listed.path,
-            listed.sha256,
-            listed.records,
-            0,
-            0,
-            ledger.FILE_SKIPPED_DUPLICATE,
-            started,
-            _now(),
-            f"duplicate of {source}",
-        )
-    if kind.format == "ignored":
-        report.note(
-            f"{where}: {kind.name} is not a resource this warehouse loads; not read"
-        )
-        return ledger.FileOutcome(
-            listed.path,
-            listed.sha256,
-            listed.records,
-            0,
-            0,
-            ledger.FILE_IGNORED,
-            started,
-            _now(),
-            "not a loaded resource",
-        )
-    path = batch.folder / listed.path
     try:
-        records, rows, file_rejects = _drain(_reader(kind, path), writer, listed.path)
-    except FileError as exc:
+        source = folder.open(listed.path)
+    except LandingFileError as exc:  # changed since _verify looked
         raise _Quarantine([f"{listed.path}: {exc}"]) from exc
+    try:
+        if earlier or (listed.sha256 in in_batch and listed.sha256 != EMPTY_SHA256):
+            _check_content(listed, source)
+            origin = "/".join(earlier) if earlier else f"{batch.label}/{in_batch[listed.sha256]}"
+            report.files_skipped_duplicate += 1
+            report.note(f"{where}: same content (sha256) as {origin}, already loaded; skipped")
+            return ledger.FileOutcome(
+                listed.path,
+                listed.sha256,
+                listed.records,
+                0,
+                0,
+                ledger.FILE_SKIPPED_DUPLICATE,
+                started,
+                _now(),
+                f"duplicate of {origin}",
+            )
+        if kind.format == "ignored":
+            _check_content(listed, source)
+            report.note(
+                f"{where}: {kind.name} is not a resource this warehouse loads; not read"
+            )
+            return ledger.FileOutcome(
+                listed.path,
+                listed.sha256,
+                listed.records,
+                0,
+                0,
+                ledger.FILE_IGNORED,
+                started,
+                _now(),
+                "not a loaded resource",
+            )
+        try:
+            records, rows, file_rejects = _drain(_reader(kind, source, limits), writer, listed.path)
+        except FileError as exc:
+            _check_content(listed, source)  # a wrong checksum or encoding is the better reason
+            raise _Quarantine([f"{listed.path}: {exc}"]) from exc
+        _check_content(listed, source)
+    finally:
+        source.release()
     if records != listed.records:
         raise _Quarantine([f"{listed.path}: {records} records, the manifest says {listed.records}"])
     in_batch[listed.sha256] = listed.path
@@ -574,7 +663,7 @@ def _load_file(
                 listed.path,
                 reject.record,
                 reject.reason,
-                reject.original_text,
+                printable(reject.original_text),
                 reject.unit,
                 reject.unit_key,
                 reject.amount,
@@ -604,6 +693,17 @@ def _load_file(
     )
 
 
+def _check_content(listed: ManifestFile, source: HashedFile) -> None:
+    """The bytes read (and the rest of the file) hash to the manifest's sha256 and are UTF-8."""
+    sha = source.finish()
+    if sha != listed.sha256:
+        raise _Quarantine(
+            [f"{listed.path}: sha256 {sha[:12]}… differs from the manifest's {listed.sha256[:12]}…"]
+        )
+    if source.utf8_problem:
+        raise _Quarantine([f"{listed.path}: unreadable: {source.utf8_problem}"])
+
+
 # ---------------------------------------------------------------------------------- quarantine
 
 
@@ -615,6 +715,33 @@ def _quarantine_target(settings: Settings, batch: _Batch) -> Path:
         target = base / f"{batch.batch_id}.{n}"
         n += 1
     return target
+
+
+def _move_to_quarantine(batch: _Batch, target: Path, reason: str) -> str:
+    """Move (else copy and mark) the batch to ``target`` with its reason; how it went.
+
+    Links are moved or copied as links, never followed; a batch folder that is itself a link
+    is moved into ``target`` as ``batch-folder-link``, so the reason is never written through it.
+    """
+    text = f"{batch.label} quarantined at {_now().isoformat()}Z\n{reason}\n"
+    try:
+        if batch.folder.is_symlink():
+            target.mkdir()
+            shutil.move(str(batch.folder), str(target / "batch-folder-link"))
+            how = "moved"
+        else:
+            try:
+                shutil.move(str(batch.folder), str(target))
+                how = "moved"
+            except OSError:
+                shutil.copytree(batch.folder, target, symlinks=True, dirs_exist_ok=True)
+                how = "copied"
+                (batch.folder / QUARANTINED_MARKER).write_text(reason + "\n", encoding="utf-8")
+        (target / REASON_FILE).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        log.error("%s: cannot move the batch to quarantine (%s)", batch.label, exc.strerror)
+        return "left in the landing zone: it could not be moved"
+    return f"{how} to {target}"
 
 
 def _quarantine(
@@ -631,20 +758,7 @@ def _quarantine(
     target = _quarantine_target(settings, batch)
     target.parent.mkdir(parents=True, exist_ok=True)
     reason = "; ".join(problems)
-    try:
-        shutil.move(str(batch.folder), str(target))
-        how = "moved"
-    except OSError:
-        shutil.copytree(batch.folder, target, dirs_exist_ok=True)
-        how = "copied"
-        try:
-            (batch.folder / QUARANTINED_MARKER).write_text(reason + "\n", encoding="utf-8")
-        except OSError:
-            log.warning("%s: cannot mark the landing batch as quarantined", batch.label)
-    (target / REASON_FILE).write_text(
-        f"{batch.label} quarantined at {at.isoformat()}Z\n" + "\n".join(problems) + "\n",
-        encoding="utf-8",
-    )
+    how = _move_to_quarantine(batch, target, reason)
     files = [
         ledger.FileOutcome(
             f.path,
@@ -672,4 +786,4 @@ def _quarantine(
     report.batches_quarantined += 1
     for problem in problems:
         report.note(f"{batch.label}/{problem}")
-    report.note(f"{batch.label}: batch quarantined ({how} to {target})")
+    report.note(f"{batch.label}: batch quarantined ({how})")

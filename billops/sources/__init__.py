@@ -10,6 +10,7 @@ leaves no partial rows behind.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Generator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -63,3 +64,35 @@ class FileError(Exception):
 
 
 SourceReader = Generator[Row | Reject, None, int]
+
+
+@dataclass(frozen=True, slots=True)
+class ReadLimits:
+    """What a reader accepts of one record: its size in bytes and, for JSON, its nesting depth
+    (``max_record_bytes`` and ``max_json_depth`` of the settings)."""
+
+    max_record_bytes: int
+    max_json_depth: int
+
+    @classmethod
+    def from_settings(cls) -> ReadLimits:
+        from billops.config import get_settings
+
+        settings = get_settings()
+        return cls(settings.max_record_bytes, settings.max_json_depth)
+
+    def too_long_reason(self) -> str:
+        return f"record longer than {self.max_record_bytes} bytes; not read"
+
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_LONG_NUMBER = re.compile(r"\d{4,}")
+
+
+def describe_error(exc: BaseException) -> str:
+    """An unexpected exception in one line without the values it may quote: its type and its
+    message with quoted text and long numbers (dates, ids) masked, at most 160 characters."""
+    message = _LONG_NUMBER.sub("#", _QUOTED.sub("'…'", " ".join(str(exc).split())))
+    if len(message) > 160:
+        message = message[:157] + "..."
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__

@@ -17,10 +17,19 @@ import re
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from billops.raw_schema import FHIR_RESOURCES, TABLES
-from billops.sources import FileError, RecordError, Reject, Row, SourceReader
+from billops.sources import (
+    FileError,
+    ReadLimits,
+    RecordError,
+    Reject,
+    Row,
+    SourceReader,
+    describe_error,
+)
+from billops.sources.text_lines import LongLine, bounded_lines, open_text
 from billops.sources.values import cast_row
 
 NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
@@ -277,26 +286,68 @@ def map_resource(resource: object, resource_type: str, original: str) -> dict[st
     return cast_row(values, TABLES[table.name].columns)
 
 
-def read_ndjson(path: Path, resource_type: str) -> SourceReader:
-    """Reader of one ``<ResourceType>.ndjson`` file; returns the number of non-blank lines."""
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def nested_deeper_than(text: str, limit: int) -> bool:
+    """Whether the JSON ``text`` nests arrays and objects deeper than ``limit`` (brackets inside
+    strings do not count). Checked before decoding, so a hostile line cannot exhaust the stack."""
+    if text.count("{") + text.count("[") <= limit:
+        return False  # the common case: too few brackets to nest that deep
+    depth = 0
+    for token in _JSON_TOKEN.finditer(text):
+        mark = token.group()
+        if mark == "{" or mark == "[":
+            depth += 1
+            if depth > limit:
+                return True
+        elif mark == "}" or mark == "]":
+            depth -= 1
+    return False
+
+
+def read_ndjson(
+    source: Path | BinaryIO, resource_type: str, limits: ReadLimits | None = None
+) -> SourceReader:
+    """Reader of one ``<ResourceType>.ndjson`` file; returns the number of non-blank lines.
+
+    A line longer than ``limits.max_record_bytes`` or nested deeper than
+    ``limits.max_json_depth``, and any error while reading a line, rejects that line alone.
+    """
+    limits = limits or ReadLimits.from_settings()
     table = FHIR_RESOURCES[resource_type].name
-    records = 0
+    records = number = 0
     try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            for number, line in enumerate(handle, start=1):
+        with open_text(source) as handle:
+            for number, line in enumerate(bounded_lines(handle, limits.max_record_bytes), 1):
+                if isinstance(line, LongLine):
+                    records += 1
+                    yield Reject(number, limits.too_long_reason(), line.start)
+                    continue
                 text = line.rstrip("\r\n")
                 if not text.strip():
                     continue
                 records += 1
-                try:
-                    resource = _DECODER.decode(text)
-                except json.JSONDecodeError as exc:
-                    yield Reject(number, f"invalid JSON ({exc.msg} at column {exc.colno})", text)
-                    continue
-                try:
-                    yield Row(table, number, map_resource(resource, resource_type, text))
-                except RecordError as exc:
-                    yield Reject(number, str(exc), text)
+                yield _read_line(text, number, table, resource_type, limits)
     except UnicodeDecodeError as exc:
-        raise FileError(f"not valid UTF-8 after line {records}") from exc
+        raise FileError(f"not valid UTF-8 after line {number}") from exc
     return records
+
+
+def _read_line(
+    text: str, number: int, table: str, resource_type: str, limits: ReadLimits
+) -> Row | Reject:
+    if nested_deeper_than(text, limits.max_json_depth):
+        return Reject(number, f"JSON nested deeper than {limits.max_json_depth} levels", text)
+    try:
+        resource = _DECODER.decode(text)
+    except json.JSONDecodeError as exc:
+        return Reject(number, f"invalid JSON ({exc.msg} at column {exc.colno})", text)
+    except (RecursionError, ValueError, MemoryError) as exc:
+        return Reject(number, f"invalid JSON ({describe_error(exc)})", text)
+    try:
+        return Row(table, number, map_resource(resource, resource_type, text))
+    except RecordError as exc:
+        return Reject(number, str(exc), text)
+    except Exception as exc:  # whatever a hostile line causes rejects that line alone
+        return Reject(number, f"unreadable resource ({describe_error(exc)})", text)

@@ -131,6 +131,14 @@ def reject_control_characters(value: str, column: str) -> str:
     return value
 
 
+def printable(text: str) -> str:
+    """``text`` with each control character written as an escape (``\\x00``), for keeping the
+    original text of a rejected record without storing the characters it was rejected for."""
+    if text.isprintable():
+        return text
+    return _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
+
+
 def to_varchar(value: object, column: str) -> str:
     if isinstance(value, dict | list):
         raise RecordError(f"{column}: expected a single value, found a JSON {type(value).__name__}")
