@@ -114,9 +114,14 @@ def ingest(
     else:
         report = ingest_step(landing=landing)
     _print_summary("ingest", report)
+    problems = []
     if report.get("batches_quarantined"):
-        raise BillopsError(f"{report['batches_quarantined']} batch(es) quarantined; see the messages "
-                           "above and raw._batches")
+        problems.append(f"{report['batches_quarantined']} batch(es) quarantined; see the messages "
+                        "above and raw._batches")
+    if report.get("blocked_alert"):  # a batch has held back its system's later ones too long
+        problems.append(report["blocked_alert"])
+    if problems:
+        raise BillopsError("; ".join(problems))
 
 
 @app.command("validate-x12")
@@ -247,6 +252,8 @@ def run() -> None:
         results = run_all(progress=progress)
     for name, result in results.items():
         _print_summary(name, result)
+    if results.get("ingest", {}).get("blocked_alert"):  # the rest is published; still loud
+        raise BillopsError(results["ingest"]["blocked_alert"])
 
 
 @app.command()
