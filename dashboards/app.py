@@ -7,6 +7,8 @@ the sign-in form, and no data is read. Every page reads only the serving snapsho
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from dashboards import session
@@ -14,11 +16,20 @@ from dashboards.views import process, quality, reconciliation, sign_in
 
 st.set_page_config(page_title="billops", layout="wide")
 
+PAGES = [(reconciliation.render, reconciliation.TITLE, "reconciliation"),
+         (quality.render, quality.TITLE, "quality"),
+         (process.render, process.TITLE, "process")]
+
 user = session.current()
 if user is None:
-    # One hidden page: whatever URL was asked for, the sign-in form answers it.
-    st.navigation([st.Page(sign_in.render, title=sign_in.TITLE, url_path="sign-in")],
-                  position="hidden").run()
+    # Every page's address answers with the sign-in form (a deep link is no "page not found"),
+    # and once signed in the session stays on the page that was asked for. No page is drawn.
+    st.navigation(
+        [st.Page(sign_in.render, title=sign_in.TITLE, url_path="sign-in", default=True),
+         *(st.Page(partial(sign_in.render), title=sign_in.TITLE, url_path=path)
+           for _, _, path in PAGES)],
+        position="hidden",
+    ).run()
     st.stop()
 
 with st.sidebar:
@@ -27,9 +38,4 @@ with st.sidebar:
         session.sign_out()
         st.rerun()
 
-navigation = st.navigation(
-    [st.Page(reconciliation.render, title=reconciliation.TITLE, url_path="reconciliation"),
-     st.Page(quality.render, title=quality.TITLE, url_path="quality"),
-     st.Page(process.render, title=process.TITLE, url_path="process")]
-)
-navigation.run()
+st.navigation([st.Page(render, title=title, url_path=path) for render, title, path in PAGES]).run()

@@ -11,13 +11,14 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from dashboards.launch import streamlit_command
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from dashboard_fixtures import build_snapshot
+from dashboard_fixtures import build_snapshot, create_user
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -67,9 +68,19 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture()
-def dashboard_url(tmp_path: Path) -> Iterator[str]:
+def home(tmp_path: Path) -> Path:
     home = tmp_path / "home"
     build_snapshot(home / "warehouse" / "serving.duckdb")
+    return home
+
+
+@pytest.fixture()
+def token(home: Path) -> str:
+    return create_user(home, "ana", "analyst")
+
+
+@pytest.fixture()
+def dashboard_url(tmp_path: Path, home: Path) -> Iterator[str]:
     port = _free_port()
     log = tmp_path / "streamlit.log"
     env = {**os.environ, "BILLOPS_HOME": str(home)}
@@ -87,7 +98,47 @@ def dashboard_url(tmp_path: Path) -> Iterator[str]:
         _stop(proc)
 
 
-def test_reconciliation_page_renders_in_chromium(dashboard_url: str, tmp_path: Path) -> None:
+def _sign_in(page: Any, name: str, token: str) -> None:
+    from playwright.sync_api import expect
+
+    main = page.get_by_role("main")
+    expect(main.get_by_role("heading", name="billops")).to_be_visible(timeout=30_000)
+    main.get_by_label("User name").fill(name)
+    main.get_by_label("Token").fill(token)
+    main.get_by_role("button", name="Sign in").click()
+
+
+def test_a_deep_link_asks_for_sign_in_and_refuses_a_wrong_token(
+    dashboard_url: str, token: str
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            page = browser.new_page()
+            # A deep link to a data page answers with the sign-in form, not the page.
+            page.goto(dashboard_url + "process")
+            main = page.get_by_role("main")
+            expect(main.get_by_label("Token")).to_have_attribute("type", "password",
+                                                                 timeout=30_000)
+            _sign_in(page, "ana", "not-" + token)
+            expect(main.get_by_text("Sign-in refused")).to_be_visible(timeout=30_000)
+            expect(main.get_by_test_id("stMetric")).to_have_count(0)
+            assert "ACC-" not in main.inner_text() and "$" not in main.inner_text()
+            # The right token then opens the page the link asked for.
+            _sign_in(page, "ana", token)
+            expect(main.get_by_role("heading", name="Process")).to_be_visible(timeout=30_000)
+            expect(page.get_by_text("Page not found")).to_have_count(0)
+        finally:
+            browser.close()
+
+
+def test_reconciliation_page_renders_in_chromium(
+    dashboard_url: str, token: str, tmp_path: Path
+) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:
@@ -97,6 +148,7 @@ def test_reconciliation_page_renders_in_chromium(dashboard_url: str, tmp_path: P
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 2200})
             page.goto(dashboard_url)
+            _sign_in(page, "ana", token)
             main = page.get_by_role("main")
             expect(main.get_by_role("heading", name="Reconciliation")).to_be_visible(timeout=30_000)
             metrics = main.get_by_test_id("stMetric")
@@ -116,6 +168,8 @@ def test_reconciliation_page_renders_in_chromium(dashboard_url: str, tmp_path: P
             expect(not_tied.get_by_test_id("glide-cell-7-0")).to_have_text("1250.5")
             expect(grids.nth(0).get_by_test_id("glide-cell-0-0")).to_have_text("HOSP-A")
             assert page.title() == "billops"
+            sidebar = page.get_by_test_id("stSidebar")
+            expect(sidebar.get_by_text("Signed in as ana (analyst)")).to_be_visible()
             body = main.inner_text()
             assert "Traceback" not in body and "Error" not in body
             page.screenshot(path=str(tmp_path / "reconciliation.png"), full_page=True)
