@@ -1,11 +1,12 @@
 """X12 5010: a streaming tokenizer, the ISA/GS/ST envelope, and the 837 and 835 extractors.
 
-Tokenizing. Delimiters are never assumed: every ISA segment (fixed length, 106 characters) gives
-its own element separator (byte 4), repetition separator (ISA11, 5010 only), component separator
-(ISA16) and segment terminator (the character after ISA16). Line breaks (``\n``, ``\r\n``),
-spaces and tabs between a terminator and the next segment id are tolerated (files indented for
-reading, ``~ \n``), and so is a missing terminator after the file's last IEA. Segments are read
-from text chunks, so a file of any size streams.
+Tokenizing (:mod:`billops.sources.x12_tokenizer`). Delimiters come from each ISA segment;
+padding between segments and a missing terminator after the last IEA are tolerated; the time is
+linear in the input whatever it holds. A segment longer than ``settings.max_record_bytes`` or
+with a control character (C0 or DEL other than the file's delimiters) in an element is a
+:class:`FlawedSegment`: never loaded, its unit is rejected (below), and the reason names the
+transaction set, the segment number and the problem, never a value. A file that ends inside an
+oversize segment cannot be resynchronised and is an :class:`X12Error`.
 
 Envelope. ST..SE transaction sets are yielded one at a time. SE01 (segment count), GE01 and IEA01
 (counts) and the ST/SE, GS/GE and ISA/IEA control numbers are checked; a disagreement is an
@@ -25,6 +26,9 @@ Extraction follows loops by segment id and the HL hierarchy (20 billing provider
 * 835 service line (SVC with its DTM/CAS/REF): a malformed line is rejected on its own,
   ``unit="record"``, and the rest of its claim loads (as pyx12 keeps the claim). Its
   adjustments go with it; the other lines keep ``line_seq`` = their SVC's place in the claim.
+* A flawed segment rejects the smallest of these units holding it: its 837 claim (or every claim
+  under its HL level, or of its set when it is in the set's header), its 835 service line when
+  it is in one, else its 835 transaction set. A flawed ST, SE, GS, GE or IEA is an X12Error.
 
 Every 835 claim is its own x12_remit_claims row, numbered ``claim_seq`` in its set: several
 claims may share one CLP01 (a reversal and its correction), so no row is keyed by CLP01 alone.
@@ -43,279 +47,44 @@ segments (N1*PE, DTM*405, REF*2U, NM1*IL, line DTM, CAS) may be absent.
 
 from __future__ import annotations
 
-import codecs
-import re
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from itertools import chain, repeat
 from pathlib import Path
+from typing import BinaryIO
 
-from billops.sources import FileError, RecordError, Reject, Row, SourceReader
+from billops.sources import RecordError, Reject, Row, SourceReader
 from billops.sources.values import to_decimal
+from billops.sources.x12_tokenizer import (
+    CHUNK_SIZE,
+    ISA_LENGTH,
+    Delimiters,
+    FlawedSegment,
+    Segment,
+    X12Error,
+    iter_segments,
+    read_chunks,
+)
 
-ISA_LENGTH = 106
-# Offsets of the 16 element separators of a well-formed ISA segment.
-_ISA_SEPARATORS = (3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103)
-_SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}")
-_LINE_BREAKS = "\r\n"
-# Padding a sender may put between a terminator and the next segment id: line breaks, and the
-# spaces or tabs of a file indented for reading or of a "~ \n" style. A segment id never
-# starts with it, so it is dropped there (pyx12 drops it too).
-_PADDING = " \t\r\n"
-CHUNK_SIZE = 1 << 16
-
-
-class X12Error(FileError):
-    """The file cannot be tokenized or its envelope is wrong: a file-level error."""
-
-
-@dataclass(frozen=True, slots=True)
-class Delimiters:
-    element: str
-    component: str
-    repetition: str | None
-    segment: str
-
-
-class Segment:
-    """One segment; ``elements[0]`` is the segment id, so element n is ``seg[n]`` (1-based).
-
-    A plain slotted class: one is made per segment, and its ``__init__`` is cheaper than a
-    dataclass's.
-    """
-
-    __slots__ = ("delimiters", "elements", "id", "number")
-
-    def __init__(self, id: str, elements: list[str], number: int, delimiters: Delimiters) -> None:
-        self.id = id
-        self.elements = elements
-        self.number = number  # 1-based position in the file
-        self.delimiters = delimiters
-
-    def __repr__(self) -> str:
-        return f"Segment({self.id!r}, {self.elements!r}, {self.number})"
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Segment):
-            return NotImplemented
-        return (self.id, self.elements, self.number, self.delimiters) == (
-            other.id,
-            other.elements,
-            other.number,
-            other.delimiters,
-        )
-
-    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it replaces
-
-    def __getitem__(self, index: int) -> str:
-        try:  # an element past the last one present is empty; rare, so cheaper than a test
-            return self.elements[index]
-        except IndexError:
-            return ""
-
-    def components(self, index: int) -> list[str]:
-        return self[index].split(self.delimiters.component)
-
-    def component(self, index: int, sub: int) -> str:
-        parts = self.components(index)
-        return parts[sub - 1] if sub - 1 < len(parts) else ""
-
-    @property
-    def text(self) -> str:
-        return self.delimiters.element.join(self.elements) + self.delimiters.segment
-
-
-# ---------------------------------------------------------------------------------- tokenizer
-
-
-def read_chunks(path: Path, size: int = CHUNK_SIZE) -> Iterator[str]:
-    """The file as UTF-8 text chunks (a leading BOM dropped); invalid UTF-8 is a FileError."""
-    decoder = codecs.getincrementaldecoder("utf-8-sig")()
-    offset = 0
-    with open(path, "rb") as handle:
-        while True:
-            data = handle.read(size)
-            try:
-                text = decoder.decode(data, final=not data)
-            except UnicodeDecodeError as exc:
-                raise FileError(f"not valid UTF-8 at byte {offset + exc.start}") from exc
-            offset += len(data)
-            if text:
-                yield text
-            if not data:
-                return
-
-
-def _delimiters(isa: str, number: int) -> Delimiters:
-    if len(isa) < ISA_LENGTH:
-        raise X12Error(f"ISA segment is truncated ({len(isa)} of {ISA_LENGTH} characters)", number)
-    element = isa[3]
-    if any(isa[pos] != element for pos in _ISA_SEPARATORS):
-        raise X12Error(
-            "ISA segment is not 106 characters with its element separator at the "
-            "fixed positions (bad envelope or delimiters)",
-            number,
-        )
-    component, segment, repetition = isa[104], isa[105], isa[82]
-    if isa[84:89] != "00501" or repetition.isalnum() or repetition.isspace():
-        repetition = None  # 4010 carries a standards id there; some 5010 senders too ("U")
-    chars = [element, component, segment] + ([repetition] if repetition else [])
-    bad = [c for c in (element, component) if c.isalnum() or c.isspace()]
-    if bad or segment.isalnum() or segment == " " or len(set(chars)) != len(chars):
-        raise X12Error("ISA delimiters are not distinct non-alphanumeric characters", number)
-    return Delimiters(element, component, repetition, segment)
-
-
-def _split_plain(
-    body: str, terminator: str, separator: str, known_ids: set[str]
-) -> tuple[list[str], list[list[str]]] | None:
-    """Ids and elements of the complete segments in ``body``, split in bulk, when nothing in it
-    needs a look segment by segment; else None.
-
-    That is: every segment id a valid one (an ISA, which may bring new delimiters, is read on its
-    own; a new id is checked once and remembered in ``known_ids``), and no line break after a terminator other than one ``\\n`` (the common ``~\\n``), so no
-    segment starts with a line break once the terminator and its newline are split off.
-    """
-    after = terminator + "\n"
-    if "\r" in body or after + "\n" in body:
-        return None
-    if "\n" in body:
-        pieces = body.split(after)
-        if len(pieces) - 1 != body.count(terminator):
-            return None  # a terminator without its newline
-    else:
-        pieces = body.split(terminator)
-    split = [piece.split(separator) for piece in pieces]
-    ids = [elements[0] for elements in split]
-    if not known_ids.issuperset(ids):
-        new = set(ids).difference(known_ids)
-        if "ISA" in new or not all(_SEGMENT_ID.fullmatch(sid) for sid in new):
-            return None  # the segment-by-segment path names the segment, or reads the ISA
-        known_ids.update(new)
-    return ids, split
-
-
-def iter_segments(chunks: Iterable[str]) -> Iterator[Segment]:
-    """Segments of an X12 text stream, with delimiters taken from each ISA segment.
-
-    Complete segments are split off each chunk with one ``str.split`` on the terminator; an ISA
-    segment (which may bring new delimiters) restarts the split at its own position. Segments
-    are made a chunk at a time and handed on one by one without a Python frame per segment.
-    """
-    return chain.from_iterable(_segment_runs(chunks))
-
-
-def _segment_runs(chunks: Iterable[str]) -> Iterator[list[Segment]]:
-    """The segments of :func:`iter_segments`, in lists (a chunk's worth, or fewer)."""
-    pending, number = "", 0
-    delimiters: Delimiters | None = None
-    known_ids: set[str] = set()  # segment ids already checked against _SEGMENT_ID
-    source = iter(chunks)
-    final = False
-    while not final:
-        chunk = next(source, None)
-        if chunk is None:
-            final = True
-        elif not chunk:
-            continue
-        else:
-            pending += chunk
-        while True:
-            text = pending.lstrip(_PADDING)
-            if not text:
-                pending = ""
-                break
-            if delimiters is None or text.startswith("ISA"):
-                is_isa = text.startswith("ISA")
-                if not final and (len(text) < 3 or (is_isa and len(text) < ISA_LENGTH)):
-                    pending = text  # wait for the rest of the segment id or of the ISA
-                    break
-                if not is_isa:
-                    if not text.strip():
-                        return
-                    raise X12Error("the file does not start with an ISA segment", number + 1)
-                number += 1
-                isa = text[:ISA_LENGTH]
-                delimiters = _delimiters(isa, number)
-                pending = text[ISA_LENGTH:]
-                yield [Segment("ISA", isa[:-1].split(delimiters.element), number, delimiters)]
-                continue
-            terminator, separator = delimiters.segment, delimiters.element
-            last = text.rfind(terminator)
-            if last < 0:
-                if not final:
-                    pending = text
-                    break
-                if not text.strip(" \t\r\n\x1a\x00"):
-                    return  # padding after the last segment
-                if text.startswith("IEA") and text.count(separator) == 2:
-                    # a last IEA without its terminator: read it, its counts are still checked
-                    pending = text.rstrip(" \t\r\n\x1a\x00") + terminator
-                    continue
-                raise X12Error(
-                    f"segment {number + 1} is not terminated (expected "
-                    f"{terminator!r}; wrong delimiters?)",
-                    number + 1,
-                )
-            body = text[:last]
-            pending = text[last + 1 :]
-            line_terminator = terminator in _LINE_BREAKS
-            fast = (
-                _split_plain(body, terminator, separator, known_ids)
-                if not line_terminator
-                else None
-            )
-            if fast is not None:
-                ids, split = fast
-                count = len(ids)
-                yield list(
-                    map(
-                        Segment,
-                        ids,
-                        split,
-                        range(number + 1, number + 1 + count),
-                        repeat(delimiters),
-                    )
-                )
-                number += count
-                continue
-            pieces = body.split(terminator)
-            run: list[Segment] = []
-            for index, piece in enumerate(pieces):
-                if piece and piece[0] in _PADDING:
-                    piece = piece.lstrip(_PADDING)
-                if line_terminator:
-                    if terminator == "\n":
-                        piece = piece.rstrip("\r")
-                    if not piece:
-                        continue  # a blank line between segments
-                number += 1
-                if piece.startswith("ISA"):  # a new interchange, with its own delimiters
-                    if len(piece) == ISA_LENGTH - 1:  # same terminator: the split stands
-                        yield run  # the segments before it, read with the old delimiters
-                        run = []
-                        delimiters = _delimiters(piece + terminator, number)
-                        separator = delimiters.element
-                        run.append(Segment("ISA", piece.split(separator), number, delimiters))
-                        continue
-                    number -= 1  # another terminator: split again from the ISA
-                    pending = text[sum(len(p) + 1 for p in pieces[:index]) :]
-                    break
-                elements = piece.split(separator)
-                sid = elements[0]
-                if sid not in known_ids:
-                    if not _SEGMENT_ID.fullmatch(sid):
-                        yield run  # the segments before the error, as one by one
-                        raise X12Error(
-                            f"segment {number} does not start with a segment id "
-                            "(bad delimiters or garbled data)",
-                            number,
-                        )
-                    known_ids.add(sid)
-                run.append(Segment(sid, elements, number, delimiters))
-            yield run
+__all__ = [
+    "CHUNK_SIZE",
+    "EXTRACTORS",
+    "ISA_LENGTH",
+    "Delimiters",
+    "FlawedSegment",
+    "Segment",
+    "TransactionSet",
+    "X12Error",
+    "extract_835",
+    "extract_837",
+    "iter_segments",
+    "iter_transaction_sets",
+    "read_chunks",
+    "read_transaction_sets",
+    "read_x12",
+]
 
 
 # ---------------------------------------------------------------------------------- envelope
@@ -338,6 +107,17 @@ class TransactionSet:
     @property
     def body(self) -> list[Segment]:
         return self.segments[1:-1]
+
+    def flawed(self) -> list[Segment]:
+        """Its segments that must not load (oversize, control characters); usually none."""
+        return [seg for seg in self.segments if seg.problem is not None]
+
+    def flaw(self, seg: Segment) -> str:
+        """Why ``seg`` of this set does not load, for a reject reason (no value in it)."""
+        return (
+            f"segment {seg.number} ({seg.id}) of transaction set {self.control_number} "
+            f"{seg.problem}"
+        )
 
 
 def _same_control(a: str, b: str) -> bool:
@@ -377,6 +157,8 @@ def iter_transaction_sets(
         if current is not None and seg.id not in _ENVELOPE_IDS:
             current.segments.append(seg)
             continue
+        if seg.problem is not None:
+            fail(f"segment {seg.number} ({seg.id}) {seg.problem}: the envelope cannot be read", seg)
         if current is not None and seg.id != "SE":
             fail(f"{seg.id} inside transaction set {current.control_number} (SE missing)", seg)
             current = None
@@ -441,10 +223,11 @@ def iter_transaction_sets(
 
 
 def read_transaction_sets(
-    path: Path, errors: list[X12Error] | None = None
+    source: Path | BinaryIO, errors: list[X12Error] | None = None, max_bytes: int | None = None
 ) -> Iterator[TransactionSet]:
-    """Transaction sets of an X12 file, streamed."""
-    return iter_transaction_sets(iter_segments(read_chunks(path)), errors)
+    """Transaction sets of an X12 file (a path or a binary file already open), streamed;
+    ``max_bytes`` caps a segment (default ``settings.max_record_bytes``)."""
+    return iter_transaction_sets(iter_segments(read_chunks(source), max_bytes), errors)
 
 
 # ---------------------------------------------------------------------------------- values
@@ -531,6 +314,10 @@ def _text(segments: list[Segment]) -> str:
     return "".join(seg.text for seg in segments)
 
 
+def _first_flaw(segments: Iterable[Segment]) -> Segment | None:
+    return next((seg for seg in segments if seg.problem is not None), None)
+
+
 def _modifiers(composite: list[str]) -> str | None:
     mods = [m for m in composite[2:6] if m]
     return ",".join(mods) if mods else None
@@ -574,6 +361,8 @@ class _Claims837:
         self.latest: dict[str, _HLevel] = {}
         self.current: _HLevel | None = None
         self.bht: Segment | None = None
+        self.flawed = bool(ts.flawed())
+        self.header_flaw: Segment | None = None  # a flawed segment before the first HL
 
     def rows(self) -> Iterator[Row | Reject]:
         claim: list[Segment] = []
@@ -585,10 +374,17 @@ class _Claims837:
                     claim = []
                 if seg.id == "HL":
                     self._start_level(seg)
+                    if seg.problem is not None:
+                        self.current.values["_flaw"] = seg  # type: ignore[union-attr]
                 else:
                     claim, claim_level = [seg], self.current
             elif claim:
                 claim.append(seg)
+            elif seg.problem is not None:  # its level's claims, or the set's, are rejected
+                if self.current is None:
+                    self.header_flaw = self.header_flaw or seg
+                else:
+                    self.current.values.setdefault("_flaw", seg)
             elif seg.id == "BHT":
                 self.bht = seg
             elif self.current is not None:
@@ -634,6 +430,19 @@ class _Claims837:
             seen += 1
         return self.latest.get(wanted)
 
+    def _flaw(self, segments: list[Segment], level: _HLevel | None) -> Segment | None:
+        """A flawed segment of the claim, of the set's header or of an HL level it is under."""
+        found = _first_flaw(segments) or self.header_flaw
+        nodes = [self._parent(level, "22"), self._parent(level, "20")]
+        node, seen = level, 0
+        while node is not None and seen < 10:
+            nodes.append(node)
+            node, seen = self.levels.get(node.parent), seen + 1
+        for node in nodes:
+            if found is None and node is not None:
+                found = node.values.get("_flaw")  # type: ignore[assignment]
+        return found
+
     def _claim(self, segments: list[Segment], level: _HLevel | None) -> Iterator[Row | Reject]:
         clm = segments[0]
         try:
@@ -644,8 +453,8 @@ class _Claims837:
                 f"claim (CLM at segment {clm.number}) cannot be mapped: {exc}",
                 _text(segments),
                 unit="claim",
-                unit_key=clm[1] or None,
-                amount=_readable_amount(clm[2]),
+                unit_key=(clm[1] or None) if clm.problem is None else None,
+                amount=_readable_amount(clm[2]) if clm.problem is None else None,
             )
             return
         yield from rows
@@ -655,6 +464,10 @@ class _Claims837:
         self, segments: list[Segment], level: _HLevel | None
     ) -> tuple[list[Row], list[Reject]]:
         clm = segments[0]
+        if self.flawed:
+            flaw = self._flaw(segments, level)
+            if flaw is not None:
+                raise RecordError(self.ts.flaw(flaw))
         account_id = clm[1]
         if not account_id:
             raise RecordError("CLM01 (patient account number) is empty")
@@ -906,6 +719,7 @@ class _Remittance835:
         self.trace = ""
         self.payment: Decimal | None = None  # BPR02 when readable, for a Reject
         self.bpr16: date | None = None
+        self.flawed = bool(ts.flawed())
 
     def _reject_set(self, why: str) -> Reject:
         trace = f" (trace {self.trace})" if self.trace else ""
@@ -925,8 +739,14 @@ class _Remittance835:
         header, rest = body[:first], body[first:]
         trn = next((s for s in header if s.id == "TRN"), None)
         bpr = next((s for s in header if s.id == "BPR"), None)
-        if bpr is not None:
+        if bpr is not None and bpr.problem is None:
             self.payment = _readable_amount(bpr[2])
+        if self.flawed:
+            flawed = _first_flaw(header)
+            if flawed is not None:
+                self.trace = trn[2] if trn is not None and trn.problem is None else ""
+                yield self._reject_set(f"its header cannot be read: {self.ts.flaw(flawed)}")
+                return
         if trn is None or not trn[2]:
             yield self._reject_set("it has no TRN02 trace number, which keys every row of it")
             return
@@ -963,6 +783,8 @@ class _Remittance835:
             elif seg.id == "PLB":
                 plb_seq += 1
                 items.extend(self._plb(seg, plb_seq))
+            elif seg.problem is not None:
+                raise _SetRejected(self.ts.flaw(seg))
         if claim:
             items.extend(self._claim(claim, claim_seq))
         return items
@@ -1017,6 +839,10 @@ class _Remittance835:
 
     def _map_claim(self, segments: list[Segment], claim_seq: int) -> list[Row | Reject]:
         clp = segments[0]
+        if self.flawed:  # at claim level (before the first SVC) the set is rejected
+            flawed = _first_flaw(itertools.takewhile(lambda seg: seg.id != "SVC", segments))
+            if flawed is not None:
+                raise RecordError(self.ts.flaw(flawed))
         account_id = clp[1]
         if not account_id:
             raise RecordError("CLP01 (patient account number) is empty")
@@ -1068,6 +894,9 @@ class _Remittance835:
         rejects: list[Reject] = []
         for line_seq, group in enumerate(lines, start=1):
             try:
+                flawed = _first_flaw(group) if self.flawed else None
+                if flawed is not None:
+                    raise RecordError(self.ts.flaw(flawed))
                 rows.extend(self._map_line(group, base, line_seq))
             except RecordError as exc:
                 svc = group[0]
@@ -1124,6 +953,8 @@ class _Remittance835:
 
     def _plb(self, seg: Segment, plb_seq: int) -> list[Row]:
         try:
+            if seg.problem is not None:
+                raise RecordError(self.ts.flaw(seg))
             base = {
                 **self.envelope,
                 "plb_seq": plb_seq,
@@ -1170,8 +1001,9 @@ def extract_835(ts: TransactionSet) -> Iterator[Row | Reject]:
 EXTRACTORS = {"837": extract_837, "835": extract_835}
 
 
-def read_x12(path: Path, kind: str) -> SourceReader:
-    """Reader of one X12 file of ``kind`` (837 or 835); returns the transaction-set count.
+def read_x12(path: Path | BinaryIO, kind: str) -> SourceReader:
+    """Reader of one X12 file of ``kind`` (837 or 835), a path or a binary file already open;
+    returns the transaction-set count.
 
     A transaction set of another kind is rejected; tokenizer and envelope errors raise X12Error.
     """
