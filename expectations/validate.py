@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from expectations.spec import MASK, PHI_COLUMNS, Rule, SuiteSpec
+from expectations.masking import mask_result, phi_columns, tests_phi
+from expectations.spec import MASK, Rule, SuiteSpec
 
 SAMPLE_SIZE = 20
 
@@ -182,11 +183,12 @@ class FrameValidator:
         suite = self._suite(spec, rules)
         batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
         result = batch.validate(suite, result_format=result_format)
+        mask_result(result, spec, rules)  # before the result is stored, rendered or sampled
         if self._docs:
             self._store(spec, suite, result, batch.id, run_id)
         by_rule = {r.expectation_config.meta["rule"]: r for r in result.results}
         done = {o.rule: o for o in unprepared}
-        done.update({rule.name: _outcome(spec, rule, by_rule[rule.name], keys) for rule in rules})
+        done.update({rule.name: _outcome(spec, rule, by_rule[rule.name]) for rule in rules})
         if spec.layer == "raw":
             failed = [r for r in rules if r.scope == "quarantine" and not done[r.name].success]
             for rule, rows in self._failing_rows(batch, spec, failed, keys).items():
@@ -213,11 +215,12 @@ class FrameValidator:
             },
         )
         found: dict[str, tuple[dict[str, Any], ...]] = {}
+        hidden = phi_columns(spec)  # units are held by lineage and unit keys, never PHI
         for r in result.results:
             rows = (r.result or {}).get("unexpected_index_list") or []
             found[r.expectation_config.meta["rule"]] = tuple(
-                {str(k): _jsonable(v) for k, v in row.items()} for row in rows
-                if isinstance(row, dict)
+                {str(k): MASK if k in hidden else _jsonable(v) for k, v in row.items()}
+                for row in rows if isinstance(row, dict)
             )
         return found
 
@@ -264,7 +267,7 @@ class FrameValidator:
         return self.docs_dir / "index.html" if self.docs_dir else None
 
 
-def _outcome(spec: SuiteSpec, rule: Rule, result: Any, keys: list[str]) -> ExpectationOutcome:
+def _outcome(spec: SuiteSpec, rule: Rule, result: Any) -> ExpectationOutcome:
     config = result.expectation_config
     details = result.result or {}
     error = None
@@ -272,7 +275,7 @@ def _outcome(spec: SuiteSpec, rule: Rule, result: Any, keys: list[str]) -> Expec
         message = str(result.exception_info.get("exception_message") or "expectation raised")
         error = " ".join(message.split())[:300]
     success = bool(result.success)
-    sample = [] if success else _sample(rule, details, keys)
+    sample = [] if success else _sample(spec, rule, details)
     percent = details.get("unexpected_percent")
     return ExpectationOutcome(
         suite=spec.name,
@@ -295,22 +298,24 @@ def _outcome(spec: SuiteSpec, rule: Rule, result: Any, keys: list[str]) -> Expec
     )
 
 
-def _sample(rule: Rule, details: dict[str, Any], keys: list[str]) -> list[Any]:
-    """Failing rows as {column: value} with the suite's keys; PHI values masked.
+def _sample(spec: SuiteSpec, rule: Rule, details: dict[str, Any]) -> list[Any]:
+    """Failing rows as {column: value} with the suite's keys; PHI values masked (again: the
+    result was masked by ``mask_result``, and a sample must hold no PHI whoever calls this).
 
     Map expectations report the rows (``partial_unexpected_index_list`` when the frame has key
     columns, else the values alone); table-level expectations report what they observed.
     """
+    hidden = phi_columns(spec)
     rows = details.get("partial_unexpected_index_list")
     if rows:
         return [
-            {str(k): MASK if k in PHI_COLUMNS else _jsonable(v) for k, v in row.items()}
+            {str(k): MASK if k in hidden else _jsonable(v) for k, v in row.items()}
             for row in rows
         ]
     values = details.get("partial_unexpected_list")
     if values:
         column = ",".join(rule.columns)
-        masked = any(c in PHI_COLUMNS for c in rule.columns)
+        masked = tests_phi(rule, spec)
         return [{column: MASK if masked else _jsonable(v)} for v in values]
     if "observed_value" in details and not rule.row_level:
         details_part = details.get("details") or {}
