@@ -19,6 +19,10 @@ export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS := True
+# Servers listen on loopback unless configured otherwise (the dashboard, its Data Docs, Airflow's
+# api-server under `make airflow`); BILLOPS_BIND_ADDRESS=0.0.0.0 exposes them to the network.
+export BILLOPS_BIND_ADDRESS ?= 127.0.0.1
+export AIRFLOW__API__HOST ?= $(BILLOPS_BIND_ADDRESS)
 export DO_NOT_TRACK := 1
 export SCARF_ANALYTICS := false
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
@@ -32,8 +36,8 @@ help:
 	@echo "make test       set up and run the tests"
 	@echo "make lint       ruff"
 	@echo "make bench      benchmarks (results in bench/results/)"
-	@echo "make airflow    Airflow standalone UI on http://localhost:8080 with the project's DAGs"
-	@echo "make dashboard  Streamlit on http://localhost:$(PORT) (serving snapshot)"
+	@echo "make airflow    Airflow standalone UI on http://127.0.0.1:8080 with the project's DAGs"
+	@echo "make dashboard  Streamlit on http://127.0.0.1:$(PORT) (serving snapshot, behind a sign-in)"
 	@echo "make clean      remove data, Airflow home, dbt target and caches (keeps .venv)"
 
 $(UV):
@@ -68,7 +72,12 @@ run: setup manifest airflow-db
 	BILLOPS_TASK_RETRIES=0 $(BIN)/airflow dags test billing_nightly
 	BILLOPS_TASK_RETRIES=0 $(BIN)/airflow dags test billing_month_end
 	@echo
-	@echo "billops dashboard: http://localhost:$(PORT)"
+	@if [ "$$($(BIN)/billops users list --json)" = "[]" ]; then \
+		echo "Sign in to the dashboard and its Data Docs as user 'admin' with this token (shown once; keep it):"; \
+		$(BIN)/billops users add admin --role admin; \
+	else \
+		echo "Sign in with your billops user name and token (billops users add NAME --role ROLE creates one)."; \
+	fi
 	$(BIN)/billops dashboard --port $(PORT)
 
 # One test file per worker process (module fixtures stay shared); the suite is CPU-bound.
@@ -82,11 +91,10 @@ bench: setup manifest
 	$(BIN)/python -m bench
 
 airflow: setup manifest airflow-db
-	@echo "Airflow UI: http://localhost:8080 (DAGs billing_nightly, billing_month_end)"
+	@echo "Airflow UI: http://127.0.0.1:8080 (DAGs billing_nightly, billing_month_end; listening on $(AIRFLOW__API__HOST))"
 	$(BIN)/airflow standalone
 
 dashboard: setup
-	@echo "billops dashboard: http://localhost:$(PORT)"
 	$(BIN)/billops dashboard --port $(PORT)
 
 clean:

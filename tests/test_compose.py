@@ -48,3 +48,15 @@ def test_dockerfile_copies_what_exists() -> None:
         if match:
             for source in match.group(1).split():
                 assert (REPO / source).exists(), source
+
+
+def test_servers_listen_inside_containers_and_publish_on_host_loopback() -> None:
+    """0.0.0.0 inside a container is explicit; the host publishes every port on 127.0.0.1."""
+    services = yaml.safe_load(COMPOSE.read_text())["services"]
+    assert services["dashboard"]["environment"]["BILLOPS_BIND_ADDRESS"] == "0.0.0.0"
+    assert services["airflow"]["environment"]["AIRFLOW__API__HOST"] == "0.0.0.0"
+    for name, service in services.items():
+        for port in service.get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), f"{name}: {port} is published on all interfaces"
+    # The shared settings still reach both services.
+    assert services["dashboard"]["environment"]["BILLOPS_HOME"] == "/data"

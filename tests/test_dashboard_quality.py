@@ -113,6 +113,20 @@ def test_quality_page_shows_grades_trend_breaks_and_the_docs_link(home: Path) ->
     assert list(at.dataframe[0].value["Owner team"]) == ["FINANCE"]
 
 
+def test_the_docs_link_goes_to_the_signed_in_docs_server(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dashboards.data_docs_server import URL_ENV
+
+    _snapshot(home)
+    (home / "data_docs").mkdir()
+    (home / "data_docs" / "index.html").write_text("<html></html>")
+    monkeypatch.setenv(URL_ENV, "http://127.0.0.1:8502/index.html")
+    at = AppTest.from_function(_page, default_timeout=30).run()
+    assert at.get("link_button")[0].proto.url == "http://127.0.0.1:8502/index.html"
+    assert any("token as the password" in c.value for c in at.caption)
+
+
 def test_quality_page_lists_the_units_held_back_with_their_dollars(home: Path) -> None:
     _snapshot(home)
     path = Path(get_settings().serving)  # type: ignore[arg-type]

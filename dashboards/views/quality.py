@@ -82,6 +82,7 @@ def _docs_link() -> None:
     url = quality_data.data_docs_url()
     if url:
         st.link_button("Open Data Docs", url)
+        st.caption("The Data Docs ask for your billops user name, and your token as the password.")
     else:
         # Without `billops dashboard`'s docs server only a file link is possible; browsers may
         # refuse it from an http page, so the path is shown too.
