@@ -1,8 +1,9 @@
 """billops dashboard entry point: ``streamlit run dashboards/app.py`` (or ``billops dashboard``).
 
 Until the session signs in (``dashboards.session``, users of ``billops users``) the only page is
-the sign-in form, and no data is read. Every page reads only the serving snapshot
-(``billops publish``), read-only.
+the sign-in form, and no data is read. Every data page reads only the serving snapshot
+(``billops publish``), read-only; the roles of ``settings.phi_roles`` also get the audited
+patient lookup (``dashboards.navigation``).
 """
 
 from __future__ import annotations
@@ -11,14 +12,12 @@ from functools import partial
 
 import streamlit as st
 
+from billops.config import get_settings
 from dashboards import session
-from dashboards.views import process, quality, reconciliation, sign_in
+from dashboards.navigation import ALL_PATHS, pages_for
+from dashboards.views import sign_in
 
 st.set_page_config(page_title="billops", layout="wide")
-
-PAGES = [(reconciliation.render, reconciliation.TITLE, "reconciliation"),
-         (quality.render, quality.TITLE, "quality"),
-         (process.render, process.TITLE, "process")]
 
 user = session.current()
 if user is None:
@@ -27,7 +26,7 @@ if user is None:
     st.navigation(
         [st.Page(sign_in.render, title=sign_in.TITLE, url_path="sign-in", default=True),
          *(st.Page(partial(sign_in.render), title=sign_in.TITLE, url_path=path)
-           for _, _, path in PAGES)],
+           for path in ALL_PATHS)],
         position="hidden",
     ).run()
     st.stop()
@@ -38,4 +37,5 @@ with st.sidebar:
         session.sign_out()
         st.rerun()
 
-st.navigation([st.Page(render, title=title, url_path=path) for render, title, path in PAGES]).run()
+st.navigation([st.Page(p.render, title=p.title, url_path=p.url_path)
+               for p in pages_for(user, get_settings().phi_roles)]).run()
