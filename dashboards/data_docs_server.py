@@ -13,6 +13,7 @@ sign-in.
 from __future__ import annotations
 
 import base64
+import socket
 import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -82,6 +83,10 @@ class _SignedInHandler(SimpleHTTPRequestHandler):
         return
 
 
+class _ThreadingHTTPServerV6(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
 def serve_data_docs(
     directory: Path, host: str = "127.0.0.1", port: int = 8502, settings: Settings | None = None
 ) -> ThreadingHTTPServer:
@@ -91,7 +96,8 @@ def serve_data_docs(
     the operational store holding the users (default: the environment's)."""
     handler_class = type("DataDocsHandler", (_SignedInHandler,), {"settings": settings})
     handler = partial(handler_class, directory=str(directory))
-    server = ThreadingHTTPServer((host, port), handler)
+    server_class = _ThreadingHTTPServerV6 if ":" in host else ThreadingHTTPServer
+    server = server_class((host, port), handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="data-docs", daemon=True).start()
     return server

@@ -152,3 +152,18 @@ def test_quality_page_links_the_served_docs(monkeypatch: pytest.MonkeyPatch) -> 
     assert quality_data.data_docs_url() is None
     monkeypatch.setenv(URL_ENV, public_url(8602))
     assert quality_data.data_docs_url() == "http://localhost:8602/index.html"
+
+
+def test_an_ipv6_bind_address_is_served(tmp_path: Path) -> None:
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6 on this machine")
+    try:
+        server = serve_data_docs(tmp_path, host="::1", port=0)
+    except OSError as exc:
+        pytest.skip(f"cannot bind ::1 here ({exc})")
+    try:
+        assert server.server_address[0] == "::1"
+        assert _get(f"http://[::1]:{server.server_address[1]}/index.html")[0] == 401
+    finally:
+        server.shutdown()
+        server.server_close()
