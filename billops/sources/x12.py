@@ -55,7 +55,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import BinaryIO
 
-from billops.sources import RecordError, Reject, Row, SourceReader
+from billops.sources import ReadLimits, RecordError, Reject, Row, SourceReader
 from billops.sources.values import to_decimal
 from billops.sources.x12_tokenizer import (
     CHUNK_SIZE,
@@ -1001,14 +1001,16 @@ def extract_835(ts: TransactionSet) -> Iterator[Row | Reject]:
 EXTRACTORS = {"837": extract_837, "835": extract_835}
 
 
-def read_x12(path: Path | BinaryIO, kind: str) -> SourceReader:
+def read_x12(path: Path | BinaryIO, kind: str, limits: ReadLimits | None = None) -> SourceReader:
     """Reader of one X12 file of ``kind`` (837 or 835), a path or a binary file already open;
-    returns the transaction-set count.
+    returns the transaction-set count. ``limits.max_record_bytes`` caps a segment (default: the
+    settings').
 
     A transaction set of another kind is rejected; tokenizer and envelope errors raise X12Error.
     """
     sets = 0
-    for ts in read_transaction_sets(path):
+    max_bytes = limits.max_record_bytes if limits is not None else None
+    for ts in read_transaction_sets(path, max_bytes=max_bytes):
         sets += 1
         if ts.kind != kind:
             yield Reject(

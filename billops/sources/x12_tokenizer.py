@@ -45,6 +45,9 @@ _NOT_PADDING = re.compile(r"[^ \t\r\n]")
 # What may trail the last segment of a file (DOS end-of-file marks, NUL fill).
 _END_PADDING = " \t\r\n\x1a\x00"
 _CONTROL_CODES = (*range(0x20), 0x7F)
+# Never a separator. Not str.isspace(): that counts FS, GS, RS and US (0x1C-0x1F), which some
+# senders use as delimiters precisely because no data holds them.
+_SPACING = " \t\r\n\x0b\x0c"
 CHUNK_SIZE = 1 << 16
 
 
@@ -192,10 +195,10 @@ def _delimiters(isa: str, number: int) -> Delimiters:
             number,
         )
     component, segment, repetition = isa[104], isa[105], isa[82]
-    if isa[84:89] != "00501" or repetition.isalnum() or repetition.isspace():
+    if isa[84:89] != "00501" or repetition.isalnum() or repetition in _SPACING:
         repetition = None  # 4010 carries a standards id there; some 5010 senders too ("U")
     chars = [element, component, segment] + ([repetition] if repetition else [])
-    bad = [c for c in (element, component) if c.isalnum() or c.isspace()]
+    bad = [c for c in (element, component) if c.isalnum() or c in _SPACING]
     if bad or segment.isalnum() or segment == " " or len(set(chars)) != len(chars):
         raise X12Error("ISA delimiters are not distinct non-alphanumeric characters", number)
     delimiters = Delimiters(element, component, repetition, segment)
