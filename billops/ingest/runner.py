@@ -331,7 +331,7 @@ def _reader(kind: FileKind, source: HashedFile, limits: ReadLimits) -> SourceRea
         return read_ndjson(source, kind.name, limits)
     if kind.format == "x12":
         # the tokenizer reads an open binary file (billops.sources.x12_tokenizer.read_chunks)
-        return read_x12(io.BufferedReader(source, 1 << 20), kind.name)  # type: ignore[arg-type]
+        return read_x12(io.BufferedReader(source, 1 << 20), kind.name, limits)  # type: ignore[arg-type]
     return read_csv(source, kind.name, limits)
 
 
