@@ -174,12 +174,13 @@ def authenticate(
     """The active user whose name and token these are, else None.
 
     A refusal is logged and audited as SIGN_IN_FAILED with the reason (unknown user, wrong token,
-    disabled), never with the token (nor an unknown name, which is recorded as ``(unknown)``). A success is audited as SIGN_IN unless ``audit_success`` is
-    False (the Data Docs server checks every request; a page load is not a sign-in).
+    disabled), never with the token, nor with an unknown name (recorded as ``(unknown)``). A
+    success is audited as SIGN_IN unless ``audit_success`` is False (the Data Docs server checks
+    every request; a page load is not a sign-in).
     """
     if channel not in CHANNELS:
         raise ValueError(f"unknown sign-in channel {channel!r}")
-    name = (name or "").strip()[:64]
+    name = (name or "").strip()
     presented = token_hash(token or "")
     with _begin(settings) as con:
         row = con.execute(
