@@ -164,4 +164,11 @@ def test_quality_page_without_results_says_what_to_run(home: Path) -> None:
 
 
 def test_quality_page_is_in_the_app_navigation() -> None:
-    assert "quality.render" in APP.read_text()
+    from dashboards.navigation import pages_for
+    from dashboards.session import SignedIn
+    from dashboards.views import quality
+
+    assert "pages_for(" in APP.read_text()
+    for role in ("analyst", "billing_specialist", "approver", "admin"):
+        pages = pages_for(SignedIn("x", role), ["billing_specialist"])
+        assert [p.render for p in pages if p.url_path == "quality"] == [quality.render]
