@@ -16,7 +16,7 @@ buffered past that: it becomes a :class:`FlawedSegment` holding only its id, and
 skipped up to the next terminator; a file that ends before that terminator cannot be
 resynchronised and is an :class:`X12Error`. A segment with a control character (C0 or DEL, other
 than the file's own delimiters, in an element) becomes a :class:`FlawedSegment` whose elements and
-text show U+FFFD in its place. The extractors reject the unit holding a flawed segment (837 claim,
+text show it escaped (``\\x00``). The extractors reject the unit holding a flawed segment (837 claim,
 835 transaction set or service line); a flawed envelope segment is an :class:`X12Error`.
 """
 
@@ -116,8 +116,8 @@ class FlawedSegment(Segment):
     """A segment that must not load: ``problem`` says why, without its values.
 
     Its unit is rejected whole. ``text`` (kept as the reject's original text) is what can be
-    shown of it: the id alone for an oversize segment, the text with U+FFFD for each control
-    character otherwise.
+    shown of it: the id alone for an oversize segment, the text with each control character
+    escaped (``\\x00``) otherwise.
     """
 
     __slots__ = ("problem", "shown")
@@ -244,6 +244,11 @@ def _split_plain(
 
 
 Runs = Generator[list[Segment], None, str]
+
+
+def _escape(found: re.Match[str]) -> str:
+    """A control character written as an escape (``\\x00``), as values.printable writes it."""
+    return f"\\x{ord(found.group()):02x}"
 
 
 class _Tokenizer:
@@ -383,7 +388,7 @@ class _Tokenizer:
             found = self.controls.pattern.search(piece)
             if found is not None:
                 element = piece.count(separator, 0, found.start())
-                clean = [self.controls.pattern.sub("\ufffd", value) for value in elements]
+                clean = [self.controls.pattern.sub(_escape, value) for value in elements]
                 return FlawedSegment(
                     sid,
                     clean,
