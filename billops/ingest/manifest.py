@@ -72,6 +72,8 @@ def _file(entry: object, index: int) -> ManifestFile:
     if not isinstance(path, str) or not path.strip():
         raise ManifestError(f"files[{index}].path is missing")
     pure = PurePosixPath(path.replace("\\", "/"))
+    if any(ord(c) < 32 or ord(c) == 127 for c in path):
+        raise ManifestError(f"files[{index}].path holds a control character")
     if pure.is_absolute() or ".." in pure.parts or str(pure) == MANIFEST:
         raise ManifestError(f"files[{index}].path {path!r} is not a file inside the batch")
     if not isinstance(sha, str) or not _SHA256.fullmatch(sha.lower()):

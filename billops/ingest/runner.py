@@ -258,10 +258,14 @@ def _discover(
         latest_loaded = max((b for b, s in states.items() if s == ledger.LOADED), default="")
         arriving: _Batch | None = None
         waiting: list[str] = []
-        with os.scandir(root) as scan:
-            entries = sorted(
-                (e for e in scan if not e.name.startswith(".")), key=lambda e: e.name
-            )
+        try:
+            with os.scandir(root) as scan:
+                entries = sorted(
+                    (e for e in scan if not e.name.startswith(".")), key=lambda e: e.name
+                )
+        except OSError as exc:  # the other systems still load
+            report.note(f"{system}: landing folder cannot be listed ({exc.strerror})", logging.ERROR)
+            continue
         for entry in entries:
             link = entry.is_symlink()
             if not link and not entry.is_dir(follow_symlinks=False):
