@@ -16,10 +16,9 @@ from datetime import datetime
 
 import duckdb
 
-from expectations.breaks import refresh_breaks
-from expectations.results_store import EXPECTATION_TABLE, SuiteRun, append_runs, ensure_tables
-from expectations.validate import ExpectationOutcome
-
+# The results store and validate import pandas (about a second): imported only when a row is
+# written, so an ordinary ingest (an hourly one above all) does not pay for them.
+EXPECTATION_TABLE = "dq.expectation_results"
 SUITE = "landing_batch_order"
 OWNER_TEAM = "DATA_ENGINEERING"
 SYSTEMS = ("ehr", "rcm", "erp")
@@ -52,6 +51,12 @@ def record_blocked(
 ) -> None:
     """``alarms``: system -> (blocking batch_id, batches waiting, hours waited)."""
     failed_before = _last_failed(con)
+    if not alarms and not failed_before:
+        return
+    from expectations.breaks import refresh_breaks
+    from expectations.results_store import SuiteRun, append_runs, ensure_tables
+    from expectations.validate import ExpectationOutcome
+
     outcomes = []
     for system in SYSTEMS:
         alarm = alarms.get(system)
