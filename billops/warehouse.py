@@ -169,10 +169,13 @@ def _copy_served_tables(con: duckdb.DuckDBPyConnection) -> None:
         pairs = serving.served_columns(table, _wh_columns(con, table))
         if not pairs:
             continue
-        select = ", ".join(
-            f"phi_token(cast({quote_identifier(src)} as varchar)) as {quote_identifier(dst)}"
-            if src in serving.TOKENISED else quote_identifier(src)
-            for src, dst in pairs
+        # Names only: tables from serving.SERVED, columns from the warehouse's own catalog.
+        con.execute(
+            f"create table {identifier(table)} as select "
+            + ", ".join(
+                f"phi_token(cast({quote_identifier(src)} as varchar)) as {quote_identifier(dst)}"
+                if src in serving.TOKENISED else quote_identifier(src)
+                for src, dst in pairs
+            )
+            + f" from wh.{identifier(table)}"
         )
-        con.execute(f"create table {identifier(table)} as select {select} "
-                    f"from wh.{identifier(table)}")
