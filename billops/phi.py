@@ -17,6 +17,7 @@ import hmac
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 from billops.config import Settings, get_settings
 from billops.errors import BillopsError
@@ -109,12 +110,27 @@ class Tokeniser:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self._key = _key(settings)
+        self._known: dict[str, str] = {}  # a patient id recurs on every fact row of the patient
 
     def __call__(self, value: str | None) -> str | None:
         if value is None:
             return None
-        digest = hmac.new(self._key, str(value).encode(), hashlib.sha256).hexdigest()
-        return digest[:TOKEN_HEX]
+        text = str(value)
+        token = self._known.get(text)
+        if token is None:
+            token = hmac.new(self._key, text.encode(), hashlib.sha256).hexdigest()[:TOKEN_HEX]
+            self._known[text] = token
+        return token
+
+    def register(self, con: Any, name: str = "phi_token") -> None:
+        """Make ``name(varchar) -> varchar`` a DuckDB function on ``con``, a vector at a time
+        (several times faster than a per-row Python function on the snapshot's fact tables)."""
+        import pyarrow as pa
+
+        def tokens(values: Any) -> Any:
+            return pa.array([self(v) for v in values.to_pylist()], type=pa.string())
+
+        con.create_function(name, tokens, ["VARCHAR"], "VARCHAR", type="arrow")
 
 
 def tokenise(value: str | None, settings: Settings | None = None) -> str | None:

@@ -87,7 +87,7 @@ def write_store(settings: Settings | None = None, tokeniser: Tokeniser | None = 
     try:
         with duckdb.connect(str(tmp)) as con:  # inside the 0700 folder until renamed
             os.chmod(tmp, 0o600)
-            con.create_function("phi_token", tokeniser, ["VARCHAR"], "VARCHAR")
+            tokeniser.register(con)
             con.execute("attach ? as wh (read_only)", [str(warehouse)])
             con.execute(_STORE_DDL)
             if _has(con, "marts", "dim_patients"):

@@ -135,7 +135,7 @@ def publish(settings: Settings | None = None) -> Path:
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
         with duckdb.connect(str(tmp)) as con:
-            con.create_function("phi_token", tokeniser, ["VARCHAR"], "VARCHAR")
+            tokeniser.register(con)
             con.execute("attach ? as wh (read_only)", [str(source)])
             _copy_served_tables(con)
             con.execute("create schema if not exists meta")
