@@ -32,6 +32,29 @@ def test_the_injected_values_are_looked_for(phi_system: PhiSystem) -> None:  # n
     assert FUTURE_BIRTH_DATE in phi_system.phi["birth_date"]
     assert ODD_MEMBER_ID in phi_system.phi["member_id"]
     assert all(len(v) > 20 for k, v in phi_system.phi.items() if k != "birth_date")
+    # The scan finds PHI where it belongs (a positive control: the scans below can fail).
+    assert _leaks_in_files(phi_system.home / "landing" / "ehr", phi_system)
+
+
+def test_masking_keeps_keys_and_masks_phi_beside_them() -> None:
+    from expectations.masking import mask_details
+
+    details = {
+        "partial_unexpected_list": ["1961-04-09"],
+        "partial_unexpected_counts": [{"value": "1961-04-09", "count": 1}],
+        "partial_unexpected_index_list": [{"_record": 3, "id": "P1", "birth_date": "1961-04-09"}],
+        "observed_value": "1961-04-09",
+    }
+    mask_details(details, phi_rule=True, hidden=frozenset({"birth_date", "id"}))
+    assert details == {
+        "partial_unexpected_list": [MASK],
+        "partial_unexpected_counts": [{"value": MASK, "count": 1}],
+        "partial_unexpected_index_list": [{"_record": 3, "id": MASK, "birth_date": MASK}],
+        "observed_value": MASK,
+    }
+    other = {"partial_unexpected_list": ["x"], "partial_unexpected_index_list": [{"gender": "x"}]}
+    mask_details(other, phi_rule=False, hidden=frozenset({"birth_date"}))
+    assert other == {"partial_unexpected_list": ["x"], "partial_unexpected_index_list": [{"gender": "x"}]}
 
 
 def test_rule_on_a_phi_column_still_fails_with_the_value_masked(phi_system: PhiSystem) -> None:  # noqa: F811

@@ -94,3 +94,16 @@ def test_no_phi_value_anywhere_in_the_snapshot(snapshot: dict, phi_system: PhiSy
                 if hits:
                     leaks.append(f"{table}.{column}: {len(hits)} PHI value(s)")
     assert not leaks, leaks
+    # Positive control: the same scan finds the patients in the warehouse they came from.
+    with duckdb.connect(str(phi_system.settings.warehouse), read_only=True) as con:
+        names = con.execute("select distinct family_name || ' ' || cast(birth_date as varchar) "
+                            "from marts.dim_patients").fetchall()
+    assert sum(bool(pattern.search(v)) for (v,) in names) > 100
+
+
+def test_served_columns_tokenise_patient_ids_and_drop_other_phi() -> None:
+    columns = ["statement_id", "patient_id", "member_id_on_file", "amount_due", "family_name"]
+    assert serving.served_columns("marts.fct_statements", columns) == [
+        ("statement_id", "statement_id"), ("patient_id", "patient_key"), ("amount_due", "amount_due")]
+    assert "marts.dim_patients" not in serving.SERVED
+    assert not [t for t in serving.SERVED if t.split(".")[0] in ("raw", "staging", "intermediate")]
