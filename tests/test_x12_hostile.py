@@ -29,7 +29,7 @@ from billops.ingest.x12_validation import validate_pending
 from billops.sources import FileError, ReadLimits, Reject, Row
 from billops.sources.x12 import CHUNK_SIZE, X12Error, read_x12
 from billops.sources.x12_tokenizer import FlawedSegment, Segment, _Tokenizer, iter_segments
-from billops.sources.x12_validate import INVALID, validate_x12
+from billops.sources.x12_validate import INVALID, flatten_errors, validate_x12
 
 # PHI values of the builders' files (names, member ids, a birth date): never in a message.
 PHI = ("DOE", "JANE", "ROE", "RICH", "M123", "M456", "19800101")
@@ -487,3 +487,11 @@ def test_pyx12_validation_gives_invalid_with_one_line_errors(tmp_path: Path, tex
     invalid_utf8 = tmp_path / "binary.x12"
     invalid_utf8.write_bytes(isa().encode() + b"\xff\xfe\x00" * 1000)
     assert validate_x12(invalid_utf8).status == INVALID
+
+
+def test_pyx12_error_messages_are_kept_on_one_line_without_control_characters() -> None:
+    doc = {"interchanges": [{"cur_line": 1, "errors": [
+        {"err_cde": "6", "err_str": "Data element contains\nan invalid character (\x00) DOE",
+         "err_val": "DOE"}]}]}
+    [error] = flatten_errors(doc)
+    assert error["message"] == "Data element contains an invalid character (\\x00) …"

@@ -14,6 +14,7 @@ import contextlib
 import io
 import json
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,11 +49,20 @@ def _quiet_pyx12() -> Iterator[None]:
         logger.propagate = propagate
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _one_line(text: str) -> str:
+    """``text`` on one line, any control character left in it escaped (``\\x00``): pyx12 may
+    quote what it read, and hostile input holds anything."""
+    return _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", " ".join(text.split()))
+
+
 def _scrub(message: str, value: object) -> str:
     text = str(message)
     if isinstance(value, str) and value:
         text = text.replace(value, "…")
-    return text
+    return _one_line(text)
 
 
 def _collect(
@@ -103,9 +113,10 @@ def validate_x12(path: Path) -> X12Validation:
                 pyx12.params.params(), source, None, None, None, report
             )
         except pyx12.errors.EngineError as exc:
-            if "Map not found" in str(exc):
-                return X12Validation(UNSUPPORTED, 0, [{"level": "file", "message": str(exc)}])
-            return X12Validation(INVALID, 1, [{"level": "file", "message": str(exc)}])
+            message = _one_line(str(exc))
+            if "Map not found" in message:
+                return X12Validation(UNSUPPORTED, 0, [{"level": "file", "message": message}])
+            return X12Validation(INVALID, 1, [{"level": "file", "message": message}])
         except Exception as exc:  # pyx12 fails on input it cannot walk; keep the class only
             return X12Validation(
                 INVALID, 1, [{"level": "file", "message": f"pyx12 failed: {type(exc).__name__}"}]
