@@ -16,6 +16,7 @@ from pathlib import Path
 from billops.errors import BillopsError
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?")
+_TYPE = re.compile(r"[A-Za-z][A-Za-z ]*(?:\(\d+(?:,\s*\d+)?\))?(?:\[\])?")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -24,6 +25,13 @@ def identifier(name: str, allowed: frozenset[str] | set[str] | tuple[str, ...] |
     ``allowed`` when a list is given; otherwise a one-line error."""
     if not _IDENTIFIER.fullmatch(name) or (allowed is not None and name not in allowed):
         raise BillopsError(f"{name[:40]!r}: not an allowed SQL name")
+    return name
+
+
+def type_name(name: str) -> str:
+    """A column type from the contracts (``VARCHAR``, ``DECIMAL(18,2)``) for a cast."""
+    if not _TYPE.fullmatch(name):
+        raise BillopsError(f"{name[:40]!r}: not a SQL type name")
     return name
 
 

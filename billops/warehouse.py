@@ -17,13 +17,9 @@ from billops.config import Settings, get_settings
 from billops.errors import BillopsError
 from billops.phi import Tokeniser
 from billops.raw_schema import LEDGER_DDL, TABLES, all_columns
-from billops.sql import identifier, quote_identifier
+from billops.sql import identifier, literal, quote_identifier, type_name
 
 SCHEMAS = ("raw", "staging", "intermediate", "marts", "dq", "pm", "ml")
-
-
-def _sql_str(value: str | Path) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 @contextlib.contextmanager
@@ -41,7 +37,7 @@ def connect(settings: Settings | None = None, read_only: bool = False) -> Iterat
     try:
         if not read_only:
             for schema in SCHEMAS:
-                con.execute(f"create schema if not exists {schema}")
+                con.execute(f"create schema if not exists {identifier(schema)}")
             con.execute(LEDGER_DDL)
         yield con
     finally:
@@ -49,7 +45,8 @@ def connect(settings: Settings | None = None, read_only: bool = False) -> Iterat
 
 
 def _empty_select(table: str) -> str:
-    cols = ", ".join(f"cast(null as {typ}) as {col}" for col, typ in all_columns(table).items())
+    cols = ", ".join(f"cast(null as {type_name(typ)}) as {identifier(col)}"
+                     for col, typ in all_columns(table).items())
     return f"select {cols} where false"
 
 
@@ -67,7 +64,7 @@ def _contract_anchor(con: duckdb.DuckDBPyConnection, folder: Path, table: str) -
         for old in folder.glob("_contract-*.parquet"):
             old.unlink()
         partial = folder / f".{anchor.name}.{uuid.uuid4().hex}"
-        con.execute(f"copy ({_empty_select(table)}) to {_sql_str(partial)} (format parquet)")
+        con.sql(_empty_select(table)).write_parquet(str(partial))
         partial.rename(anchor)
     return anchor
 
@@ -90,18 +87,20 @@ def refresh_raw_views(con: duckdb.DuckDBPyConnection, settings: Settings | None 
         folder = root / table
         has_files = folder.exists() and next(folder.glob("batch_id=*/*.parquet"), None) is not None
         if has_files:
-            cols = ", ".join(all_columns(table))
-            glob = _sql_str(folder / "batch_id=*" / "*.parquet")
-            anchor = _sql_str(_contract_anchor(con, folder, table))
+            cols = ", ".join(identifier(c) for c in all_columns(table))
+            # A view cannot take parameters: the two paths are the only literals (billops.sql).
+            glob = literal(folder / "batch_id=*" / "*.parquet")
+            anchor = literal(_contract_anchor(con, folder, table))
             body = (f"select {cols} from read_parquet([{glob}, {anchor}], "
-                    f"hive_partitioning = false, union_by_name = true)")
+                    "hive_partitioning = false, union_by_name = true)")
         else:
             body = _empty_select(table)
         signature = hashlib.sha256(body.encode()).hexdigest()
         if signatures.get(table) == signature:
             continue
-        con.execute(f"create or replace view raw.{table} as {body}")
-        con.execute(f"comment on view raw.{table} is '{signature}'")
+        view = identifier(f"raw.{table}")
+        con.execute(f"create or replace view {view} as {body}")
+        con.execute(f"comment on view {view} is {literal(signature)}")
     quarantine.ensure_table(con)  # a dbt source of every staging model, before any check ran
 
 

@@ -44,16 +44,15 @@ def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"alter table {QUALITY_TABLE} add column if not exists actor varchar")
 
 
-def waived_filter(system: str) -> str:
+def waived_filter(system: str) -> tuple[str, list[str]]:
     """SQL predicate on ``_batch_id`` that leaves out the rows of ``system``'s waived batches
-    (batch ids are unique per system only)."""
-    if system not in ("ehr", "rcm", "erp"):
-        raise ValueError(f"unknown system {system!r}")
-    return (
-        f"_batch_id not in (select batch_id from (select system, batch_id, arg_max(dq_status, "
-        f"checked_at) as status from {QUALITY_TABLE} group by all) where status = '{WAIVED}' "
-        f"and system = '{system}')"
+    (batch ids are unique per system only), and its parameters."""
+    predicate = (
+        "_batch_id not in (select batch_id from (select system, batch_id, arg_max(dq_status, "
+        f"checked_at) as status from {QUALITY_TABLE} group by all) where status = ? "
+        "and system = ?)"
     )
+    return predicate, [WAIVED, system]
 
 
 def pending(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:

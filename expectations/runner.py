@@ -197,9 +197,11 @@ def read_frame(con: duckdb.DuckDBPyConnection, spec: SuiteSpec, columns: list[st
         present = ", ".join(f'"{c}"' for c in spec.columns if c in columns)
         sql = f"select {present} from {spec.data_asset}"
     system = batches.system_of(spec.data_asset)
+    params: list[str] = []
     if spec.layer == "raw" and system and table_columns(con, batches.QUALITY_TABLE):
-        sql = f"select * from ({sql}) where {batches.waived_filter(system)}"
-    return con.execute(sql).df()
+        predicate, params = batches.waived_filter(system)
+        sql = f"select * from ({sql}) where {predicate}"
+    return con.execute(sql, params).df()
 
 
 def _prune(store_dir: Path, docs_dir: Path) -> None:
