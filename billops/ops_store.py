@@ -185,6 +185,30 @@ def record_action(
 PHI_ACCESS_OUTCOMES = ("GRANTED", "NOT_FOUND", "REFUSED")
 
 
+def record_audit(
+    table_name: str,
+    record_id: str,
+    operation: str,
+    actor: str,
+    detail: dict[str, Any],
+    settings: Settings | None = None,
+) -> int:
+    """Append one row to the audit trail for a decision taken outside the store (a batch
+    waiver in the warehouse, for one). ``detail`` must not hold PHI. Returns the audit id."""
+    with _begin(settings) as con:
+        audit_id = con.execute(
+            sa.insert(audit_log).values(
+                table_name=table_name[:64],
+                record_id=record_id[:64],
+                operation=operation[:16],
+                actor=(actor or "(unknown)")[:128],
+                at=_now(),
+                detail=json.dumps(detail, sort_keys=True, default=str),
+            )
+        ).inserted_primary_key[0]
+    return int(audit_id)
+
+
 def record_phi_access(
     patient_key: str,
     *,

@@ -84,6 +84,25 @@ def held_units() -> pd.DataFrame:
     )
 
 
+VERDICTS = ("dq", "batch_quality")
+
+
+def batch_verdicts() -> pd.DataFrame:
+    """Batches whose latest verdict is FAILED (blocking) or WAIVED, failed first, newest first,
+    with who waived it and why. Empty when the snapshot predates the verdicts."""
+    if not data.has_relation(*VERDICTS):
+        return pd.DataFrame()
+    return data.query(
+        """select system, batch_id, arg_max(dq_status, checked_at) as status,
+                  arg_max(actor, checked_at) as waived_by, arg_max(reason, checked_at) as reason,
+                  max(checked_at) as decided_at
+           from dq.batch_quality group by system, batch_id
+           having arg_max(dq_status, checked_at) in ('FAILED', 'WAIVED')
+           order by case arg_max(dq_status, checked_at) when 'FAILED' then 0
+                         else 1 end, decided_at desc, system, batch_id"""
+    )
+
+
 def data_docs_index() -> Path | None:
     """The Data Docs index beside the snapshot's BILLOPS_HOME, when it has been built."""
     index = Path(get_settings().data_docs).absolute() / "index.html"

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from billops import ops_store
 from billops.config import Settings, get_settings
 from billops.errors import BillopsError
 from billops.warehouse import as_of as warehouse_as_of
@@ -173,9 +174,18 @@ def check_marts(settings: Settings | None = None, docs: bool = True) -> CheckSum
 def waive_batch(
     system: str, batch_id: str, reason: str, actor: str, settings: Settings | None = None
 ) -> None:
-    """Accepts a FAILED batch; who, why and when are recorded in ``dq.batch_quality``."""
-    with connect(settings or get_settings()) as con:
-        batches.waive(con, system, batch_id, reason, datetime.now(UTC).replace(tzinfo=None), actor)
+    """Accepts a FAILED batch; who, why and when are recorded in ``dq.batch_quality`` and, with
+    a refused attempt too, in the operational store's audit trail (``batch_waiver``)."""
+    settings = settings or get_settings()
+    detail = {"system": system, "batch_id": batch_id, "reason": reason.strip()[:1000]}
+    try:
+        with connect(settings) as con:
+            batches.waive(con, system, batch_id, reason, datetime.now(UTC).replace(tzinfo=None), actor)
+    except BillopsError as exc:
+        ops_store.record_audit("batch_waiver", f"{system}/{batch_id}", "WAIVE_REFUSED", actor,
+                               {**detail, "refused": str(exc)}, settings)
+        raise
+    ops_store.record_audit("batch_waiver", f"{system}/{batch_id}", "WAIVE", actor, detail, settings)
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, data_asset: str) -> list[str] | None:

@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from billops.config import get_settings
+from expectations.batches import ensure_table as ensure_quality_table
 from expectations.breaks import refresh_breaks
 from expectations.results_store import EXPECTATION_COLUMNS, ensure_tables
 from expectations.scores import refresh_scores
@@ -172,3 +173,31 @@ def test_quality_page_is_in_the_app_navigation() -> None:
     for role in ("analyst", "billing_specialist", "approver", "admin"):
         pages = pages_for(SignedIn("x", role), ["billing_specialist"])
         assert [p.render for p in pages if p.url_path == "quality"] == [quality.render]
+
+
+def test_quality_page_shows_failed_and_waived_batches_with_who_waived_them(home: Path) -> None:
+    _snapshot(home)
+    path = Path(get_settings().serving)  # type: ignore[arg-type]
+    with duckdb.connect(str(path)) as con:
+        ensure_quality_table(con)
+        con.executemany(
+            "insert into dq.batch_quality (system, batch_id, dq_status, run_id, critical_failed, "
+            "warning_failed, reason, checked_at, actor) values (?, ?, ?, 'r', 0, 0, ?, ?, ?)",
+            [
+                ["erp", "20261101T030000Z", "FAILED", "journal_balances", "2026-11-01 04:00", None],
+                ["erp", "20261101T030000Z", "WAIVED", "waived: booked by hand",
+                 "2026-11-01 09:00", "pat.finance"],
+                ["rcm", "20261101T030000Z", "PASSED", None, "2026-11-01 04:00", None],
+                ["ehr", "20261102T030000Z", "FAILED", "schema", "2026-11-02 04:00", None],
+            ],
+        )
+
+    at = AppTest.from_function(_page, default_timeout=30).run()
+
+    assert not at.exception and not at.error
+    assert "Batch verdicts and waivers" in [h.value for h in at.subheader]
+    verdicts = next(d.value for d in at.dataframe if "Waived by" in d.value.columns)
+    assert list(zip(verdicts["System"], verdicts["Status"], strict=True)) == [
+        ("ehr", "FAILED"), ("erp", "WAIVED")]
+    assert list(verdicts["Waived by"].fillna("")) == ["", "pat.finance"]
+    assert any(m.label == "Waived" and m.value == "1" for m in at.metric)

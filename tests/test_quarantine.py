@@ -17,6 +17,7 @@ import pytest
 from billops import pipeline
 from billops.config import Settings
 from billops.errors import BillopsError
+from billops.ops_store import audit_trail
 from expectations.batches import FAILED, WAIVED
 from expectations.runner import DataQualityError, waive_batch
 
@@ -191,4 +192,11 @@ def test_an_unbalanced_journal_blocks_until_someone_named_waives_it(generated: S
         generated, "select dq_status, actor, reason from dq.batch_quality "
         "where system = 'erp' and batch_id = '20261102T030000Z' and dq_status = 'WAIVED'")
     assert (dq_status, actor) == (WAIVED, "pat.finance") and "other half" in reason
+    # every attempt is in the operational store's audit trail, the refused ones too
+    trail = [r for r in audit_trail(settings=generated) if r["table_name"] == "batch_waiver"]
+    assert [(r["record_id"], r["operation"]) for r in trail][-1] == (
+        "erp/20261102T030000Z", "WAIVE")
+    assert {r["operation"] for r in trail} == {"WAIVE", "WAIVE_REFUSED"}
+    assert json.loads(trail[-1]["detail"])["reason"] == "controller booked the other half by hand"
+    assert trail[-1]["actor"] == "pat.finance"
     pipeline.check_raw_step(generated)  # the run goes on

@@ -47,6 +47,7 @@ def _render_body() -> None:
     _grades(latest)
     _trend(quality_data.score_history())
     _held()
+    _verdicts()
     _breaks()
 
 
@@ -72,6 +73,31 @@ def _held() -> None:
             "A held 835 transaction set posts nothing; when its corrected file arrives it posts "
             "once and the held unit is released."
         )
+
+
+def _verdicts() -> None:
+    """Batches the raw checks did not pass: FAILED ones block the run until fixed or waived."""
+    st.subheader("Batch verdicts and waivers")
+    verdicts = quality_data.batch_verdicts()
+    if verdicts.empty:
+        st.success("Every checked batch passed.")
+        return
+    failed = int((verdicts["status"] == "FAILED").sum())
+    waived = int((verdicts["status"] == "WAIVED").sum())
+    cols = st.columns(2)
+    cols[0].metric("Failed (blocking)", count(failed))
+    cols[1].metric("Waived", count(waived))
+    verdicts = verdicts.assign(waived_by=verdicts["waived_by"].where(verdicts["status"] == "WAIVED"))
+    st.dataframe(
+        verdicts.rename(columns=lambda c: c.replace("_", " ").capitalize()),
+        hide_index=True,
+        width="stretch",
+    )
+    st.caption(
+        "A FAILED batch blocks publication until it is corrected or waived with "
+        "`billops check --waive SYSTEM/BATCH_ID --reason ... --by NAME` (only a FAILED batch "
+        "can be waived; every attempt is audited)."
+    )
 
 
 def _docs_link() -> None:
