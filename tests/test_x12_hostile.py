@@ -142,11 +142,15 @@ def hostile(kind: str, size: int) -> str:
         return isa()[:60] + isa()[70:] + "GS*" * (size // 3)
     if kind == "segment per character":
         return isa() + "A~" * (size // 2)
+    if kind == "alternating delimiters":  # empty interchanges, each with another terminator
+        pair = isa() + "IEA*0*000000001~" + isa()[:-1] + "!\nIEA*0*000000001!\n"
+        return pair * (size // len(pair))
     raise AssertionError(kind)
 
 
 KINDS = ("no terminator", "terminator only at the end", "long elements",
-         "repetition separators", "NUL bytes", "short ISA", "segment per character")
+         "repetition separators", "NUL bytes", "short ISA", "segment per character",
+         "alternating delimiters")
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -159,6 +163,7 @@ def test_hostile_input_is_handed_to_the_tokenizer_about_once(
     try:
         items, _sets = read(text, "835", limit)
     except X12Error as exc:
+        assert kind != "alternating delimiters", exc
         assert_clean(str(exc))
     else:
         assert_no_control_in_rows(items)
@@ -495,3 +500,11 @@ def test_pyx12_error_messages_are_kept_on_one_line_without_control_characters() 
          "err_val": "DOE"}]}]}
     [error] = flatten_errors(doc)
     assert error["message"] == "Data element contains an invalid character (\\x00) …"
+
+
+@pytest.mark.parametrize("fill", ["\x00", "\x1a", " \r\n"])
+def test_fill_after_the_last_segment_is_tolerated_however_long(fed: list[int], fill: str) -> None:
+    text = remit_file(REMIT_835) + fill * (3 * CHUNK_SIZE)
+    items, sets = read(text, "835")  # the fill is longer than the cap and several chunks
+    assert sets == 2 and not rejects(items)
+    assert sum(fed) <= 2 * len(text)

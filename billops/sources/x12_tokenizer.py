@@ -170,8 +170,8 @@ class _Controls:
         codes = [code for code in _CONTROL_CODES if chr(code) not in own]
         self.pattern = re.compile("[" + "".join(re.escape(chr(code)) for code in codes) + "]")
         # Deleted from a body's UTF-8 to find one in bulk (C speed, no regex): all but the line
-        # feed, which the bulk split allows only right after a terminator.
-        self.bulk = bytes(code for code in codes if code != 0x0A)
+        # feed and carriage return, which the bulk split allows only right after a terminator.
+        self.bulk = bytes(code for code in codes if code not in (0x0A, 0x0D))
 
 
 _CONTROLS: dict[Delimiters, _Controls] = {}
@@ -216,21 +216,24 @@ def _split_plain(
 
     That is: no control character, every segment id a valid one (an ISA, which may bring new
     delimiters, is read on its own; a new id is checked once and remembered in ``known_ids``),
-    and no line break other than one ``\\n`` right after a terminator (the common ``~\\n``), so
-    no segment starts with a line break or holds one once the terminator and its newline are
-    split off.
+    and no line break other than one ``\\n`` or ``\\r\\n`` right after each terminator (the
+    common ``~\\n`` and ``~\\r\\n``), so no segment starts with a line break or holds one once
+    the terminator and its line break are split off. Counting proves the last: as many line
+    breaks (and carriage returns) as terminators, and as many pieces as either.
     """
-    after = terminator + "\n"
-    if "\r" in body or after + "\n" in body:
-        return None
     encoded = body.encode()
     if len(encoded.translate(None, controls)) != len(encoded):
         return None  # a control character: the segment-by-segment path names its segment
     if "\n" in body:
-        pieces = body.split(after)
+        carriage = "\r" in body
+        pieces = body.split(terminator + ("\r\n" if carriage else "\n"))
         breaks = len(pieces) - 1
         if breaks != body.count(terminator) or breaks != body.count("\n"):
-            return None  # a terminator without its newline, or a newline inside a segment
+            return None  # a terminator without its line break, or one inside a segment
+        if carriage and breaks != body.count("\r"):
+            return None
+    elif "\r" in body:
+        return None
     else:
         pieces = body.split(terminator)
     split = [piece.split(separator) for piece in pieces]
@@ -276,11 +279,17 @@ class _Tokenizer:
         before the error. ``final``: nothing follows ``text``."""
         run: list[Segment] = []
         pos, end_of_text = 0, len(text)
+        quarter, known_ids = self.quarter, self.known_ids
         bulk = True  # one bulk split per text: retried after each ISA it would be quadratic
         while True:
             if pos < end_of_text and text[pos] in _PADDING:
-                found = _NOT_PADDING.search(text, pos)
-                pos = found.start() if found is not None else end_of_text
+                # A few characters one by one (a line break, an indent), longer runs by regex
+                stop = min(pos + 8, end_of_text)
+                while pos < stop and text[pos] in _PADDING:
+                    pos += 1
+                if pos == stop and pos < end_of_text:
+                    found = _NOT_PADDING.search(text, pos)
+                    pos = found.start() if found is not None else end_of_text
             if pos >= end_of_text:
                 if run:
                     yield run
@@ -310,11 +319,56 @@ class _Tokenizer:
                 bulk = False
                 last = text.rfind(terminator, pos)
                 if last >= 0:
-                    plain = self._bulk(text[pos:last], delimiters)
+                    body = text[pos:last]
+                    plain = self._bulk(body, delimiters)
                     if plain is not None:
                         run.extend(plain)
                         pos = last + 1
                         continue
+                    # The same split, each piece looked at, up to an ISA that brings another
+                    # terminator; from there segment by segment (splitting again would not be
+                    # linear).
+                    offset = pos
+                    for piece in body.split(terminator):
+                        start, offset = offset, offset + len(piece) + 1
+                        if piece and piece[0] in _PADDING:
+                            piece = piece.lstrip(_PADDING)
+                        if terminator == "\n":
+                            piece = piece.rstrip("\r")
+                        if not piece and terminator in _LINE_BREAKS:
+                            continue  # a blank line between segments
+                        if piece.startswith("ISA"):
+                            if len(piece) != ISA_LENGTH - 1:
+                                pos = start
+                                break
+                            if run:
+                                yield run  # the segments before it, read with the old delimiters
+                                run = []
+                            self.number += 1
+                            isa = piece + terminator
+                            delimiters = self.delimiters = _delimiters(isa, self.number)
+                            self.controls = _controls(delimiters)
+                            run.append(
+                                Segment(
+                                    "ISA", piece.split(delimiters.element), self.number, delimiters
+                                )
+                            )
+                            continue
+                        if len(piece) <= quarter and piece.isprintable():  # the common case
+                            elements = piece.split(delimiters.element)
+                            if elements[0] in known_ids:
+                                self.number += 1
+                                run.append(Segment(elements[0], elements, self.number, delimiters))
+                                continue
+                        try:
+                            run.append(self._segment(piece, delimiters))
+                        except X12Error:
+                            if run:
+                                yield run  # the segments before the error
+                            raise
+                    else:
+                        pos = last + 1
+                    continue
             end = text.find(terminator, pos)
             if end >= 0:
                 piece = text[pos:end]
@@ -445,6 +499,8 @@ def _segment_runs(chunks: Iterable[str], max_bytes: int) -> Iterator[list[Segmen
                 continue
             skipping = False
             chunk = chunk[at + 1 :]
+        elif pending and not pending.strip(_END_PADDING) and not chunk.strip(_END_PADDING):
+            continue  # fill after the last segment (NUL, SUB) over many chunks: nothing to hold
         elif tokenizer.continues_segment(pending) and terminator not in chunk:
             held.append(chunk)
             held_chars += len(chunk)
