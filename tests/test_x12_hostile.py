@@ -127,7 +127,7 @@ HEAD = isa() + "GS*HP*S*R*20240131*1200*7*X*005010X221A1~ST*835*0001~BPR*"
 
 
 def hostile(kind: str, size: int) -> str:
-    """``size`` characters of one kind of hostile input after a valid ISA and GS."""
+    """About ``size`` characters of one kind of hostile input (most after a valid ISA and GS)."""
     if kind == "no terminator":
         return HEAD + "A" * size
     if kind == "terminator only at the end":
