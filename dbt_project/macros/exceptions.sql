@@ -57,3 +57,21 @@
             and {{ claims }}.submitted_at >= {{ current_claims }}.submitted_at)
     )
 {%- endmacro %}
+
+
+{#- The columns every exception rule model (int_exc_*) returns, in the order of the contract. -#}
+{% macro exception_rule_columns() -%}
+    {{ return(['exception_type', 'exception_key', 'entity', 'patient_id', 'account_id',
+               'claim_id', 'charge_id', 'trace_number', 'journal_id', 'statement_id',
+               'amount_at_risk', 'detected_at', 'root_cause']) }}
+{%- endmacro %}
+
+
+{#- The rule models' rows stacked by column name, never by position: each model's columns are
+    selected by name, so a model that orders its columns differently still lines up. -#}
+{% macro union_exception_rules(models) -%}
+    {%- for model in models %}
+    select {{ exception_rule_columns() | join(', ') }} from {{ ref(model) }}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+{%- endmacro %}

@@ -1,8 +1,15 @@
 {%- set text = dbt.type_string() -%}
 {%- set integer = dbt.type_int() -%}
 {%- set ts = dbt.type_timestamp() -%}
-{%- set families = ['int_exc_coverage', 'int_exc_charges', 'int_exc_claims', 'int_exc_cash',
-                    'int_exc_patient', 'int_exc_gl'] -%}
+{#- One model per exception rule (docs/rules.md); stacked by column name. -#}
+{%- set rule_models = [
+    'int_exc_coverage',
+    'int_exc_charges',
+    'int_exc_claims',
+    'int_exc_cash',
+    'int_exc_patient',
+    'int_exc_gl',
+] -%}
 -- Every exception the rules detect, one row per (type, key). The routing seed gives the owner
 -- team, severity and the default root cause. exception_id = md5(type || '|' || key) stays the
 -- same across runs. status is the latest work-queue action from the operational store
@@ -13,10 +20,7 @@
 with
 
 detected as (
-    {% for family in families -%}
-    select * from {{ ref(family) }}
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    {{ billops.union_exception_rules(rule_models) }}
 ),
 
 routing as (
