@@ -90,8 +90,8 @@ def _unit_tests() -> dict[tuple[str, str], dict[str, Any]]:
 def _rule_models() -> set[str]:
     """The models unioned in marts.billing_exceptions."""
     sql = (DBT / "models" / "marts" / "billing_exceptions.sql").read_text()
-    families = re.search(r"set families = \[(.*?)\]", sql, flags=re.S)
-    assert families, "billing_exceptions.sql: families list not found"
+    families = re.search(r"set rule_models = \[(.*?)\]", sql, flags=re.S)
+    assert families, "billing_exceptions.sql: rule_models list not found"
     return set(re.findall(r"'(\w+)'", families.group(1)))
 
 
