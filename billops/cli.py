@@ -1,4 +1,4 @@
-"""The ``billops`` command line (see docs/cli.md and ARCHITECTURE.md).
+"""The ``billops`` command line (see docs/cli.md and docs/architecture.md).
 
 Every command exits non-zero with one line naming the problem on bad input; a traceback is
 printed only when ``BILLOPS_DEBUG=1``.

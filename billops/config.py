@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# The billing event log's activities (docs/process-mining.md; ARCHITECTURE "event log").
+# The billing event log's activities (docs/process-mining.md; docs/architecture.md, "Event log").
 EVENT_ACTIVITIES = (
     "REGISTERED",
     "ELIGIBILITY_CHECKED",

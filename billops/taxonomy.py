@@ -1,4 +1,4 @@
-"""The exception taxonomy of the contract (ARCHITECTURE.md), defined once: the scorecard and the
+"""The exception taxonomy of the contract (docs/architecture.md), defined once: the scorecard and the
 mart checks read it; tests/test_rules_docs.py ties it to the routing seed and docs/rules.md."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """``billops mine``: process mining on the warehouse event log or on an external log file.
 
-Both entry points return the contract object of ARCHITECTURE.md::
+Both entry points return the contract object of docs/architecture.md::
 
     cases, events, activities, variants, top_variants [{activities, cases, share}],
     dfg [{source, target, count, median_wait_s, mean_wait_s}],

@@ -15,7 +15,7 @@ writes what its three source systems extract, plus the truth of the defects it i
   transaction set per payer payment, and the CSV extracts (claim events, eligibility checks,
   statements, patient payments, payers, payer contracts, auth rules, chargemaster).
 * ``out/landing/erp/<batch_id>/``: GL journal lines, bank deposits, chart of accounts.
-* ``out/truth/defects.csv`` (one row per injected defect, every type of ARCHITECTURE.md; what
+* ``out/truth/defects.csv`` (one row per injected defect, every type of docs/architecture.md; what
   each looks like is documented in defects.py) and ``out/truth/summary.json``.
 
 Batches (params.Horizon): ``monthly`` cadence writes one batch per system after each month-end;

@@ -6,7 +6,7 @@ rates change. An account carries at most one injected type (``choose``); some ty
 consequence that is a defect of its own (a claim billed without authorization or on terminated
 coverage is usually denied: the DENIAL row sits beside it). A defect is only injected where the
 as-of time of the generated data makes it unambiguous, and each truth row has exactly one
-correct key (ARCHITECTURE.md, exception table).
+correct key (docs/architecture.md, exception table).
 
 What is injected (detection must find these from the extracts and its own settings, never from
 the constants below):

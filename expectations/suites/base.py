@@ -24,7 +24,7 @@ X12_VALIDATION_JOIN = """left join raw._x12_validation v
                     on v.batch_id = {alias}._batch_id and v.file = {alias}._file"""
 
 
-# Every account number the EHR knows (ARCHITECTURE: the Encounter's AN identifier, else the
+# Every account number the EHR knows (docs/architecture.md: the Encounter's AN identifier, else the
 # identifier of the Account it references, else Encounter.id), as a relation with column ``id``.
 EHR_ACCOUNT_NUMBERS = """(select coalesce(e.account_number, a.account_number, e.id) as id
         from raw.fhir_encounter e left join raw.fhir_account a on a.id = e.account_ref_id
