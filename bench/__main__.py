@@ -1,4 +1,4 @@
-"""Run the benchmarks and record their figures in bench/results/<name>.json (and latest.md)."""
+"""Run the benchmarks and record their figures in bench/results/<name>.json."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ columns (plus the lineage columns), dbt declares them as sources, and Great Expe
 them. Types are DuckDB type names. Nothing is inferred: a CSV column that is not listed here is
 an error, and a listed column missing from a CSV header is an error.
 
-Landing files map to tables as follows (see docs/landing-zone.md):
+Landing files map to tables as follows (see docs/architecture.md, "Landing zone"):
 
 * EHR ``<ResourceType>.ndjson`` -> ``fhir_<resource>`` (the resource is also kept whole as JSON)
 * RCM ``837/*.x12`` -> ``x12_claims``, ``x12_claim_lines``, ``x12_claim_diagnoses``
