@@ -6,11 +6,12 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
+from billops.synth.chargemaster import CHARGEMASTER
 from billops.synth.erp import Deposit, Journal
 from billops.synth.model import ClaimEvent, EligibilityCheck, PatientPayment, Statement
 from billops.synth.money import fmt
 from billops.synth.params import iso
-from billops.synth.reference import CHARGEMASTER, CHART_OF_ACCOUNTS, Reference
+from billops.synth.reference import CHART_OF_ACCOUNTS, Reference
 
 Row = dict[str, Any]
 

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
+from billops.synth.chargemaster import CHARGEMASTER
 from billops.synth.landing import dump_json
 from billops.synth.landing import json_string as _string
 from billops.synth.model import (
@@ -18,15 +19,14 @@ from billops.synth.model import (
 )
 from billops.synth.money import as_number
 from billops.synth.params import iso
+from billops.synth.payers import Payer
 from billops.synth.reference import (
-    CHARGEMASTER,
     HCPCS_SYSTEM,
     ICD10CM_SYSTEM,
     LOCAL_SID,
     NPI_SYSTEM,
     Address,
     Facility,
-    Payer,
 )
 
 ORG_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/organization-type"

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from billops.synth import defects
+from billops.synth.chargemaster import CHARGEMASTER
 from billops.synth.clock import at, later, next_weekday, office_time
 from billops.synth.draw import below, between, pick, rint
 from billops.synth.model import (
@@ -43,15 +44,13 @@ from billops.synth.model import (
 )
 from billops.synth.money import mul_fraction
 from billops.synth.params import SYSTEMS, Horizon, Scale
+from billops.synth.payers import SECONDARY_PAYERS, Payer
 from billops.synth.reference import (
-    CHARGEMASTER,
     DIAGNOSES,
     GIVEN_NAMES,
-    SECONDARY_PAYERS,
     SURNAME_HEADS,
     SURNAME_TAILS,
     Address,
-    Payer,
     Reference,
     street_address,
     zip9,

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from billops.synth.reference import Address, Facility, Payer
+from billops.synth.payers import Payer
+from billops.synth.reference import Address, Facility
 from billops.synth.stream import Buckets
 
 INPATIENT = "INPATIENT"  # the encounter profile of an admission (FHIR Encounter.class IMP)

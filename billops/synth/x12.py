@@ -23,7 +23,7 @@ BPR16/DTM*405 of a payment its payment date. Delimiters: element ``*``, segment 
 ``:``, repetition ``^``.
 
 An 835 file holds the payments of one payer and follows that payer's style
-(reference.RemitStyle): its segment terminator (``~`` with a line break, without, or with CR LF),
+(payers.RemitStyle): its segment terminator (``~`` with a line break, without, or with CR LF),
 where it names itself (N1*PR N103/N104, REF*2U, TRN03, or nowhere, so that only the 837 claim
 that CLP01 answers tells the payer) and whether it sends DTM*405, PER*CX and REF*TJ.
 """
@@ -37,9 +37,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TextIO
 
+from billops.synth.chargemaster import revenue_code
 from billops.synth.model import Account, Charge, Claim, Patient, Payment, RemitClaim, RemitLine
 from billops.synth.money import fmt_x12
-from billops.synth.reference import Address, Reference, revenue_code
+from billops.synth.reference import Address, Reference
 
 IMPL_837P = "005010X222A1"
 IMPL_837I = "005010X223A2"
