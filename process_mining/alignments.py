@@ -125,8 +125,60 @@ def align_variants(
     total_cases = cases_total if cases_total is not None else sum(c for _, _, c in variants)
     if not variants:
         return AlignmentSummary(
-            0, 0, 0, 0, total_cases, None, 0, False, 0.0, trace_limit_s, total_limit_s
+            variants_checked=0,
+            variants_aligned=0,
+            variants_fallback=0,
+            cases_covered=0,
+            cases_total=total_cases,
+            fitness=None,
+            deviating_cases=0,
+            capped=False,
+            seconds=0.0,
+            trace_limit_s=trace_limit_s,
+            total_limit_s=total_limit_s,
         )
+    found = _diagnose(variants, reference, trace_limit_s, total_limit_s)
+    checks = [
+        _variant_check(
+            rank, trace, cases, found.aligned.get(f"v{rank}"), found.replayed.get(f"v{rank}")
+        )
+        for rank, trace, cases in variants
+    ]
+    covered = sum(c.cases for c in checks)
+    fitness = sum(c.fitness * c.cases for c in checks) / covered if covered else None
+    fallback = sum(c.method == FALLBACK for c in checks)
+    return AlignmentSummary(
+        variants_checked=len(checks),
+        variants_aligned=len(checks) - fallback,
+        variants_fallback=fallback,
+        cases_covered=covered,
+        cases_total=total_cases,
+        fitness=fitness,
+        deviating_cases=sum(c.cases for c in checks if c.deviates),
+        capped=fallback > 0,
+        seconds=found.seconds,
+        trace_limit_s=trace_limit_s,
+        total_limit_s=total_limit_s,
+        checks=checks,
+    )
+
+
+@dataclass(frozen=True)
+class _Diagnoses:
+    """pm4py's alignment of each variant (by case id ``v<rank>``), token replay's diagnosis of
+    those the time caps left unaligned, and the seconds both took."""
+
+    aligned: dict[str, dict]
+    replayed: dict[str, dict]
+    seconds: float
+
+
+def _diagnose(
+    variants: Sequence[tuple[int, tuple[str, ...], int]],
+    reference: Path,
+    trace_limit_s: float,
+    total_limit_s: float,
+) -> _Diagnoses:
     pm4py = import_pm4py()
     net, initial, final = pm4py.read_pnml(str(reference))
     frame = traces_frame([(f"v{rank}", trace) for rank, trace, _ in variants])
@@ -146,58 +198,42 @@ def align_variants(
     by_case = {
         trace.attributes["concept:name"]: result for trace, result in zip(log, results, strict=True)
     }
-    missing = [f"v{rank}" for rank, _, _ in variants if by_case.get(f"v{rank}") is None]
-    replayed = {}
-    if missing:
-        subset = pm4py.convert_to_event_log(
-            frame[frame["case_id"].isin(missing)], case_id_key="case_id"
-        )
-        diagnoses = pm4py.conformance_diagnostics_token_based_replay(
-            subset, net, initial, final, activity_key="activity", timestamp_key="ts"
-        )
-        replayed = {
-            trace.attributes["concept:name"]: d for trace, d in zip(subset, diagnoses, strict=True)
-        }
-    seconds = time.perf_counter() - start
+    aligned = {case: result for case, result in by_case.items() if result is not None}
+    missing = [f"v{rank}" for rank, _, _ in variants if f"v{rank}" not in aligned]
+    if not missing:
+        return _Diagnoses(aligned=aligned, replayed={}, seconds=time.perf_counter() - start)
+    subset = pm4py.convert_to_event_log(
+        frame[frame["case_id"].isin(missing)], case_id_key="case_id"
+    )
+    diagnoses = pm4py.conformance_diagnostics_token_based_replay(
+        subset, net, initial, final, activity_key="activity", timestamp_key="ts"
+    )
+    replayed = {
+        trace.attributes["concept:name"]: d for trace, d in zip(subset, diagnoses, strict=True)
+    }
+    return _Diagnoses(aligned=aligned, replayed=replayed, seconds=time.perf_counter() - start)
 
-    checks = []
-    for rank, trace, cases in variants:
-        result = by_case.get(f"v{rank}")
-        if result is not None:
-            log_moves, model_moves = _moves(result["alignment"])
-            checks.append(
-                VariantCheck(
-                    rank,
-                    tuple(trace),
-                    cases,
-                    ALIGNED,
-                    float(result["fitness"]),
-                    float(result["cost"]),
-                    log_moves,
-                    model_moves,
-                )
-            )
-        else:
-            diagnosis = replayed[f"v{rank}"]
-            checks.append(
-                VariantCheck(
-                    rank, tuple(trace), cases, FALLBACK, float(diagnosis["trace_fitness"]), None
-                )
-            )
-    covered = sum(c.cases for c in checks)
-    fitness = sum(c.fitness * c.cases for c in checks) / covered if covered else None
-    fallback = sum(c.method == FALLBACK for c in checks)
-    return AlignmentSummary(
-        variants_checked=len(checks),
-        variants_aligned=len(checks) - fallback,
-        variants_fallback=fallback,
-        cases_covered=covered,
-        cases_total=total_cases,
-        fitness=fitness,
-        deviating_cases=sum(c.cases for c in checks if c.deviates),
-        capped=fallback > 0,
-        seconds=seconds,
-        trace_limit_s=trace_limit_s,
-        total_limit_s=total_limit_s,
-        checks=checks,
+
+def _variant_check(
+    rank: int, trace: tuple[str, ...], cases: int, aligned: dict | None, replayed: dict | None
+) -> VariantCheck:
+    if aligned is not None:
+        log_moves, model_moves = _moves(aligned["alignment"])
+        return VariantCheck(
+            variant_rank=rank,
+            activities=tuple(trace),
+            cases=cases,
+            method=ALIGNED,
+            fitness=float(aligned["fitness"]),
+            cost=float(aligned["cost"]),
+            log_moves=log_moves,
+            model_moves=model_moves,
+        )
+    return VariantCheck(
+        variant_rank=rank,
+        activities=tuple(trace),
+        cases=cases,
+        method=FALLBACK,
+        fitness=float(replayed["trace_fitness"]),
+        cost=None,
     )

@@ -58,6 +58,7 @@ from process_mining.measures import (
     sla_rules,
     stage_cases,
 )
+from process_mining.tables import pm_columns, pm_ddl, pm_frame
 
 TOP_VARIANTS = 10
 TOP_BOTTLENECKS = 10
@@ -216,151 +217,98 @@ def mine_warehouse(
 
 # ---------------------------------------------------------------- pm.* tables
 
-PM_DDL = """
-create schema if not exists pm;
-create table if not exists pm.runs (
-    run_id varchar, source varchar, cases bigint, events bigint, activities bigint,
-    variants bigint, mined_at timestamp);
-create table if not exists pm.dfg (
-    run_id varchar, source varchar, target varchar, count bigint, median_wait_s double,
-    mean_wait_s double, p90_wait_s double);
-create table if not exists pm.variants (
-    run_id varchar, variant_rank integer, activities varchar, cases bigint, share double,
-    median_throughput_s double);
-create table if not exists pm.model (
-    run_id varchar, algorithm varchar, model_text varchar, dot varchar, fitness double);
-create table if not exists pm.bottlenecks (
-    run_id varchar, source varchar, target varchar, cases bigint, median_wait_s double,
-    total_wait_s double);
-create table if not exists pm.rework (run_id varchar, activity varchar, cases bigint);
-create table if not exists pm.segments (
-    run_id varchar, dimension varchar, segment varchar, cases bigint, events bigint,
-    median_duration_s double, mean_duration_s double, p90_duration_s double,
-    rework_cases bigint);
-create table if not exists pm.sla (
-    run_id varchar, rule varchar, source varchar, target varchar, window_s double,
-    dimension varchar, segment varchar, cases bigint, breaches bigint, open_breaches bigint,
-    breach_rate double, median_s double, p90_s double);
-create table if not exists pm.sla_breaches (
-    run_id varchar, rule varchar, case_id varchar, start_ts timestamp, end_ts timestamp,
-    elapsed_s double, open boolean);
-create table if not exists pm.bottleneck_cases (
-    run_id varchar, source varchar, target varchar, case_id varchar, wait_s double);
-create table if not exists pm.process_map (run_id varchar, view varchar, dot varchar);
-create table if not exists pm.segment_dfg (
-    run_id varchar, dimension varchar, segment varchar, source varchar, target varchar,
-    count bigint, median_wait_s double, mean_wait_s double, p90_wait_s double);
-create table if not exists pm.segment_variants (
-    run_id varchar, dimension varchar, segment varchar, segment_rank bigint,
-    variant_rank integer, activities varchar, cases bigint, share double,
-    median_throughput_s double);
-create table if not exists pm.conformance (
-    run_id varchar, reference varchar, cases_checked bigint, fitness double, precision double,
-    deviating_cases bigint);
-create table if not exists pm.deviations (
-    run_id varchar, case_id varchar, fitness double, how varchar);
-create table if not exists pm.temporal_deviations (
-    run_id varchar, case_id varchar, source varchar, target varchar, elapsed_s double,
-    zeta double);
-create table if not exists pm.alignment_summary (
-    run_id varchar, reference varchar, variants_checked bigint, variants_aligned bigint,
-    variants_fallback bigint, cases_covered bigint, cases_total bigint, fitness double,
-    deviating_cases bigint, capped boolean, seconds double, trace_limit_s double,
-    total_limit_s double, note varchar);
-create table if not exists pm.alignments (
-    run_id varchar, variant_rank integer, activities varchar, cases bigint, method varchar,
-    fitness double, cost double, log_moves bigint, model_moves bigint, how varchar);
-create table if not exists pm.alignment_moves (
-    run_id varchar, variant_rank integer, activity varchar, move varchar, moves bigint,
-    cases bigint);
-create table if not exists pm.alignment_cases (
-    run_id varchar, variant_rank integer, case_id varchar);
-"""
-_MEASURE_COLUMNS = {
-    "segment_dfg": [
-        "dimension",
-        "segment",
-        "source",
-        "target",
-        "count",
-        "median_wait_s",
-        "mean_wait_s",
-        "p90_wait_s",
-    ],
-    "segment_variants": [
-        "dimension",
-        "segment",
-        "segment_rank",
-        "variant_rank",
-        "activities",
-        "cases",
-        "share",
-        "median_throughput_s",
-    ],
-    "segments": [
-        "dimension",
-        "segment",
-        "cases",
-        "events",
-        "median_duration_s",
-        "mean_duration_s",
-        "p90_duration_s",
-        "rework_cases",
-    ],
-    "sla": [
-        "rule",
-        "source",
-        "target",
-        "window_s",
-        "dimension",
-        "segment",
-        "cases",
-        "breaches",
-        "open_breaches",
-        "breach_rate",
-        "median_s",
-        "p90_s",
-    ],
-    "sla_breaches": ["rule", "case_id", "start_ts", "end_ts", "elapsed_s", "open"],
-    "bottleneck_cases": ["source", "target", "case_id", "wait_s"],
-}
+
+def _analysis_frames(
+    run_id: str, mined_at: datetime, analysis: Analysis, model: Model
+) -> dict[str, pd.DataFrame]:
+    s = analysis.stats
+    run = {
+        "source": WAREHOUSE_LOG,
+        "cases": s.cases,
+        "events": s.events,
+        "activities": s.activities,
+        "variants": s.variants,
+        "mined_at": mined_at,
+    }
+    return {
+        "runs": pm_frame("runs", run_id, [run]),
+        "dfg": pm_frame(
+            "dfg",
+            run_id,
+            (
+                {
+                    "source": e.source,
+                    "target": e.target,
+                    "count": e.count,
+                    "median_wait_s": e.median_wait_s,
+                    "mean_wait_s": e.mean_wait_s,
+                    "p90_wait_s": e.p90_wait_s,
+                }
+                for e in analysis.edges
+            ),
+        ),
+        "variants": pm_frame(
+            "variants",
+            run_id,
+            (
+                {
+                    "variant_rank": v.rank,
+                    "activities": " > ".join(v.activities),
+                    "cases": v.cases,
+                    "share": v.share,
+                    "median_throughput_s": v.median_throughput_s,
+                }
+                for v in analysis.variants[:VARIANT_ROWS]
+            ),
+        ),
+        "model": pm_frame(
+            "model",
+            run_id,
+            [
+                {
+                    "algorithm": model.algorithm,
+                    "model_text": model.model_text,
+                    "dot": model.dot,
+                    "fitness": model.fitness,
+                }
+            ],
+        ),
+        "bottlenecks": pm_frame(
+            "bottlenecks",
+            run_id,
+            (
+                {
+                    "source": e.source,
+                    "target": e.target,
+                    "cases": e.cases,
+                    "median_wait_s": e.median_wait_s,
+                    "total_wait_s": e.total_wait_s,
+                }
+                for e in analysis.bottlenecks
+            ),
+        ),
+        "rework": pm_frame(
+            "rework", run_id, ({"activity": a, "cases": n} for a, n in analysis.rework)
+        ),
+    }
 
 
 def _alignment_frames(run_id: str, checked: Conformance) -> dict[str, pd.DataFrame]:
     summary = checked.alignments
     checks = summary.checks if summary is not None else []
-    frames = {
-        "alignment_summary": pd.DataFrame(
-            [
+    summary_rows = []
+    if summary is not None:
+        measured = [c for c in pm_columns("alignment_summary") if c not in ("run_id", "reference")]
+        summary_rows.append(
+            {"reference": REFERENCE_MODEL.name, **{k: getattr(summary, k) for k in measured}}
+        )
+    return {
+        "alignment_summary": pm_frame("alignment_summary", run_id, summary_rows),
+        "alignments": pm_frame(
+            "alignments",
+            run_id,
+            (
                 {
-                    "run_id": run_id,
-                    "reference": REFERENCE_MODEL.name,
-                    **{
-                        k: getattr(summary, k)
-                        for k in (
-                            "variants_checked",
-                            "variants_aligned",
-                            "variants_fallback",
-                            "cases_covered",
-                            "cases_total",
-                            "fitness",
-                            "deviating_cases",
-                            "capped",
-                            "seconds",
-                            "trace_limit_s",
-                            "total_limit_s",
-                            "note",
-                        )
-                    },
-                }
-            ]
-            if summary is not None
-            else []
-        ),
-        "alignments": pd.DataFrame(
-            [
-                {
-                    "run_id": run_id,
                     "variant_rank": c.variant_rank,
                     "activities": " > ".join(c.activities),
                     "cases": c.cases,
@@ -372,24 +320,13 @@ def _alignment_frames(run_id: str, checked: Conformance) -> dict[str, pd.DataFra
                     "how": c.how,
                 }
                 for c in checks
-            ],
-            columns=[
-                "run_id",
-                "variant_rank",
-                "activities",
-                "cases",
-                "method",
-                "fitness",
-                "cost",
-                "log_moves",
-                "model_moves",
-                "how",
-            ],
+            ),
         ),
-        "alignment_moves": pd.DataFrame(
-            [
+        "alignment_moves": pm_frame(
+            "alignment_moves",
+            run_id,
+            (
                 {
-                    "run_id": run_id,
                     "variant_rank": c.variant_rank,
                     "activity": a,
                     "move": kind,
@@ -399,55 +336,52 @@ def _alignment_frames(run_id: str, checked: Conformance) -> dict[str, pd.DataFra
                 for c in checks
                 for kind, moves in (("log", c.log_moves), ("model", c.model_moves))
                 for a, n in sorted(moves.items())
-            ],
-            columns=["run_id", "variant_rank", "activity", "move", "moves", "cases"],
+            ),
         ),
-        "alignment_cases": pd.DataFrame(
-            [{"run_id": run_id, **row} for row in checked.alignment_cases],
-            columns=["run_id", "variant_rank", "case_id"],
-        ),
+        "alignment_cases": pm_frame("alignment_cases", run_id, checked.alignment_cases),
     }
-    return frames
 
 
 def _conformance_frames(run_id: str, checked: Conformance) -> dict[str, pd.DataFrame]:
+    conformance_row = {
+        "reference": REFERENCE_MODEL.name,
+        "cases_checked": checked.cases_checked,
+        "fitness": checked.fitness,
+        "precision": checked.precision,
+        "deviating_cases": len(checked.deviations),
+    }
     return {
         **_alignment_frames(run_id, checked),
-        "conformance": pd.DataFrame(
-            [
-                {
-                    "run_id": run_id,
-                    "reference": REFERENCE_MODEL.name,
-                    "cases_checked": checked.cases_checked,
-                    "fitness": checked.fitness,
-                    "precision": checked.precision,
-                    "deviating_cases": len(checked.deviations),
-                }
-            ]
-        ),
-        "deviations": pd.DataFrame(
-            [
-                {"run_id": run_id, "case_id": d.case_id, "fitness": d.fitness, "how": d.how}
+        "conformance": pm_frame("conformance", run_id, [conformance_row]),
+        "deviations": pm_frame(
+            "deviations",
+            run_id,
+            (
+                {"case_id": d.case_id, "fitness": d.fitness, "how": d.how}
                 for d in checked.deviations
-            ],
-            columns=["run_id", "case_id", "fitness", "how"],
+            ),
         ),
-        "temporal_deviations": pd.DataFrame(
-            [{"run_id": run_id, **d} for d in checked.temporal[:TEMPORAL_ROWS]],
-            columns=["run_id", "case_id", "source", "target", "elapsed_s", "zeta"],
+        "temporal_deviations": pm_frame(
+            "temporal_deviations", run_id, checked.temporal[:TEMPORAL_ROWS]
         ),
     }
 
 
+# Measures whose rows are already dicts keyed by the table's columns.
+_MEASURE_TABLES = (
+    "segment_dfg",
+    "segment_variants",
+    "segments",
+    "sla",
+    "sla_breaches",
+    "bottleneck_cases",
+)
+
+
 def _measure_frames(run_id: str, measures: Measures) -> dict[str, pd.DataFrame]:
-    frames = {}
-    for table, columns in _MEASURE_COLUMNS.items():
-        frame = pd.DataFrame(getattr(measures, table), columns=columns)
-        frame.insert(0, "run_id", run_id)
-        frames[table] = frame
-    frames["process_map"] = pd.DataFrame(
-        [{"run_id": run_id, "view": view, "dot": dot} for view, dot in measures.dots.items()],
-        columns=["run_id", "view", "dot"],
+    frames = {table: pm_frame(table, run_id, getattr(measures, table)) for table in _MEASURE_TABLES}
+    frames["process_map"] = pm_frame(
+        "process_map", run_id, ({"view": view, "dot": dot} for view, dot in measures.dots.items())
     )
     return frames
 
@@ -462,100 +396,12 @@ def write_results(
     checked: Conformance | None = None,
 ) -> None:
     """Replaces every pm table's rows with this run's, in one transaction."""
-    s = analysis.stats
-    frames = {
-        "runs": pd.DataFrame(
-            [
-                {
-                    "run_id": run_id,
-                    "source": WAREHOUSE_LOG,
-                    "cases": s.cases,
-                    "events": s.events,
-                    "activities": s.activities,
-                    "variants": s.variants,
-                    "mined_at": mined_at,
-                }
-            ]
-        ),
-        "dfg": pd.DataFrame(
-            [
-                {
-                    "run_id": run_id,
-                    "source": e.source,
-                    "target": e.target,
-                    "count": e.count,
-                    "median_wait_s": e.median_wait_s,
-                    "mean_wait_s": e.mean_wait_s,
-                    "p90_wait_s": e.p90_wait_s,
-                }
-                for e in analysis.edges
-            ],
-            columns=[
-                "run_id",
-                "source",
-                "target",
-                "count",
-                "median_wait_s",
-                "mean_wait_s",
-                "p90_wait_s",
-            ],
-        ),
-        "variants": pd.DataFrame(
-            [
-                {
-                    "run_id": run_id,
-                    "variant_rank": v.rank,
-                    "activities": " > ".join(v.activities),
-                    "cases": v.cases,
-                    "share": v.share,
-                    "median_throughput_s": v.median_throughput_s,
-                }
-                for v in analysis.variants[:VARIANT_ROWS]
-            ],
-            columns=[
-                "run_id",
-                "variant_rank",
-                "activities",
-                "cases",
-                "share",
-                "median_throughput_s",
-            ],
-        ),
-        "model": pd.DataFrame(
-            [
-                {
-                    "run_id": run_id,
-                    "algorithm": model.algorithm,
-                    "model_text": model.model_text,
-                    "dot": model.dot,
-                    "fitness": model.fitness,
-                }
-            ]
-        ),
-        "bottlenecks": pd.DataFrame(
-            [
-                {
-                    "run_id": run_id,
-                    "source": e.source,
-                    "target": e.target,
-                    "cases": e.cases,
-                    "median_wait_s": e.median_wait_s,
-                    "total_wait_s": e.total_wait_s,
-                }
-                for e in analysis.bottlenecks
-            ],
-            columns=["run_id", "source", "target", "cases", "median_wait_s", "total_wait_s"],
-        ),
-        "rework": pd.DataFrame(
-            [{"run_id": run_id, "activity": a, "cases": n} for a, n in analysis.rework],
-            columns=["run_id", "activity", "cases"],
-        ),
-    }
+    frames = _analysis_frames(run_id, mined_at, analysis, model)
     if measures is not None:
         frames.update(_measure_frames(run_id, measures))
     if checked is not None:
         frames.update(_conformance_frames(run_id, checked))
-    con.execute(PM_DDL)
+    con.execute(pm_ddl())
     con.begin()
     try:
         for table, frame in frames.items():
