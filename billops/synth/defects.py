@@ -80,13 +80,11 @@ from billops.synth.clock import office_time
 from billops.synth.draw import pick, rint
 from billops.synth.model import (
     Account,
-    Adjustment,
     Charge,
     Claim,
     Defect,
     Payment,
     RemitClaim,
-    RemitLine,
 )
 from billops.synth.params import Horizon
 
@@ -318,26 +316,6 @@ def tolerance_cut(rng: random.Random, outside: bool) -> int:
     return tolerance + rint(rng, 1, 25) if outside else tolerance - rint(rng, 0, 20)
 
 
-def cut_line(remit: RemitClaim, cents: int) -> RemitClaim | None:
-    """The payer prices one paid line ``cents`` below the contract (CO-45): the line paying
-    the most, if it pays that much."""
-    i = max(range(len(remit.lines)), key=lambda k: (remit.lines[k].paid, -k))
-    if remit.lines[i].paid <= cents:
-        return None
-    lines = list(remit.lines)
-    ln = lines[i]
-    adjustments = [Adjustment(a.group, a.reason, a.amount) for a in ln.adjustments]
-    co = next((a for a in adjustments if a.group == "CO" and a.reason == "45"), None)
-    if co is None:
-        adjustments.insert(0, Adjustment("CO", "45", cents))
-    else:
-        co.amount += cents
-    lines[i] = RemitLine(
-        ln.charge, ln.charge_amount, ln.paid - cents, ln.allowed - cents, adjustments
-    )
-    return RemitClaim(remit.claim, remit.status, remit.icn, lines)
-
-
 def lag_judged(payment_day: date, as_of: datetime, lag_days: int) -> bool:
     """Whether a posting or deposit of a payment of ``payment_day`` is overdue at ``as_of``:
     payment_date + lag <= as_of (the rules compare the date, at midnight, with the as-of time)."""
@@ -469,58 +447,6 @@ def plan_claim(
     elif kind == WRITE_OFF_UNAPPROVED and can_deny:
         plan.denial_reason = TIMELY_FILING_REASON
     return plan
-
-
-def deny(remit: RemitClaim, reason: str) -> RemitClaim:
-    """The remittance of a denied claim: nothing paid, every line adjusted CO-<reason>."""
-    lines = [
-        RemitLine(ln.charge, ln.charge_amount, 0, 0, [Adjustment("CO", reason, ln.charge_amount)])
-        for ln in remit.lines
-    ]
-    return RemitClaim(remit.claim, "4", remit.icn, lines)
-
-
-def underpay(rng: random.Random, remit: RemitClaim) -> tuple[RemitClaim, int]:
-    """The payer prices below contract: a cut of every paid line moves into CO-45."""
-    cut = rng.uniform(0.10, 0.25)
-    lines, short = [], 0
-    for ln in remit.lines:
-        less = int(ln.paid * cut)
-        adjustments = [Adjustment(a.group, a.reason, a.amount) for a in ln.adjustments]
-        if less:
-            co = next((a for a in adjustments if a.group == "CO" and a.reason == "45"), None)
-            if co is None:
-                adjustments.insert(0, Adjustment("CO", "45", less))
-            else:
-                co.amount += less
-        lines.append(
-            RemitLine(ln.charge, ln.charge_amount, ln.paid - less, ln.allowed - less, adjustments)
-        )
-        short += less
-    return RemitClaim(remit.claim, remit.status, remit.icn, lines), short
-
-
-def unbalance(remit: RemitClaim) -> tuple[RemitClaim, int] | None:
-    """The 835 as the payer sent it: the CO-45 of the costliest adjusted line is missing."""
-    candidates = [
-        i
-        for i, ln in enumerate(remit.lines)
-        if any(a.group == "CO" and a.reason == "45" for a in ln.adjustments)
-    ]
-    if remit.status != "1" or not candidates:
-        return None
-    i = max(candidates, key=lambda k: (remit.lines[k].charge_amount, -k))
-    ln = remit.lines[i]
-    dropped = next(a for a in ln.adjustments if a.group == "CO" and a.reason == "45")
-    lines = list(remit.lines)
-    lines[i] = RemitLine(
-        ln.charge,
-        ln.charge_amount,
-        ln.paid,
-        ln.allowed,
-        [a for a in ln.adjustments if a is not dropped],
-    )
-    return RemitClaim(remit.claim, remit.status, remit.icn, lines), dropped.amount
 
 
 def transposed(amount: int) -> int:

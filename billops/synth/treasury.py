@@ -92,7 +92,7 @@ class Treasury:
 
 def monthly_outflow(patients: int, hospitals: int, months: int) -> int:
     """An entity's monthly operating cash outflow in cents: its accounts per month (patients
-    visit 1.08 + 0.35 times per simulated month, see journeys.make_patient) times the cash a
+    visit 1.08 + 0.35 times per simulated month, see journey_patients.make_patient) times the cash a
     visit brings."""
     accounts = patients * (1.08 + 0.35 * months) / max(months, 1) / hospitals
     return max(int(accounts * CASH_PER_ACCOUNT), 2_000_000)
