@@ -76,6 +76,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from billops.config import get_settings
+from billops.errors import BillopsError
 from billops.synth.clock import office_time
 from billops.synth.draw import pick, rint
 from billops.synth.model import (
@@ -86,7 +87,7 @@ from billops.synth.model import (
     Payment,
     RemitClaim,
 )
-from billops.synth.params import Horizon
+from billops.synth.params import Horizon, validate_defect_rate
 
 UNBILLED_CHARGE = "UNBILLED_CHARGE"
 LATE_CHARGE = "LATE_CHARGE"
@@ -263,6 +264,23 @@ def type_rates(rate: float, overrides: Mapping[str, float] | None = None) -> dic
     out.update({c: min(p, p * rate / DEFAULT_RATE) for c, p in CASE_RATES.items()})
     out.update(overrides or {})
     return out
+
+
+def rate_overrides(defect_rates: Mapping[str, float]) -> dict[str, float]:
+    """The validated rates of single defect types, edge cases and look-alikes."""
+    overrides = {}
+    for kind, value in defect_rates.items():
+        if kind not in DEFECT_TYPES and kind not in CASES:
+            raise BillopsError(
+                f"unknown defect type {kind!r}; use one of: {', '.join(DEFECT_TYPES + CASES)}"
+            )
+        if kind in CASES:  # an edge case's or look-alike's probability, up to 1
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+                raise BillopsError(f"bad rate {value!r} of {kind}: expected a fraction from 0 to 1")
+            overrides[kind] = float(value)
+            continue
+        overrides[kind] = validate_defect_rate(value)
+    return overrides
 
 
 def choose_case(

@@ -88,91 +88,101 @@ def build_journals(
 ) -> list[Journal]:
     """The journals of one extract window, not yet numbered. A remittance posted twice
     (GL_DUPLICATE_POSTING) gives a second journal, ``duplicate`` set, the next business day."""
-    journals: list[Journal] = []
+    journals = _charge_journals(revenue)
+    for pay in payments:
+        journals += _payment_journals(pay)
+    journals += [_patient_payment_journal(pp) for pp in patient_payments]
+    journals += [_write_off_journal(wo) for wo in write_offs]
+    return journals
+
+
+def _charge_journals(revenue: Iterable[Revenue]) -> list[Journal]:
+    """One journal per entity and day of the nightly charge interface."""
     totals: dict[tuple[str, date], int] = defaultdict(int)
     for r in revenue:
         totals[(r.entity, r.day)] += r.amount
+    journals = []
     for (entity, day), amount in sorted(totals.items()):
         j = Journal(
-            "",
-            entity,
-            day,
-            at(day, 21, 30),
-            "CHARGES",
-            f"CHG-{entity}-{day:%Y%m%d}",
-            "daily charge interface",
-            "interface.ehr",
-            "",
+            id="",
+            entity=entity,
+            posting_date=day,
+            ts=at(day, 21, 30),
+            source="CHARGES",
+            reference=f"CHG-{entity}-{day:%Y%m%d}",
+            description="daily charge interface",
+            created_by="interface.ehr",
+            approved_by="",
         )
         j.pair("PATIENT_AR", "GROSS_REVENUE", amount)
         journals.append(j)
-    for pay in payments:
-        if pay.gl == "skip":
-            continue
-        posted = pay.posted_at
-        if pay.gl_days:  # posted days after the payment (a journal past the extract is pending)
-            posted = at(posted.date() + timedelta(days=pay.gl_days), 10, 30)
-        j = _remittance_journal(pay, posted)
-        if j.lines:
-            journals.append(j)
-        if pay.gl == "repost" and j.lines:
-            # the cash receipt is reversed the next business day and posted again: a reversal
-            # nets against its original, so this is no duplicate
-            day = next_weekday(posted.date() + timedelta(days=1))
-            undo = _remittance_journal(pay, at(day, 10, 0))
-            undo.lines = [(account, credit, debit) for account, debit, credit in undo.lines]
-            undo.reverses = j
-            journals.append(undo)
-            journals.append(_remittance_journal(pay, at(day, 10, 5)))
-        if pay.gl == "twice":
-            again = _remittance_journal(
-                pay, at(next_weekday(pay.posted_at.date() + timedelta(days=1)), 10, 15)
-            )
-            again.duplicate = True
-            journals.append(again)
-    for pp in patient_payments:
-        if pp.amount > 0:
-            j = Journal(
-                "",
-                pp.entity,
-                pp.received_at.date(),
-                pp.received_at,
-                "PATIENT_PAYMENT",
-                pp.id,
-                f"patient payment {pp.method.lower()}",
-                "cashier",
-                "",
-            )
-            j.pair("CASH", "PATIENT_AR", pp.amount)
-        else:
-            j = Journal(
-                "",
-                pp.entity,
-                pp.received_at.date(),
-                pp.received_at,
-                "REFUND",
-                pp.id,
-                "patient refund",
-                "refunds.clerk",
-                "finance.manager01",
-            )
-            j.pair("PATIENT_AR", "REFUNDS_PAYABLE", -pp.amount)
-        journals.append(j)
-    for wo in write_offs:
-        j = Journal(
-            "",
-            wo.entity,
-            wo.at.date(),
-            wo.at,
-            "WRITE_OFF",
-            wo.account_id,
-            f"{wo.reason} write-off",
-            wo.created_by,
-            wo.approved_by,
-        )
-        j.pair("WRITE_OFF", "PATIENT_AR", wo.amount)
-        journals.append(j)
     return journals
+
+
+def _payment_journals(pay: Payment) -> list[Journal]:
+    """The cash receipt journals of a payer payment as the GL records it (``pay.gl``)."""
+    if pay.gl == "skip":
+        return []
+    journals = []
+    posted = pay.posted_at
+    if pay.gl_days:  # posted days after the payment (a journal past the extract is pending)
+        posted = at(posted.date() + timedelta(days=pay.gl_days), 10, 30)
+    j = _remittance_journal(pay, posted)
+    if j.lines:
+        journals.append(j)
+    if pay.gl == "repost" and j.lines:
+        # the cash receipt is reversed the next business day and posted again: a reversal
+        # nets against its original, so this is no duplicate
+        day = next_weekday(posted.date() + timedelta(days=1))
+        undo = _remittance_journal(pay, at(day, 10, 0))
+        undo.lines = [(account, credit, debit) for account, debit, credit in undo.lines]
+        undo.reverses = j
+        journals.append(undo)
+        journals.append(_remittance_journal(pay, at(day, 10, 5)))
+    if pay.gl == "twice":
+        again = _remittance_journal(
+            pay, at(next_weekday(pay.posted_at.date() + timedelta(days=1)), 10, 15)
+        )
+        again.duplicate = True
+        journals.append(again)
+    return journals
+
+
+def _patient_payment_journal(pp: PatientPayment) -> Journal:
+    """A patient payment (cash in) or refund (a refund payable)."""
+    refund = pp.amount <= 0
+    j = Journal(
+        id="",
+        entity=pp.entity,
+        posting_date=pp.received_at.date(),
+        ts=pp.received_at,
+        source="REFUND" if refund else "PATIENT_PAYMENT",
+        reference=pp.id,
+        description="patient refund" if refund else f"patient payment {pp.method.lower()}",
+        created_by="refunds.clerk" if refund else "cashier",
+        approved_by="finance.manager01" if refund else "",
+    )
+    if refund:
+        j.pair("PATIENT_AR", "REFUNDS_PAYABLE", -pp.amount)
+    else:
+        j.pair("CASH", "PATIENT_AR", pp.amount)
+    return j
+
+
+def _write_off_journal(wo: WriteOff) -> Journal:
+    j = Journal(
+        id="",
+        entity=wo.entity,
+        posting_date=wo.at.date(),
+        ts=wo.at,
+        source="WRITE_OFF",
+        reference=wo.account_id,
+        description=f"{wo.reason} write-off",
+        created_by=wo.created_by,
+        approved_by=wo.approved_by,
+    )
+    j.pair("WRITE_OFF", "PATIENT_AR", wo.amount)
+    return j
 
 
 def number_journals(journals: list[Journal], first: int, tag: str = "") -> list[Defect]:

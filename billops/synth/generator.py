@@ -24,10 +24,10 @@ from billops.raw_schema import CSV_FILES
 from billops.synth import extracts, fhir
 from billops.synth.clock import at
 from billops.synth.defects import (
-    CASES,
     DEFECT_TYPES,
     REFERENCE_DELTA,
     TRUTH_COLUMNS,
+    rate_overrides,
     type_rates,
 )
 from billops.synth.draw import pick
@@ -90,55 +90,16 @@ def generate(
     sc = resolve_scale(scale)
     horizon = resolve_horizon(sc, start, months, cadence)
     rate = validate_defect_rate(defect_rate)
-    overrides = {}
-    for kind, value in (defect_rates or {}).items():
-        if kind not in DEFECT_TYPES and kind not in CASES:
-            raise BillopsError(
-                f"unknown defect type {kind!r}; use one of: {', '.join(DEFECT_TYPES + CASES)}"
-            )
-        if kind in CASES:  # an edge case's or look-alike's probability, up to 1
-            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-                raise BillopsError(f"bad rate {value!r} of {kind}: expected a fraction from 0 to 1")
-            overrides[kind] = float(value)
-            continue
-        overrides[kind] = validate_defect_rate(value)
+    overrides = rate_overrides(defect_rates or {})
     landing = out / "landing"
-    for system in SYSTEMS:
-        for ts in horizon.extracts(system):
-            if (landing / system / batch_id(ts)).exists():
-                raise BillopsError(
-                    f"landing batch {landing / system / batch_id(ts)} already "
-                    "exists; generate into an empty --out folder"
-                )
+    _refuse_written_batches(landing, horizon)
     say = progress or (lambda _msg: None)
     rates = type_rates(rate, overrides)
     if sc.parts == 1:
         results = [_generate_part(landing, sc, horizon, seed, rates, 0, say)]
         batches = results[0].batches
     else:
-        staging = out / ".parts"
-        say(f"simulating {sc.patients} patients in {sc.parts} parallel parts")
-        folders = [staging / f"part{i}" for i in range(sc.parts)]
-        with ProcessPoolExecutor(sc.parts, mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = [
-                pool.submit(_generate_part, folder, sc, horizon, seed, rates, i)
-                for i, folder in enumerate(folders)
-            ]
-            # the parts write their batches in extract order; each is merged as soon as all
-            # parts have written it, so the merge runs beside the simulation, not after it
-            order = {s: i for i, s in enumerate(SYSTEMS)}
-            written = sorted(
-                (ts, order[s], s, batch_id(ts)) for s in SYSTEMS for ts in horizon.extracts(s)
-            )
-            batches = merge_parts(
-                folders,
-                landing,
-                say,
-                [(system, batch) for _, _, system, batch in written],
-                lambda manifests: _wait_for(manifests, futures),
-            )
-            results = [f.result() for f in futures]
-        shutil.rmtree(staging)
+        results, batches = _generate_parts(out, landing, sc, horizon, seed, rates, say)
     truth = sorted(
         (row for r in results for row in r.truth), key=lambda r: (r["defect_type"], r["key"])
     )
@@ -149,6 +110,52 @@ def generate(
     _write_truth(out / "truth", truth, summary)
     say(f"wrote {len(batches)} batches and {len(truth)} truth rows")
     return summary
+
+
+def _refuse_written_batches(landing: Path, horizon: Horizon) -> None:
+    for system in SYSTEMS:
+        for ts in horizon.extracts(system):
+            if (landing / system / batch_id(ts)).exists():
+                raise BillopsError(
+                    f"landing batch {landing / system / batch_id(ts)} already "
+                    "exists; generate into an empty --out folder"
+                )
+
+
+def _generate_parts(
+    out: Path,
+    landing: Path,
+    sc: Scale,
+    horizon: Horizon,
+    seed: int,
+    rates: Mapping[str, float],
+    say: Progress,
+) -> tuple[list[_PartResult], list[dict[str, Any]]]:
+    """Simulate the parts in parallel processes, merging their batches into ``landing``."""
+    staging = out / ".parts"
+    say(f"simulating {sc.patients} patients in {sc.parts} parallel parts")
+    folders = [staging / f"part{i}" for i in range(sc.parts)]
+    with ProcessPoolExecutor(sc.parts, mp_context=multiprocessing.get_context("fork")) as pool:
+        futures = [
+            pool.submit(_generate_part, folder, sc, horizon, seed, rates, i)
+            for i, folder in enumerate(folders)
+        ]
+        # the parts write their batches in extract order; each is merged as soon as all
+        # parts have written it, so the merge runs beside the simulation, not after it
+        order = {s: i for i, s in enumerate(SYSTEMS)}
+        written = sorted(
+            (ts, order[s], s, batch_id(ts)) for s in SYSTEMS for ts in horizon.extracts(s)
+        )
+        batches = merge_parts(
+            folders,
+            landing,
+            say,
+            [(system, batch) for _, _, system, batch in written],
+            lambda manifests: _wait_for(manifests, futures),
+        )
+        results = [f.result() for f in futures]
+    shutil.rmtree(staging)
+    return results, batches
 
 
 def _wait_for(paths: list[Path], parts: list[Future[_PartResult]]) -> None:
@@ -363,31 +370,54 @@ class _LandingWriter:
 
     # ---------------------------------------------------------------------------- RCM
     def write_rcm(self, k: int, ts: datetime) -> None:
-        w, ref = self.world, self.ref
+        w = self.world
         claims = sorted(
             w.claims.pop("rcm", k), key=attrgetter("submitted_at", "account_id", "frequency")
         )
         payments = w.remittances.pop("rcm", k)
         bw = BatchWriter(self.landing, "rcm", ts)
         if claims:
-            days: dict[datetime, list[Claim]] = {}
-            for c in claims:
-                days.setdefault(c.submitted_at, []).append(c)
-            bw.text(
-                f"837/claims_{bw.batch_id}{self.file_tag}.x12",
-                lambda fh: write_837(fh, sorted(days.items()), ref, self.controls, ts),
-            )
-            self.counts["claims"] += len(claims)
-            self.counts["secondary_claims"] += sum(c.responsibility == "S" for c in claims)
-            self.counts["institutional_claims"] += sum(
-                c.account is not None and c.account.claim_type == "I" for c in claims
-            )
+            self._write_claims(bw, claims, ts)
         for name, data, records in self.resend:
             # the clearinghouse delivers an 835 file of the previous batch again, byte for
             # byte; the loader must skip content it has already loaded
             bw.again(f"835/{name}", data, records)
             self.counts["resent_files"] += 1
         self.resend = []
+        self._write_remits(bw, payments, ts)
+        events = sorted(w.claim_events.pop("rcm", k), key=attrgetter("ts", "claim_id"))
+        checks = sorted(w.eligibility.pop("rcm", k), key=attrgetter("checked_at", "id"))
+        statements = sorted(w.statements.pop("rcm", k), key=attrgetter("sent_at", "id"))
+        pays = sorted(w.patient_payments.pop("rcm", k), key=attrgetter("received_at", "id"))
+        self._csv(bw, "claim_events.csv", map(extracts.claim_event, events))
+        self._csv(bw, "eligibility_checks.csv", map(extracts.eligibility_check, checks))
+        self._csv(bw, "statements.csv", map(extracts.statement, statements))
+        self._csv(bw, "patient_payments.csv", map(extracts.patient_payment, pays))
+        self.counts["patient_paid"] += sum(p.amount for p in pays)
+        if k == 0 and self.references:
+            self._write_reference_snapshots(bw)
+        elif k == 1 and self.references and self.reference_delta:
+            self._write_reference_delta(bw)
+        self._close(bw)
+
+    def _write_claims(self, bw: BatchWriter, claims: list[Claim], ts: datetime) -> None:
+        """The batch's 837 file: a functional group per submission time."""
+        days: dict[datetime, list[Claim]] = {}
+        for c in claims:
+            days.setdefault(c.submitted_at, []).append(c)
+        bw.text(
+            f"837/claims_{bw.batch_id}{self.file_tag}.x12",
+            lambda fh: write_837(fh, sorted(days.items()), self.ref, self.controls, ts),
+        )
+        self.counts["claims"] += len(claims)
+        self.counts["secondary_claims"] += sum(c.responsibility == "S" for c in claims)
+        self.counts["institutional_claims"] += sum(
+            c.account is not None and c.account.claim_type == "I" for c in claims
+        )
+
+    def _write_remits(self, bw: BatchWriter, payments: list[Payment], ts: datetime) -> None:
+        """One 835 file per payer; some are kept to be delivered again in the next batch."""
+        ref = self.ref
         by_payer: dict[int, list[Payment]] = {}
         for pay in payments:
             by_payer.setdefault(ref.payer_index[pay.payer.id], []).append(pay)
@@ -404,46 +434,36 @@ class _LandingWriter:
                 # before the next one is written
                 path = bw.root / rel
                 self.resend.append((path.name, path.read_bytes(), write_835_count(path)))
-        events = sorted(w.claim_events.pop("rcm", k), key=attrgetter("ts", "claim_id"))
-        checks = sorted(w.eligibility.pop("rcm", k), key=attrgetter("checked_at", "id"))
-        statements = sorted(w.statements.pop("rcm", k), key=attrgetter("sent_at", "id"))
-        pays = sorted(w.patient_payments.pop("rcm", k), key=attrgetter("received_at", "id"))
-        self._csv(bw, "claim_events.csv", map(extracts.claim_event, events))
-        self._csv(bw, "eligibility_checks.csv", map(extracts.eligibility_check, checks))
-        self._csv(bw, "statements.csv", map(extracts.statement, statements))
-        self._csv(bw, "patient_payments.csv", map(extracts.patient_payment, pays))
-        self.counts["patient_paid"] += sum(p.amount for p in pays)
-        if k == 0 and self.references:
-            # full extracts: declared snapshots of their tables in the manifest
-            for name, rows in (
-                ("payers.csv", extracts.payers(ref)),
-                ("payer_contracts.csv", extracts.payer_contracts(ref)),
-                ("auth_rules.csv", extracts.auth_rules(ref)),
-                ("chargemaster.csv", extracts.chargemaster(ref)),
-                # the EHR's payer ids are the X12 ones here: equal ids need no row
-                ("payer_crosswalk.csv", iter(())),
-            ):
-                self._csv(bw, name, rows)
-                bw.files[-1]["snapshot"] = True
-        elif k == 1 and self.references and self.reference_delta:
-            # a delta: the rows of one payer, re-sent unchanged; the other keys stay
-            draw = random.Random(f"{self.seed}:reference-delta")
-            insured = [p for p in ref.payers if not p.self_pay and p.auth_codes]
-            payer = pick(draw, insured)
-            self._csv(
-                bw, "payers.csv", (r for r in extracts.payers(ref) if r["payer_id"] == payer.id)
-            )
-            self._csv(
-                bw,
-                "payer_contracts.csv",
-                (r for r in extracts.payer_contracts(ref) if r["payer_id"] == payer.id),
-            )
-            self._csv(
-                bw,
-                "auth_rules.csv",
-                (r for r in extracts.auth_rules(ref) if r["payer_id"] == payer.id),
-            )
-        self._close(bw)
+
+    def _write_reference_snapshots(self, bw: BatchWriter) -> None:
+        """Full extracts: declared snapshots of their tables in the manifest."""
+        ref = self.ref
+        for name, rows in (
+            ("payers.csv", extracts.payers(ref)),
+            ("payer_contracts.csv", extracts.payer_contracts(ref)),
+            ("auth_rules.csv", extracts.auth_rules(ref)),
+            ("chargemaster.csv", extracts.chargemaster(ref)),
+            # the EHR's payer ids are the X12 ones here: equal ids need no row
+            ("payer_crosswalk.csv", iter(())),
+        ):
+            self._csv(bw, name, rows)
+            bw.files[-1]["snapshot"] = True
+
+    def _write_reference_delta(self, bw: BatchWriter) -> None:
+        """A delta: the rows of one payer, re-sent unchanged; the other keys stay."""
+        ref = self.ref
+        draw = random.Random(f"{self.seed}:reference-delta")
+        insured = [p for p in ref.payers if not p.self_pay and p.auth_codes]
+        payer = pick(draw, insured)
+        self._csv(bw, "payers.csv", (r for r in extracts.payers(ref) if r["payer_id"] == payer.id))
+        self._csv(
+            bw,
+            "payer_contracts.csv",
+            (r for r in extracts.payer_contracts(ref) if r["payer_id"] == payer.id),
+        )
+        self._csv(
+            bw, "auth_rules.csv", (r for r in extracts.auth_rules(ref) if r["payer_id"] == payer.id)
+        )
 
     # ---------------------------------------------------------------------------- ERP
     def write_erp(self, k: int, ts: datetime) -> None:
