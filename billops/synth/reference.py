@@ -147,23 +147,23 @@ class GlAccount:
 
 
 CHART_OF_ACCOUNTS: tuple[GlAccount, ...] = (
-    GlAccount("1010", "Cash - operating", "CASH"),
-    GlAccount("1020", "Cash - payroll", "CASH"),
-    GlAccount("1150", "Short-term investments", "OTHER"),
-    GlAccount("1200", "Patient accounts receivable", "PATIENT_AR"),
-    GlAccount("1290", "Allowance for uncollectible accounts", "OTHER"),
-    GlAccount("2000", "Accounts payable - trade", "OTHER"),
-    GlAccount("2150", "Patient refunds payable", "REFUNDS_PAYABLE"),
-    GlAccount("2210", "Payroll taxes and withholdings payable", "OTHER"),
-    GlAccount("4000", "Gross patient service revenue", "GROSS_REVENUE"),
-    GlAccount("4400", "Contractual allowances", "CONTRACTUAL_ALLOWANCE"),
-    GlAccount("4500", "Administrative write-offs", "WRITE_OFF"),
-    GlAccount("4600", "Bad debt expense", "BAD_DEBT"),
-    GlAccount("4910", "Prompt-payment interest income", "OTHER"),
-    GlAccount("4920", "Interest income - bank deposits", "OTHER"),
-    GlAccount("6000", "Salaries and wages", "OTHER"),
-    GlAccount("6100", "Medical supplies expense", "OTHER"),
-    GlAccount("6900", "Bank service charges", "OTHER"),
+    GlAccount(account="1010", name="Cash - operating", account_type="CASH"),
+    GlAccount(account="1020", name="Cash - payroll", account_type="CASH"),
+    GlAccount(account="1150", name="Short-term investments", account_type="OTHER"),
+    GlAccount(account="1200", name="Patient accounts receivable", account_type="PATIENT_AR"),
+    GlAccount(account="1290", name="Allowance for uncollectible accounts", account_type="OTHER"),
+    GlAccount(account="2000", name="Accounts payable - trade", account_type="OTHER"),
+    GlAccount(account="2150", name="Patient refunds payable", account_type="REFUNDS_PAYABLE"),
+    GlAccount(account="2210", name="Payroll taxes and withholdings payable", account_type="OTHER"),
+    GlAccount(account="4000", name="Gross patient service revenue", account_type="GROSS_REVENUE"),
+    GlAccount(account="4400", name="Contractual allowances", account_type="CONTRACTUAL_ALLOWANCE"),
+    GlAccount(account="4500", name="Administrative write-offs", account_type="WRITE_OFF"),
+    GlAccount(account="4600", name="Bad debt expense", account_type="BAD_DEBT"),
+    GlAccount(account="4910", name="Prompt-payment interest income", account_type="OTHER"),
+    GlAccount(account="4920", name="Interest income - bank deposits", account_type="OTHER"),
+    GlAccount(account="6000", name="Salaries and wages", account_type="OTHER"),
+    GlAccount(account="6100", name="Medical supplies expense", account_type="OTHER"),
+    GlAccount(account="6900", name="Bank service charges", account_type="OTHER"),
 )
 INTEREST_INCOME = "4910"  # where the interest a payer adds to a payment (PLB L6) is posted
 # the non-patient cash entries of treasury.py (the first CASH account is the operating one,
@@ -398,8 +398,7 @@ def _payers(rng: random.Random) -> list[Payer]:
         routing = f"0{rng.randrange(10_000_000, 99_999_999)}"
         account = str(rng.randrange(10**9, 10**10))
         ein = f"{rng.randrange(10, 99)}{rng.randrange(0, 10_000_000):07d}"
-        city = rng.choice(TOWNS)
-        address = Address(line=street_address(rng), city=city, state=STATE, zip9=zip9(rng, "432"))
+        address = _address(rng, rng.choice(TOWNS), "432")
         out.append(
             Payer(
                 id=terms.id,
@@ -431,6 +430,11 @@ def _payers(rng: random.Random) -> list[Payer]:
     return out
 
 
+def _address(rng: random.Random, city: str, zip3: str) -> Address:
+    """A street address in ``city`` (drawn: the street, then the ZIP+4 within ``zip3``)."""
+    return Address(line=street_address(rng), city=city, state=STATE, zip9=zip9(rng, zip3))
+
+
 def _facilities(rng: random.Random, hospitals: int, clinics_per_hospital: int) -> list[Facility]:
     out: list[Facility] = []
     towns = list(TOWNS)
@@ -443,28 +447,28 @@ def _facilities(rng: random.Random, hospitals: int, clinics_per_hospital: int) -
         name = HOSPITAL_NAMES[(h - 1) % len(HOSPITAL_NAMES)]
         out.append(
             Facility(
-                hid,
-                name,
-                "hospital",
-                None,
-                make_npi(rng, "1"),
-                ein,
-                Address(street_address(rng), town, STATE, zip9(rng, zip3)),
-                bank,
+                id=hid,
+                name=name,
+                kind="hospital",
+                part_of=None,
+                npi=make_npi(rng, "1"),
+                ein=ein,
+                address=_address(rng, town, zip3),
+                bank_account=bank,
             )
         )
         for c in range(1, clinics_per_hospital + 1):
             ctown = towns[(hospitals + (h - 1) * clinics_per_hospital + c - 1) % len(towns)]
             out.append(
                 Facility(
-                    f"{hid}-C{c:02d}",
-                    f"{ctown} Family Clinic",
-                    "clinic",
-                    hid,
-                    make_npi(rng, "1"),
-                    ein,
-                    Address(street_address(rng), ctown, STATE, zip9(rng, zip3)),
-                    bank,
+                    id=f"{hid}-C{c:02d}",
+                    name=f"{ctown} Family Clinic",
+                    kind="clinic",
+                    part_of=hid,
+                    npi=make_npi(rng, "1"),
+                    ein=ein,
+                    address=_address(rng, ctown, zip3),
+                    bank_account=bank,
                 )
             )
     return out
@@ -490,9 +494,9 @@ def _physicians(rng: random.Random, hospitals: list[Facility]) -> dict[str, tupl
     for h in hospitals:
         out[h.id] = tuple(
             Physician(
-                make_npi(rng, "1"),
-                rng.choice(SURNAME_HEADS) + rng.choice(SURNAME_TAILS),
-                rng.choice(GIVEN_NAMES[rng.choice(("female", "male"))]),
+                npi=make_npi(rng, "1"),
+                family=rng.choice(SURNAME_HEADS) + rng.choice(SURNAME_TAILS),
+                given=rng.choice(GIVEN_NAMES[rng.choice(("female", "male"))]),
             )
             for _ in range(PHYSICIANS_PER_HOSPITAL)
         )
