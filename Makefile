@@ -37,7 +37,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 help:
 	@echo "make run        set up, generate a $(SCALE) health system, run the nightly and month-end DAGs, serve the dashboard"
 	@echo "make test       set up and run the tests"
-	@echo "make lint       ruff"
+	@echo "make lint       ruff, and lint-imports (layers only point down: docs/architecture.md)"
 	@echo "make bench      benchmarks (results in bench/results/)"
 	@echo "make airflow    Airflow standalone UI on http://127.0.0.1:8080 with the project's DAGs"
 	@echo "make dashboard  Streamlit on http://127.0.0.1:$(PORT) (serving snapshot, behind a sign-in)"
@@ -89,6 +89,7 @@ test: setup test-debs manifest
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 bench: setup manifest
 	$(BIN)/python -m bench

@@ -155,7 +155,7 @@ def score_step(settings: Settings | None = None) -> dict[str, Any]:
 def publish_step(settings: Settings | None = None) -> dict[str, Any]:
     settings = settings or get_settings()
     require_loaded(settings)
-    from billops.warehouse import publish
+    from billops.publish import publish
     return {"serving": str(publish(settings))}
 
 

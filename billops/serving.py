@@ -1,6 +1,6 @@
 """What the serving snapshot holds: the tables and columns the dashboard and the API read.
 
-``billops publish`` (``billops.warehouse.publish``) copies only the tables declared here, and of
+``billops publish`` (``billops.publish.publish``) copies only the tables declared here, and of
 each only the columns declared (or every column, ``ALL``), with one rule for PHI
 (``billops.phi.PHI_COLUMNS``): a patient id is served as its token under :data:`TOKENISED`'s
 name (``patient_id`` -> ``patient_key``, which the audited lookup of ``billops.phi_store``

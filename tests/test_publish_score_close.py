@@ -13,8 +13,9 @@ import pytest
 from billops.close import close_period, last_complete_period
 from billops.config import Settings
 from billops.errors import BillopsError
+from billops.publish import publish
 from billops.scoring import score
-from billops.warehouse import connect, publish
+from billops.warehouse import connect
 
 MART_COLUMNS = """
     account_id varchar, patient_id varchar, entity varchar, facility_id varchar, payer_id varchar,
