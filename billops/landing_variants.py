@@ -114,7 +114,7 @@ VARIANTS: tuple[Variant, ...] = (
         "2400 REF*G1 authorizes its line.",
         "CLM*70010019*125***21:B:5~\nLX*2~SV1*HC:J1100*25*UN*1***1~REF*G1*AUTH0042~",
         None,
-        "dbt unit tests of int_current_claims and int_exc_coverage (docs/rules.md)",
+        "dbt unit tests of int_current_claims, int_current_claim_accounts and int_exc_missing_prior_auth (docs/rules.md)",
     ),
     Variant(
         "RCM (X12 835)",

@@ -1,7 +1,9 @@
 """Cash and reference-data rules as a billing office means them (issue 22): the manifest's
 per-file snapshot flag recorded by ingestion, and the posting and deposit lag settings reaching
-dbt. The rules themselves are dbt unit tests with hand-written rows: int_exc_cash.yml (reversals,
-duplicates, lag windows, takebacks, split, shared and lockbox deposits), fct_bank_deposits.yml,
+dbt. The rules themselves are dbt unit tests with hand-written rows: int_remittance_live_postings.yml
+and int_exc_remit_not_in_gl, int_exc_gl_amount_mismatch, int_exc_gl_duplicate_posting and
+int_exc_deposit_mismatch .yml (reversals, duplicates, lag windows, takebacks, split, shared and
+lockbox deposits), fct_bank_deposits.yml,
 stg_erp__bank_deposit_traces.yml and the reference staging models (merge per key, snapshots)."""
 
 from __future__ import annotations

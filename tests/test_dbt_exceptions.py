@@ -136,7 +136,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("BILLOPS_HOME", str(home))
         # TR2 is paid on the as-of day: with no posting or deposit lag allowed it is already
-        # missing from the GL and the bank (the lag windows have dbt unit tests in int_exc_cash)
+        # missing from the GL and the bank (the lag windows have dbt unit tests in int_exc_remit_not_in_gl and int_exc_deposit_mismatch)
         mp.setenv("BILLOPS_GL_POSTING_LAG_DAYS", "0")
         mp.setenv("BILLOPS_DEPOSIT_LAG_DAYS", "0")
         settings = get_settings(fresh=True)

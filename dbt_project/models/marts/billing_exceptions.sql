@@ -3,12 +3,19 @@
 {%- set ts = dbt.type_timestamp() -%}
 {#- One model per exception rule (docs/rules.md); stacked by column name. -#}
 {%- set rule_models = [
-    'int_exc_coverage',
+    'int_exc_coverage_mismatch',
+    'int_exc_coverage_inactive',
+    'int_exc_missing_prior_auth',
     'int_exc_charges',
     'int_exc_claims',
-    'int_exc_cash',
-    'int_exc_patient',
-    'int_exc_gl',
+    'int_exc_remit_not_in_gl',
+    'int_exc_gl_amount_mismatch',
+    'int_exc_gl_duplicate_posting',
+    'int_exc_deposit_mismatch',
+    'int_exc_statement_stale_coverage',
+    'int_exc_patient_balance_mismatch',
+    'int_exc_credit_balance',
+    'int_exc_write_off_unapproved',
 ] -%}
 -- Every exception the rules detect, one row per (type, key). The routing seed gives the owner
 -- team, severity and the default root cause. exception_id = md5(type || '|' || key) stays the

@@ -3,7 +3,7 @@
 -- lockbox deposit of several remittances), separated by commas, semicolons, pipes or spaces;
 -- trace_count says how many the row lists (the row's amount is for all of them). A row without a
 -- trace gives no row here (non-patient cash, or a lockbox deposit matched by payer and day in
--- int_exc_cash).
+-- int_exc_deposit_mismatch).
 with
 
 deposits as (

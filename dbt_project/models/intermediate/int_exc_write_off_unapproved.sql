@@ -1,7 +1,6 @@
 {%- set write_off_types = var('write_off_account_types') -%}
--- GL exceptions, one per journal. WRITE_OFF_UNAPPROVED: a journal whose debits to write-off
--- accounts (found by chart_of_accounts.account_type) exceed the approval threshold and that has
--- no approver.
+-- WRITE_OFF_UNAPPROVED, one per GL journal: a journal whose debits to write-off accounts (found
+-- by chart_of_accounts.account_type) exceed the approval threshold and that has no approver.
 with
 
 write_off_accounts as (
@@ -37,7 +36,7 @@ final as (
         {{ billops.null_text() }} as trace_number,
         journal_id,
         {{ billops.null_text() }} as statement_id,
-        write_off_amount as amount_at_risk,
+        cast(write_off_amount as decimal(38, 2)) as amount_at_risk,
         cast(posting_date as {{ dbt.type_timestamp() }}) as detected_at,
         {{ billops.null_text() }} as root_cause
     from write_off_journals
