@@ -111,9 +111,7 @@ def close_period(period: str, settings: Settings | None = None, reopen: bool = F
                            charge_amount, billed_amount, unbilled_amount, variance_amount
                     from marts.fct_account_reconciliation
                     where period = ? and recon_status <> 'TIED'
-                    order by unbilled_amount + billed_not_charged_amount
-                             + abs(billed_amount - billed_not_charged_amount - matched_amount) desc,
-                             account_id""",
+                    order by amount_at_risk desc, account_id""",
                 params=[period],
             ).write_csv(str(open_items), header=True, sep=",")
             accounts, entities, as_of = con.execute(

@@ -2,8 +2,9 @@
 
 Until the governed denial model lands, the priority is an explicit rule, recorded as the method:
 dollars at risk (unbilled charges, lines billed without a charge, and the amount difference on
-matched lines) weighted by age against
-the as-of time, so old, large breaks come first. Scores go to ``ml.account_priorities``.
+matched lines) weighted by age against the as-of time, so old, large breaks come first. The mart
+``marts.fct_account_reconciliation`` computes amount_at_risk, age_days and priority_score (the dbt
+macro ``priority_score``); this module ranks its accounts into ``ml.account_priorities``.
 """
 
 from __future__ import annotations
@@ -41,25 +42,12 @@ def score(settings: Settings | None = None) -> ScoreResult:
         con.execute(
             """
             create or replace table ml.account_priorities as
-            with at_risk as (
-                select account_id, entity, payer_id, recon_status, as_of,
-                       -- each dollar once: unbilled, billed without a charge, and the amount
-                       -- difference on lines matched by charge id
-                       unbilled_amount + billed_not_charged_amount
-                         + abs(billed_amount - billed_not_charged_amount - matched_amount)
-                         as amount_at_risk,
-                       greatest(date_diff('day', service_date, cast(as_of as date)), 0) as age_days
-                from marts.fct_account_reconciliation
-                where recon_status <> 'TIED'
-            )
-            select account_id, entity, payer_id, recon_status,
-                   cast(amount_at_risk as decimal(18, 2)) as amount_at_risk, age_days,
-                   round(cast(amount_at_risk as double) * ln(2 + age_days), 4) as priority_score,
-                   row_number() over (
-                       order by cast(amount_at_risk as double) * ln(2 + age_days) desc, account_id
-                   ) as priority_rank,
+            select account_id, entity, payer_id, recon_status, amount_at_risk,
+                   cast(age_days as bigint) as age_days, priority_score,
+                   row_number() over (order by priority_score desc, account_id) as priority_rank,
                    ? as method, as_of, ? as scored_at
-            from at_risk
+            from marts.fct_account_reconciliation
+            where recon_status <> 'TIED'
             """,
             [METHOD, datetime.now(UTC).replace(tzinfo=None)],
         )

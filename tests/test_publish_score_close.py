@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 import threading
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -24,17 +25,19 @@ MART_COLUMNS = """
     matched_amount decimal(18,2), unbilled_lines integer, unbilled_amount decimal(18,2),
     billed_not_charged_lines integer, billed_not_charged_amount decimal(18,2),
     variance_amount decimal(18,2), claim_count integer, first_submitted_at timestamp,
-    last_submitted_at timestamp, recon_status varchar, as_of timestamp
+    last_submitted_at timestamp, recon_status varchar, as_of timestamp,
+    amount_at_risk decimal(18,2), age_days integer, priority_score double
 """
 
 AS_OF = datetime(2026, 11, 1, 4)
 ROWS = [
-    # account, entity, service_date, charge, billed, matched, unbilled, billed_not_charged, status
-    ("A1", "H1", "2026-10-03", 100, 100, 100, 0, 0, "TIED"),
-    ("A2", "H1", "2026-10-05", 300, 0, 0, 300, 0, "UNBILLED"),
-    ("A3", "H2", "2026-10-20", 500, 400, 400, 100, 0, "PARTIALLY_BILLED"),
-    ("A4", "H2", "2026-10-28", 200, 250, 200, 0, 50, "BILLED_WITHOUT_CHARGE"),
-    ("A5", "H2", "2026-09-30", 80, 95, 80, 0, 0, "AMOUNT_VARIANCE"),
+    # account, entity, service_date, charge, billed, matched, unbilled, billed_not_charged, status,
+    # amount at risk (the mart's: each dollar once)
+    ("A1", "H1", "2026-10-03", 100, 100, 100, 0, 0, "TIED", 0),
+    ("A2", "H1", "2026-10-05", 300, 0, 0, 300, 0, "UNBILLED", 300),
+    ("A3", "H2", "2026-10-20", 500, 400, 400, 100, 0, "PARTIALLY_BILLED", 100),
+    ("A4", "H2", "2026-10-28", 200, 250, 200, 0, 50, "BILLED_WITHOUT_CHARGE", 50),
+    ("A5", "H2", "2026-09-30", 80, 95, 80, 0, 0, "AMOUNT_VARIANCE", 15),
 ]
 
 
@@ -42,11 +45,14 @@ ROWS = [
 def warehouse(billops_home: Settings) -> Settings:
     with connect(billops_home) as con:
         con.execute(f"create table marts.fct_account_reconciliation ({MART_COLUMNS})")
-        for acc, ent, day, charge, billed, matched, unbilled, bnc, status in ROWS:
+        for acc, ent, day, charge, billed, matched, unbilled, bnc, status, at_risk in ROWS:
+            age = (AS_OF.date() - date.fromisoformat(day)).days
             con.execute(
                 "insert into marts.fct_account_reconciliation values (?, 'P', ?, 'F', 'PAY1', ?, "
-                "strftime(cast(? as date), '%Y-%m'), 1, ?, 1, ?, 1, ?, 0, ?, 0, ?, ?, 1, null, null, ?, ?)",
-                [acc, ent, day, day, charge, billed, matched, unbilled, bnc, charge - billed, status, AS_OF],
+                "strftime(cast(? as date), '%Y-%m'), 1, ?, 1, ?, 1, ?, 0, ?, 0, ?, ?, 1, null, null, ?, ?, "
+                "?, ?, ?)",
+                [acc, ent, day, day, charge, billed, matched, unbilled, bnc, charge - billed, status, AS_OF,
+                 at_risk, age, round(at_risk * math.log(2 + age), 4)],
             )
         con.execute("insert into raw._batches values ('ehr', '20261101T020000Z', ?, 'LOADED', null, ?)",
                     [AS_OF, AS_OF])

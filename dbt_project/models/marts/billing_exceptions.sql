@@ -23,7 +23,8 @@
 -- (ops.exception_status, copied in before dbt runs), else OPEN. The mart holds the exceptions
 -- whose rule fires now: one that stops firing (its cause fixed at the source) leaves the mart,
 -- while its actions stay in the store's audit trail.
--- priority_score = |amount at risk| x ln(2 + age in days), as the work queue ranks accounts.
+-- priority_score = |amount at risk| x ln(2 + age in days) (macro priority_score), as the work
+-- queue ranks accounts.
 with
 
 detected as (
@@ -71,7 +72,7 @@ final as (
         cast(aged.age_days as {{ integer }}) as age_days,
         cast(routing.owner_team as {{ text }}) as owner_team,
         cast(coalesce(aged.root_cause, routing.root_cause) as {{ text }}) as root_cause,
-        cast(round(abs(coalesce(aged.amount_at_risk, 0)) * ln(2 + aged.age_days), 4)
+        cast(round({{ billops.priority_score('aged.amount_at_risk', 'aged.age_days') }}, 4)
             as decimal(18, 4)) as priority_score,
         cast(coalesce(statuses.status, 'OPEN') as {{ text }}) as status,
         cast(aged.exception_key as {{ text }}) as exception_key,

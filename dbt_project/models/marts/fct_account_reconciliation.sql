@@ -6,6 +6,8 @@
 -- with what its payers paid: the primary and, after it, a secondary payer (coordination of
 -- benefits; the claim to the secondary repeats the primary's lines and is not billed twice).
 -- Precedence after TIED: UNBILLED, PARTIALLY_BILLED, BILLED_WITHOUT_CHARGE, AMOUNT_VARIANCE.
+-- amount_at_risk, age_days and priority_score are computed here once: the work queue
+-- (ml.account_priorities) and the close package read them.
 with
 
 accounts as (
@@ -103,6 +105,27 @@ final as (
         cast(recon_status as {{ text }}) as recon_status,
         cast({{ billops.as_of_timestamp() }} as {{ ts }}) as as_of
     from reconciled
+),
+
+-- each dollar once: unbilled, billed without a charge, and the amount difference on lines matched
+-- by charge id; from the rounded amounts above, as the work queue and the close package rank them
+at_risk as (
+    select
+        final.*,
+        cast(unbilled_amount + billed_not_charged_amount
+             + abs(billed_amount - billed_not_charged_amount - matched_amount)
+            as decimal(18, 2)) as amount_at_risk,
+        cast(greatest({{ dbt.datediff('service_date', 'cast(as_of as date)', 'day') }}, 0)
+            as {{ integer }}) as age_days
+    from final
+),
+
+prioritized as (
+    select
+        at_risk.*,
+        cast(round({{ billops.priority_score('amount_at_risk', 'age_days') }}, 4) as double)
+            as priority_score
+    from at_risk
 )
 
-select * from final
+select * from prioritized
