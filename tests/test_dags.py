@@ -155,7 +155,7 @@ def test_dbt_tasks_read_settings_when_they_run(dagbag, non_default_env) -> None:
     from billops.transform import dbt_vars
 
     dag = dagbag.dags["billing_nightly"]
-    task = dag.get_task("dbt.int_exc_claims_model_build")
+    task = dag.get_task("dbt.int_exc_claim_no_response_model_build")
     assert task.vars["follow_up_window_days"] != 5  # parsed before the environment changed
     parsed = task.vars, task.env
     try:

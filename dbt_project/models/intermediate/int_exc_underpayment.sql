@@ -1,23 +1,16 @@
 {%- set reversal = var('reversal_claim_status_codes') -%}
--- Claim-to-remittance exceptions, one per account.
--- CLAIM_NO_RESPONSE: the current claim has no 835 claim payment for its account once the
--- follow-up window has passed since its submission.
--- DENIAL: the latest adjudication (reversals aside) is a denial; root_cause is the CAS group and
--- reason code of its largest adjustment (code values only). A secondary payer's denial puts at
--- risk what it was billed for: the primary's patient responsibility.
--- UNDERPAYMENT: the latest primary adjudication, not a denial, paid plus patient responsibility
--- short of what the contract expects by more than the tolerance: the lesser of the charge and
--- the contract's amount (units x per-unit amount, or charge x fraction, effective on the service
--- date), on every payer path (primary per SVC line or per billed line, secondary). Judged per SVC line where the 835 has them, else on
--- the claim's billed lines when every one has a contract. A secondary payer's adjudication is
--- judged against its own responsibility, never the full contract: per SVC line it owes the
--- primary's patient responsibility up to its contract price less what the primary paid
--- (coordination of benefits), and its payment plus the patient responsibility it leaves must
--- reach that. The primary's add-on claims (CLM05-3 2-5) are judged per SVC line of their own 835
--- claim payments beside the base adjudication's. A secondary 835 without SVC lines is judged on the
--- current claim's lines when every one has a secondary contract. One UNDERPAYMENT per account
--- sums both payers' shortfalls.
--- REMIT_UNBALANCED: an 835 claim whose charge differs from paid plus all its CAS adjustments.
+-- UNDERPAYMENT, one per account: the latest primary adjudication, not a denial, paid plus patient
+-- responsibility short of what the contract expects by more than the tolerance: the lesser of the
+-- charge and the contract's amount (units x per-unit amount, or charge x fraction, effective on
+-- the service date), on every payer path. Judged per SVC line where the 835 has them, else on the
+-- claim's billed lines when every one has a contract. A secondary payer's adjudication is judged
+-- against its own responsibility, never the full contract: per SVC line it owes the primary's
+-- patient responsibility up to its contract price less what the primary paid (coordination of
+-- benefits), and its payment plus the patient responsibility it leaves must reach that. The
+-- primary's add-on claims (CLM05-3 2-5) are judged per SVC line of their own 835 claim payments
+-- beside the base adjudication's. A secondary 835 without SVC lines is judged on the current
+-- claim's lines when every one has a secondary contract. One UNDERPAYMENT per account sums both
+-- payers' shortfalls.
 with
 
 accounts as (
@@ -49,55 +42,6 @@ adjustments as (
 
 contracts as (
     select * from {{ ref('stg_rcm__payer_contracts') }}
-),
-
-no_response as (
-    select
-        'CLAIM_NO_RESPONSE' as exception_type,
-        current_claims.account_id,
-        current_claims.total_charge as amount_at_risk,
-        {{ billops.plus_window('current_claims.submitted_at', 'follow_up_window_days') }}
-            as detected_at,
-        {{ billops.null_text() }} as root_cause
-    from current_claims
-    left join adjudications on current_claims.account_id = adjudications.account_id
-    where adjudications.account_id is null
-        and {{ billops.plus_window('current_claims.submitted_at', 'follow_up_window_days') }}
-            <= {{ billops.as_of_timestamp() }}
-),
-
-denial_reasons as (
-    select
-        adjudications.account_id,
-        {{ dbt.concat(['adjustments.group_code', "'-'", 'adjustments.reason_code']) }} as reason,
-        row_number() over (
-            partition by adjudications.account_id
-            order by abs(adjustments.amount) desc, adjustments.line_seq, adjustments.adj_seq
-        ) as reason_rank
-    from adjudications
-    inner join adjustments
-        on adjudications.latest_trace_number = adjustments.trace_number
-        and adjudications.latest_claim_seq = adjustments.claim_seq
-    where adjudications.latest_is_denied
-),
-
-denials as (
-    select
-        'DENIAL' as exception_type,
-        adjudications.account_id,
-        case
-            when adjudications.latest_is_secondary
-                then coalesce(adjudications.primary_patient_responsibility_amount,
-                              adjudications.latest_charge_amount)
-            else adjudications.latest_charge_amount
-        end as amount_at_risk,
-        cast(adjudications.latest_remit_date as {{ dbt.type_timestamp() }}) as detected_at,
-        denial_reasons.reason as root_cause
-    from adjudications
-    left join denial_reasons
-        on adjudications.account_id = denial_reasons.account_id
-        and denial_reasons.reason_rank = 1
-    where adjudications.latest_is_denied
 ),
 
 primary_claims as (
@@ -375,77 +319,30 @@ shortfalls as (
 
 underpayments as (
     select
-        'UNDERPAYMENT' as exception_type,
         account_id,
         sum(shortfall) as amount_at_risk,
-        min(detected_at) as detected_at,
-        {{ billops.null_text() }} as root_cause
+        min(detected_at) as detected_at
     from shortfalls
     group by account_id
 ),
 
-claim_adjustments as (
-    select trace_number, claim_seq, sum(amount) as adjusted_amount
-    from adjustments
-    group by trace_number, claim_seq
-),
-
-unbalanced_claims as (
-    select
-        remit_claims.account_id,
-        abs(coalesce(remit_claims.charge_amount, 0) - coalesce(remit_claims.paid_amount, 0)
-            - coalesce(claim_adjustments.adjusted_amount, 0)) as difference,
-        remit_claims.remit_date,
-        row_number() over (
-            partition by remit_claims.account_id
-            order by remit_claims.remit_date desc, remit_claims.trace_number desc,
-                remit_claims.claim_seq desc
-        ) as recency_rank
-    from {{ ref('int_remit_claims') }} as remit_claims
-    left join claim_adjustments
-        on remit_claims.trace_number = claim_adjustments.trace_number
-        and remit_claims.claim_seq = claim_adjustments.claim_seq
-    where remit_claims.account_id is not null
-        and {{ billops.amounts_differ('remit_claims.charge_amount',
-                                      'coalesce(remit_claims.paid_amount, 0) '
-                                      ~ '+ coalesce(claim_adjustments.adjusted_amount, 0)') }}
-),
-
-unbalanced as (
-    select
-        'REMIT_UNBALANCED' as exception_type,
-        account_id,
-        difference as amount_at_risk,
-        cast(remit_date as {{ dbt.type_timestamp() }}) as detected_at,
-        {{ billops.null_text() }} as root_cause
-    from unbalanced_claims
-    where recency_rank = 1
-),
-
-unioned as (
-    select * from no_response
-    union all select * from denials
-    union all select * from underpayments
-    union all select * from unbalanced
-),
-
 final as (
     select
-        unioned.exception_type,
-        unioned.account_id as exception_key,
+        'UNDERPAYMENT' as exception_type,
+        underpayments.account_id as exception_key,
         accounts.entity,
         accounts.patient_id,
-        unioned.account_id,
-        unioned.account_id as claim_id,
+        underpayments.account_id,
+        underpayments.account_id as claim_id,
         {{ billops.null_text() }} as charge_id,
         {{ billops.null_text() }} as trace_number,
         {{ billops.null_text() }} as journal_id,
         {{ billops.null_text() }} as statement_id,
-        unioned.amount_at_risk,
-        unioned.detected_at,
-        unioned.root_cause
-    from unioned
-    left join accounts on unioned.account_id = accounts.account_id
+        underpayments.amount_at_risk,
+        underpayments.detected_at,
+        {{ billops.null_text() }} as root_cause
+    from underpayments
+    left join accounts on underpayments.account_id = accounts.account_id
 )
 
 select * from final

@@ -1,0 +1,48 @@
+-- CLAIM_NO_RESPONSE, one per account: the current claim (not a void) has no 835 claim payment for
+-- its account once the follow-up window has passed since its submission; detected as the window
+-- closes.
+with
+
+current_claims as (
+    select * from {{ ref('int_current_claims') }}
+    where not is_void
+),
+
+adjudications as (
+    select * from {{ ref('int_account_adjudications') }}
+),
+
+no_response as (
+    select
+        current_claims.account_id,
+        current_claims.total_charge as amount_at_risk,
+        {{ billops.plus_window('current_claims.submitted_at', 'follow_up_window_days') }}
+            as detected_at
+    from current_claims
+    left join adjudications on current_claims.account_id = adjudications.account_id
+    where adjudications.account_id is null
+        and {{ billops.plus_window('current_claims.submitted_at', 'follow_up_window_days') }}
+            <= {{ billops.as_of_timestamp() }}
+),
+
+final as (
+    select
+        'CLAIM_NO_RESPONSE' as exception_type,
+        no_response.account_id as exception_key,
+        accounts.entity,
+        accounts.patient_id,
+        no_response.account_id,
+        no_response.account_id as claim_id,
+        {{ billops.null_text() }} as charge_id,
+        {{ billops.null_text() }} as trace_number,
+        {{ billops.null_text() }} as journal_id,
+        {{ billops.null_text() }} as statement_id,
+        no_response.amount_at_risk,
+        no_response.detected_at,
+        {{ billops.null_text() }} as root_cause
+    from no_response
+    left join {{ ref('int_accounts') }} as accounts
+        on no_response.account_id = accounts.account_id
+)
+
+select * from final
