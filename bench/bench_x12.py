@@ -33,7 +33,7 @@ from typing import Any
 
 from billops.sources import Reject, Row
 from billops.sources.x12 import EXTRACTORS, read_transaction_sets
-from billops.sources.x12_validate import validate_x12
+from billops.sources.x12.validate import validate_x12
 
 SCALE = os.environ.get("BENCH_X12_SCALE", "small")
 REPEAT = int(os.environ.get("BENCH_X12_REPEAT", "3"))

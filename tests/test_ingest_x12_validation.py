@@ -32,7 +32,7 @@ from billops.ingest.x12_validation import (
     validate_pending,
 )
 from billops.pipeline import validate_x12_step
-from billops.sources.x12_validate import INVALID, VALID, validate_x12
+from billops.sources.x12.validate import INVALID, VALID, validate_x12
 
 CORPUS = Path(__file__).resolve().parent / "fixtures" / "x12"
 VALID_835 = CORPUS / "pyx12__835_mult_loops.835"

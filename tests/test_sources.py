@@ -14,7 +14,7 @@ from billops.sources import FileError, RecordError, Reject, Row, SourceReader
 from billops.sources.csvfiles import read_csv
 from billops.sources.fhir import map_resource, read_ndjson, reference_id
 from billops.sources.values import cast
-from billops.sources.x12_validate import INVALID, MAX_ERRORS, UNSUPPORTED, VALID, validate_x12
+from billops.sources.x12.validate import INVALID, MAX_ERRORS, UNSUPPORTED, VALID, validate_x12
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "fixtures"
 

@@ -28,8 +28,8 @@ from billops.ingest import ingest
 from billops.ingest.x12_validation import validate_pending
 from billops.sources import FileError, ReadLimits, Reject, Row
 from billops.sources.x12 import CHUNK_SIZE, X12Error, read_x12
-from billops.sources.x12_tokenizer import FlawedSegment, Segment, _Tokenizer, iter_segments
-from billops.sources.x12_validate import INVALID, flatten_errors, validate_x12
+from billops.sources.x12.tokenizer import FlawedSegment, Segment, _Tokenizer, iter_segments
+from billops.sources.x12.validate import INVALID, flatten_errors, validate_x12
 
 # PHI values of the builders' files (names, member ids, a birth date): never in a message.
 PHI = ("DOE", "JANE", "ROE", "RICH", "M123", "M456", "19800101")

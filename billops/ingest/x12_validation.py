@@ -39,7 +39,7 @@ from billops.errors import BillopsError
 from billops.ingest import ledger
 from billops.ingest.ledger import PendingValidation, ValidationRecord
 from billops.ingest.manifest import digest
-from billops.sources.x12_validate import INVALID, UNSUPPORTED, VALID, X12Validation, validate_x12
+from billops.sources.x12.validate import INVALID, UNSUPPORTED, VALID, X12Validation, validate_x12
 from billops.warehouse import connect
 
 log = logging.getLogger("billops.ingest")

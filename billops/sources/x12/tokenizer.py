@@ -247,6 +247,19 @@ def _split_plain(
 
 
 Runs = Generator[list[Segment], None, str]
+_Pieces = Generator[list[Segment], None, int]
+
+
+def _skip_padding(text: str, pos: int, end: int) -> int:
+    """Where the padding at ``pos`` ends: a few characters one by one (a line break, an indent),
+    longer runs by regex."""
+    stop = min(pos + 8, end)
+    while pos < stop and text[pos] in _PADDING:
+        pos += 1
+    if pos == stop and pos < end:
+        found = _NOT_PADDING.search(text, pos)
+        pos = found.start() if found is not None else end
+    return pos
 
 
 def _escape(found: re.Match[str]) -> str:
@@ -279,17 +292,10 @@ class _Tokenizer:
         before the error. ``final``: nothing follows ``text``."""
         run: list[Segment] = []
         pos, end_of_text = 0, len(text)
-        quarter, known_ids = self.quarter, self.known_ids
         bulk = True  # one bulk split per text: retried after each ISA it would be quadratic
         while True:
             if pos < end_of_text and text[pos] in _PADDING:
-                # A few characters one by one (a line break, an indent), longer runs by regex
-                stop = min(pos + 8, end_of_text)
-                while pos < stop and text[pos] in _PADDING:
-                    pos += 1
-                if pos == stop and pos < end_of_text:
-                    found = _NOT_PADDING.search(text, pos)
-                    pos = found.start() if found is not None else end_of_text
+                pos = _skip_padding(text, pos, end_of_text)
             if pos >= end_of_text:
                 if run:
                     yield run
@@ -307,15 +313,11 @@ class _Tokenizer:
                     run = []
                 if not is_isa:
                     raise X12Error("the file does not start with an ISA segment", self.number + 1)
-                self.number += 1
-                isa = text[pos : pos + ISA_LENGTH]
-                delimiters = self.delimiters = _delimiters(isa, self.number)
-                self.controls = _controls(delimiters)
+                yield [self._isa(text[pos : pos + ISA_LENGTH])]
                 pos += ISA_LENGTH
-                yield [Segment("ISA", isa[:-1].split(delimiters.element), self.number, delimiters)]
                 continue
             terminator = delimiters.segment
-            if bulk:
+            if bulk:  # only ISAs were read before, so ``run`` is empty here
                 bulk = False
                 last = text.rfind(terminator, pos)
                 if last >= 0:
@@ -324,50 +326,8 @@ class _Tokenizer:
                     if plain is not None:
                         run.extend(plain)
                         pos = last + 1
-                        continue
-                    # The same split, each piece looked at, up to an ISA that brings another
-                    # terminator; from there segment by segment (splitting again would not be
-                    # linear).
-                    offset = pos
-                    for piece in body.split(terminator):
-                        start, offset = offset, offset + len(piece) + 1
-                        if piece and piece[0] in _PADDING:
-                            piece = piece.lstrip(_PADDING)
-                        if terminator == "\n":
-                            piece = piece.rstrip("\r")
-                        if not piece and terminator in _LINE_BREAKS:
-                            continue  # a blank line between segments
-                        if piece.startswith("ISA"):
-                            if len(piece) != ISA_LENGTH - 1:
-                                pos = start
-                                break
-                            if run:
-                                yield run  # the segments before it, read with the old delimiters
-                                run = []
-                            self.number += 1
-                            isa = piece + terminator
-                            delimiters = self.delimiters = _delimiters(isa, self.number)
-                            self.controls = _controls(delimiters)
-                            run.append(
-                                Segment(
-                                    "ISA", piece.split(delimiters.element), self.number, delimiters
-                                )
-                            )
-                            continue
-                        if len(piece) <= quarter and piece.isprintable():  # the common case
-                            elements = piece.split(delimiters.element)
-                            if elements[0] in known_ids:
-                                self.number += 1
-                                run.append(Segment(elements[0], elements, self.number, delimiters))
-                                continue
-                        try:
-                            run.append(self._segment(piece, delimiters))
-                        except X12Error:
-                            if run:
-                                yield run  # the segments before the error
-                            raise
                     else:
-                        pos = last + 1
+                        pos = yield from self._pieces(body, pos)
                     continue
             end = text.find(terminator, pos)
             if end >= 0:
@@ -395,6 +355,58 @@ class _Tokenizer:
                 if run:
                     yield run  # the segments before the error
                 raise
+
+    def _isa(self, isa: str) -> Segment:
+        """The ISA segment ``isa`` (with its terminator); its delimiters become the current ones."""
+        self.number += 1
+        delimiters = self.delimiters = _delimiters(isa, self.number)
+        self.controls = _controls(delimiters)
+        return Segment("ISA", isa[:-1].split(delimiters.element), self.number, delimiters)
+
+    def _pieces(self, body: str, offset: int) -> _Pieces:
+        """The complete segments of ``body`` (found at ``offset`` of its text, its last terminator
+        just after it), each piece of one split looked at, up to an ISA that brings another
+        terminator; returns where reading goes on in the text: after ``body``, or at that ISA,
+        from where segments are read one by one (splitting again would not be linear)."""
+        assert self.delimiters is not None
+        delimiters = self.delimiters
+        terminator = delimiters.segment
+        quarter, known_ids = self.quarter, self.known_ids
+        run: list[Segment] = []
+        for piece in body.split(terminator):
+            start, offset = offset, offset + len(piece) + 1
+            if piece and piece[0] in _PADDING:
+                piece = piece.lstrip(_PADDING)
+            if terminator == "\n":
+                piece = piece.rstrip("\r")
+            if not piece and terminator in _LINE_BREAKS:
+                continue  # a blank line between segments
+            if piece.startswith("ISA"):
+                if len(piece) != ISA_LENGTH - 1:
+                    if run:
+                        yield run
+                    return start
+                if run:
+                    yield run  # the segments before it, read with the old delimiters
+                    run = []
+                run.append(self._isa(piece + terminator))
+                delimiters = self.delimiters
+                continue
+            if len(piece) <= quarter and piece.isprintable():  # the common case
+                elements = piece.split(delimiters.element)
+                if elements[0] in known_ids:
+                    self.number += 1
+                    run.append(Segment(elements[0], elements, self.number, delimiters))
+                    continue
+            try:
+                run.append(self._segment(piece, delimiters))
+            except X12Error:
+                if run:
+                    yield run  # the segments before the error
+                raise
+        if run:
+            yield run
+        return offset
 
     def unterminated(self) -> X12Error:
         """The error for a segment (the next one) that the file ends inside."""
