@@ -137,6 +137,40 @@ def refresh(
     """Rewrites ``dq.quarantine_units`` from this raw check's failures and the rejects; returns
     the count of units per status."""
     q.ensure_table(con)
+    current = _current_units(con, outcomes)
+    previous = {
+        tuple(r[:5]): r[5:]
+        for r in con.execute(
+            f"select system, batch_id, file, unit, unit_key, first_seen_at, status, released_at, "
+            f"release_reason from {q.TABLE}"
+        ).fetchall()
+    }
+    rows = [
+        {
+            **unit,
+            "first_seen_at": previous.get(ident, (at,))[0],
+            "last_seen_at": at,
+            "status": q.HELD,
+            "released_at": None,
+            "release_reason": None,
+        }
+        for ident, unit in current.items()
+    ]
+    rows += [
+        _released_row(ident, first_seen, status, released_at, release_reason, at)
+        for ident, (first_seen, status, released_at, release_reason) in previous.items()
+        if ident not in current
+    ]
+    _write(con, rows, run_id)
+    _mark_corrected(con, at)
+    _count_rows(con)
+    return dict(con.execute(f"select status, count(*) from {q.TABLE} group by all").fetchall())
+
+
+def _current_units(
+    con: duckdb.DuckDBPyConnection, outcomes: Iterable[ExpectationOutcome]
+) -> dict[tuple[str, ...], dict[str, Any]]:
+    """The units held now: this raw check's failures, then the ingest rejects not among them."""
     held = _held_units(outcomes)
     amounts = _amounts(con, list(held.values()))
     current: dict[tuple[str, ...], dict[str, Any]] = {}
@@ -174,57 +208,38 @@ def refresh(
                 "excluded": False,
             },
         )
-    previous = {
-        tuple(r[:5]): r[5:]
-        for r in con.execute(
-            f"select system, batch_id, file, unit, unit_key, first_seen_at, status, released_at, "
-            f"release_reason from {q.TABLE}"
-        ).fetchall()
+    return current
+
+
+def _released_row(
+    ident: tuple[str, ...],
+    first_seen: datetime,
+    status: str,
+    released_at: datetime | None,
+    release_reason: str | None,
+    at: datetime,
+) -> dict[str, Any]:
+    """A unit held before and not now: released (now, unless it was released already)."""
+    system, batch, file, unit, key = ident
+    return {
+        "system": system,
+        "batch_id": batch,
+        "file": file,
+        "unit": unit,
+        "unit_key": key,
+        "source_table": None,
+        "rule": None,
+        "reason": None,
+        "owner_team": None,
+        "amount": None,
+        "rows_held": 0,
+        "excluded": False,
+        "first_seen_at": first_seen,
+        "last_seen_at": None,
+        "status": q.RELEASED,
+        "released_at": released_at if status == q.RELEASED else at,
+        "release_reason": release_reason if status == q.RELEASED else "passes the raw checks now",
     }
-    rows = []
-    for ident, unit in current.items():
-        first_seen = previous.get(ident, (at,))[0]
-        rows.append(
-            {
-                **unit,
-                "first_seen_at": first_seen,
-                "last_seen_at": at,
-                "status": q.HELD,
-                "released_at": None,
-                "release_reason": None,
-            }
-        )
-    for ident, (first_seen, status, released_at, release_reason) in previous.items():
-        if ident in current:
-            continue
-        system, batch, file, unit, key = ident
-        rows.append(
-            {
-                "system": system,
-                "batch_id": batch,
-                "file": file,
-                "unit": unit,
-                "unit_key": key,
-                "source_table": None,
-                "rule": None,
-                "reason": None,
-                "owner_team": None,
-                "amount": None,
-                "rows_held": 0,
-                "excluded": False,
-                "first_seen_at": first_seen,
-                "last_seen_at": None,
-                "status": q.RELEASED,
-                "released_at": released_at if status == q.RELEASED else at,
-                "release_reason": release_reason
-                if status == q.RELEASED
-                else "passes the raw checks now",
-            }
-        )
-    _write(con, rows, run_id)
-    _mark_corrected(con, at)
-    _count_rows(con)
-    return dict(con.execute(f"select status, count(*) from {q.TABLE} group by all").fetchall())
 
 
 def _write(
