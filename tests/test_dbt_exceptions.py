@@ -233,7 +233,7 @@ def test_ids_are_stable_and_settings_drive_windows(
     monkeypatch.setenv("BILLOPS_BILLING_WINDOW_DAYS", "60")
     settings = get_settings(fresh=True)
     try:
-        transform(select="int_exc_charges billing_exceptions", settings=settings)
+        transform(select="int_exc_unbilled_charge billing_exceptions", settings=settings)
         after = exceptions(settings)
         assert not any(r["exception_type"] == "UNBILLED_CHARGE" for r in after)
         assert {r["exception_id"] for r in after} == {
@@ -247,7 +247,7 @@ def test_ids_are_stable_and_settings_drive_windows(
         }
     finally:
         monkeypatch.delenv("BILLOPS_BILLING_WINDOW_DAYS")
-        transform(select="int_exc_charges billing_exceptions", settings=get_settings(fresh=True))
+        transform(select="int_exc_unbilled_charge billing_exceptions", settings=get_settings(fresh=True))
     assert {r["exception_id"] for r in exceptions(built.settings)} == before
 
 
