@@ -152,7 +152,7 @@ def test_deeply_nested_manifest_quarantines_its_batch_only(billops_home: Setting
 
 def test_an_unexpected_error_in_one_file_quarantines_its_batch_only(
         billops_home: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    import billops.ingest.runner as runner
+    import billops.ingest.reading as runner
 
     real = runner.read_csv
 

@@ -25,7 +25,7 @@ from billops.ingest.landing_files import newest_change
 from billops.ingest.manifest import MANIFEST
 
 if TYPE_CHECKING:
-    from billops.ingest.runner import IngestReport
+    from billops.ingest.report import IngestReport
 
 log = logging.getLogger("billops.ingest")
 

@@ -36,7 +36,7 @@ from billops.errors import BillopsError
 
 if TYPE_CHECKING:
     from billops.config import Settings
-    from billops.ingest.runner import PlannedBatch, PreparedBatch, Sources
+    from billops.ingest.batches import PlannedBatch, PreparedBatch, Sources
 
 PARALLEL_MIN_BYTES = 64 << 20  # below this a load runs in one process
 MAX_WORKERS = 4
