@@ -59,6 +59,9 @@ RECON_COLUMNS = [
     "secondary_paid_amount",
     "recon_status",
     "as_of",
+    "amount_at_risk",
+    "age_days",
+    "priority_score",
 ]
 
 
