@@ -75,50 +75,13 @@ def run_checks(
     settings = settings or get_settings()
     evaluated_at = datetime.now(UTC).replace(tzinfo=None)
     run_id = run_id or new_run_id(evaluated_at)
-    runs: list[SuiteRun] = []
-    skipped: list[str] = []
-    validator: FrameValidator | None = None
     docs_dir = Path(settings.data_docs) if docs else None
     store_dir = Path(settings.home) / "gx" / "validations" if docs else None
     with connect(settings) as con:
         batches.ensure_table(con)
         as_of = warehouse_as_of(con)
-        for spec in suites:
-            started = time.perf_counter()
-            columns = table_columns(con, spec.data_asset)
-            if columns is None:
-                skipped.append(spec.name)
-                continue
-            try:
-                frame = read_frame(con, spec, columns)
-            except duckdb.Error as exc:
-                reason = f"{spec.data_asset}: cannot read for checks ({' '.join(str(exc).split())[:300]})"
-                outcomes = [failed_without_result(spec, r, reason) for r in spec.rules(as_of)]
-                runs.append(
-                    SuiteRun(
-                        spec.name,
-                        spec.data_asset,
-                        spec.source,
-                        spec.layer,
-                        tuple(outcomes),
-                        None,
-                        time.perf_counter() - started,
-                    )
-                )
-                continue
-            validator = validator or FrameValidator(docs_dir, store_dir)
-            outcomes = validator.validate(frame, spec, as_of, run_id=run_id)
-            runs.append(
-                SuiteRun(
-                    spec.name,
-                    spec.data_asset,
-                    spec.source,
-                    spec.layer,
-                    tuple(outcomes),
-                    len(frame),
-                    time.perf_counter() - started,
-                )
-            )
+        done = _validate_suites(con, suites, as_of, run_id, docs_dir, store_dir)
+        runs, skipped, validator = done.runs, done.skipped, done.validator
         outcomes = [o for run in runs for o in run.outcomes]
         append_runs(con, run_id, runs, as_of, evaluated_at)
         raw_run = any(s.layer == "raw" for s in suites)
@@ -146,6 +109,55 @@ def run_checks(
         results=outcomes,
         skipped=skipped,
     )
+
+
+@dataclass
+class _Validated:
+    """What the suites' validation gave: a run per suite read, the suites with no table yet, and
+    the validator (None when no suite was read) that builds the Data Docs."""
+
+    runs: list[SuiteRun] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    validator: FrameValidator | None = None
+
+
+def _validate_suites(
+    con: duckdb.DuckDBPyConnection,
+    suites: tuple[SuiteSpec, ...],
+    as_of: datetime | None,
+    run_id: str,
+    docs_dir: Path | None,
+    store_dir: Path | None,
+) -> _Validated:
+    done = _Validated()
+    for spec in suites:
+        started = time.perf_counter()
+        columns = table_columns(con, spec.data_asset)
+        if columns is None:
+            done.skipped.append(spec.name)
+            continue
+        try:
+            frame = read_frame(con, spec, columns)
+        except duckdb.Error as exc:
+            reason = f"{spec.data_asset}: cannot read for checks ({' '.join(str(exc).split())[:300]})"
+            outcomes = [failed_without_result(spec, r, reason) for r in spec.rules(as_of)]
+            element_count = None
+        else:
+            done.validator = done.validator or FrameValidator(docs_dir, store_dir)
+            outcomes = done.validator.validate(frame, spec, as_of, run_id=run_id)
+            element_count = len(frame)
+        done.runs.append(
+            SuiteRun(
+                suite=spec.name,
+                data_asset=spec.data_asset,
+                source=spec.source,
+                layer=spec.layer,
+                outcomes=tuple(outcomes),
+                element_count=element_count,
+                duration_s=time.perf_counter() - started,
+            )
+        )
+    return done
 
 
 def check_raw(settings: Settings | None = None, docs: bool = True) -> CheckSummary:
