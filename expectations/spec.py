@@ -20,6 +20,7 @@ import pandas as pd
 
 # Columns whose values never leave the warehouse in a result sample: the vocabulary of billops.phi.
 from billops.phi import MASK, PHI_COLUMNS  # noqa: F401  (re-exported)
+from billops.taxonomy import OWNER_TEAMS  # defined once there; rules are checked against it
 
 SEVERITIES = frozenset({"critical", "warning"})
 # What a failing raw rule does (docs/data-quality.md): ``block`` stops publication, because the
@@ -27,9 +28,6 @@ SEVERITIES = frozenset({"critical", "warning"})
 # holds back only the failing units (a record, an 835 transaction set, an 837 claim, a GL journal,
 # per billops.raw_schema) and publishes the rest; ``warn`` records the break and holds nothing.
 SCOPES = ("block", "quarantine", "warn")
-OWNER_TEAMS = frozenset(
-    {"PATIENT_ACCESS", "CODING", "BILLING", "CASH_POSTING", "FINANCE", "DATA_ENGINEERING"}
-)
 LAYERS = ("raw", "mart")
 
 

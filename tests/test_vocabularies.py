@@ -3,14 +3,22 @@ warns on its record: only an untrustworthy extract blocks (docs/data-quality.md)
 
 from __future__ import annotations
 
+import csv
 import re
 from datetime import datetime
+from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
+import yaml
 
+from billops import taxonomy
 from billops.config import get_settings
-from expectations.suites import RAW_SUITES
+from billops.raw_schema import LEDGER_DDL, TABLES, all_columns
+from expectations import quarantine, spec
+from expectations.suites import RAW_SUITES, SUITES
+from expectations.suites import marts as marts_suites
 from expectations.suites.raw_rcm import _prepare_events
 
 AS_OF = datetime(2026, 11, 1)
@@ -85,3 +93,116 @@ def test_claim_event_types_are_known_through_the_activity_map(monkeypatch: pytes
     monkeypatch.setenv("BILLOPS_CLAIM_EVENT_ACTIVITIES", '{"TELEPORTED": "CLAIM_SUBMITTED"}')
     get_settings(fresh=True)
     assert _prepare_events(frame.copy())["event_type_known"].tolist()[2] is True
+
+
+# ------------------------------------------------------ owner teams and work queues, defined once
+
+REPO = Path(__file__).resolve().parents[1]
+DBT = REPO / "dbt_project"
+
+
+def _dbt_yaml_files() -> list[Path]:
+    return sorted(p for p in DBT.rglob("*.yml") if "target" not in p.relative_to(DBT).parts[:1])
+
+
+def _accepted_values(column: str) -> dict[str, list[str]]:
+    """'<file>:<model>' -> the accepted_values of ``column`` declared there."""
+    found: dict[str, list[str]] = {}
+    for path in _dbt_yaml_files():
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        nodes = [n for key in ("models", "seeds") if isinstance(doc.get(key), list) for n in doc[key]]
+        for node in nodes:
+            for col in node.get("columns", []):
+                if col.get("name") != column:
+                    continue
+                for check in col.get("data_tests", []) or col.get("tests", []):
+                    if isinstance(check, dict) and "accepted_values" in check:
+                        test = check["accepted_values"]
+                        values = test.get("arguments", test)["values"]
+                        found[f"{path.relative_to(REPO)}:{node['name']}"] = values
+    return found
+
+
+def test_owner_teams_are_the_work_queues_and_data_engineering() -> None:
+    assert spec.OWNER_TEAMS is taxonomy.OWNER_TEAMS
+    assert set(taxonomy.WORK_QUEUES) < taxonomy.OWNER_TEAMS
+    assert taxonomy.OWNER_TEAMS - set(taxonomy.WORK_QUEUES) == {"DATA_ENGINEERING"}
+
+
+def test_dbt_accepts_exactly_the_work_queues_as_owner_team() -> None:
+    declared = _accepted_values("owner_team")
+    assert declared, "no accepted_values for owner_team in the dbt YAML"
+    for where, values in declared.items():
+        assert sorted(values) == sorted(taxonomy.WORK_QUEUES), where
+
+
+def test_the_routing_seed_routes_to_the_work_queues_only() -> None:
+    with (DBT / "seeds" / "exception_routing.csv").open(newline="") as f:
+        teams = {row["owner_team"] for row in csv.DictReader(f)}
+    assert teams <= set(taxonomy.WORK_QUEUES), sorted(teams - set(taxonomy.WORK_QUEUES))
+
+
+def test_quality_rules_and_rejects_name_known_owner_teams() -> None:
+    assert set(quarantine.REJECT_OWNER.values()) <= taxonomy.OWNER_TEAMS
+    assert sorted(marts_suites.BUSINESS_TEAMS) == sorted(taxonomy.WORK_QUEUES)
+    for suite in SUITES:
+        for rule in suite.rules(AS_OF):
+            assert rule.owner_team in taxonomy.OWNER_TEAMS, (suite.name, rule.name)
+
+
+# ------------------------------------------------------ dbt sources against billops.raw_schema
+
+
+def _raw_sources() -> dict[str, dict[str, str | None]]:
+    """table -> {column: data_type} of every dbt source in the raw schema."""
+    tables: dict[str, dict[str, str | None]] = {}
+    for path in sorted((DBT / "models").rglob("_*sources.yml")):
+        for source in yaml.safe_load(path.read_text(encoding="utf-8"))["sources"]:
+            if source.get("schema") != "raw":
+                continue
+            for table in source["tables"]:
+                tables[table["name"]] = {
+                    c["name"]: c.get("data_type") for c in table.get("columns", [])
+                }
+    return tables
+
+
+def _ledger_columns() -> dict[str, dict[str, str]]:
+    con = duckdb.connect()
+    con.execute("create schema raw")
+    con.execute(LEDGER_DDL)
+    rows = con.execute(
+        "select table_name, column_name, data_type from information_schema.columns"
+        " where table_schema = 'raw' order by table_name, ordinal_position"
+    ).fetchall()
+    ledger: dict[str, dict[str, str]] = {}
+    for table, column, kind in rows:
+        ledger.setdefault(table, {})[column] = kind
+    return ledger
+
+
+def test_dbt_raw_sources_declare_exactly_the_raw_zone_tables() -> None:
+    declared = set(_raw_sources())
+    ledger = set(_ledger_columns())
+    assert declared - ledger == set(TABLES), (
+        f"not in raw_schema: {sorted(declared - ledger - set(TABLES))}; "
+        f"no dbt source: {sorted(set(TABLES) - declared)}"
+    )
+
+
+@pytest.mark.parametrize("table", sorted(TABLES))
+def test_dbt_raw_source_columns_are_the_raw_schema_columns(table: str) -> None:
+    declared = _raw_sources()[table]
+    expected = all_columns(table)
+    assert list(declared) == list(expected)
+    for column, kind in expected.items():
+        assert (declared[column] or "").upper() == kind, column
+
+
+def test_dbt_raw_ledger_sources_name_ledger_columns() -> None:
+    ledger = _ledger_columns()
+    for table, columns in _raw_sources().items():
+        if table in TABLES:
+            continue
+        for column, kind in columns.items():
+            assert ledger[table].get(column) == (kind or "").upper(), f"{table}.{column}"
