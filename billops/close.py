@@ -14,6 +14,9 @@ import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+import duckdb
 
 from billops.config import Settings, get_settings
 from billops.errors import BillopsError
@@ -83,66 +86,81 @@ def close_period(period: str, settings: Settings | None = None, reopen: bool = F
     tmp.mkdir(parents=True)
     try:
         with connect(settings, read_only=True) as con:
-            has_mart = con.execute(
-                "select count(*) from duckdb_tables() where schema_name = 'marts' "
-                "and table_name = 'fct_account_reconciliation'"
-            ).fetchone()[0]
-            if not has_mart:
-                raise BillopsError(f"{settings.warehouse}: marts.fct_account_reconciliation not built; run 'billops run' first")
-            periods = [r[0] for r in con.execute(
-                "select distinct period from marts.fct_account_reconciliation order by 1").fetchall()]
-            if period not in periods:
-                known = ", ".join(periods) or "none"
-                raise BillopsError(f"--period {period}: no accounts in that period (periods in the warehouse: {known})")
-            by_entity = tmp / "reconciliation_by_entity.csv"
-            con.sql(
-                """select entity, period, count(*) as accounts,
-                           sum(charge_amount) as charge_amount, sum(billed_amount) as billed_amount,
-                           sum(unbilled_amount) as unbilled_amount,
-                           sum(variance_amount) as variance_amount,
-                           count(*) filter (where recon_status <> 'TIED') as accounts_not_tied
-                    from marts.fct_account_reconciliation where period = ?
-                    group by all order by entity""",
-                params=[period],
-            ).write_csv(str(by_entity), header=True, sep=",")
-            open_items = tmp / "open_items.csv"
-            con.sql(
-                """select account_id, entity, payer_id, service_date, recon_status,
-                           charge_amount, billed_amount, unbilled_amount, variance_amount
-                    from marts.fct_account_reconciliation
-                    where period = ? and recon_status <> 'TIED'
-                    order by amount_at_risk desc, account_id""",
-                params=[period],
-            ).write_csv(str(open_items), header=True, sep=",")
-            accounts, entities, as_of = con.execute(
-                "select count(*), count(distinct entity), max(as_of) "
-                "from marts.fct_account_reconciliation where period = ?", [period]
-            ).fetchone()
-            dq = con.execute(
-                "select count(*) from duckdb_tables() where schema_name = 'dq' "
-                "and table_name = 'expectation_results'"
-            ).fetchone()[0]
-            dq_failed = 0
-            if dq:
-                dq_failed = con.execute(
-                    "select count(*) from dq.expectation_results where not success and run_id = "
-                    "(select run_id from dq.expectation_results order by evaluated_at desc limit 1)"
-                ).fetchone()[0]
-        files = sorted(p.name for p in tmp.iterdir())
-        manifest = {
-            "period": period,
-            "as_of": str(as_of),
-            "closed_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "accounts": accounts,
-            "entities": entities,
-            "dq_failed_expectations_last_run": dq_failed,
-            "files": [{"path": f, "sha256": _sha256(tmp / f)} for f in files],
-            "status": "LOCKED",
-        }
+            _require_period(con, period, settings)
+            _write_package_files(con, period, tmp)
+            manifest = _manifest(con, period, tmp)
         (tmp / "_close_manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         if target.exists():
             shutil.rmtree(target)
         tmp.rename(target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return ClosePackage(period, target, accounts, entities, [*files, "_close_manifest.json"])
+    files = [f["path"] for f in manifest["files"]]
+    return ClosePackage(period, target, manifest["accounts"], manifest["entities"],
+                        [*files, "_close_manifest.json"])
+
+
+def _require_period(con: duckdb.DuckDBPyConnection, period: str, settings: Settings) -> None:
+    """One line unless the reconciliation mart is built and holds accounts of ``period``."""
+    has_mart = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'marts' "
+        "and table_name = 'fct_account_reconciliation'"
+    ).fetchone()[0]
+    if not has_mart:
+        raise BillopsError(f"{settings.warehouse}: marts.fct_account_reconciliation not built; run 'billops run' first")
+    periods = [r[0] for r in con.execute(
+        "select distinct period from marts.fct_account_reconciliation order by 1").fetchall()]
+    if period not in periods:
+        known = ", ".join(periods) or "none"
+        raise BillopsError(f"--period {period}: no accounts in that period (periods in the warehouse: {known})")
+
+
+def _write_package_files(con: duckdb.DuckDBPyConnection, period: str, folder: Path) -> None:
+    """The period's reconciliation by entity and its open items, as CSV files in ``folder``."""
+    con.sql(
+        """select entity, period, count(*) as accounts,
+                   sum(charge_amount) as charge_amount, sum(billed_amount) as billed_amount,
+                   sum(unbilled_amount) as unbilled_amount,
+                   sum(variance_amount) as variance_amount,
+                   count(*) filter (where recon_status <> 'TIED') as accounts_not_tied
+            from marts.fct_account_reconciliation where period = ?
+            group by all order by entity""",
+        params=[period],
+    ).write_csv(str(folder / "reconciliation_by_entity.csv"), header=True, sep=",")
+    con.sql(
+        """select account_id, entity, payer_id, service_date, recon_status,
+                   charge_amount, billed_amount, unbilled_amount, variance_amount
+            from marts.fct_account_reconciliation
+            where period = ? and recon_status <> 'TIED'
+            order by amount_at_risk desc, account_id""",
+        params=[period],
+    ).write_csv(str(folder / "open_items.csv"), header=True, sep=",")
+
+
+def _manifest(con: duckdb.DuckDBPyConnection, period: str, folder: Path) -> dict[str, Any]:
+    """The package's manifest: counts, the data-quality state and every file's sha256."""
+    accounts, entities, as_of = con.execute(
+        "select count(*), count(distinct entity), max(as_of) "
+        "from marts.fct_account_reconciliation where period = ?", [period]
+    ).fetchone()
+    dq = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'dq' "
+        "and table_name = 'expectation_results'"
+    ).fetchone()[0]
+    dq_failed = 0
+    if dq:
+        dq_failed = con.execute(
+            "select count(*) from dq.expectation_results where not success and run_id = "
+            "(select run_id from dq.expectation_results order by evaluated_at desc limit 1)"
+        ).fetchone()[0]
+    return {
+        "period": period,
+        "as_of": str(as_of),
+        "closed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "accounts": accounts,
+        "entities": entities,
+        "dq_failed_expectations_last_run": dq_failed,
+        "files": [{"path": f, "sha256": _sha256(folder / f)}
+                  for f in sorted(p.name for p in folder.iterdir())],
+        "status": "LOCKED",
+    }

@@ -127,6 +127,10 @@ REVIEWED: dict[str, dict[str, str]] = {
         "w": "float(rule.window_s) of a parsed SLA rule",
     },
     "process_mining/mine.py": {"table": "a pm table from the module's fixed list"},
+    "process_mining/tables.py": {
+        "table": "a pm table name declared in the module",
+        "typed": "column names and types declared in the module",
+    },
 }
 
 
