@@ -28,9 +28,8 @@ _AMOUNT_DIFF = (
     "abs(coalesce(matched_amount, 0) "
     "- (coalesce(billed_amount, 0) - coalesce(billed_not_charged_amount, 0)))"
 )
-AMOUNT_AT_RISK = (
-    f"(coalesce(unbilled_amount, 0) + coalesce(billed_not_charged_amount, 0) + {_AMOUNT_DIFF})"
-)
+# Computed once, in the mart (fct_account_reconciliation.amount_at_risk).
+AMOUNT_AT_RISK = "coalesce(amount_at_risk, 0)"
 _STATUS_RANK = "coalesce(list_position(?, recon_status), 99)"
 
 FILTER_COLUMNS = {

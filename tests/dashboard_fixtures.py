@@ -22,7 +22,7 @@ create table marts.fct_account_reconciliation (
     billed_not_charged_lines integer, billed_not_charged_amount decimal(18,2),
     variance_amount decimal(18,2), claim_count integer,
     first_submitted_at timestamp, last_submitted_at timestamp,
-    recon_status varchar, as_of timestamp
+    recon_status varchar, as_of timestamp, amount_at_risk decimal(18,2)
 )
 """
 
@@ -57,12 +57,15 @@ def recon_rows() -> list[tuple[object, ...]]:
     for n, (acc, entity, facility, payer, served, charge, billed, matched, unbilled, extra,
             claims, status) in enumerate(_ACCOUNTS):
         submitted = datetime(served.year, served.month, served.day, 12) if claims else None
+        # as the mart computes it: unbilled + billed without a charge + |matched - billed with one|
+        at_risk = (Decimal(unbilled[1]) + Decimal(extra[1])
+                   + abs(Decimal(matched[1]) - (Decimal(billed[1]) - Decimal(extra[1]))))
         rows.append((
             acc, f"PAT-{n}", entity, facility, payer, served, f"{served:%Y-%m}",
             charge[0], Decimal(charge[1]), billed[0], Decimal(billed[1]),
             matched[0], Decimal(matched[1]), unbilled[0], Decimal(unbilled[1]),
             extra[0], Decimal(extra[1]), Decimal(charge[1]) - Decimal(billed[1]), claims,
-            submitted, submitted, status, AS_OF,
+            submitted, submitted, status, AS_OF, at_risk,
         ))
     return rows
 

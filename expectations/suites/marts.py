@@ -8,13 +8,13 @@ from datetime import datetime
 import pandas as pd
 
 from billops.config import get_settings, known_activities
-from billops.taxonomy import EXCEPTION_TYPES
+from billops.taxonomy import EXCEPTION_TYPES, WORK_QUEUES
 from expectations.rules import PERIOD, between, in_set, matches, not_before, not_null, unique, zero
-from expectations.spec import OWNER_TEAMS, Rule, cents, timestamps
+from expectations.spec import Rule, cents, timestamps
 from expectations.suites.base import mart_suite
 
 SOURCE_SYSTEMS = ["ehr", "rcm", "erp"]
-BUSINESS_TEAMS = sorted(OWNER_TEAMS - {"DATA_ENGINEERING"})
+BUSINESS_TEAMS = sorted(WORK_QUEUES)
 
 
 def claim_rules(as_of: datetime | None) -> list[Rule]:

@@ -7,6 +7,7 @@ from datetime import datetime
 import pandas as pd
 
 from billops.config import get_settings
+from billops.sources.x12 import DIAGNOSIS_QUALIFIERS as X12_DIAGNOSIS_QUALIFIERS
 from expectations.rules import (
     between,
     icd10cm,
@@ -27,7 +28,8 @@ from expectations.suites.base import (
 )
 
 SOURCE = "rcm-837"
-DIAGNOSIS_QUALIFIERS = ["ABK", "ABF", "BK", "BF", "ABJ", "APR", "ABN"]
+# The HI qualifiers the 837 reader maps (billops.sources.x12): one list for both.
+DIAGNOSIS_QUALIFIERS = sorted(X12_DIAGNOSIS_QUALIFIERS)
 # One claim is one (file, transaction set, account); replacements arrive in later files.
 CLAIM_KEY = ("account_id", "interchange_control_number", "st_control_number")
 
