@@ -75,3 +75,17 @@
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 {%- endmacro %}
+
+
+{#- The select list of one exception rule's rows, in the contract's column order
+    (exception_rule_columns): each column given by keyword as an SQL expression, a column not
+    given is a typed null. -#}
+{% macro exception_row(exception_type, exception_key, amount_at_risk, detected_at) -%}
+    {%- set given = {'exception_type': "'" ~ exception_type ~ "'",
+                     'exception_key': exception_key, 'amount_at_risk': amount_at_risk,
+                     'detected_at': detected_at} -%}
+    {%- do given.update(kwargs) -%}
+    {%- for column in exception_rule_columns() %}
+    {{ given.get(column, billops.null_text()) }} as {{ column }}{% if not loop.last %},{% endif %}
+    {%- endfor %}
+{%- endmacro %}

@@ -27,19 +27,16 @@ no_response as (
 
 final as (
     select
-        'CLAIM_NO_RESPONSE' as exception_type,
-        no_response.account_id as exception_key,
-        accounts.entity,
-        accounts.patient_id,
-        no_response.account_id,
-        no_response.account_id as claim_id,
-        {{ billops.null_text() }} as charge_id,
-        {{ billops.null_text() }} as trace_number,
-        {{ billops.null_text() }} as journal_id,
-        {{ billops.null_text() }} as statement_id,
-        no_response.amount_at_risk,
-        no_response.detected_at,
-        {{ billops.null_text() }} as root_cause
+        {{ billops.exception_row(
+            'CLAIM_NO_RESPONSE',
+            exception_key="no_response.account_id",
+            entity="accounts.entity",
+            patient_id="accounts.patient_id",
+            account_id="no_response.account_id",
+            claim_id="no_response.account_id",
+            amount_at_risk="no_response.amount_at_risk",
+            detected_at="no_response.detected_at",
+        ) }}
     from no_response
     left join {{ ref('int_accounts') }} as accounts
         on no_response.account_id = accounts.account_id

@@ -5,19 +5,16 @@
 -- primary payer, the latest eligibility response for the billed payer by the service date says
 -- INACTIVE, although the EHR coverage shows no end date.
 select
-    'COVERAGE_INACTIVE' as exception_type,
-    account_id as exception_key,
-    entity,
-    patient_id,
-    account_id,
-    account_id as claim_id,
-    {{ billops.null_text() }} as charge_id,
-    {{ billops.null_text() }} as trace_number,
-    {{ billops.null_text() }} as journal_id,
-    {{ billops.null_text() }} as statement_id,
-    cast(total_charge as decimal(38, 2)) as amount_at_risk,
-    submitted_at as detected_at,
-    {{ billops.null_text() }} as root_cause
+    {{ billops.exception_row(
+        'COVERAGE_INACTIVE',
+        exception_key="account_id",
+        entity="entity",
+        patient_id="patient_id",
+        account_id="account_id",
+        claim_id="account_id",
+        amount_at_risk="cast(total_charge as decimal(38, 2))",
+        detected_at="submitted_at",
+    ) }}
 from {{ ref('int_claim_coverage_checks') }}
 where has_inactive_eligibility
     or (active_count = 0 and matching_count = 0)

@@ -60,20 +60,16 @@ account_balances as (
 
 final as (
     select
-        'CREDIT_BALANCE' as exception_type,
-        account_balances.account_id as exception_key,
-        accounts.entity,
-        accounts.patient_id,
-        account_balances.account_id,
-        {{ billops.null_text() }} as claim_id,
-        {{ billops.null_text() }} as charge_id,
-        {{ billops.null_text() }} as trace_number,
-        {{ billops.null_text() }} as journal_id,
-        {{ billops.null_text() }} as statement_id,
-        cast(account_balances.paid_amount - account_balances.owed_amount as decimal(38, 2))
-            as amount_at_risk,
-        account_balances.last_paid_at as detected_at,
-        {{ billops.null_text() }} as root_cause
+        {{ billops.exception_row(
+            'CREDIT_BALANCE',
+            exception_key="account_balances.account_id",
+            entity="accounts.entity",
+            patient_id="accounts.patient_id",
+            account_id="account_balances.account_id",
+            amount_at_risk="cast(account_balances.paid_amount - account_balances.owed_amount"
+                           ~ " as decimal(38, 2))",
+            detected_at="account_balances.last_paid_at",
+        ) }}
     from account_balances
     left join accounts on account_balances.account_id = accounts.account_id
     where account_balances.paid_amount - account_balances.owed_amount > 0.005

@@ -41,20 +41,18 @@ denials as (
 
 final as (
     select
-        'DENIAL' as exception_type,
-        denials.account_id as exception_key,
-        accounts.entity,
-        accounts.patient_id,
-        denials.account_id,
-        denials.account_id as claim_id,
-        {{ billops.null_text() }} as charge_id,
-        {{ billops.null_text() }} as trace_number,
-        {{ billops.null_text() }} as journal_id,
-        {{ billops.null_text() }} as statement_id,
-        -- the type the claim rules have always returned
-        cast(denials.amount_at_risk as decimal(38, 2)) as amount_at_risk,
-        denials.detected_at,
-        denials.root_cause
+        {#- decimal(38, 2): the type the claim rules have always returned -#}
+        {{ billops.exception_row(
+            'DENIAL',
+            exception_key="denials.account_id",
+            entity="accounts.entity",
+            patient_id="accounts.patient_id",
+            account_id="denials.account_id",
+            claim_id="denials.account_id",
+            amount_at_risk="cast(denials.amount_at_risk as decimal(38, 2))",
+            detected_at="denials.detected_at",
+            root_cause="denials.root_cause",
+        ) }}
     from denials
     left join {{ ref('int_accounts') }} as accounts on denials.account_id = accounts.account_id
 )

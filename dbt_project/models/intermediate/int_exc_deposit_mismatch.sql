@@ -91,19 +91,15 @@ deposited_by_trace as (
 )
 
 select
-    'DEPOSIT_MISMATCH' as exception_type,
-    credit_payments.trace_number as exception_key,
-    credit_payments.entity,
-    credit_payments.patient_id,
-    {{ billops.null_text() }} as account_id,
-    {{ billops.null_text() }} as claim_id,
-    {{ billops.null_text() }} as charge_id,
-    credit_payments.trace_number,
-    {{ billops.null_text() }} as journal_id,
-    {{ billops.null_text() }} as statement_id,
-    cast(credit_payments.payment_amount as decimal(38, 2)) as amount_at_risk,
-    cast(credit_payments.payment_date as {{ dbt.type_timestamp() }}) as detected_at,
-    {{ billops.null_text() }} as root_cause
+    {{ billops.exception_row(
+        'DEPOSIT_MISMATCH',
+        exception_key="credit_payments.trace_number",
+        entity="credit_payments.entity",
+        patient_id="credit_payments.patient_id",
+        trace_number="credit_payments.trace_number",
+        amount_at_risk="cast(credit_payments.payment_amount as decimal(38, 2))",
+        detected_at="cast(credit_payments.payment_date as " ~ dbt.type_timestamp() ~ ")",
+    ) }}
 from credit_payments
 cross join as_of
 left join deposited_by_trace

@@ -22,19 +22,16 @@ late_charges as (
 
 final as (
     select
-        'LATE_CHARGE' as exception_type,
-        charge_id as exception_key,
-        entity,
-        patient_id,
-        account_id,
-        {{ billops.null_text() }} as claim_id,
-        charge_id,
-        {{ billops.null_text() }} as trace_number,
-        {{ billops.null_text() }} as journal_id,
-        {{ billops.null_text() }} as statement_id,
-        charge_amount as amount_at_risk,
-        entered_at as detected_at,
-        {{ billops.null_text() }} as root_cause
+        {{ billops.exception_row(
+            'LATE_CHARGE',
+            exception_key="charge_id",
+            entity="entity",
+            patient_id="patient_id",
+            account_id="account_id",
+            charge_id="charge_id",
+            amount_at_risk="charge_amount",
+            detected_at="entered_at",
+        ) }}
     from late_charges
 )
 

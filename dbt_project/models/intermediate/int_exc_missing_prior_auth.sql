@@ -31,18 +31,16 @@ auth_lines as (
 )
 
 select
-    'MISSING_PRIOR_AUTH' as exception_type,
-    claims.account_id as exception_key,
-    claims.entity,
-    claims.patient_id,
-    claims.account_id,
-    claims.account_id as claim_id,
-    {{ billops.null_text() }} as charge_id,
-    {{ billops.null_text() }} as trace_number,
-    {{ billops.null_text() }} as journal_id,
-    {{ billops.null_text() }} as statement_id,
-    cast(auth_lines.amount as decimal(38, 2)) as amount_at_risk,
-    claims.submitted_at as detected_at,
-    {{ dbt.concat(["'AUTH_REQUIRED_'", 'auth_lines.first_hcpcs']) }} as root_cause
+    {{ billops.exception_row(
+        'MISSING_PRIOR_AUTH',
+        exception_key="claims.account_id",
+        entity="claims.entity",
+        patient_id="claims.patient_id",
+        account_id="claims.account_id",
+        claim_id="claims.account_id",
+        amount_at_risk="cast(auth_lines.amount as decimal(38, 2))",
+        detected_at="claims.submitted_at",
+        root_cause=dbt.concat(["'AUTH_REQUIRED_'", 'auth_lines.first_hcpcs']),
+    ) }}
 from claims
 inner join auth_lines on claims.account_id = auth_lines.account_id

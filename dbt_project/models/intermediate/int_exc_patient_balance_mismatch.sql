@@ -57,19 +57,16 @@ balance as (
 
 final as (
     select
-        'PATIENT_BALANCE_MISMATCH' as exception_type,
-        balance.statement_id as exception_key,
-        accounts.entity,
-        balance.patient_id,
-        balance.account_id,
-        {{ billops.null_text() }} as claim_id,
-        {{ billops.null_text() }} as charge_id,
-        {{ billops.null_text() }} as trace_number,
-        {{ billops.null_text() }} as journal_id,
-        balance.statement_id,
-        cast(balance.amount_at_risk as decimal(38, 2)) as amount_at_risk,
-        cast(balance.statement_date as {{ dbt.type_timestamp() }}) as detected_at,
-        {{ billops.null_text() }} as root_cause
+        {{ billops.exception_row(
+            'PATIENT_BALANCE_MISMATCH',
+            exception_key="balance.statement_id",
+            entity="accounts.entity",
+            patient_id="balance.patient_id",
+            account_id="balance.account_id",
+            statement_id="balance.statement_id",
+            amount_at_risk="cast(balance.amount_at_risk as decimal(38, 2))",
+            detected_at="cast(balance.statement_date as " ~ dbt.type_timestamp() ~ ")",
+        ) }}
     from balance
     left join accounts on balance.account_id = accounts.account_id
 )

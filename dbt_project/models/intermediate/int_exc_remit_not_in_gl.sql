@@ -12,19 +12,15 @@ remittances as (
 )
 
 select
-    'REMIT_NOT_IN_GL' as exception_type,
-    remittances.trace_number as exception_key,
-    remittances.entity,
-    remittances.patient_id,
-    {{ billops.null_text() }} as account_id,
-    {{ billops.null_text() }} as claim_id,
-    {{ billops.null_text() }} as charge_id,
-    remittances.trace_number,
-    {{ billops.null_text() }} as journal_id,
-    {{ billops.null_text() }} as statement_id,
-    cast(abs(remittances.payment_amount) as decimal(38, 2)) as amount_at_risk,
-    cast(remittances.payment_date as {{ dbt.type_timestamp() }}) as detected_at,
-    {{ billops.null_text() }} as root_cause
+    {{ billops.exception_row(
+        'REMIT_NOT_IN_GL',
+        exception_key="remittances.trace_number",
+        entity="remittances.entity",
+        patient_id="remittances.patient_id",
+        trace_number="remittances.trace_number",
+        amount_at_risk="cast(abs(remittances.payment_amount) as decimal(38, 2))",
+        detected_at="cast(remittances.payment_date as " ~ dbt.type_timestamp() ~ ")",
+    ) }}
 from remittances
 cross join as_of
 where remittances.trace_number not in (

@@ -31,19 +31,16 @@ unbalanced_claims as (
 
 final as (
     select
-        'REMIT_UNBALANCED' as exception_type,
-        unbalanced_claims.account_id as exception_key,
-        accounts.entity,
-        accounts.patient_id,
-        unbalanced_claims.account_id,
-        unbalanced_claims.account_id as claim_id,
-        {{ billops.null_text() }} as charge_id,
-        {{ billops.null_text() }} as trace_number,
-        {{ billops.null_text() }} as journal_id,
-        {{ billops.null_text() }} as statement_id,
-        unbalanced_claims.difference as amount_at_risk,
-        cast(unbalanced_claims.remit_date as {{ dbt.type_timestamp() }}) as detected_at,
-        {{ billops.null_text() }} as root_cause
+        {{ billops.exception_row(
+            'REMIT_UNBALANCED',
+            exception_key="unbalanced_claims.account_id",
+            entity="accounts.entity",
+            patient_id="accounts.patient_id",
+            account_id="unbalanced_claims.account_id",
+            claim_id="unbalanced_claims.account_id",
+            amount_at_risk="unbalanced_claims.difference",
+            detected_at="cast(unbalanced_claims.remit_date as " ~ dbt.type_timestamp() ~ ")",
+        ) }}
     from unbalanced_claims
     left join {{ ref('int_accounts') }} as accounts
         on unbalanced_claims.account_id = accounts.account_id

@@ -104,19 +104,16 @@ stale as (
 
 final as (
     select
-        'STATEMENT_STALE_COVERAGE' as exception_type,
-        stale.statement_id as exception_key,
-        accounts.entity,
-        stale.patient_id,
-        stale.account_id,
-        {{ billops.null_text() }} as claim_id,
-        {{ billops.null_text() }} as charge_id,
-        {{ billops.null_text() }} as trace_number,
-        {{ billops.null_text() }} as journal_id,
-        stale.statement_id,
-        cast(stale.amount_at_risk as decimal(38, 2)) as amount_at_risk,
-        cast(stale.statement_date as {{ dbt.type_timestamp() }}) as detected_at,
-        {{ billops.null_text() }} as root_cause
+        {{ billops.exception_row(
+            'STATEMENT_STALE_COVERAGE',
+            exception_key="stale.statement_id",
+            entity="accounts.entity",
+            patient_id="stale.patient_id",
+            account_id="stale.account_id",
+            statement_id="stale.statement_id",
+            amount_at_risk="cast(stale.amount_at_risk as decimal(38, 2))",
+            detected_at="cast(stale.statement_date as " ~ dbt.type_timestamp() ~ ")",
+        ) }}
     from stale
     left join accounts on stale.account_id = accounts.account_id
 )

@@ -214,19 +214,16 @@ underpayments as (
 
 final as (
     select
-        'UNDERPAYMENT' as exception_type,
-        underpayments.account_id as exception_key,
-        accounts.entity,
-        accounts.patient_id,
-        underpayments.account_id,
-        underpayments.account_id as claim_id,
-        {{ billops.null_text() }} as charge_id,
-        {{ billops.null_text() }} as trace_number,
-        {{ billops.null_text() }} as journal_id,
-        {{ billops.null_text() }} as statement_id,
-        underpayments.amount_at_risk,
-        underpayments.detected_at,
-        {{ billops.null_text() }} as root_cause
+        {{ billops.exception_row(
+            'UNDERPAYMENT',
+            exception_key="underpayments.account_id",
+            entity="accounts.entity",
+            patient_id="accounts.patient_id",
+            account_id="underpayments.account_id",
+            claim_id="underpayments.account_id",
+            amount_at_risk="underpayments.amount_at_risk",
+            detected_at="underpayments.detected_at",
+        ) }}
     from underpayments
     left join accounts on underpayments.account_id = accounts.account_id
 )

@@ -26,19 +26,14 @@ write_off_journals as (
 
 final as (
     select
-        'WRITE_OFF_UNAPPROVED' as exception_type,
-        journal_id as exception_key,
-        entity,
-        {{ billops.null_text() }} as patient_id,
-        {{ billops.null_text() }} as account_id,
-        {{ billops.null_text() }} as claim_id,
-        {{ billops.null_text() }} as charge_id,
-        {{ billops.null_text() }} as trace_number,
-        journal_id,
-        {{ billops.null_text() }} as statement_id,
-        cast(write_off_amount as decimal(38, 2)) as amount_at_risk,
-        cast(posting_date as {{ dbt.type_timestamp() }}) as detected_at,
-        {{ billops.null_text() }} as root_cause
+        {{ billops.exception_row(
+            'WRITE_OFF_UNAPPROVED',
+            exception_key="journal_id",
+            entity="entity",
+            journal_id="journal_id",
+            amount_at_risk="cast(write_off_amount as decimal(38, 2))",
+            detected_at="cast(posting_date as " ~ dbt.type_timestamp() ~ ")",
+        ) }}
     from write_off_journals
     where has_approver = 0
         and write_off_amount > {{ var('write_off_approval_threshold') }}
