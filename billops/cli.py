@@ -391,6 +391,9 @@ def users_disable(
     out.print(f"user {name} disabled" if changed else f"user {name} was already disabled")
 
 
+# Command groups kept in their own modules register here, one line each.
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: one line on stderr and a non-zero exit for every user error."""
     logging.basicConfig(level=os.environ.get("BILLOPS_LOG_LEVEL", "WARNING"),
