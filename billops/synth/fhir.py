@@ -6,6 +6,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
+from billops.synth.address import Address
 from billops.synth.chargemaster import CHARGEMASTER
 from billops.synth.landing import dump_json
 from billops.synth.landing import json_string as _string
@@ -25,7 +26,6 @@ from billops.synth.reference import (
     ICD10CM_SYSTEM,
     LOCAL_SID,
     NPI_SYSTEM,
-    Address,
     Facility,
 )
 

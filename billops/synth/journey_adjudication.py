@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import random
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from billops.synth import defects
 from billops.synth.clock import next_weekday, office_time
@@ -24,17 +23,15 @@ from billops.synth.pricing import (
     remit_date,
     reversal,
 )
+from billops.synth.simulation_state import SimulationState
 from billops.synth.staff import BILLERS
-
-if TYPE_CHECKING:
-    from billops.synth.journeys import Simulation
 
 SECONDARY_BILLED_SHARE = 0.9  # of eligible accounts: the rest the biller never crosses over
 APPEAL_SHARE = 0.6  # of denials for documentation, necessity or coding (not auth, eligibility)
 OVERTURN_SHARE = 0.5  # of appeals
 
 
-def settle(sim: Simulation, enc: Encounter, billing: Billing) -> datetime:
+def settle(sim: SimulationState, enc: Encounter, billing: Billing) -> datetime:
     """Adjudicate the sent claim; returns when its first 835 arrives."""
     account, claim, plan = enc.account, billing.claim, billing.plan
     p = account.patient
@@ -65,7 +62,7 @@ def settle(sim: Simulation, enc: Encounter, billing: Billing) -> datetime:
 
 
 def _late_charges_claim(
-    sim: Simulation, enc: Encounter, billing: Billing, remit: RemitClaim, late: Charge
+    sim: SimulationState, enc: Encounter, billing: Billing, remit: RemitClaim, late: Charge
 ) -> None:
     """An inpatient stay's late charge goes out on a late-charges claim (CLM05-3 = 5) that
     adds to the original, adjudicated on its own."""
@@ -81,7 +78,7 @@ def _late_charges_claim(
 
 
 def _replacement(
-    sim: Simulation,
+    sim: SimulationState,
     enc: Encounter,
     billing: Billing,
     remit: RemitClaim,
@@ -108,7 +105,7 @@ def _replacement(
 
 
 def _paid(
-    sim: Simulation, enc: Encounter, remit: RemitClaim, remit_day: date, remit_received: datetime
+    sim: SimulationState, enc: Encounter, remit: RemitClaim, remit_day: date, remit_received: datetime
 ) -> None:
     """A paid claim: underpaid (a defect, or a case at the tolerance's edge), paid and taken
     back, or paid and crossed over to the secondary payer."""
@@ -137,7 +134,7 @@ def _paid(
 
 
 def _bill_secondary(
-    sim: Simulation, account: Account, primary: RemitClaim, paid_on: date, collected: int
+    sim: SimulationState, account: Account, primary: RemitClaim, paid_on: date, collected: int
 ) -> None:
     """Cross the claim over to the patient's second coverage once the primary's 835 is
     posted: a secondary 837 (SBR01 = S, the primary's adjudication in loops 2320/2330) for
@@ -182,7 +179,7 @@ def _bill_secondary(
 
 
 def _appeal(
-    sim: Simulation, drng: random.Random, account: Account, clean: RemitClaim, denied_on: date
+    sim: SimulationState, drng: random.Random, account: Account, clean: RemitClaim, denied_on: date
 ) -> None:
     """The denials team appeals with the missing documentation; the payer overturns some
     denials and pays the claim at contract in a later 835 (CLP02 = 1)."""
@@ -217,7 +214,7 @@ def _appeal(
 
 
 def _interim_bills(
-    sim: Simulation,
+    sim: SimulationState,
     rng: random.Random,
     account: Account,
     first: RemitClaim,

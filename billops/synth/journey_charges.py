@@ -6,19 +6,16 @@ from __future__ import annotations
 
 import random
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from billops.synth.clock import at, later
 from billops.synth.draw import between, pick, rint
 from billops.synth.journey_visits import visit
 from billops.synth.model import INPATIENT, Account, Charge, Patient
 from billops.synth.reference import Facility
-
-if TYPE_CHECKING:
-    from billops.synth.journeys import Simulation
+from billops.synth.simulation_state import SimulationState
 
 
-def open_account(sim: Simulation, rng: random.Random, seq: int, day: date, p: Patient) -> Account:
+def open_account(sim: SimulationState, rng: random.Random, seq: int, day: date, p: Patient) -> Account:
     """The account of the patient's encounter on ``day``, with its charges."""
     ref = sim.ref
     drawn = visit(rng, p, day)
@@ -58,7 +55,7 @@ def open_account(sim: Simulation, rng: random.Random, seq: int, day: date, p: Pa
 
 
 def charge(
-    sim: Simulation, account: Account, *, hcpcs: str, units: int, day: date, entered_at: datetime
+    sim: SimulationState, account: Account, *, hcpcs: str, units: int, day: date, entered_at: datetime
 ) -> Charge:
     """A new charge line of the account at the chargemaster price of ``day``."""
     return Charge(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from billops.synth import defects
 from billops.synth.clock import at, later, next_weekday, office_time
@@ -15,10 +14,8 @@ from billops.synth.journey_charges import charge
 from billops.synth.journey_encounter import Billing, Encounter, PatientBehaviour
 from billops.synth.model import Account, Charge, Claim, ClaimEvent
 from billops.synth.pricing import remit_date
+from billops.synth.simulation_state import SimulationState
 from billops.synth.staff import BILLERS
-
-if TYPE_CHECKING:
-    from billops.synth.journeys import Simulation
 
 
 def submission(
@@ -62,7 +59,7 @@ def new_claim(
     return claim
 
 
-def claim_events(sim: Simulation, rng: random.Random, claim: Claim) -> None:
+def claim_events(sim: SimulationState, rng: random.Random, claim: Claim) -> None:
     ev = sim.world.claim_events
     biller = pick(rng, BILLERS)
     detail = (
@@ -105,7 +102,7 @@ def claim_events(sim: Simulation, rng: random.Random, claim: Claim) -> None:
     ev.append(event("CLAIM_ACCEPTED", claim.accepted_at, "clearinghouse", "accepted by payer"))
 
 
-def prepare_claim(sim: Simulation, enc: Encounter) -> Billing:
+def prepare_claim(sim: SimulationState, enc: Encounter) -> Billing:
     """The original claim with the claim-stage defects and cases planned on it."""
     rng, account = enc.rng, enc.account
     p = account.patient
@@ -155,7 +152,7 @@ def prepare_claim(sim: Simulation, enc: Encounter) -> Billing:
     return billing
 
 
-def send_claim(sim: Simulation, enc: Encounter, billing: Billing) -> bool:
+def send_claim(sim: SimulationState, enc: Encounter, billing: Billing) -> bool:
     """Send the claim; False when the payer will never answer it (held by the scrubber,
     never answered, or not yet answered at the extract)."""
     rng, account, claim, plan, kind = enc.rng, enc.account, billing.claim, billing.plan, enc.kind

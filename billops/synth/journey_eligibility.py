@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
 
 from billops.synth import defects
 from billops.synth.chargemaster import CHARGEMASTER
@@ -15,13 +14,11 @@ from billops.synth.defect_hooks import change_coverage, duplicate_charge, eligib
 from billops.synth.draw import between, pick, rint
 from billops.synth.journey_encounter import Encounter
 from billops.synth.model import Account, ClaimEvent, EligibilityCheck, Patient, PatientPayment
+from billops.synth.simulation_state import SimulationState
 from billops.synth.staff import REGISTRARS
 
-if TYPE_CHECKING:
-    from billops.synth.journeys import Simulation
 
-
-def register(sim: Simulation, p: Patient) -> None:
+def register(sim: SimulationState, p: Patient) -> None:
     """A member id keyed wrong at registration is found by a NOT_FOUND eligibility answer."""
     if len(p.coverage) > 1:
         rng = random.Random(f"{sim.seed}:registration:{p.id}")
@@ -40,7 +37,7 @@ def register(sim: Simulation, p: Patient) -> None:
 
 
 def check_in(
-    sim: Simulation,
+    sim: SimulationState,
     seq: int,
     day: date,
     rng: random.Random,
@@ -109,7 +106,7 @@ def check_in(
 
 
 def _authorize(
-    sim: Simulation, rng: random.Random, account: Account, day: date, auth_codes: list[str]
+    sim: SimulationState, rng: random.Random, account: Account, day: date, auth_codes: list[str]
 ) -> None:
     account.auth_number = f"PA{between(rng, 10**8, 10**9)}"
     account.auth_at = office_time(rng, day - timedelta(days=rint(rng, 2, 10)))
@@ -126,7 +123,7 @@ def _authorize(
     )
 
 
-def _copay(sim: Simulation, rng: random.Random, account: Account, active: bool) -> int:
+def _copay(sim: SimulationState, rng: random.Random, account: Account, active: bool) -> int:
     """The copay collected at check-in (card), 0 when none."""
     payer = account.patient.payer
     copay_owed = payer.copay if any(CHARGEMASTER[c.hcpcs].visit for c in account.charges) else 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from billops.synth import defects
 from billops.synth.clock import at, later, office_time
@@ -14,10 +13,8 @@ from billops.synth.draw import pick, rint
 from billops.synth.journey_encounter import Encounter, PatientBehaviour
 from billops.synth.model import Account, ClaimEvent, PatientPayment, Statement, WriteOff
 from billops.synth.pricing import payment_times
+from billops.synth.simulation_state import SimulationState
 from billops.synth.staff import BILLERS, SUPERVISORS
-
-if TYPE_CHECKING:
-    from billops.synth.journeys import Simulation
 
 SMALL_BALANCE = 500  # cents: balances below this are written off instead of billed
 
@@ -46,7 +43,7 @@ def _payment(account: Account, amount: int, received_at: datetime, method: str) 
     )
 
 
-def patient_side(sim: Simulation, enc: Encounter, b: PatientBehaviour) -> None:
+def patient_side(sim: SimulationState, enc: Encounter, b: PatientBehaviour) -> None:
     """Post the remittances, then settle what the patient owes."""
     account, kind, collected = enc.account, enc.kind, enc.copay_owed
     _post_remits(sim, account)
@@ -80,7 +77,7 @@ def patient_side(sim: Simulation, enc: Encounter, b: PatientBehaviour) -> None:
         _statements(sim, enc, b, posted, balance)
 
 
-def _post_remits(sim: Simulation, account: Account) -> None:
+def _post_remits(sim: SimulationState, account: Account) -> None:
     ev = sim.world.claim_events
     for remit, day in zip(account.remits, account.remit_dates, strict=True):
         _, posted = payment_times(sim.ref, remit.claim.payer, account.entity, day)
@@ -108,7 +105,7 @@ def _post_remits(sim: Simulation, account: Account) -> None:
             )
 
 
-def _credit(sim: Simulation, enc: Encounter, posted: datetime, balance: int) -> None:
+def _credit(sim: SimulationState, enc: Encounter, posted: datetime, balance: int) -> None:
     account, w = enc.account, sim.world
     if enc.kind == defects.CREDIT_BALANCE:  # the over-collected copay is never refunded
         w.defects.append(defects.account_truth(enc.kind, account, posted, -balance))
@@ -130,7 +127,7 @@ def _credit(sim: Simulation, enc: Encounter, posted: datetime, balance: int) -> 
 
 
 def _small_balance(
-    sim: Simulation, rng: random.Random, account: Account, posted: datetime, balance: int
+    sim: SimulationState, rng: random.Random, account: Account, posted: datetime, balance: int
 ) -> None:
     wo_at = office_time(rng, posted.date() + timedelta(days=rint(rng, 1, 2)))
     sim.world.write_offs.append(
@@ -152,7 +149,7 @@ def _small_balance(
 
 
 def _statements(
-    sim: Simulation, enc: Encounter, b: PatientBehaviour, posted: datetime, balance: int
+    sim: SimulationState, enc: Encounter, b: PatientBehaviour, posted: datetime, balance: int
 ) -> None:
     """Up to three monthly statements until the balance is paid."""
     rng, drng, kind, account, collected = enc.rng, enc.drng, enc.kind, enc.account, enc.copay_owed
@@ -204,7 +201,7 @@ def _statements(
         statement_day += timedelta(days=30)
 
 
-def self_pay(sim: Simulation, rng: random.Random, account: Account) -> None:
+def self_pay(sim: SimulationState, rng: random.Random, account: Account) -> None:
     """An uninsured patient: no claim, statements for the charges until they are paid."""
     w, p = sim.world, account.patient
     sim.done.append(account)

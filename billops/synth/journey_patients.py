@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
+from billops.synth.address import Address
 from billops.synth.clock import office_time
 from billops.synth.draw import below, between, pick, rint
 from billops.synth.model import CoverageVersion, Patient, SecondaryCoverage
@@ -15,7 +16,6 @@ from billops.synth.reference import (
     GIVEN_NAMES,
     SURNAME_HEADS,
     SURNAME_TAILS,
-    Address,
     Reference,
     street_address,
     zip9,

@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import random
 from datetime import date
-from typing import TYPE_CHECKING
 
 from billops.synth import defects
 from billops.synth.defect_cases import payment_case
 from billops.synth.model import Payment
 from billops.synth.pricing import payment_times, prompt_pay_interest
-
-if TYPE_CHECKING:
-    from billops.synth.journeys import Simulation
+from billops.synth.simulation_state import SimulationState
 
 
-def make_payments(sim: Simulation, through: date | None) -> None:
+def make_payments(sim: SimulationState, through: date | None) -> None:
     """Make the payments of every payment day up to ``through`` (all when None): every
     remittance of such a day is known, as it follows its claim's service day."""
     ready = sorted(k for k in sim.remit_groups if through is None or k[0] <= through)
@@ -52,7 +49,7 @@ def make_payments(sim: Simulation, through: date | None) -> None:
         sim.world.payments.append(payment)
 
 
-def _payment_defects(sim: Simulation, payment: Payment) -> None:
+def _payment_defects(sim: SimulationState, payment: Payment) -> None:
     """A payment's ERP defect, or else its edge case or look-alike."""
     day = payment.paid_on
     # a lockbox day of a payer (the same draw in every part): its payments are deposited

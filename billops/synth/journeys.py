@@ -16,9 +16,8 @@ other accounts unchanged.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import date
-from typing import Any
 
 from billops.synth import defects
 from billops.synth.clock import at
@@ -30,43 +29,12 @@ from billops.synth.journey_eligibility import check_in, register
 from billops.synth.journey_patient_side import patient_side, self_pay
 from billops.synth.journey_patients import make_patient
 from billops.synth.journey_payments import make_payments
-from billops.synth.model import Account, Coverage, Patient, RemitClaim, Revenue, World
-from billops.synth.params import SYSTEMS, Horizon, Scale
-from billops.synth.reference import Reference
+from billops.synth.model import Account, Coverage, Patient, Revenue, World
+from billops.synth.simulation_state import SimulationState
 
 
-class Simulation:
-    def __init__(
-        self,
-        ref: Reference,
-        horizon: Horizon,
-        scale: Scale,
-        seed: int,
-        rates: Mapping[str, float],
-        part: int = 0,
-    ) -> None:
-        """``part``: simulate the patients whose number modulo ``scale.parts`` is ``part``."""
-        self.ref, self.horizon, self.scale = ref, horizon, scale
-        self.seed, self.rates = seed, rates
-        self.part = part
-        # ids and random streams of a part carry its number, so parts never collide
-        self.tag = str(part) if scale.parts > 1 else ""
-        self.stream = f"/{part}" if scale.parts > 1 else ""
-        self.world = World({s: horizon.extracts(s) for s in SYSTEMS}, self.tag)
-        self.patients: list[Patient] = []
-        self._charge_seq = 0
-        self.done: list[Account] = []  # accounts simulated, not yet handed to the buckets
-        # patient id -> (Coverage versions handed out, successor handed out)
-        self._coverages_out: dict[str, tuple[int, bool]] = {}
-        self._payer_index = {p.id: i for i, p in enumerate(ref.payers)}
-        # remittances waiting for their payment day: (day, payer index, entity) -> claims
-        self.remit_groups: dict[tuple[Any, ...], list[RemitClaim]] = {}
-        self.traces = 0  # payments made so far (numbers their trace)
-        self.rcm_final = horizon.extracts("rcm")[-1]
-
-    def new_charge_id(self) -> str:
-        self._charge_seq += 1
-        return f"CI{self.tag}{self._charge_seq:0{9 - len(self.tag)}d}"
+class Simulation(SimulationState):
+    """Runs every encounter through the journey stages, in service-day order."""
 
     def run(
         self,

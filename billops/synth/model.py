@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from billops.synth.address import Address
 from billops.synth.payers import Payer
-from billops.synth.reference import Address, Facility
+from billops.synth.reference import Facility
 from billops.synth.stream import Buckets
 
 INPATIENT = "INPATIENT"  # the encounter profile of an admission (FHIR Encounter.class IMP)

@@ -8,12 +8,9 @@ import random
 from dataclasses import dataclass, replace
 from functools import cache
 from importlib.resources import files
-from typing import TYPE_CHECKING
 
+from billops.synth.address import Address
 from billops.synth.draw import between, pick
-
-if TYPE_CHECKING:
-    from billops.synth.reference import Address
 
 PAYERS_FILE = "data/payers.json"
 

@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from zlib import crc32
 
+from billops.synth.address import Address
 from billops.synth.chargemaster import CHARGEMASTER
 from billops.synth.money import cents
 from billops.synth.payers import Payer, payer_terms, remit_styles
@@ -46,18 +47,6 @@ def make_npi(rng: random.Random, first: str) -> str:
 
 def npi_is_valid(npi: str) -> bool:
     return len(npi) == 10 and npi.isdigit() and npi_check_digit(npi[:9]) == npi[9]
-
-
-@dataclass(frozen=True)
-class Address:
-    line: str
-    city: str
-    state: str
-    zip9: str
-
-    @property
-    def zip5(self) -> str:
-        return self.zip9[:5]
 
 
 @dataclass(frozen=True)

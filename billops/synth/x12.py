@@ -37,10 +37,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TextIO
 
+from billops.synth.address import Address
 from billops.synth.chargemaster import revenue_code
 from billops.synth.model import Account, Charge, Claim, Patient, Payment, RemitClaim, RemitLine
 from billops.synth.money import fmt_x12
-from billops.synth.reference import Address, Reference
+from billops.synth.reference import Reference
 
 IMPL_837P = "005010X222A1"
 IMPL_837I = "005010X223A2"
