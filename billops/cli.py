@@ -392,6 +392,8 @@ def users_disable(
 
 
 # Command groups kept in their own modules register here, one line each.
+from billops import cli_api  # noqa: E402
+cli_api.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

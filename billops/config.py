@@ -158,6 +158,10 @@ class Settings(BaseSettings):
     # Roles that may see a patient's name, birth date, address or member id, through the audited
     # lookup of the PHI store (billops.phi_store); every other role sees masked values.
     phi_roles: list[str] = Field(default_factory=lambda: ["billing_specialist"])
+    # The HTTP API's rate limit per bearer token (a token bucket, docs/api.md): this many
+    # requests a minute on average, and at most the burst at once; beyond it, 429 + Retry-After.
+    api_rate_limit_per_minute: float = 600.0
+    api_rate_limit_burst: int = 60
     # --- Hostile input (docs/security.md, docs/ingestion.md). A line (CSV, NDJSON) or an X12
     # segment longer than this is rejected as one record, never buffered whole.
     max_record_bytes: int = 1_000_000
