@@ -36,3 +36,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     limiter = RateLimiter(settings.api_rate_limit_per_minute, settings.api_rate_limit_burst)
     app.add_middleware(RequestContextMiddleware, limiter=limiter, exempt=UNLIMITED)
     return app
+
+
+def route_list(app: FastAPI) -> list[tuple[str, str, str]]:
+    """(method, path, name) of every API route, in the order they were mounted."""
+    found = []
+    for route in app.routes:
+        methods = sorted(getattr(route, "methods", None) or ())
+        path = getattr(route, "path", "")
+        if path.startswith(PREFIX) and path not in app_docs_paths():
+            found.extend((method, path, route.name) for method in methods if method != "HEAD")
+    return found
+
+
+def app_docs_paths() -> set[str]:
+    return {f"{PREFIX}/openapi.json", f"{PREFIX}/docs", f"{PREFIX}/docs/oauth2-redirect"}

@@ -33,6 +33,33 @@ ROUTE_ROLES: dict[str, tuple[str, ...]] = {
     "lookup_patient": EVERYONE,
 }
 
+# What the workflow or the PHI store checks beyond the role (the table's last column).
+ROUTE_NOTES = {
+    "health": "no token; reads nothing",
+    "act_on_exception": "each action's own roles (analysts only comment: docs/workflow.md); "
+                        "409 on a stale version or an illegal transition",
+    "request_adjustment": "money: not analysts",
+    "approve_adjustment": "403 for the requester and above the approver's tier",
+    "reject_adjustment": "403 for the requester",
+    "read_audit": "never holds PHI or tokens",
+    "lookup_patient": "PHI only for `BILLOPS_PHI_ROLES` (default billing_specialist); "
+                      "others 403; every attempt audited",
+}
+
 
 def allowed(route: str, role: str) -> bool:
     return role in ROUTE_ROLES.get(route, ())
+
+
+def roles_table(routes: list[tuple[str, str, str]]) -> str:
+    """The Markdown table of docs/api.md from (method, path, name) of the app's routes."""
+    lines = ["| route | name | " + " | ".join(ROLES) + " | beyond the role |",
+             "|---|---|" + "---|" * (len(ROLES) + 1)]
+    for method, path, name in routes:
+        if name in PUBLIC_ROUTES:
+            marks = ["public"] * len(ROLES)
+        else:
+            marks = ["yes" if allowed(name, role) else "—" for role in ROLES]
+        note = ROUTE_NOTES.get(name, "")
+        lines.append(f"| `{method} {path}` | `{name}` | " + " | ".join(marks) + f" | {note} |")
+    return "\n".join(lines) + "\n"
