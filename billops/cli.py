@@ -392,6 +392,8 @@ def users_disable(
 
 
 # Command groups kept in their own modules register here, one line each.
+from billops.cli_statements import register as _register_statements  # noqa: E402, I001
+_register_statements(app)
 from billops import cli_api  # noqa: E402
 cli_api.register(app)
 

@@ -72,6 +72,7 @@ RULE_VARS = (
     "self_pay_payer_types",
     "write_off_account_types",
     "eligibility_link_days",
+    "statement_cycle_days",
     "claim_event_activities",
 )
 
@@ -87,6 +88,7 @@ class Settings(BaseSettings):
     serving: Path | None = None
     quarantine: Path | None = None
     close: Path | None = None
+    statements: Path | None = None
     lake: Path | None = None
     ops_url: str | None = None
 
@@ -145,6 +147,9 @@ class Settings(BaseSettings):
     write_off_account_types: list[str] = Field(default_factory=lambda: ["WRITE_OFF"])
     # Eligibility checks link to the patient's account whose start is nearest, within these days.
     eligibility_link_days: int = 30
+    # The statement release gate (docs/statements.md): an account's latest statement is due when
+    # produced within this many days before the as-of date.
+    statement_cycle_days: int = 30
     # claim_events.csv event_type (compared upper-cased) -> event-log activity; a type neither
     # listed nor an activity itself warns on its record and is logged upper-cased. Types whose
     # activity the log takes from the source documents (837, 835, GL, bank, statements, payments)
@@ -186,6 +191,7 @@ class Settings(BaseSettings):
         self.serving = self.serving or home / "warehouse" / "serving.duckdb"
         self.quarantine = self.quarantine or home / "quarantine"
         self.close = self.close or home / "close"
+        self.statements = self.statements or home / "statements"
         self.lake = self.lake or home / "lake"
         self.ops_url = self.ops_url or f"sqlite:///{home / 'ops.sqlite'}"
 
