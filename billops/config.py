@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -183,6 +184,15 @@ class Settings(BaseSettings):
     # SLA rules for process mining, "name=SOURCE>TARGET@36h;..." (units s, m, h, d); empty means
     # charge-to-submission within the billing window and submission-to-remit within follow-up.
     sla_rules: str = ""
+
+    # --- Work-item service levels (docs/workflow.md): an SLA counts business hours of this
+    # calendar, from the data's as-of time, never the wall clock.
+    business_timezone: str = "UTC"
+    business_day_start_hour: int = 8
+    business_day_end_hour: int = 17
+    # Monday = 0 ... Sunday = 6.
+    business_weekdays: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4])
+    business_holidays: list[date] = Field(default_factory=list)
 
     def model_post_init(self, __context: object) -> None:
         home = self.home

@@ -1,59 +1,50 @@
-"""The operational store: work-queue actions on exceptions and their audit trail.
+"""The operational store: its engine, its write transactions and the hash-chained audit trail.
 
-Streamlit writes here (assign, resolve, dismiss, reopen, with a note); the pipeline reads it. The
-store is any SQLAlchemy URL (``BILLOPS_OPS_URL``; SQLite under ``$BILLOPS_HOME`` by default,
-PostgreSQL in docker-compose) and is never the warehouse, so analysts can act while the nightly
-run holds DuckDB.
+The store is any SQLAlchemy URL (``BILLOPS_OPS_URL``; SQLite under ``$BILLOPS_HOME`` by default,
+PostgreSQL in docker-compose) and is never the warehouse, so analysts and other systems act
+while the nightly run holds DuckDB. Its tables are declared on :data:`metadata` by the modules
+that own them (``billops.auth``: users; ``billops.workflow``: routing rules, work items,
+adjustments) and created on first use; this module owns ``audit_log``.
 
-Tables (SQLAlchemy Core, created on first use):
+``audit_log`` is append-only: who (``actor``), what (``table_name``, ``record_id``,
+``operation``), when (``at``, wall clock UTC), from where (``channel``), why (``reason``), the
+``outcome``, the values ``before`` and ``after`` (JSON) and a free ``detail`` (JSON). Every row
+carries ``prev_hash``, the ``row_hash`` of the row before it, and its own ``row_hash``: the
+SHA-256 of a canonical JSON of its fields and ``prev_hash``. ``prev_hash`` is unique, so two
+writers can never both extend the same row (the loser retries); triggers refuse UPDATE and
+DELETE. :func:`verify_chain` recomputes the chain and names the first broken row. One function,
+:func:`append_audit`, writes every row (sign-ins, PHI lookups, waivers, work items,
+adjustments, routing). No row may hold PHI.
 
-* ``exception_actions``: one row per action: ``exception_id`` (``marts.billing_exceptions``),
-  ``status`` (one of STATUSES), ``assignee``, ``note``, ``acted_by``, ``acted_at`` (UTC). The
-  latest action of an exception (by ``acted_at``, then insertion order) is its status.
-* ``audit_log``: every write to the store, append-only: ``table_name``, ``record_id``,
-  ``operation``, ``actor``, ``at``, ``detail`` (JSON of the values written). Lookups of the PHI
-  store are audited here too (``table_name`` ``phi_store``, the patient's token as
-  ``record_id``, :func:`record_phi_access`).
-
-Before dbt runs, :func:`sync_exception_status` copies the latest action per exception into the
-warehouse table ``ops.exception_status``, which dbt declares as a source;
-``marts.billing_exceptions.status`` is that status, or ``OPEN`` when no one has acted.
+Before dbt runs, :func:`sync_exception_status` copies the work items' statuses into the
+warehouse table ``ops.exception_status``, which dbt declares as a source.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
 from billops.config import Settings, get_settings
 from billops.errors import BillopsError
+from billops.sql import identifier, type_name
 
-STATUSES = ("OPEN", "IN_PROGRESS", "RESOLVED", "DISMISSED")
-CLOSED_STATUSES = ("RESOLVED", "DISMISSED")
 WAREHOUSE_TABLE = "ops.exception_status"
+GENESIS_HASH = "0" * 64
+# Any constant: the key of the PostgreSQL advisory lock that serialises appends to the chain.
+_AUDIT_LOCK_KEY = 15_2026
+_WRITE_RETRIES = 5
 
 metadata = sa.MetaData()
-
-exception_actions = sa.Table(
-    "exception_actions",
-    metadata,
-    sa.Column("action_id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("exception_id", sa.String(64), nullable=False, index=True),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("assignee", sa.String(128)),
-    sa.Column("note", sa.Text),
-    sa.Column("acted_by", sa.String(128), nullable=False),
-    sa.Column("acted_at", sa.DateTime, nullable=False),
-    sa.CheckConstraint(
-        f"status in ({', '.join(repr(s) for s in STATUSES)})", name="ck_exception_actions_status"
-    ),
-)
 
 audit_log = sa.Table(
     "audit_log",
@@ -61,45 +52,40 @@ audit_log = sa.Table(
     sa.Column("audit_id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("table_name", sa.String(64), nullable=False),
     sa.Column("record_id", sa.String(64), nullable=False),
-    sa.Column("operation", sa.String(16), nullable=False),
+    sa.Column("operation", sa.String(32), nullable=False),
     sa.Column("actor", sa.String(128), nullable=False),
     sa.Column("at", sa.DateTime, nullable=False),
     sa.Column("detail", sa.Text),
+    sa.Column("channel", sa.String(16)),
+    sa.Column("reason", sa.Text),
+    sa.Column("outcome", sa.String(32)),
+    sa.Column("before", sa.Text),
+    sa.Column("after", sa.Text),
+    sa.Column("prev_hash", sa.String(64)),
+    sa.Column("row_hash", sa.String(64)),
+    sa.Index("uq_audit_log_prev_hash", "prev_hash", unique=True),
 )
+# The fields a row's hash covers, in the canonical JSON's (sorted) key order.
+HASHED_FIELDS = ("table_name", "record_id", "operation", "actor", "at", "detail", "channel",
+                 "reason", "outcome", "before", "after", "prev_hash")
 
 
-@dataclass(frozen=True)
-class ExceptionStatus:
-    """The latest action on one exception."""
+# ----------------------------------------------------------------------------- engine
 
-    exception_id: str
-    status: str
-    assignee: str | None
-    note: str | None
-    acted_by: str
-    acted_at: datetime
+
+@dataclass
+class _Cached:
+    engine: sa.Engine
+    tables: set[str] = field(default_factory=set)
+
+
+_engines: dict[str, _Cached] = {}
+_engines_lock = threading.Lock()
 
 
 def _url(settings: Settings) -> str:
     assert settings.ops_url is not None
     return settings.ops_url
-
-
-def engine(settings: Settings | None = None) -> sa.Engine:
-    """An engine on the store, with its tables created if missing."""
-    settings = settings or get_settings()
-    url = _url(settings)
-    try:
-        eng = sa.create_engine(url)
-        if eng.dialect.name == "sqlite" and eng.url.database:
-            from pathlib import Path
-
-            Path(eng.url.database).parent.mkdir(parents=True, exist_ok=True)
-        metadata.create_all(eng)
-    except (sa.exc.ArgumentError, sa.exc.OperationalError, ModuleNotFoundError) as exc:
-        reason = " ".join(str(exc).split())[:200]
-        raise BillopsError(f"operational store {_redacted(url)}: cannot open ({reason})") from exc
-    return eng
 
 
 def _redacted(url: str) -> str:
@@ -110,188 +96,331 @@ def _redacted(url: str) -> str:
         return "<unparseable URL>"
 
 
+def _sqlite_hooks(eng: sa.Engine) -> None:
+    """WAL, a busy timeout and BEGIN IMMEDIATE for writes: SQLite writers queue instead of
+    failing, and a writer reads the chain's head under the lock it appends with."""
+
+    @sa.event.listens_for(eng, "connect")
+    def _connect(dbapi_con: Any, _record: Any) -> None:
+        dbapi_con.isolation_level = None  # the driver's own BEGIN is replaced by ours
+        cursor = dbapi_con.cursor()
+        cursor.execute("pragma journal_mode=wal")
+        cursor.execute("pragma busy_timeout=30000")
+        cursor.close()
+
+    @sa.event.listens_for(eng, "begin")
+    def _begin(con: sa.Connection) -> None:
+        read_only = con.get_execution_options().get("billops_read_only", False)
+        con.exec_driver_sql("begin" if read_only else "begin immediate")
+
+
+def _create_engine(url: str) -> sa.Engine:
+    eng = sa.create_engine(url)
+    if eng.dialect.name == "sqlite":
+        if eng.url.database and eng.url.database != ":memory:":
+            Path(eng.url.database).parent.mkdir(parents=True, exist_ok=True)
+        _sqlite_hooks(eng)
+    return eng
+
+
+def engine(settings: Settings | None = None) -> sa.Engine:
+    """The process's one engine on the store's URL, its tables created or upgraded once.
+
+    Modules that declare tables on :data:`metadata` later (the workflow's) get them created the
+    next time this is called after their import.
+    """
+    settings = settings or get_settings()
+    url = _url(settings)
+    with _engines_lock:
+        cached = _engines.get(url)
+        try:
+            if cached is None:
+                cached = _engines[url] = _Cached(_create_engine(url))
+            if set(metadata.tables) - cached.tables:
+                _create_tables(cached.engine)
+                cached.tables |= set(metadata.tables)
+        except (sa.exc.ArgumentError, sa.exc.OperationalError, ModuleNotFoundError) as exc:
+            _engines.pop(url, None)
+            reason = " ".join(str(exc).split())[:200]
+            raise BillopsError(f"operational store {_redacted(url)}: cannot open ({reason})") from exc
+    return cached.engine
+
+
+def _create_tables(eng: sa.Engine) -> None:
+    metadata.create_all(eng)
+    with eng.begin() as con:
+        upgrade_existing_tables(con)
+        _chain_unhashed_rows(con)
+        install_append_only_triggers(con)
+
+
+def _column_type(column: sa.Column[Any], dialect: sa.Dialect) -> str:
+    return type_name(str(column.type.compile(dialect=dialect)))
+
+
+def upgrade_existing_tables(con: sa.Connection) -> None:
+    """Add the columns a store from an earlier release lacks (nullable, so old rows stay valid);
+    ``create_all`` creates only tables that are missing altogether."""
+    inspector = sa.inspect(con)
+    for table in metadata.sorted_tables:
+        if not inspector.has_table(table.name):
+            continue
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present:
+                con.exec_driver_sql(
+                    f"alter table {identifier(table.name)} add column {identifier(column.name)} "
+                    f"{_column_type(column, con.dialect)}")
+    for index in audit_log.indexes:
+        index.create(con, checkfirst=True)
+
+
+_SQLITE_TRIGGERS = tuple(
+    f"create trigger if not exists audit_log_no_{verb} before {verb} on audit_log "
+    f"begin select raise(abort, 'audit_log is append-only'); end"
+    for verb in ("update", "delete")
+)
+_POSTGRES_TRIGGERS = (
+    "create or replace function audit_log_append_only() returns trigger language plpgsql as "
+    "$$ begin raise exception 'audit_log is append-only'; end $$",
+    "drop trigger if exists audit_log_no_update_or_delete on audit_log",
+    "create trigger audit_log_no_update_or_delete before update or delete on audit_log "
+    "for each row execute function audit_log_append_only()",
+)
+
+
+def install_append_only_triggers(con: sa.Connection) -> None:
+    """Triggers that refuse UPDATE and DELETE on audit_log (SQLite and PostgreSQL)."""
+    statements = {"sqlite": _SQLITE_TRIGGERS, "postgresql": _POSTGRES_TRIGGERS}
+    for statement in statements.get(con.dialect.name, ()):
+        con.exec_driver_sql(statement)
+
+
+def dispose_engines() -> None:
+    """Forget the cached engines (tests that delete a store file; a forked worker)."""
+    with _engines_lock:
+        for cached in _engines.values():
+            cached.engine.dispose()
+        _engines.clear()
+
+
 @contextmanager
-def _begin(settings: Settings | None) -> Iterator[sa.Connection]:
-    eng = engine(settings)
-    try:
-        with eng.begin() as con:
-            yield con
-    finally:
-        eng.dispose()
+def begin(settings: Settings | None = None) -> Iterator[sa.Connection]:
+    """A write transaction (SQLite: BEGIN IMMEDIATE), committed at the end of the block."""
+    with engine(settings).begin() as con:
+        yield con
+
+
+@contextmanager
+def read(settings: Settings | None = None) -> Iterator[sa.Connection]:
+    """A read-only transaction that does not take SQLite's write lock."""
+    with engine(settings).connect() as con:
+        con = con.execution_options(billops_read_only=True)
+        yield con
+
+
+T = TypeVar("T")
+
+
+def write(work: Callable[[sa.Connection], T], settings: Settings | None = None) -> T:
+    """Run ``work(con)`` in one write transaction; when another writer extended the audit chain
+    from the same head first (the unique ``prev_hash``), run it again from the new head."""
+    for attempt in range(_WRITE_RETRIES):
+        try:
+            with begin(settings) as con:
+                return work(con)
+        except sa.exc.IntegrityError as exc:
+            if "prev_hash" not in str(exc) or attempt == _WRITE_RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def record_action(
-    exception_id: str,
-    status: str,
-    acted_by: str,
-    *,
-    assignee: str | None = None,
-    note: str | None = None,
-    acted_at: datetime | None = None,
-    settings: Settings | None = None,
-) -> int:
-    """Record one action on an exception and its audit row, in one transaction.
+# ----------------------------------------------------------------------------- audit chain
 
-    Returns the action id. Raises BillopsError for an unknown status or a missing id or actor.
-    """
-    status = (status or "").strip().upper()
-    if status not in STATUSES:
-        raise BillopsError(
-            f"exception {exception_id}: status {status or '(empty)'!r} is not one "
-            f"of {', '.join(STATUSES)}"
-        )
-    if not (exception_id or "").strip():
-        raise BillopsError("an action needs an exception_id")
-    if not (acted_by or "").strip():
-        raise BillopsError(f"exception {exception_id}: an action needs acted_by")
-    when = (
-        acted_at.astimezone(UTC).replace(tzinfo=None) if acted_at and acted_at.tzinfo else acted_at
-    ) or _now()
-    values = {
-        "exception_id": exception_id.strip(),
-        "status": status,
-        "assignee": assignee,
-        "note": note,
-        "acted_by": acted_by.strip(),
-        "acted_at": when,
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One row to append to the audit trail; ``before``, ``after`` and ``detail`` are JSON-able
+    dicts without PHI."""
+
+    table_name: str
+    record_id: str
+    operation: str
+    actor: str
+    channel: str | None = None
+    reason: str | None = None
+    outcome: str | None = None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    detail: dict[str, Any] | None = None
+
+
+def _json(value: dict[str, Any] | None) -> str | None:
+    return None if value is None else json.dumps(value, sort_keys=True, default=str)
+
+
+def row_hash(row: dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of a row's hashed fields (``at`` to the microsecond)."""
+    fields = {name: row.get(name) for name in HASHED_FIELDS}
+    if isinstance(fields["at"], datetime):
+        fields["at"] = fields["at"].isoformat(timespec="microseconds")
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode("ascii")).hexdigest()
+
+
+def _head(con: sa.Connection) -> str:
+    if con.dialect.name == "postgresql":
+        con.execute(sa.text("select pg_advisory_xact_lock(:key)"), {"key": _AUDIT_LOCK_KEY})
+    last = con.execute(
+        sa.select(audit_log.c.row_hash).order_by(audit_log.c.audit_id.desc()).limit(1)
+    ).scalar_one_or_none()
+    return last or GENESIS_HASH
+
+
+def _row(event: AuditEvent, prev: str, at: datetime) -> dict[str, Any]:
+    row = {
+        "table_name": event.table_name[:64], "record_id": str(event.record_id)[:64],
+        "operation": event.operation[:32], "actor": (event.actor or "(unknown)")[:128],
+        "at": at, "detail": _json(event.detail), "channel": event.channel,
+        "reason": event.reason, "outcome": event.outcome, "before": _json(event.before),
+        "after": _json(event.after), "prev_hash": prev,
     }
-    with _begin(settings) as con:
-        action_id = con.execute(sa.insert(exception_actions).values(**values)).inserted_primary_key[
-            0
-        ]
-        con.execute(
-            sa.insert(audit_log).values(
-                table_name="exception_actions",
-                record_id=str(action_id),
-                operation="INSERT",
-                actor=values["acted_by"],
-                at=_now(),
-                detail=json.dumps(
-                    {
-                        k: (v.isoformat() if isinstance(v, datetime) else v)
-                        for k, v in values.items()
-                    },
-                    sort_keys=True,
-                ),
-            )
-        )
-    return int(action_id)
+    row["row_hash"] = row_hash(row)
+    return row
+
+
+def append_audit(con: sa.Connection, *events: AuditEvent) -> list[int]:
+    """Append rows to the chain inside the caller's write transaction; returns their ids.
+
+    The only writer of ``audit_log``: the head is read under the write lock (SQLite's BEGIN
+    IMMEDIATE, PostgreSQL's advisory lock), and the unique ``prev_hash`` refuses a fork.
+    """
+    prev, at, ids = _head(con), _now(), []
+    for event in events:
+        row = _row(event, prev, at)
+        ids.append(int(con.execute(sa.insert(audit_log).values(**row)).inserted_primary_key[0]))
+        prev = row["row_hash"]
+    return ids
+
+
+def _chain_unhashed_rows(con: sa.Connection) -> None:
+    """Chain the rows of a store from before the hash chain, in audit_id order (runs once, at
+    the upgrade, before the triggers that forbid updates exist)."""
+    unhashed = con.execute(
+        sa.select(audit_log).where(audit_log.c.row_hash.is_(None)).order_by(audit_log.c.audit_id)
+    ).all()
+    if not unhashed:
+        return
+    prev = con.execute(
+        sa.select(audit_log.c.row_hash).where(audit_log.c.row_hash.is_not(None))
+        .order_by(audit_log.c.audit_id.desc()).limit(1)
+    ).scalar_one_or_none() or GENESIS_HASH
+    for old in unhashed:
+        row = {**dict(old._mapping), "prev_hash": prev}
+        prev = row_hash(row)
+        con.execute(sa.update(audit_log).where(audit_log.c.audit_id == old.audit_id)
+                    .values(prev_hash=row["prev_hash"], row_hash=prev))
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """The result of :func:`verify_chain`; ``head_hash`` is the last row's hash (record it
+    elsewhere to notice a truncated tail, which a chain alone cannot show)."""
+
+    ok: bool
+    rows: int
+    first_broken_audit_id: int | None = None
+    reason: str | None = None
+    head_hash: str = GENESIS_HASH
+
+
+def verify_chain(settings: Settings | None = None) -> ChainReport:
+    """Recompute the chain in audit_id order; the first row whose link or content is wrong."""
+    prev, rows = GENESIS_HASH, 0
+    with read(settings) as con:
+        result = con.execution_options(yield_per=2000).execute(
+            sa.select(audit_log).order_by(audit_log.c.audit_id))
+        for found in result:
+            row, rows = dict(found._mapping), rows + 1
+            if row["prev_hash"] != prev:
+                return ChainReport(False, rows, row["audit_id"], "its prev_hash is not the hash of "
+                                   "the row before it (a row was deleted, inserted or forged)")
+            if row["row_hash"] != row_hash(row):
+                return ChainReport(False, rows, row["audit_id"],
+                                   "its content does not match its row_hash (the row was edited)")
+            prev = row["row_hash"]
+    return ChainReport(True, rows, head_hash=prev)
+
+
+def _entry(row: Any) -> dict[str, Any]:
+    entry = dict(row._mapping)
+    for name in ("before", "after"):
+        entry[name] = json.loads(entry[name]) if entry[name] else None
+    return entry
+
+
+def audit_entries(
+    record_id: str | None = None, table_name: str | None = None, limit: int | None = None,
+    settings: Settings | None = None,
+) -> list[dict[str, Any]]:
+    """Audit rows, oldest first (``before`` and ``after`` parsed; ``detail`` as stored)."""
+    query = sa.select(audit_log).order_by(audit_log.c.audit_id)
+    if record_id is not None:
+        query = query.where(audit_log.c.record_id == record_id)
+    if table_name is not None:
+        query = query.where(audit_log.c.table_name == table_name)
+    if limit is not None:
+        query = query.limit(limit)
+    with read(settings) as con:
+        return [_entry(r) for r in con.execute(query).all()]
+
+
+def audit_trail(
+    record_id: str | None = None, settings: Settings | None = None
+) -> list[dict[str, Any]]:
+    """Every audit row (or one record's), oldest first."""
+    return audit_entries(record_id=record_id, settings=settings)
+
+
+def record_audit(
+    table_name: str, record_id: str, operation: str, actor: str, detail: dict[str, Any],
+    settings: Settings | None = None, *, channel: str | None = None, reason: str | None = None,
+    outcome: str | None = None,
+) -> int:
+    """Append one row for a decision taken outside the store (a batch waiver in the warehouse,
+    for one). ``detail`` must not hold PHI. Returns the audit id."""
+    event = AuditEvent(table_name, record_id, operation, actor, channel=channel, reason=reason,
+                       outcome=outcome, detail=detail)
+    return write(lambda con: append_audit(con, event)[0], settings)
 
 
 PHI_ACCESS_OUTCOMES = ("GRANTED", "NOT_FOUND", "REFUSED")
 
 
-def record_audit(
-    table_name: str,
-    record_id: str,
-    operation: str,
-    actor: str,
-    detail: dict[str, Any],
-    settings: Settings | None = None,
-) -> int:
-    """Append one row to the audit trail for a decision taken outside the store (a batch
-    waiver in the warehouse, for one). ``detail`` must not hold PHI. Returns the audit id."""
-    with _begin(settings) as con:
-        audit_id = con.execute(
-            sa.insert(audit_log).values(
-                table_name=table_name[:64],
-                record_id=record_id[:64],
-                operation=operation[:16],
-                actor=(actor or "(unknown)")[:128],
-                at=_now(),
-                detail=json.dumps(detail, sort_keys=True, default=str),
-            )
-        ).inserted_primary_key[0]
-    return int(audit_id)
-
-
 def record_phi_access(
-    patient_key: str,
-    *,
-    actor: str,
-    role: str,
-    channel: str,
-    outcome: str,
+    patient_key: str, *, actor: str, role: str, channel: str, outcome: str,
     settings: Settings | None = None,
 ) -> int:
-    """Audit one lookup of the PHI store (granted or refused). Returns the audit id.
-
-    The row names the patient by token only: the audit trail itself never holds PHI.
-    """
+    """Audit one lookup of the PHI store (granted or refused), naming the patient by token only.
+    Returns the audit id."""
     if outcome not in PHI_ACCESS_OUTCOMES:
         raise BillopsError(f"PHI access outcome {outcome!r} is not one of {', '.join(PHI_ACCESS_OUTCOMES)}")
-    detail = json.dumps({"role": role, "channel": channel, "outcome": outcome}, sort_keys=True)
-    with _begin(settings) as con:
-        audit_id = con.execute(
-            sa.insert(audit_log).values(
-                table_name="phi_store",
-                record_id=patient_key[:64],
-                operation="PHI_LOOKUP",
-                actor=(actor or "(unknown)")[:128],
-                at=_now(),
-                detail=detail,
-            )
-        ).inserted_primary_key[0]
-    return int(audit_id)
+    event = AuditEvent("phi_store", patient_key, "PHI_LOOKUP", actor, channel=channel,
+                       outcome=outcome,
+                       detail={"role": role, "channel": channel, "outcome": outcome})
+    return write(lambda con: append_audit(con, event)[0], settings)
 
 
 def phi_access_trail(settings: Settings | None = None) -> list[dict[str, Any]]:
     """The PHI lookups, oldest first."""
-    query = (
-        sa.select(audit_log)
-        .where(audit_log.c.table_name == "phi_store")
-        .order_by(audit_log.c.audit_id)
-    )
-    with _begin(settings) as con:
-        return [dict(r._mapping) for r in con.execute(query).all()]
+    return audit_entries(table_name="phi_store", settings=settings)
 
 
-def latest_statuses(settings: Settings | None = None) -> list[ExceptionStatus]:
-    """The latest action per exception (by acted_at, then the order actions were recorded)."""
-    ranked = sa.select(
-        exception_actions,
-        sa.func.row_number()
-        .over(
-            partition_by=exception_actions.c.exception_id,
-            order_by=(exception_actions.c.acted_at.desc(), exception_actions.c.action_id.desc()),
-        )
-        .label("rank"),
-    ).subquery()
-    query = (
-        sa.select(
-            ranked.c.exception_id,
-            ranked.c.status,
-            ranked.c.assignee,
-            ranked.c.note,
-            ranked.c.acted_by,
-            ranked.c.acted_at,
-        )
-        .where(ranked.c.rank == 1)
-        .order_by(ranked.c.exception_id)
-    )
-    with _begin(settings) as con:
-        return [ExceptionStatus(*row) for row in con.execute(query).all()]
-
-
-def audit_trail(
-    exception_id: str | None = None, settings: Settings | None = None
-) -> list[dict[str, Any]]:
-    """Audit rows, oldest first; for one exception, those of its actions."""
-    query = sa.select(audit_log).order_by(audit_log.c.audit_id)
-    if exception_id is not None:
-        action_ids = sa.select(sa.cast(exception_actions.c.action_id, sa.String)).where(
-            exception_actions.c.exception_id == exception_id
-        )
-        query = query.where(
-            audit_log.c.table_name == "exception_actions", audit_log.c.record_id.in_(action_ids)
-        )
-    with _begin(settings) as con:
-        return [dict(r._mapping) for r in con.execute(query).all()]
-
+# ----------------------------------------------------------------------------- warehouse sync
 
 _WAREHOUSE_DDL = f"""
 create schema if not exists ops;
@@ -304,22 +433,31 @@ create or replace table {WAREHOUSE_TABLE} (
     acted_at timestamp
 )
 """
+# The work items' table, read here by name: billops.workflow declares it (a layer above).
+_work_items = sa.table(
+    "work_items", sa.column("exception_id"), sa.column("status"), sa.column("assignee"),
+    sa.column("resolution_code"), sa.column("updated_by"), sa.column("updated_at"),
+)
+
+
+def work_item_statuses(settings: Settings | None = None) -> list[tuple[Any, ...]]:
+    """(exception_id, status, assignee, resolution_code, updated_by, updated_at) per work item."""
+    eng = engine(settings)
+    if not sa.inspect(eng).has_table("work_items"):
+        return []
+    query = sa.select(*_work_items.c).order_by(_work_items.c.exception_id)
+    with read(settings) as con:
+        return [tuple(row) for row in con.execute(query).all()]
 
 
 def sync_exception_status(con: Any, settings: Settings | None = None) -> int:
-    """Replace ``ops.exception_status`` in the warehouse with the latest action per exception.
+    """Replace ``ops.exception_status`` in the warehouse with every work item's status.
 
     ``con`` is an open, writable DuckDB connection to the warehouse. The table is (re)created
     even when the store is empty, so dbt always finds its source. Returns the row count.
     """
-    statuses = latest_statuses(settings)
+    statuses = work_item_statuses(settings)
     con.execute(_WAREHOUSE_DDL)
     if statuses:
-        con.executemany(
-            f"insert into {WAREHOUSE_TABLE} values (?, ?, ?, ?, ?, ?)",
-            [
-                (s.exception_id, s.status, s.assignee, s.note, s.acted_by, s.acted_at)
-                for s in statuses
-            ],
-        )
+        con.executemany(f"insert into {WAREHOUSE_TABLE} values (?, ?, ?, ?, ?, ?)", statuses)
     return len(statuses)
