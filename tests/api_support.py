@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
 
+import duckdb
 import httpx
 from fastapi.testclient import TestClient
 
@@ -49,3 +52,25 @@ def assert_one_line_error(response: httpx.Response, status: int, *secrets: str) 
     for secret in secrets:
         assert secret not in response.text and secret not in str(response.headers)
     return body
+
+
+AS_OF = datetime(2026, 10, 30, 12, 0)
+TYPES = ("DENIAL", "UNBILLED_CHARGE", "COVERAGE_MISMATCH", "REMIT_NOT_IN_GL", "UNDERPAYMENT")
+
+
+def seed_items(settings: Settings, count: int = 30, as_of: datetime = AS_OF) -> list[str]:
+    """``count`` exceptions in a small marts table, synced into work items by the workflow's own
+    sync; returns their ids."""
+    from billops.workflow.items import sync_from_marts
+
+    rows = [(f"exc{n:03d}", TYPES[n % len(TYPES)], "HIGH" if n % 3 else "LOW", "E1",
+             f"ACCT{n:05d}", Decimal(10 * n + 5), round(1 - n / (count + 1), 4))
+            for n in range(count)]
+    with duckdb.connect() as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.billing_exceptions (exception_id varchar, "
+                    "exception_type varchar, severity varchar, entity varchar, account_id varchar, "
+                    "amount_at_risk decimal(14, 2), priority_score double)")
+        con.executemany("insert into marts.billing_exceptions values (?, ?, ?, ?, ?, ?, ?)", rows)
+        sync_from_marts(con, as_of=as_of, settings=settings)
+    return [r[0] for r in rows]

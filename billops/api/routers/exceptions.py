@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 
 from billops.api.masking import mask_phi
+from billops.api.queues import queue_summary
 from billops.api.routers.common import error_responses
 from billops.api.schemas import (
     DEFAULT_PAGE,
@@ -81,4 +82,4 @@ def act_on_exception(
 def list_queues(request: Request, user: CurrentUser) -> dict[str, Any]:
     """Per queue: open items, items past their due time (at the data's as-of time) and the
     oldest due time."""
-    return {"queues": workflow.queue_summary(settings=settings_of(request))}
+    return {"queues": queue_summary(settings_of(request))}
