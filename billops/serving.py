@@ -48,6 +48,8 @@ SERVED: dict[str, tuple[str, ...] | None] = {
     "marts.fct_bank_deposits": ALL,
     "marts.fct_patient_payments": ALL,
     "marts.fct_statements": ALL,
+    # The statement release gate (billops/statements.py, dashboards/statements_data.py): no PHI column.
+    "marts.fct_statement_release": ALL,
     "marts.fct_eligibility_checks": ALL,
     # Data quality (dashboards/quality_data.py).
     "marts.dq_breaks": ALL,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from dashboards.session import SignedIn
-from dashboards.views import patient_lookup, process, quality, reconciliation
+from dashboards.views import patient_lookup, process, quality, reconciliation, statements
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,7 @@ class PageSpec:
 
 DATA_PAGES = (
     PageSpec(reconciliation.render, reconciliation.TITLE, "reconciliation"),
+    PageSpec(statements.render, statements.TITLE, "statements"),
     PageSpec(quality.render, quality.TITLE, "quality"),
     PageSpec(process.render, process.TITLE, "process"),
 )

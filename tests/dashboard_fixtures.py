@@ -26,6 +26,14 @@ create table marts.fct_account_reconciliation (
 )
 """
 
+STATEMENT_RELEASE_DDL = """
+create table marts.fct_statement_release (
+    statement_id varchar primary key, account_id varchar, entity varchar, statement_date date,
+    period varchar, amount_due decimal(18,2), decision varchar, hold_reasons varchar,
+    hold_reason_count integer, queue varchar, as_of timestamp
+)
+"""
+
 AS_OF = datetime(2025, 2, 28, 23, 30)
 PUBLISHED_AT = datetime(2025, 3, 1, 6, 0)
 
@@ -49,6 +57,27 @@ _ACCOUNTS = [
     ("ACC-B4", "HOSP-B", "FAC-B1", "PAYER-2", date(2025, 2, 1),
      (2, "420.00"), (2, "420.00"), (2, "420.00"), (0, "0"), (0, "0"), 1, "TIED"),
 ]
+
+
+# The statement release gate (marts.fct_statement_release): statement, account, entity, amount
+# due, hold reasons (None: released), queue.
+_STATEMENTS = [
+    ("ST-1", "ACC-A1", "HOSP-A", "40.00", None, None),
+    ("ST-2", "ACC-A3", "HOSP-A", "125.50", "COVERAGE_CHANGED,BALANCE_DOES_NOT_TIE", "PATIENT_ACCESS"),
+    ("ST-3", "ACC-B1", "HOSP-B", "60.25", "OPEN_CREDIT_BALANCE", "BILLING"),
+    ("ST-4", "ACC-B4", "HOSP-B", "19.75", None, None),
+    ("ST-5", "ACC-B2", "HOSP-B", "10.00", "BALANCE_DOES_NOT_TIE", "BILLING"),
+]
+
+
+def statement_release_rows() -> list[tuple[object, ...]]:
+    """Rows of marts.fct_statement_release in contract column order."""
+    rows = []
+    for statement, account, entity, amount, reasons, queue in _STATEMENTS:
+        count = len(reasons.split(",")) if reasons else 0
+        rows.append((statement, account, entity, date(2025, 2, 20), "2025-02", Decimal(amount),
+                     "HOLD" if reasons else "RELEASE", reasons, count, queue, AS_OF))
+    return rows
 
 
 def recon_rows() -> list[tuple[object, ...]]:
@@ -92,6 +121,11 @@ def build_snapshot(
                 con.executemany(
                     f"insert into marts.fct_account_reconciliation values ({marks})", data
                 )
+            con.execute(STATEMENT_RELEASE_DDL)
+            con.executemany(
+                f"insert into marts.fct_statement_release values ({', '.join('?' * 11)})",
+                statement_release_rows(),
+            )
     return path
 
 
