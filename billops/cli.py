@@ -351,11 +351,17 @@ def users_add(
     name: Annotated[str, typer.Argument(help="login name")],
     role: Annotated[str, typer.Option(help="analyst, billing_specialist, approver or admin")],
     by: ActorOption = None,
+    tier: Annotated[str | None, typer.Option(
+        help="an approver's dollar tier (approval_tiers.csv; default approver)")] = None,
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="read a dashboard password from standard input")] = False,
 ) -> None:
-    """Create a user and print its sign-in token once (only its hash is stored)."""
+    """Create a user and print its API token once (only its hash is stored); with
+    --password-stdin, also set its dashboard password (stored as an argon2id hash)."""
     from billops.auth import add_user
 
-    token = add_user(name, role, actor=by or getpass.getuser())
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    token = add_user(name, role, actor=by or getpass.getuser(), tier=tier, password=password)
     console.print(f"user {name} ({role}) created; its token, shown only this once:",
                   markup=False, highlight=False)
     sys.stdout.write(token + "\n")
@@ -392,6 +398,8 @@ def users_disable(
 
 
 # Command groups kept in their own modules register here, one line each.
+from billops import cli_workflow  # noqa: E402, I001
+cli_workflow.register(app)
 from billops.cli_statements import register as _register_statements  # noqa: E402, I001
 _register_statements(app)
 from billops import cli_api  # noqa: E402

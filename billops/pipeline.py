@@ -78,7 +78,7 @@ def validate_x12_step(settings: Settings | None = None, landing: Path | None = N
 
 
 def sync_ops_step(settings: Settings | None = None) -> dict[str, Any]:
-    """Copy the operational store's latest action per exception into ``ops.exception_status``.
+    """Copy the operational store's work-item statuses into ``ops.exception_status``.
 
     ``transform`` does this itself; the Airflow DAG, whose dbt tasks run dbt directly, runs it as
     the task before them.
@@ -90,6 +90,27 @@ def sync_ops_step(settings: Settings | None = None) -> dict[str, Any]:
     require_loaded(settings)
     with connect(settings) as con:
         return {"exception_statuses": sync_exception_status(con, settings)}
+
+
+def sync_work_items_step(settings: Settings | None = None) -> dict[str, Any]:
+    """Bring the work items in line with ``marts.billing_exceptions`` (billops.workflow.sync):
+    new exceptions open and are routed, vanished ones auto-resolve, returning ones reopen, all
+    against the data's as-of time. Reads the warehouse only."""
+    import duckdb
+
+    from billops.warehouse import as_of
+    from billops.workflow.sync import sync_from_marts
+
+    settings = settings or get_settings()
+    require_loaded(settings)
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        exists = con.execute("select count(*) from information_schema.tables where "
+                             "table_schema = 'marts' and table_name = 'billing_exceptions'"
+                             ).fetchone()[0]
+        when = as_of(con)
+        if not exists or when is None:
+            return {"skipped": "no marts.billing_exceptions yet (the nightly run builds it)"}
+        return sync_from_marts(con, as_of=when, settings=settings)
 
 
 def intraday_step(settings: Settings | None = None) -> dict[str, Any]:
@@ -196,6 +217,7 @@ NIGHTLY: tuple[Step, ...] = (
     Step("sync_ops", sync_ops_step),
     Step("transform", dbt_build_step, dbt=True),
     Step("check", check_step),
+    Step("sync_work_items", sync_work_items_step),
     Step("mine", mine_step),
     Step("score", score_step),
     Step("publish", publish_step),
@@ -204,6 +226,7 @@ INTRADAY: tuple[Step, ...] = (
     Step("ingest", ingest_step),
     Step("check_raw", check_raw_step),
     Step("refresh_facts", intraday_step),
+    Step("sync_work_items", sync_work_items_step),
 )
 MONTH_END: tuple[Step, ...] = (Step("close", close_step, params=("period",)),)
 
@@ -238,8 +261,8 @@ def run_step(pipeline: str, name: str, settings: Settings | None = None,
 def run_all(settings: Settings | None = None, progress: Any = None,
             pipeline: str = "nightly") -> dict[str, dict[str, Any]]:
     """The pipeline's steps in their one defined order (nightly: ingest -> validate_x12 ->
-    check_raw -> sync_ops -> transform -> check -> mine -> score -> publish), stopping at the
-    first failure."""
+    check_raw -> sync_ops -> transform -> check -> sync_work_items -> mine -> score -> publish),
+    stopping at the first failure."""
     settings = settings or get_settings()
     results: dict[str, dict[str, Any]] = {}
     for step in PIPELINES[pipeline]:

@@ -3,7 +3,8 @@ before any fact sees it; a blocking failure stops the refresh), then fold them i
 incremental facts and the billing event log (dbt tag `intraday`: only the accounts and traces those batches touch are
 rebuilt) after the staging views and intermediate tables they read (`+tag:intraday`).
 Exceptions, KPIs and the roll-forward, which judge everything against the as-of time, stay with
-the nightly run. The steps are ``billops.pipeline.INTRADAY``.
+the nightly run; the last step syncs the work items with the data's new as-of time (snoozes
+wake, breaches move). The steps are ``billops.pipeline.INTRADAY``.
 """
 
 from __future__ import annotations

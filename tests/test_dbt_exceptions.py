@@ -394,21 +394,25 @@ def test_status_comes_from_the_operational_store(
     built: Built, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Runs last: it changes the store the module's other tests read as empty."""
-    from billops import ops_store
+    from billops.auth import add_user
+    from billops.warehouse import as_of
+    from billops.workflow.items import act
+    from billops.workflow.sync import sync_from_marts
 
     monkeypatch.setenv("BILLOPS_HOME", str(built.settings.home))
     settings = get_settings(fresh=True)
     denial = hashlib.md5(b"DENIAL|ACC4").hexdigest()
     gl = hashlib.md5(b"REMIT_NOT_IN_GL|TR2").hexdigest()
-    ops_store.record_action(
-        denial, "IN_PROGRESS", "analyst1", assignee="biller7", settings=settings
-    )
-    ops_store.record_action(
-        gl, "RESOLVED", "cash.poster", note="posted in next period", settings=settings
-    )
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        sync_from_marts(con, as_of=as_of(con), settings=settings)
+    add_user("biller7", "billing_specialist", actor="root", settings=settings)
+    act(denial, "assign", actor="analyst1", role="billing_specialist", channel="cli", version=1,
+        assignee="biller7", settings=settings)
+    act(gl, "resolve", actor="cash.poster", role="billing_specialist", channel="cli", version=1,
+        resolution_code="POSTED", settings=settings)
     transform(select="stg_ops__exception_status+", settings=settings)
     by_id = {r["exception_id"]: r for r in exceptions(settings)}
-    assert (by_id[denial]["status"], by_id[denial]["assignee"]) == ("IN_PROGRESS", "biller7")
+    assert (by_id[denial]["status"], by_id[denial]["assignee"]) == ("ASSIGNED", "biller7")
     assert by_id[gl]["status"] == "RESOLVED" and by_id[gl]["status_changed_at"] is not None
     assert {r["status"] for i, r in by_id.items() if i not in (denial, gl)} == {"OPEN"}
     # a resolved exception no longer explains the AR variance: it is unexplained again

@@ -24,7 +24,7 @@
 ] -%}
 -- Every exception the rules detect, one row per (type, key). The routing seed gives the owner
 -- team, severity and the default root cause. exception_id = md5(type || '|' || key) stays the
--- same across runs. status is the latest work-queue action from the operational store
+-- same across runs. status is the exception's work-item status in the operational store
 -- (ops.exception_status, copied in before dbt runs), else OPEN. The mart holds the exceptions
 -- whose rule fires now: one that stops firing (its cause fixed at the source) leaves the mart,
 -- while its actions stay in the store's audit trail.
@@ -79,7 +79,10 @@ final as (
         cast(coalesce(aged.root_cause, routing.root_cause) as {{ text }}) as root_cause,
         cast(round({{ billops.priority_score('aged.amount_at_risk', 'aged.age_days') }}, 4)
             as decimal(18, 4)) as priority_score,
-        cast(coalesce(statuses.status, 'OPEN') as {{ text }}) as status,
+        -- an item the store auto-resolved whose rule fires again is open until the next sync
+        -- reopens it in the store
+        cast(case when statuses.status is null or statuses.status = 'AUTO_RESOLVED' then 'OPEN'
+            else statuses.status end as {{ text }}) as status,
         cast(aged.exception_key as {{ text }}) as exception_key,
         cast(aged.as_of_at as {{ ts }}) as as_of,
         cast(statuses.assignee as {{ text }}) as assignee,
