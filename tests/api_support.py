@@ -28,8 +28,9 @@ class Api:
     def as_user(self, name: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[name]}"}
 
-    def add(self, name: str, role: str) -> str:
-        self.tokens[name] = auth.add_user(name, role, actor="tests", settings=self.settings)
+    def add(self, name: str, role: str, tier: str | None = None) -> str:
+        self.tokens[name] = auth.add_user(name, role, actor="tests", tier=tier,
+                                          settings=self.settings)
         return self.tokens[name]
 
 

@@ -26,7 +26,8 @@ ROUTE_ROLES: dict[str, tuple[str, ...]] = {
     "list_adjustments": EVERYONE,
     "get_adjustment": EVERYONE,
     "approve_adjustment": CHECKERS,
-    "reject_adjustment": CHECKERS,
+    # An approver rejects; a requester may withdraw their own request by rejecting it.
+    "reject_adjustment": MONEY_MAKERS,
     "read_audit": OVERSEERS,
     # Every role reaches the route; the PHI store grants only BILLOPS_PHI_ROLES and audits
     # every attempt, refused ones too (a refusal is a 403).
@@ -39,8 +40,9 @@ ROUTE_NOTES = {
     "act_on_exception": "each action's own roles (analysts only comment: docs/workflow.md); "
                         "409 on a stale version or an illegal transition",
     "request_adjustment": "money: not analysts",
-    "approve_adjustment": "403 for the requester and above the approver's tier",
-    "reject_adjustment": "403 for the requester",
+    "approve_adjustment": "403 for the requester (unless break-glass) and above the "
+                          "approver's tier",
+    "reject_adjustment": "others than approvers only withdraw their own request",
     "read_audit": "never holds PHI or tokens",
     "lookup_patient": "PHI only for `BILLOPS_PHI_ROLES` (default billing_specialist); "
                       "others 403; every attempt audited",

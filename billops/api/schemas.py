@@ -86,12 +86,17 @@ class AdjustmentIn(_Request):
 
 class DecisionIn(_Request):
     reason: str | None = Text
-    break_glass: bool = Field(default=False, description="override a refusal; needs a reason, "
-                              "flagged in the audit trail")
+    break_glass: bool = Field(default=False, description="the requester approving their own "
+                              "request: needs a reason of at least 20 characters, flagged in "
+                              "the audit trail")
+
+
+class RejectIn(_Request):
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 class AdjustmentOut(_Response):
-    adjustment_id: str | int
+    adjustment_id: str
     status: str
     account_id: str | None = None
     kind: str | None = None
@@ -100,6 +105,9 @@ class AdjustmentOut(_Response):
 
 class AdjustmentsOut(BaseModel):
     items: list[AdjustmentOut]
+    limit: int
+    offset: int
+    next_offset: int | None
 
 
 class AuditEntryOut(_Response):

@@ -9,7 +9,15 @@ from fastapi import APIRouter, Path, Query, Request
 
 from billops.api.masking import mask_phi
 from billops.api.routers.common import error_responses
-from billops.api.schemas import AdjustmentIn, AdjustmentOut, AdjustmentsOut, DecisionIn
+from billops.api.schemas import (
+    DEFAULT_PAGE,
+    MAX_PAGE,
+    AdjustmentIn,
+    AdjustmentOut,
+    AdjustmentsOut,
+    DecisionIn,
+    RejectIn,
+)
 from billops.api.security import CurrentUser, settings_of
 from billops.workflow import adjustments as workflow
 
@@ -35,10 +43,17 @@ def request_adjustment(request: Request, user: CurrentUser, body: AdjustmentIn) 
 def list_adjustments(
     request: Request, user: CurrentUser,
     status: Annotated[str | None, Query(max_length=32)] = None,
+    account_id: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
+    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    """Adjustment requests, filtered by status (e.g. ``PENDING_APPROVAL``)."""
-    found = workflow.list_adjustments(status=status, settings=settings_of(request))
-    return {"items": [mask_phi(a.to_dict()) for a in found]}
+    """Adjustment requests, newest first, filtered by status (``PENDING_APPROVAL``,
+    ``APPROVED``, ``REJECTED``) and account; paged like the exceptions."""
+    found = workflow.list_adjustments(status=status, account_id=account_id, limit=limit + 1,
+                                      offset=offset, settings=settings_of(request))
+    more = len(found) > limit
+    return {"items": [mask_phi(a.to_dict()) for a in found[:limit]], "limit": limit,
+            "offset": offset, "next_offset": offset + limit if more else None}
 
 
 @router.get("/adjustments/{adjustment_id}", name="get_adjustment", operation_id="get_adjustment",
@@ -53,8 +68,9 @@ def get_adjustment(request: Request, user: CurrentUser, adjustment_id: Adjustmen
 def approve_adjustment(
     request: Request, user: CurrentUser, adjustment_id: AdjustmentId, body: DecisionIn
 ) -> dict[str, Any]:
-    """Approve: 403 for the requester and for an approver whose tier is below the amount
-    (``break_glass`` with a reason overrides the tier, flagged in the audit trail)."""
+    """Approve: 403 for a role other than approver, for an approver whose tier is below the
+    amount, and for the requester (unless ``break_glass`` with a reason of at least 20
+    characters, flagged in the audit trail; the tier still applies)."""
     adjustment = workflow.approve(
         adjustment_id, actor=user.name, role=user.role, channel="api", reason=body.reason,
         break_glass=body.break_glass, settings=settings_of(request),
@@ -65,11 +81,12 @@ def approve_adjustment(
 @router.post("/adjustments/{adjustment_id}/reject", name="reject_adjustment",
              operation_id="reject_adjustment", response_model=AdjustmentOut)
 def reject_adjustment(
-    request: Request, user: CurrentUser, adjustment_id: AdjustmentId, body: DecisionIn
+    request: Request, user: CurrentUser, adjustment_id: AdjustmentId, body: RejectIn
 ) -> dict[str, Any]:
-    """Reject, with a reason: the same rules as approving."""
+    """Reject a pending request, with a reason: an approver, or the requester withdrawing
+    their own request (403 for anyone else)."""
     adjustment = workflow.reject(
         adjustment_id, actor=user.name, role=user.role, channel="api", reason=body.reason,
-        break_glass=body.break_glass, settings=settings_of(request),
+        settings=settings_of(request),
     )
     return mask_phi(adjustment.to_dict())
