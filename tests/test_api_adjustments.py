@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from billops.config import Settings
+from billops.ops_store import audit_entries
 from tests.api_support import PREFIX, Api, assert_one_line_error, make_api
 
 
@@ -59,6 +60,11 @@ def test_analysts_cannot_request_money_nor_admins_approve(api: Api) -> None:
     for user in ("ann", "root", "sam"):
         response = _post(api, user, f"/adjustments/{made['adjustment_id']}/approve", {"reason": "ok"})
         assert_one_line_error(response, 403, api.tokens[user])
+    # The role table's refusals are audited, under the record aimed at (else the route).
+    refusals = [(e["record_id"], e["actor"], e["outcome"]) for e in audit_entries(
+        table_name="api", settings=api.settings)]
+    assert refusals == [("request_adjustment", "ann", "REFUSED"),
+                        *((made["adjustment_id"], user, "REFUSED") for user in ("ann", "root", "sam"))]
 
 
 def test_the_requester_cannot_approve_unless_break_glass(api: Api) -> None:

@@ -4,7 +4,9 @@
 asks ``billops.auth.authenticate_bearer`` for the active user it belongs to (nothing is cached
 between requests, so a disabled user is refused at once), and checks the user's role against
 :data:`billops.api.roles.ROUTE_ROLES` under the route's own name. 401 and 403 are one-line JSON
-(:mod:`billops.api.errors`); neither ever names the token.
+(:mod:`billops.api.errors`); neither ever names the token. A refusal by the role table is
+audited (table ``api``, operation ``FORBIDDEN``); a refused token is audited by
+``billops.auth``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from billops import auth
+from billops import auth, ops_store
+from billops.api.context import request_id
 from billops.api.roles import ROUTE_ROLES, allowed
 from billops.config import Settings
 
@@ -53,8 +56,20 @@ def authorised(
     name = getattr(route, "name", "")
     if not allowed(name, user.role):
         roles = ", ".join(ROUTE_ROLES.get(name, ())) or "no role"
-        raise HTTPException(403, f"role {user.role} may not call {name} (allowed: {roles})")
+        message = f"role {user.role} may not call {name} (allowed: {roles})"
+        _audit_refusal(request, name, user, message)
+        raise HTTPException(403, message)
     return user
+
+
+def _audit_refusal(request: Request, route: str, user: Any, message: str) -> None:
+    """A refused route is a row of the audit trail, under the record it aimed at (the path's
+    exception, adjustment or patient key), else the route's name."""
+    record = next(iter(request.path_params.values()), route)
+    ops_store.record_audit(
+        "api", str(record)[:64], "FORBIDDEN", user.name,
+        {"route": route, "role": user.role, "request_id": request_id()},
+        settings_of(request), channel="api", reason=message, outcome="REFUSED")
 
 
 CurrentUser = Annotated[Any, Depends(authorised)]
