@@ -8,9 +8,11 @@ import random
 from dataclasses import dataclass, replace
 from functools import cache
 from importlib.resources import files
+from typing import Any
 
 from billops.synth.address import Address
 from billops.synth.draw import between, pick
+from billops.synth.money import cents
 
 PAYERS_FILE = "data/payers.json"
 
@@ -34,47 +36,22 @@ class RemitStyle:
     business_contact: bool = False  # PER*CX in loop 1000A, before the PER*BL
 
 
-@dataclass(frozen=True)
-class PayerTerms:
-    """One payer's row of ``data/payers.json``: what is fixed; the EIN, address and bank
-    account are drawn per seed (reference.build_reference)."""
-
-    id: str
-    name: str
-    payer_type: str
-    filing_indicator: str  # SBR09 / CLP06
-    sopt: str  # Source of Payment Typology code (Coverage.type)
-    timely_filing_days: int
-    weight: int  # share of patients (within its age band)
-    senior: bool  # covers patients 65 and older (Medicare and Medicare Advantage)
-    fee_factor: str | None  # expected allowed = Medicare-like rate x factor, per unit
-    pct_of_charge: str | None  # or expected allowed = charge x fraction
-    copay: str  # dollars
-    coinsurance: str
-    deductible: str  # dollars
-    deductible_share: float
-    pay_weekdays: tuple[int, ...]
-    adjudication_days: tuple[int, int]
-    auth_codes: tuple[str, ...]
-    member_prefix: str
-    denial_tendency: float
-
-
 @cache
-def payer_terms() -> tuple[PayerTerms, ...]:
-    """The payers of ``data/payers.json``, in file order (the order draws are made in)."""
+def payer_terms() -> tuple[dict[str, Any], ...]:
+    """The payers of ``data/payers.json`` in file order (the order draws are made in), as
+    ``Payer`` keyword arguments (amounts in cents, lists as tuples): what is fixed; the EIN,
+    address and bank account are drawn per seed (reference.build_reference)."""
     text = files("billops.synth").joinpath(PAYERS_FILE).read_text(encoding="utf-8")
-    rows = json.loads(text)["payers"]
     return tuple(
-        PayerTerms(
-            **{
-                **row,
-                "pay_weekdays": tuple(row["pay_weekdays"]),
-                "adjudication_days": (row["adjudication_days"][0], row["adjudication_days"][1]),
-                "auth_codes": tuple(row["auth_codes"]),
-            }
-        )
-        for row in rows
+        {
+            **row,
+            "copay": cents(row["copay"]),
+            "deductible": cents(row["deductible"]),
+            "pay_weekdays": tuple(row["pay_weekdays"]),
+            "adjudication_days": (row["adjudication_days"][0], row["adjudication_days"][1]),
+            "auth_codes": tuple(row["auth_codes"]),
+        }
+        for row in json.loads(text)["payers"]
     )
 
 

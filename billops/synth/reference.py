@@ -390,30 +390,8 @@ def _payers(rng: random.Random) -> list[Payer]:
         address = _address(rng, rng.choice(TOWNS), "432")
         out.append(
             Payer(
-                id=terms.id,
-                name=terms.name,
-                payer_type=terms.payer_type,
-                filing_indicator=terms.filing_indicator,
-                sopt=terms.sopt,
-                timely_filing_days=terms.timely_filing_days,
-                weight=terms.weight,
-                senior=terms.senior,
-                fee_factor=terms.fee_factor,
-                pct_of_charge=terms.pct_of_charge,
-                copay=cents(terms.copay),
-                coinsurance=terms.coinsurance,
-                deductible=cents(terms.deductible),
-                deductible_share=terms.deductible_share,
-                pay_weekdays=terms.pay_weekdays,
-                adjudication_days=terms.adjudication_days,
-                auth_codes=terms.auth_codes,
-                ein=ein,
-                member_prefix=terms.member_prefix,
-                address=address,
-                routing=routing,
-                account=account,
-                denial_tendency=terms.denial_tendency,
-                key=terms.id,
+                **terms, ein=ein, address=address, routing=routing, account=account,
+                key=terms["id"],
             )
         )
     return out
