@@ -231,10 +231,7 @@ class _Claims837:
 
     def __init__(self, ts: TransactionSet) -> None:
         self.ts = ts
-        self.envelope: dict[str, object] = {
-            "interchange_control_number": ts.interchange_control_number,
-            "st_control_number": ts.control_number,
-        }
+        self.envelope = ts.control_columns()
         self.claim_type = _claim_type(ts.implementation, ts.body)
         self.levels: dict[str, _HLevel] = {}
         self.latest: dict[str, _HLevel] = {}

@@ -35,6 +35,13 @@ class TransactionSet:
     def body(self) -> list[Segment]:
         return self.segments[1:-1]
 
+    def control_columns(self) -> dict[str, object]:
+        """The envelope columns every row read from the set carries (ISA13, ST02)."""
+        return {
+            "interchange_control_number": self.interchange_control_number,
+            "st_control_number": self.control_number,
+        }
+
     def flawed(self) -> list[Segment]:
         """Its segments that must not load (oversize, control characters); usually none."""
         return [seg for seg in self.segments if seg.problem is not None]

@@ -135,10 +135,7 @@ class _Remittance835:
 
     def __init__(self, ts: TransactionSet) -> None:
         self.ts = ts
-        self.envelope: dict[str, object] = {
-            "interchange_control_number": ts.interchange_control_number,
-            "st_control_number": ts.control_number,
-        }
+        self.envelope = ts.control_columns()
         self.trace = ""
         self.payment: Decimal | None = None  # BPR02 when readable, for a Reject
         self.bpr16: date | None = None
