@@ -142,6 +142,20 @@ def test_the_routing_seed_routes_to_the_work_queues_only() -> None:
     assert teams <= set(taxonomy.WORK_QUEUES), sorted(teams - set(taxonomy.WORK_QUEUES))
 
 
+def test_dbt_accepts_exactly_the_work_queues_as_statement_hold_queue() -> None:
+    gate = ("statement_hold_reasons", "int_statement_hold_reasons", "fct_statement_release")
+    declared = {k: v for k, v in _accepted_values("queue").items() if k.split(":")[-1] in gate}
+    assert len(declared) == len(gate), f"accepted_values of queue: {sorted(declared)}"
+    for where, values in declared.items():
+        assert sorted(values) == sorted(taxonomy.WORK_QUEUES), where
+
+
+def test_the_statement_hold_reasons_route_to_the_work_queues_only() -> None:
+    with (DBT / "seeds" / "statement_hold_reasons.csv").open(newline="") as f:
+        queues = {row["queue"] for row in csv.DictReader(f)}
+    assert queues and queues <= set(taxonomy.WORK_QUEUES), sorted(queues - set(taxonomy.WORK_QUEUES))
+
+
 def test_quality_rules_and_rejects_name_known_owner_teams() -> None:
     assert set(quarantine.REJECT_OWNER.values()) <= taxonomy.OWNER_TEAMS
     assert sorted(marts_suites.BUSINESS_TEAMS) == sorted(taxonomy.WORK_QUEUES)
