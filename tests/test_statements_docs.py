@@ -38,4 +38,4 @@ def test_every_unit_test_named_exists_and_every_one_is_named() -> None:
 
 def test_the_readme_and_the_cli_page_point_here() -> None:
     assert "docs/statements.md" in (REPO / "README.md").read_text(encoding="utf-8")
-    assert "statements --release" in (REPO / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert "`statements [--release]" in (REPO / "docs" / "cli.md").read_text(encoding="utf-8")
