@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -79,7 +80,10 @@ class _Cached:
     tables: set[str] = field(default_factory=set)
 
 
-_engines: dict[str, _Cached] = {}
+# A process normally uses one URL; tests use many, so the least recently used are disposed
+# beyond this many (each pooled SQLite connection holds open files).
+_MAX_ENGINES = 8
+_engines: OrderedDict[str, _Cached] = OrderedDict()
 _engines_lock = threading.Lock()
 
 
@@ -136,6 +140,9 @@ def engine(settings: Settings | None = None) -> sa.Engine:
         try:
             if cached is None:
                 cached = _engines[url] = _Cached(_create_engine(url))
+                while len(_engines) > _MAX_ENGINES:
+                    _engines.popitem(last=False)[1].engine.dispose()
+            _engines.move_to_end(url)
             if set(metadata.tables) - cached.tables:
                 _create_tables(cached.engine)
                 cached.tables |= set(metadata.tables)
