@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -141,3 +142,63 @@ def test_billops_users_add_list_disable(tmp_path: Path) -> None:
     assert actors == [("INSERT", "ops-lead"), ("DISABLE", getpass.getuser())]
     unknown = _cli(tmp_path, "users", "disable", "ghost")
     assert unknown.returncode == 2 and unknown.stderr.strip() == "billops: user ghost: no such user"
+
+
+def test_bearer_tokens_find_their_user_by_hash(settings: Settings,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    token = auth.add_user("dana", "approver", actor="root", settings=settings)
+    before = len(audit_trail(settings=settings))
+    user = auth.authenticate_bearer(token, channel="api", settings=settings)
+    assert user is not None and (user.name, user.role, user.approval_tier) == (
+        "dana", "approver", "approver")
+    assert len(audit_trail(settings=settings)) == before  # a request is not a sign-in
+    assert auth.authenticate_bearer("not-a-token", channel="api", settings=settings) is None
+    assert auth.authenticate_bearer("not-a-token", channel="api", settings=settings) is None
+    refused = [r for r in audit_trail(settings=settings) if r["operation"] == "BEARER_REFUSED"]
+    assert len(refused) == 1  # at most once a minute per token
+    auth.disable_user("dana", actor="root", settings=settings)
+    assert auth.authenticate_bearer(token, channel="api", settings=settings) is None
+    assert not any(token in str(r) or auth.token_hash(token) in str(r)
+                   for r in audit_trail(settings=settings))
+    assert not any(token in m for m in caplog.messages)
+
+
+def test_a_dashboard_password_is_stored_as_argon2id(settings: Settings) -> None:
+    password = "correct horse battery staple"
+    token = auth.add_user("dana", "analyst", actor="root", password=password, settings=settings)
+    [row] = _stored_rows(settings)
+    assert row["password_hash"].startswith("$argon2id$") and password not in str(row)
+    assert auth.authenticate("dana", password, channel="dashboard", settings=settings) is not None
+    assert auth.authenticate("dana", token, channel="dashboard", settings=settings) is not None
+    assert auth.authenticate("dana", password + "!", channel="dashboard", settings=settings) is None
+    assert json.loads(audit_trail(settings=settings)[-1]["detail"])["reason"] == "wrong token or password"
+    with pytest.raises(BillopsError, match="at least 12 characters"):
+        auth.add_user("eli", "analyst", actor="root", password="short", settings=settings)
+    auth.set_password("dana", "another long passphrase", actor="root", settings=settings)
+    assert auth.authenticate("dana", password, channel="dashboard", settings=settings) is None
+
+
+def test_approval_tiers(settings: Settings) -> None:
+    auth.add_user("fin", "approver", tier="finance_director", actor="root", settings=settings)
+    assert auth.active_user("fin", settings).approval_tier == "finance_director"  # type: ignore[union-attr]
+    with pytest.raises(BillopsError, match="approval tier 'cfo' is not one of approver, finance_director"):
+        auth.add_user("eli", "approver", tier="cfo", actor="root", settings=settings)
+    with pytest.raises(BillopsError, match="only an approver has an approval tier"):
+        auth.add_user("eli", "analyst", tier="approver", actor="root", settings=settings)
+    assert auth.approval_tiers() == {"approver": Decimal("1000.00"), "finance_director": None}
+
+
+def test_billops_users_add_password_stdin(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BILLOPS_")}
+    env["BILLOPS_HOME"] = str(tmp_path)
+    added = subprocess.run([sys.executable, "-m", "billops", "users", "add", "fin", "--role",
+                            "approver", "--tier", "finance_director", "--password-stdin"],
+                           input="a long dashboard passphrase\n", env=env, cwd=tmp_path,
+                           capture_output=True, text=True, timeout=120)
+    assert added.returncode == 0, added.stderr
+    assert "passphrase" not in added.stdout + added.stderr
+    settings = Settings(home=tmp_path)
+    user = auth.authenticate("fin", "a long dashboard passphrase", channel="dashboard",
+                             settings=settings)
+    assert user is not None and user.approval_tier == "finance_director"
+    assert auth.authenticate_bearer(added.stdout.strip(), channel="api", settings=settings)
