@@ -1,6 +1,6 @@
 """Who is signed in to this dashboard session (``billops.auth`` users; issue 13).
 
-The session keeps the user's name only, never the token; the role is read from the store. Every rerun checks that the user
+The session keeps the user's name only, never the token or password; the role is read from the store. Every rerun checks that the user
 still exists and is not disabled, so ``billops users disable`` ends open sessions at their next
 click. Refused sign-ins are counted per session (and audited by ``billops.auth``); after
 ``MAX_FAILED_SIGN_INS`` the session's form is locked.
@@ -45,11 +45,11 @@ def locked() -> bool:
     return failed_attempts() >= MAX_FAILED_SIGN_INS
 
 
-def sign_in(name: str, token: str) -> SignedIn | None:
-    """Check the name and token; on success the session is signed in."""
+def sign_in(name: str, secret: str) -> SignedIn | None:
+    """Check the name and the token or password; on success the session is signed in."""
     if locked():
         return None
-    user = authenticate(name, token, channel="dashboard")
+    user = authenticate(name, secret, channel="dashboard")
     if user is None:
         st.session_state[FAILED_KEY] = failed_attempts() + 1
         return None

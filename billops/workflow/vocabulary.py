@@ -65,3 +65,14 @@ RESOLUTION_CODES: tuple[str, ...] = _resolution_codes()
 ADJUSTMENT_KINDS: tuple[str, ...] = ("write_off", "refund", "adjustment")
 PENDING_APPROVAL, APPROVED, REJECTED = "PENDING_APPROVAL", "APPROVED", "REJECTED"
 ADJUSTMENT_STATUSES: tuple[str, ...] = (PENDING_APPROVAL, APPROVED, REJECTED)
+
+
+def transition_table() -> str:
+    """The transition table as Markdown (docs/workflow.md prints it; a test keeps them equal)."""
+    lines = ["| action | from | to | roles | needs |", "|---|---|---|---|---|"]
+    for t in TRANSITIONS.values():
+        starts = ", ".join(s for s in STATUSES if s in t.from_statuses)
+        roles = ", ".join(r for r in (ANALYST, SPECIALIST, APPROVER, ADMIN) if r in t.roles)
+        lines.append(f"| {t.action} | {starts} | {t.to_status or '(unchanged)'} | {roles} "
+                     f"| {t.needs or ''} |")
+    return "\n".join(lines)
