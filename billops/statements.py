@@ -136,16 +136,13 @@ def _read_gate(settings: Settings) -> tuple[datetime, list[GateRow]]:
 def _released_before(settings: Settings, ids: Iterable[str]) -> set[str]:
     wanted = list(ids)
     found: set[str] = set()
-    eng = ops_store.engine(settings)
-    try:
-        with eng.connect() as con:
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start:start + 500]
-                query = sa.select(statement_releases.c.statement_id).where(
-                    statement_releases.c.statement_id.in_(chunk))
-                found.update(r[0] for r in con.execute(query))
-    finally:
-        eng.dispose()
+    # the store's engine (ops_store may share one per process: never disposed here)
+    with ops_store.engine(settings).connect() as con:
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            query = sa.select(statement_releases.c.statement_id).where(
+                statement_releases.c.statement_id.in_(chunk))
+            found.update(r[0] for r in con.execute(query))
     return found
 
 
@@ -269,9 +266,8 @@ def _record_and_write(settings: Settings, path: Path, rows: list[GateRow], as_of
                       actor: str) -> None:
     """Insert the ledger rows, write the release file, commit; on any failure neither stays."""
     committed = False
-    eng = ops_store.engine(settings)
     try:
-        with eng.begin() as con:
+        with ops_store.engine(settings).begin() as con:
             con.execute(sa.insert(statement_releases), _ledger_rows(rows, as_of, path.name, actor))
             _write_atomically(path, RELEASE_COLUMNS, map(_release_line, rows))
         committed = True
@@ -281,7 +277,6 @@ def _record_and_write(settings: Settings, path: Path, rows: list[GateRow], as_of
     finally:
         if not committed:
             path.unlink(missing_ok=True)
-        eng.dispose()
 
 
 def _audit_detail(summary: ReleaseSummary) -> dict[str, Any]:
