@@ -161,10 +161,6 @@ def _create_tables(eng: sa.Engine) -> None:
         install_append_only_triggers(con)
 
 
-def _column_type(column: sa.Column[Any], dialect: sa.Dialect) -> str:
-    return type_name(str(column.type.compile(dialect=dialect)))
-
-
 def upgrade_existing_tables(con: sa.Connection) -> None:
     """Add the columns a store from an earlier release lacks (nullable, so old rows stay valid);
     ``create_all`` creates only tables that are missing altogether."""
@@ -177,15 +173,16 @@ def upgrade_existing_tables(con: sa.Connection) -> None:
             if column.name not in present:
                 con.exec_driver_sql(
                     f"alter table {identifier(table.name)} add column {identifier(column.name)} "
-                    f"{_column_type(column, con.dialect)}")
+                    f"{type_name(str(column.type.compile(dialect=con.dialect)))}")
     for index in audit_log.indexes:
         index.create(con, checkfirst=True)
 
 
-_SQLITE_TRIGGERS = tuple(
-    f"create trigger if not exists audit_log_no_{verb} before {verb} on audit_log "
-    f"begin select raise(abort, 'audit_log is append-only'); end"
-    for verb in ("update", "delete")
+_SQLITE_TRIGGERS = (
+    "create trigger if not exists audit_log_no_update before update on audit_log "
+    "begin select raise(abort, 'audit_log is append-only'); end",
+    "create trigger if not exists audit_log_no_delete before delete on audit_log "
+    "begin select raise(abort, 'audit_log is append-only'); end",
 )
 _POSTGRES_TRIGGERS = (
     "create or replace function audit_log_append_only() returns trigger language plpgsql as "
@@ -306,12 +303,15 @@ def append_audit(con: sa.Connection, *events: AuditEvent) -> list[int]:
     The only writer of ``audit_log``: the head is read under the write lock (SQLite's BEGIN
     IMMEDIATE, PostgreSQL's advisory lock), and the unique ``prev_hash`` refuses a fork.
     """
-    prev, at, ids = _head(con), _now(), []
+    prev, at, rows = _head(con), _now(), []
     for event in events:
-        row = _row(event, prev, at)
-        ids.append(int(con.execute(sa.insert(audit_log).values(**row)).inserted_primary_key[0]))
-        prev = row["row_hash"]
-    return ids
+        rows.append(_row(event, prev, at))
+        prev = rows[-1]["row_hash"]
+    if len(rows) == 1:
+        return [int(con.execute(sa.insert(audit_log), rows[0]).inserted_primary_key[0])]
+    inserted = con.execute(
+        sa.insert(audit_log).returning(audit_log.c.audit_id, sort_by_parameter_order=True), rows)
+    return [int(audit_id) for audit_id in inserted.scalars().all()]
 
 
 def _chain_unhashed_rows(con: sa.Connection) -> None:

@@ -237,10 +237,11 @@ def record_change(con: sa.Connection, *, row: Any, changes: dict[str, Any], acti
     """The event row and the audit row of one change to an item (already written)."""
     before = dict(row._mapping)
     after = {**before, **changes}
-    con.execute(sa.insert(work_item_events).values(
-        exception_id=row.exception_id, action=action, from_status=row.status,
-        to_status=after["status"], queue=after["queue"], actor=actor, channel=channel,
-        reason=reason, at=ops_store._now(), as_of=as_of, version=after["version"]))
+    con.execute(sa.insert(work_item_events), {
+        "exception_id": row.exception_id, "action": action, "from_status": row.status,
+        "to_status": after["status"], "queue": after["queue"], "actor": actor,
+        "channel": channel, "reason": reason, "at": ops_store._now(), "as_of": as_of,
+        "version": after["version"]})
     ops_store.append_audit(con, ops_store.AuditEvent(
         "work_items", row.exception_id, action.upper(), actor, channel=channel, reason=reason,
         outcome="APPLIED", before=snapshot(before), after=snapshot(after)))

@@ -155,7 +155,8 @@ def _plan_present(row: Any, facts: dict[str, Any], as_of: datetime) -> str | Non
 
 
 def _present(con: sa.Connection, row: Any, facts: dict[str, Any], as_of: datetime,
-             rules: tuple[Rule, ...], version: int, settings: Settings, counts: Counter[str]) -> None:
+             rules: tuple[Rule, ...], version: int, settings: Settings, counts: Counter[str],
+             refreshes: list[dict[str, Any]]) -> None:
     plan = _plan_present(row, facts, as_of)
     if plan == "redetect":
         changes = {**facts, **_routed(facts, as_of, rules, version, settings), "status": OPEN,
@@ -168,12 +169,11 @@ def _present(con: sa.Connection, row: Any, facts: dict[str, Any], as_of: datetim
                    "in_marts": True}
         counts["woken"] += _transition(con, row, "wake", changes, as_of, "the snooze date came")
     elif plan == "refresh":
-        con.execute(sa.update(work_items).where(work_items.c.exception_id == row.exception_id)
-                    .values(**facts, in_marts=True))
-        counts["refreshed"] += 1
+        refreshes.append({"item_id": row.exception_id, **facts, "in_marts": True})
 
 
-def _absent(con: sa.Connection, row: Any, as_of: datetime, counts: Counter[str]) -> None:
+def _absent(con: sa.Connection, row: Any, as_of: datetime, counts: Counter[str],
+            refreshes: list[dict[str, Any]]) -> None:
     if row.status in ACTIVE_STATUSES:
         counts["auto_resolved"] += _transition(
             con, row, "auto_resolve", {"status": AUTO_RESOLVED, "snoozed_until": None,
@@ -182,7 +182,15 @@ def _absent(con: sa.Connection, row: Any, as_of: datetime, counts: Counter[str])
     elif row.in_marts:
         con.execute(sa.update(work_items).where(work_items.c.exception_id == row.exception_id)
                     .values(in_marts=False))
-        counts["left_marts"] += 1
+
+
+def _refresh(con: sa.Connection, refreshes: list[dict[str, Any]]) -> int:
+    """New facts for items whose status does not change: one statement, many rows."""
+    if refreshes:
+        columns = {name: sa.bindparam(name) for name in (*FACTS, "in_marts")}
+        con.execute(sa.update(work_items).where(
+            work_items.c.exception_id == sa.bindparam("item_id")).values(columns), refreshes)
+    return len(refreshes)
 
 
 def _rules(con: sa.Connection) -> tuple[int, tuple[Rule, ...]]:
@@ -202,11 +210,13 @@ def _sync(con: sa.Connection, found: dict[str, dict[str, Any]], as_of: datetime,
     new = {eid: facts for eid, facts in found.items() if eid not in existing}
     _open_new(con, new, as_of, rules, version, settings)
     counts["opened"] = len(new)
+    refreshes: list[dict[str, Any]] = []
     for eid, row in existing.items():
         if eid in found:
-            _present(con, row, found[eid], as_of, rules, version, settings, counts)
+            _present(con, row, found[eid], as_of, rules, version, settings, counts, refreshes)
         else:
-            _absent(con, row, as_of, counts)
+            _absent(con, row, as_of, counts, refreshes)
+    counts["refreshed"] = _refresh(con, refreshes)
     result = {"as_of": as_of.isoformat(), "routing_version": version, "exceptions": len(found),
               **{k: counts[k] for k in ("opened", "reopened", "auto_resolved", "woken",
                                         "refreshed")}}

@@ -85,6 +85,8 @@ work_items = sa.Table(
     sa.Column("updated_at", sa.DateTime, nullable=False),
     sa.Column("updated_by", sa.String(128), nullable=False),
     sa.CheckConstraint(_one_of("status", STATUSES), name="ck_work_items_status"),
+    # the work list's order: priority first
+    sa.Index("ix_work_items_priority", "priority_score", "due_at"),
 )
 
 work_item_events = sa.Table(
