@@ -397,14 +397,11 @@ def users_disable(
     out.print(f"user {name} disabled" if changed else f"user {name} was already disabled")
 
 
-# Command groups kept in their own modules register here, one line each.
-from billops import cli_workflow  # noqa: E402, I001
-cli_workflow.register(app)
-from billops.cli_statements import register as _register_statements  # noqa: E402, I001
-_register_statements(app)
-from billops import cli_api  # noqa: E402
-cli_api.register(app)
+# Command groups kept in their own modules register here (imported last: they use this module's app).
+from billops import cli_api, cli_statements, cli_workflow  # noqa: E402
 
+for _group in (cli_workflow, cli_statements, cli_api):
+    _group.register(app)
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: one line on stderr and a non-zero exit for every user error."""
