@@ -188,8 +188,10 @@ def _free_path(folder: Path, stem: str) -> Path:
     return path
 
 
-def _write_atomically(path: Path, header: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> None:
-    """Write a CSV to a temporary file beside ``path`` (0600), then rename it into place."""
+def _write_atomically(path: Path, header: tuple[str, ...], rows: Iterable[tuple[Any, ...]],
+                      *, replace: bool = True) -> None:
+    """Write a CSV to a temporary file beside ``path`` (0600), then rename it into place; with
+    ``replace=False`` an existing ``path`` is never overwritten (FileExistsError)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
@@ -201,10 +203,12 @@ def _write_atomically(path: Path, header: tuple[str, ...], rows: Iterable[tuple[
             f.write(buffer.getvalue())
             f.flush()
             os.fsync(f.fileno())
-        os.replace(partial, path)
-    except BaseException:
+        if replace:
+            os.replace(partial, path)
+        else:
+            os.link(partial, path)  # atomic, and fails when another release took the name
+    finally:
         partial.unlink(missing_ok=True)
-        raise
 
 
 def _release_line(row: GateRow) -> tuple[Any, ...]:
@@ -265,17 +269,17 @@ def release_statements(
 def _record_and_write(settings: Settings, path: Path, rows: list[GateRow], as_of: datetime,
                       actor: str) -> None:
     """Insert the ledger rows, write the release file, commit; on any failure neither stays."""
-    committed = False
+    written = committed = False
     try:
         with ops_store.engine(settings).begin() as con:
             con.execute(sa.insert(statement_releases), _ledger_rows(rows, as_of, path.name, actor))
-            _write_atomically(path, RELEASE_COLUMNS, map(_release_line, rows))
+            _write_atomically(path, RELEASE_COLUMNS, map(_release_line, rows), replace=False)
+            written = True
         committed = True
-    except sa.exc.IntegrityError as exc:
-        raise BillopsError("another release recorded some of these statements at the same "
-                           "time; run again") from exc
+    except (sa.exc.IntegrityError, FileExistsError) as exc:
+        raise BillopsError("another release ran at the same time; run again") from exc
     finally:
-        if not committed:
+        if written and not committed:
             path.unlink(missing_ok=True)
 
 

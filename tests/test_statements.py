@@ -153,10 +153,10 @@ def test_a_failed_release_file_records_nothing(
     settings = _own_store(gate, tmp_path)
     real = statements._write_atomically
 
-    def failing(path: Path, *args: object) -> None:
+    def failing(path: Path, *args: object, **kwargs: object) -> None:
         if path.name.startswith("statement_release_"):
             raise OSError("disk full")
-        real(path, *args)
+        real(path, *args, **kwargs)
 
     monkeypatch.setattr(statements, "_write_atomically", failing)
     with pytest.raises(OSError):
@@ -164,6 +164,20 @@ def test_a_failed_release_file_records_nothing(
     monkeypatch.setattr(statements, "_write_atomically", real)
     assert statements.plan_release(settings).already_released.statements == 0
     assert not list((tmp_path / "out").glob("statement_release_*"))
+
+
+def test_a_release_file_taken_meanwhile_is_never_overwritten(
+    gate: GateSystem, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _own_store(gate, tmp_path)
+    taken = tmp_path / "out" / "statement_release_taken.csv"
+    taken.parent.mkdir()
+    taken.write_text("another release's file\n")
+    monkeypatch.setattr(statements, "_free_path", lambda folder, stem: taken)
+    with pytest.raises(BillopsError, match="another release ran at the same time"):
+        statements.release_statements(tmp_path / "out", actor="rita", settings=settings)
+    assert taken.read_text() == "another release's file\n"
+    assert statements.plan_release(settings).already_released.statements == 0
 
 
 def test_the_files_carry_no_phi(gate: GateSystem, tmp_path: Path) -> None:
