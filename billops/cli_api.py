@@ -58,8 +58,10 @@ def api(
         server.run()
     except OSError as exc:
         raise BillopsError(f"cannot serve the API on {address}:{port} ({exc.strerror or exc})") from exc
+    except SystemExit as exc:  # uvicorn exits when it cannot bind, after logging why
+        raise BillopsError(f"cannot serve the API on {address}:{port} (see the error above)") from exc
     if not server.started:
-        raise BillopsError(f"cannot serve the API on {address}:{port} (see the log above)")
+        raise BillopsError(f"cannot serve the API on {address}:{port} (see the error above)")
 
 
 def register(app: typer.Typer) -> None:

@@ -177,3 +177,17 @@ def test_it_listens_on_loopback_only(server: Server) -> None:
     listening = {c.laddr.ip for c in psutil.Process(server.pid).net_connections("inet")
                  if c.status == psutil.CONN_LISTEN}
     assert listening == {"127.0.0.1"}
+
+
+def test_a_bad_port_or_a_taken_address_is_one_line(server: Server) -> None:
+    env = {**os.environ, "BILLOPS_HOME": str(server.log.parent)}
+    bad = subprocess.run([BILLOPS, "api", "--port", "70000"], env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0, bad.stderr
+    port = int(server.url.split(":")[2].split("/")[0])
+    taken = subprocess.run([BILLOPS, "api", "--port", str(port)], env=env, capture_output=True,
+                           text=True, timeout=60)
+    assert taken.returncode == 2 and "Traceback" not in taken.stderr, taken.stderr
+    assert "address already in use" in taken.stderr.lower()
+    assert taken.stderr.strip().splitlines()[-1] == (
+        f"billops: cannot serve the API on 127.0.0.1:{port} (see the error above)")
