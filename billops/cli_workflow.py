@@ -206,7 +206,7 @@ def adjustments_reject(
 
 @adjustments_app.command("list")
 def adjustments_list(
-    status: Annotated[str | None, typer.Option(help="PENDING_APPROVAL, APPROVED or REJECTED")] = None,
+    status: Annotated[str | None, typer.Option(help="PENDING_APPROVAL, APPROVED, REJECTED or POSTED")] = None,
     account_id: Annotated[str | None, typer.Option(help="only this account")] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -215,6 +215,33 @@ def adjustments_list(
 
     found = list_adjustments(status, account_id=account_id)
     _print_rows([a.to_dict() for a in found], _ADJUSTMENT_COLUMNS, as_json)
+
+
+@adjustments_app.command("export-journal")
+def adjustments_export_journal(
+    by: ByOption,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="folder of the journal file (default: $BILLOPS_HOME/journals)")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the approved adjustments not yet exported as a GL journal file in the ERP's import
+    layout, and mark them exported (an approver or an admin; a second export writes nothing)."""
+    from billops.auth import active_user
+    from billops.workflow.journal import EXPORTER_ROLES, export_journal
+
+    user = active_user(by)
+    if user is None:
+        raise ForbiddenError(f"user {by}: no such active user")
+    if user.role not in EXPORTER_ROLES:
+        raise ForbiddenError(f"user {by}: role {user.role} may not export journals "
+                             f"({', '.join(sorted(EXPORTER_ROLES))} may)")
+    summary = export_journal(out_dir, actor=user.name, channel=CHANNEL)
+    if as_json:
+        sys.stdout.write(json.dumps(summary.as_dict()) + "\n")
+    elif summary.file is None:
+        out.print("nothing to export: no approved adjustment waits for its journal")
+    else:
+        out.print(f"{summary.journals} journal(s), {summary.lines} lines, debits "
+                  f"{summary.debits}: {summary.file}", soft_wrap=True)
 
 
 # ----------------------------------------------------------------------------- audit

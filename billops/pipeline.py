@@ -78,27 +78,33 @@ def validate_x12_step(settings: Settings | None = None, landing: Path | None = N
 
 
 def sync_ops_step(settings: Settings | None = None) -> dict[str, Any]:
-    """Copy the operational store's work-item statuses into ``ops.exception_status``.
+    """Copy the operational store's work-item statuses into ``ops.exception_status``, and its
+    work items and their events into ``ops.work_items`` and ``ops.work_item_events`` (the queue
+    metrics' sources, billops.ops_copy).
 
     ``transform`` does this itself; the Airflow DAG, whose dbt tasks run dbt directly, runs it as
     the task before them.
     """
+    from billops.ops_copy import copy_work_queue
     from billops.ops_store import sync_exception_status
     from billops.warehouse import connect
 
     settings = settings or get_settings()
     require_loaded(settings)
     with connect(settings) as con:
-        return {"exception_statuses": sync_exception_status(con, settings)}
+        return {"exception_statuses": sync_exception_status(con, settings),
+                **copy_work_queue(con, settings)}
 
 
 def sync_work_items_step(settings: Settings | None = None) -> dict[str, Any]:
     """Bring the work items in line with ``marts.billing_exceptions`` (billops.workflow.sync):
     new exceptions open and are routed, vanished ones auto-resolve, returning ones reopen, all
-    against the data's as-of time. Reads the warehouse only."""
+    against the data's as-of time; then exported adjustments whose journal the GL extract now
+    holds become POSTED (billops.workflow.posting). Reads the warehouse only."""
     import duckdb
 
     from billops.warehouse import as_of
+    from billops.workflow.posting import post_imported_journals
     from billops.workflow.sync import sync_from_marts
 
     settings = settings or get_settings()
@@ -110,7 +116,9 @@ def sync_work_items_step(settings: Settings | None = None) -> dict[str, Any]:
         when = as_of(con)
         if not exists or when is None:
             return {"skipped": "no marts.billing_exceptions yet (the nightly run builds it)"}
-        return sync_from_marts(con, as_of=when, settings=settings)
+        synced = sync_from_marts(con, as_of=when, settings=settings)
+        posted = post_imported_journals(con, as_of=when, settings=settings)
+        return {**synced, **{f"adjustments_{k}": v for k, v in posted.items()}}
 
 
 def intraday_step(settings: Settings | None = None) -> dict[str, Any]:

@@ -192,9 +192,9 @@ def transform(
     dbt_flags: tuple[str, ...] = (),
     unit_tests: bool = False,
 ) -> TransformResult:
-    """Refresh the raw views, copy the operational store's exception statuses into the warehouse
-    (``ops.exception_status``, a dbt source; skipped with ``sync_ops=False`` for a selection that
-    does not read it), then ``dbt build`` (models, unit tests, data tests). ``state`` is a folder
+    """Refresh the raw views, copy the operational store's exception statuses and work queue into
+    the warehouse (``ops.exception_status``, ``ops.work_items``, ``ops.work_item_events``: dbt
+    sources; skipped with ``sync_ops=False`` for a selection that does not read them), then ``dbt build`` (models, unit tests, data tests). ``state`` is a folder
     holding a manifest for dbt's ``state:`` selectors; ``dbt_flags`` are further ``dbt build``
     options (the intraday run's). ``unit_tests=True`` also runs the dbt unit tests: they specify
     the SQL with hand-written rows against the project's default vars, so they belong to CI and
@@ -208,9 +208,11 @@ def transform(
     with connect(settings) as con:
         refresh_raw_views(con, settings)
         if sync_ops:
+            from billops.ops_copy import copy_work_queue
             from billops.ops_store import sync_exception_status
 
             sync_exception_status(con, settings)
+            copy_work_queue(con, settings)
 
     work = _work_dir(settings)
     target_path, log_path = work / "target", work / "logs"

@@ -64,7 +64,10 @@ RESOLUTION_CODES: tuple[str, ...] = _resolution_codes()
 
 ADJUSTMENT_KINDS: tuple[str, ...] = ("write_off", "refund", "adjustment")
 PENDING_APPROVAL, APPROVED, REJECTED = "PENDING_APPROVAL", "APPROVED", "REJECTED"
-ADJUSTMENT_STATUSES: tuple[str, ...] = (PENDING_APPROVAL, APPROVED, REJECTED)
+# An approved adjustment whose exported GL journal came back in an ERP extract (the ERP imported
+# it): set by the pipeline (billops.workflow.posting), never by a person.
+POSTED = "POSTED"
+ADJUSTMENT_STATUSES: tuple[str, ...] = (PENDING_APPROVAL, APPROVED, REJECTED, POSTED)
 
 
 def transition_table() -> str:

@@ -46,3 +46,22 @@
     (cast({{ numerator }} as {{ dbt.type_float() }})
      / nullif(cast({{ denominator }} as {{ dbt.type_float() }}), 0))
 {%- endmacro %}
+
+
+{#- The median of a column in an aggregate (the queue metrics' median age): DuckDB's exact
+    median, Spark's exact percentile. -#}
+{% macro median_of(expr) -%}
+    {{ return(adapter.dispatch('median_of', 'billops')(expr)) }}
+{%- endmacro %}
+
+{% macro default__median_of(expr) -%}
+    percentile_cont(0.5) within group (order by {{ expr }})
+{%- endmacro %}
+
+{% macro duckdb__median_of(expr) -%}
+    median({{ expr }})
+{%- endmacro %}
+
+{% macro spark__median_of(expr) -%}
+    percentile({{ expr }}, 0.5)
+{%- endmacro %}
