@@ -119,12 +119,19 @@ def list_items(
                           (work_items.c.assignee, assignee)):
         if value is not None:
             query = query.where(column == value)
-    query = query.order_by(work_items.c.priority_score.desc().nulls_last(),
-                           work_items.c.due_at.asc().nulls_last(), work_items.c.exception_id)
     query = query.limit(max(0, min(limit, MAX_LIMIT))).offset(max(0, offset))
     with ops_store.read(settings) as con:
+        query = query.order_by(*_priority_order(con.dialect.name))
         as_of = latest_as_of(con)
         return [_item(row, as_of) for row in con.execute(query).all()]
+
+
+def _priority_order(dialect: str) -> tuple[Any, ...]:
+    """Highest priority first, items without a score last, then the earliest due. SQLite sorts
+    NULL lowest already, and an explicit NULLS LAST would keep it from using the index."""
+    score = work_items.c.priority_score.desc()
+    return (score if dialect == "sqlite" else score.nulls_last(), work_items.c.due_at.asc(),
+            work_items.c.exception_id)
 
 
 def _row(con: sa.Connection, exception_id: str) -> Any:

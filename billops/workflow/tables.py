@@ -86,7 +86,9 @@ work_items = sa.Table(
     sa.Column("updated_by", sa.String(128), nullable=False),
     sa.CheckConstraint(_one_of("status", STATUSES), name="ck_work_items_status"),
     # the work list's order: priority first
-    sa.Index("ix_work_items_priority", "priority_score", "due_at"),
+    sa.Index("ix_work_items_priority", sa.desc("priority_score"), "due_at", "exception_id"),
+    sa.Index("ix_work_items_queue_priority", "queue", sa.desc("priority_score"), "due_at",
+             "exception_id"),
 )
 
 work_item_events = sa.Table(
