@@ -174,8 +174,8 @@ def upgrade_existing_tables(con: sa.Connection) -> None:
                 con.exec_driver_sql(
                     f"alter table {identifier(table.name)} add column {identifier(column.name)} "
                     f"{type_name(str(column.type.compile(dialect=con.dialect)))}")
-    for index in audit_log.indexes:
-        index.create(con, checkfirst=True)
+        for index in table.indexes:
+            index.create(con, checkfirst=True)
 
 
 _SQLITE_TRIGGERS = (
