@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import socket
 import subprocess
 import tempfile
 import threading
@@ -23,7 +24,11 @@ from billops.config import Settings
 from billops.errors import ConflictError
 from billops.workflow import adjustments, items
 
-PORT = 55433
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _as_cluster_owner(command: str) -> list[str]:
@@ -45,14 +50,14 @@ def pg_url() -> Iterator[str]:
     folder = Path(tempfile.mkdtemp(prefix="billops-pg-"))
     if os.geteuid() == 0:
         os.chown(folder, owner, -1)
-    data, log = folder / "data", folder / "log"
+    data, log, port = folder / "data", folder / "log", _free_port()
     subprocess.run(_as_cluster_owner(f"initdb -D {data} -A trust -U ops >/dev/null"), check=True,
                    timeout=120)
     subprocess.run(_as_cluster_owner(
-        f"pg_ctl -D {data} -o '-p {PORT} -k {folder} -c listen_addresses=' -l {log} -w start"
+        f"pg_ctl -D {data} -o '-p {port} -k {folder} -c listen_addresses=' -l {log} -w start"
         " >/dev/null"), check=True, timeout=120)
     try:
-        url = f"postgresql+psycopg2://ops@/postgres?host={folder}&port={PORT}"
+        url = f"postgresql+psycopg2://ops@/postgres?host={folder}&port={port}"
         yield url
     finally:
         ops_store.dispose_engines()
