@@ -292,6 +292,7 @@ def authenticate(
 
 
 _bearer_refusals: dict[str, float] = {}
+_MAX_REMEMBERED_REFUSALS = 10_000
 
 
 def _audit_bearer_refusal(presented: str, channel: str, reason: str,
@@ -299,6 +300,12 @@ def _audit_bearer_refusal(presented: str, channel: str, reason: str,
     now = time.monotonic()
     if now - _bearer_refusals.get(presented, -BEARER_REFUSAL_AUDIT_SECONDS) < BEARER_REFUSAL_AUDIT_SECONDS:
         return
+    if len(_bearer_refusals) >= _MAX_REMEMBERED_REFUSALS:  # random tokens must not grow it
+        for stale in [h for h, t in _bearer_refusals.items()
+                      if now - t >= BEARER_REFUSAL_AUDIT_SECONDS]:
+            del _bearer_refusals[stale]
+        if len(_bearer_refusals) >= _MAX_REMEMBERED_REFUSALS:
+            return  # a flood: logged, not audited row by row
     _bearer_refusals[presented] = now
     ops_store.write(lambda con: _audit(con, UNKNOWN_USER, "BEARER_REFUSED", UNKNOWN_USER,
                                        channel=channel, outcome="REFUSED", reason=reason), settings)
