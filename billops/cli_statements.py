@@ -12,13 +12,14 @@ import getpass
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from billops.statements import ReleaseSummary, plan_release, release_statements
+if TYPE_CHECKING:
+    from billops.statements import ReleaseSummary
 
 out = Console()
 
@@ -33,6 +34,8 @@ def statements(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """The statement release gate: release the statements due that pass, hold the others."""
+    from billops.statements import plan_release, release_statements
+
     if release:
         summary = release_statements(out_dir, actor=by or getpass.getuser())
     else:
