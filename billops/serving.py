@@ -50,6 +50,8 @@ SERVED: dict[str, tuple[str, ...] | None] = {
     "marts.fct_statements": ALL,
     # The statement release gate (billops/statements.py, dashboards/statements_data.py): no PHI column.
     "marts.fct_statement_release": ALL,
+    # The work-queue metrics per day, queue and owner team (dashboards/queue_data.py): no PHI column.
+    "marts.fct_work_queue_daily": ALL,
     "marts.fct_eligibility_checks": ALL,
     # Data quality (dashboards/quality_data.py).
     "marts.dq_breaks": ALL,
