@@ -164,6 +164,11 @@ def test_request_ids_are_taken_when_sane_and_reach_every_log_record(
     for response in (insane, long):
         assert len(response.headers["x-request-id"]) == 32
         assert response.headers["x-request-id"] not in ("bad id\twith spaces", "a" * 65)
+    with caplog.at_level(logging.DEBUG):
+        api.client.get(f"{PREFIX}/no/such/route", headers={**headers, "X-Request-ID": "lost-1"})
+    lost = [r.getMessage() for r in caplog.records
+            if r.name == "billops.api.access" and r.request_id == "lost-1"]
+    assert len(lost) == 1 and "(no route)" in lost[0] and "such" not in lost[0]
     by_id: dict[str, list[logging.LogRecord]] = {}
     for record in caplog.records:
         by_id.setdefault(record.request_id, []).append(record)

@@ -92,8 +92,18 @@ def test_no_phi_in_any_response_or_log_line(
 
 
 def test_the_patient_route_answers_phi_roles_only_and_audits_every_attempt(
-    api: Api, phi_system: PhiSystem  # noqa: F811
+    api: Api, phi_system: PhiSystem, caplog: pytest.LogCaptureFixture  # noqa: F811
 ) -> None:
+    with caplog.at_level(logging.DEBUG):
+        _patient_route(api, phi_system)
+    # The access log shows the patient route's template, never a value: a mistyped MRN is PHI.
+    # (The test's HTTP client logs its own requests; the server's records are billops'.)
+    logged = [r.getMessage() for r in caplog.records if not r.name.startswith("httpx")]
+    assert any("/patients/{patient_key}" in m for m in logged)
+    assert not [m for m in logged if phi_system.pattern().search(m)]
+
+
+def _patient_route(api: Api, phi_system: PhiSystem) -> None:  # noqa: F811
     key = _patient_keys(phi_system)[0]
     granted = api.client.get(f"{PREFIX}/patients/{key}", headers=api.as_user("u-billing_specialist"))
     assert granted.status_code == 200, granted.text
@@ -111,6 +121,8 @@ def test_the_patient_route_answers_phi_roles_only_and_audits_every_attempt(
     mrn = sorted(phi_system.phi["patient_id"])[0]  # a patient id pasted by mistake is never echoed
     wrong = api.client.get(f"{PREFIX}/patients/{mrn}", headers=api.as_user("u-billing_specialist"))
     assert mrn not in assert_one_line_error(wrong, 422)["error"]
+    mistyped = api.client.get(f"{PREFIX}/patient/{mrn}", headers=api.as_user("u-billing_specialist"))
+    assert mrn not in assert_one_line_error(mistyped, 404)["error"]
     trail = [e for e in phi_access_trail(api.settings) if e["channel"] == "api"]
     assert [(e["actor"], e["outcome"]) for e in trail] == [
         ("u-billing_specialist", "GRANTED"), ("u-analyst", "REFUSED"), ("u-approver", "REFUSED"),

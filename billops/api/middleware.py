@@ -5,7 +5,7 @@ Written as plain ASGI (no per-request task or body buffering), in this order: pi
 id (:mod:`billops.api.context`) and bind it for the request's log records; take a token from the
 caller's bucket (:mod:`billops.api.ratelimit`; 429 with ``Retry-After`` when empty, before the
 token is even checked); add ``X-Request-ID`` to the response; log one access line (method, path
-without its query, status, milliseconds, user), never a header or a body.
+without its query, status, milliseconds, user), never a header or a body (:func:`logged_path`).
 """
 
 from __future__ import annotations
@@ -27,6 +27,10 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 access_log = logging.getLogger("billops.api.access")
+# Routes whose path values the access log never shows (a mistyped MRN instead of a patient key).
+TEMPLATE_ONLY = frozenset({"lookup_patient"})
+# Paths the app serves without a route object (the OpenAPI document and its viewer).
+EXACT_PATHS = frozenset({"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/docs/oauth2-redirect"})
 log = logging.getLogger(__name__)
 
 
@@ -86,6 +90,17 @@ class RequestContextMiddleware:
                 await error_response(500, "internal error")(scope, receive, send_with_id)
         finally:
             user = scope.get("state", {}).get("user_name", "-")
-            access_log.info("%s %s %s %.1f ms user=%s", scope["method"], scope["path"],
+            access_log.info("%s %s %s %.1f ms user=%s", scope["method"], logged_path(scope),
                             status["code"], (time.perf_counter() - started) * 1000, user)
             context.unbind(token)
+
+
+def logged_path(scope: Scope) -> str:
+    """The path as the log may show it: a route's values only where they are record ids or
+    tokens; a patient route's value and an unmatched path (a mistyped one may hold an MRN)
+    are replaced by the route's template or ``(no route)``."""
+    route = scope.get("route")
+    template = getattr(route, "path", None)
+    if template is None:
+        return "(no route)" if scope["path"] not in EXACT_PATHS else scope["path"]
+    return template if getattr(route, "name", "") in TEMPLATE_ONLY else scope["path"]
