@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from dashboards.session import SignedIn
-from dashboards.views import patient_lookup, process, quality, reconciliation, statements
+from dashboards.views import patient_lookup, process, quality, queues, reconciliation, statements
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class PageSpec:
 DATA_PAGES = (
     PageSpec(reconciliation.render, reconciliation.TITLE, "reconciliation"),
     PageSpec(statements.render, statements.TITLE, "statements"),
+    PageSpec(queues.render, queues.TITLE, "queues"),
     PageSpec(quality.render, quality.TITLE, "quality"),
     PageSpec(process.render, process.TITLE, "process"),
 )

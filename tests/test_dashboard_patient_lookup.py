@@ -59,7 +59,7 @@ def test_only_phi_roles_get_the_page() -> None:
     for role in ("analyst", "approver", "admin"):
         assert LOOKUP_PATH not in [p.url_path for p in pages_for(SignedIn("x", role), phi_roles)]
     paths = [p.url_path for p in pages_for(SignedIn("bea", "billing_specialist"), phi_roles)]
-    assert paths == ["reconciliation", "quality", "process", LOOKUP_PATH]
+    assert paths == ["reconciliation", "statements", "queues", "quality", "process", LOOKUP_PATH]
 
 
 def test_a_lookup_shows_the_patient_and_is_audited(home: Path) -> None:
