@@ -156,6 +156,35 @@ def test_the_statement_hold_reasons_route_to_the_work_queues_only() -> None:
     assert queues and queues <= set(taxonomy.WORK_QUEUES), sorted(queues - set(taxonomy.WORK_QUEUES))
 
 
+def test_dbt_accepts_exactly_the_owner_teams_as_work_item_queue() -> None:
+    """A work item's queue is any owner team (DATA_ENGINEERING too: the routing table's
+    catch-all); its owner team (by exception type) is a work queue, as above."""
+    queues = ("stg_ops__work_items", "stg_ops__work_item_events", "int_work_item_events",
+              "fct_work_queue_daily")
+    declared = {k: v for k, v in _accepted_values("queue").items() if k.split(":")[-1] in queues}
+    assert len(declared) == len(queues), f"accepted_values of queue: {sorted(declared)}"
+    escalation = _accepted_values("escalation_queue")
+    assert len(escalation) == 1, sorted(escalation)
+    for where, values in [*declared.items(), *escalation.items()]:
+        assert sorted(values) == sorted(taxonomy.OWNER_TEAMS), where
+
+
+def test_dbt_accepts_exactly_the_workflow_statuses_and_actions() -> None:
+    from billops.workflow import vocabulary
+
+    for where, values in _accepted_values("status").items():
+        if where.split(":")[-1].startswith("stg_ops__"):
+            assert values == list(vocabulary.STATUSES), where
+    assert _accepted_values("to_status") == {
+        "dbt_project/models/staging/ops/stg_ops__work_item_events.yml:stg_ops__work_item_events":
+        list(vocabulary.STATUSES)}
+    actions = _accepted_values("action")
+    assert list(actions.values()) == [[*vocabulary.ACTIONS, *vocabulary.SYSTEM_ACTIONS]], actions
+    active = ", ".join(f"'{s}'" for s in vocabulary.STATUSES if s in vocabulary.ACTIVE_STATUSES)
+    sql = (DBT / "models" / "intermediate" / "int_work_item_daily_states.sql").read_text()
+    assert f"status in ({active}) as is_open" in sql
+
+
 def test_quality_rules_and_rejects_name_known_owner_teams() -> None:
     assert set(quarantine.REJECT_OWNER.values()) <= taxonomy.OWNER_TEAMS
     assert sorted(marts_suites.BUSINESS_TEAMS) == sorted(taxonomy.WORK_QUEUES)
