@@ -11,7 +11,7 @@ audited (table ``api``, operation ``FORBIDDEN``); a refused token is audited by
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -19,6 +19,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from billops import auth, ops_store
 from billops.api.context import request_id
 from billops.api.roles import ROUTE_ROLES, allowed
+from billops.auth import User
 from billops.config import Settings
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="billops"'}
@@ -45,7 +46,7 @@ def settings_of(request: Request) -> Settings:
 def authorised(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-) -> Any:
+) -> User:
     """The signed-in user, if the route's role table admits the user's role."""
     token = _token(credentials)
     user = auth.authenticate_bearer(token, channel="api", settings=settings_of(request))
@@ -62,7 +63,7 @@ def authorised(
     return user
 
 
-def _audit_refusal(request: Request, route: str, user: Any, message: str) -> None:
+def _audit_refusal(request: Request, route: str, user: User, message: str) -> None:
     """A refused route is a row of the audit trail, under the record it aimed at (the path's
     exception, adjustment or patient key), else the route's name."""
     record = next(iter(request.path_params.values()), route)
@@ -72,4 +73,4 @@ def _audit_refusal(request: Request, route: str, user: Any, message: str) -> Non
         settings_of(request), channel="api", reason=message, outcome="REFUSED")
 
 
-CurrentUser = Annotated[Any, Depends(authorised)]
+CurrentUser = Annotated[User, Depends(authorised)]
