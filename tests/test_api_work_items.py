@@ -62,6 +62,10 @@ def test_filters_by_status_queue_and_type(api: Api) -> None:
     assert len(denials) == 6 and {i["exception_type"] for i in denials} == {"DENIAL"}
     assert len(_get(api, "/exceptions?status=OPEN&limit=500")["items"]) == 30
     assert _get(api, "/exceptions?status=RESOLVED")["items"] == []
+    # The contract's empty filters (?status=&queue=&type=) are no filters; a made-up status is 422.
+    assert len(_get(api, "/exceptions?status=&queue=&type=&limit=500")["items"]) == 30
+    lost = api.client.get(f"{PREFIX}/exceptions?status=LOST", headers=api.as_user("ann"))
+    assert assert_one_line_error(lost, 422, "LOST")["error"].startswith("query.status")
     claimed = api.ids[4]
     assert _act(api, "dana", claimed, action="claim", version=1).status_code == 200
     assigned = _get(api, "/exceptions?status=ASSIGNED&assignee=dana")["items"]

@@ -19,7 +19,9 @@ from billops.api.schemas import (
     WorkItemPage,
 )
 from billops.api.security import CurrentUser, settings_of
+from billops.errors import BillopsError
 from billops.workflow import items as workflow
+from billops.workflow.vocabulary import STATUSES
 
 router = APIRouter(tags=["exceptions"], responses=error_responses())
 
@@ -39,8 +41,13 @@ def list_exceptions(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    """Work items, highest priority first, filtered by status, queue, type and assignee; one
-    page of ``limit`` from ``offset``; ``next_offset`` is null on the last page."""
+    """Work items, highest priority first, filtered by status, queue, type and assignee (an
+    empty filter is no filter); one page of ``limit`` from ``offset``; ``next_offset`` is null
+    on the last page."""
+    status, queue, exception_type, assignee = (
+        value or None for value in (status, queue, exception_type, assignee))
+    if status is not None and status not in STATUSES:
+        raise BillopsError(f"query.status: expected one of {', '.join(STATUSES)}")
     found = workflow.list_items(
         status=status, queue=queue, exception_type=exception_type, assignee=assignee,
         limit=limit + 1, offset=offset, settings=settings_of(request),
