@@ -114,4 +114,6 @@ def test_bad_requests_are_422_in_one_line(api: Api) -> None:
                  {"account_id": "A1", "kind": "refund", "amount": "1.00", "reason": "xyz", "by": "me"}):
         assert_one_line_error(_post(api, "dana", "/adjustments", body), 422)
     assert_one_line_error(api.client.get(f"{PREFIX}/adjustments?status=LOST",
-                                         headers=api.as_user("dana")), 422)
+                                         headers=api.as_user("dana")), 422, "LOST")
+    everything = api.client.get(f"{PREFIX}/adjustments?status=&account_id=", headers=api.as_user("dana"))
+    assert everything.status_code == 200 and everything.json()["items"] == []

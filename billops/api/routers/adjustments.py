@@ -19,7 +19,9 @@ from billops.api.schemas import (
     RejectIn,
 )
 from billops.api.security import CurrentUser, settings_of
+from billops.errors import BillopsError
 from billops.workflow import adjustments as workflow
+from billops.workflow.vocabulary import ADJUSTMENT_STATUSES
 
 router = APIRouter(tags=["adjustments"], responses=error_responses())
 
@@ -49,6 +51,9 @@ def list_adjustments(
 ) -> dict[str, Any]:
     """Adjustment requests, newest first, filtered by status (``PENDING_APPROVAL``,
     ``APPROVED``, ``REJECTED``) and account; paged like the exceptions."""
+    status, account_id = status or None, account_id or None
+    if status is not None and status not in ADJUSTMENT_STATUSES:
+        raise BillopsError(f"query.status: expected one of {', '.join(ADJUSTMENT_STATUSES)}")
     found = workflow.list_adjustments(status=status, account_id=account_id, limit=limit + 1,
                                       offset=offset, settings=settings_of(request))
     more = len(found) > limit
