@@ -182,6 +182,17 @@ def _summary(nodes: list[NodeResult]) -> str:
     )
 
 
+def copy_operational_store(con: Any, settings: Settings) -> None:
+    """The operational store's tables dbt reads as sources, copied into the warehouse:
+    ``ops.exception_status`` (each work item's status) and ``ops.work_items``,
+    ``ops.work_item_events`` (the queue metrics')."""
+    from billops.ops_copy import copy_work_queue
+    from billops.ops_store import sync_exception_status
+
+    sync_exception_status(con, settings)
+    copy_work_queue(con, settings)
+
+
 def transform(
     select: str | None = None,
     settings: Settings | None = None,
@@ -208,11 +219,7 @@ def transform(
     with connect(settings) as con:
         refresh_raw_views(con, settings)
         if sync_ops:
-            from billops.ops_copy import copy_work_queue
-            from billops.ops_store import sync_exception_status
-
-            sync_exception_status(con, settings)
-            copy_work_queue(con, settings)
+            copy_operational_store(con, settings)
 
     work = _work_dir(settings)
     target_path, log_path = work / "target", work / "logs"
