@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -206,6 +207,19 @@ def dispose_engines() -> None:
         for cached in _engines.values():
             cached.engine.dispose()
         _engines.clear()
+
+
+def _forget_engines_in_child() -> None:
+    """A forked child must not use its parent's pooled connections (SQLAlchemy's advice: drop
+    them without closing, the parent still owns them)."""
+    global _engines_lock
+    _engines_lock = threading.Lock()
+    for cached in _engines.values():
+        cached.engine.dispose(close=False)
+    _engines.clear()
+
+
+os.register_at_fork(after_in_child=_forget_engines_in_child)
 
 
 @contextmanager
