@@ -55,11 +55,16 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 
 setup: $(VENV)/.synced
 
-# Debian packages the tests need: chromium for the browser test (the system browser; nothing is downloaded at run time).
+# Debian packages the tests need: chromium for the browser test (the system browser; nothing is
+# downloaded at run time) and postgresql for the operational store's PostgreSQL test.
 test-debs:
 	@if ! command -v chromium >/dev/null 2>&1; then \
 		echo "installing Debian chromium"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+	@if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "installing Debian postgresql (the operational store is tested on PostgreSQL too)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	fi
 
 manifest: setup

@@ -5,6 +5,7 @@ folder); skipped otherwise."""
 
 from __future__ import annotations
 
+import glob
 import os
 import pwd
 import shutil
@@ -31,6 +32,13 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _server_binary(name: str) -> str | None:
+    """On PATH, else where Debian's postgresql package puts it (not on PATH)."""
+    found = shutil.which(name) or next(
+        iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None)
+    return found
+
+
 def _as_cluster_owner(command: str) -> list[str]:
     if os.geteuid() != 0:
         return ["sh", "-c", command]
@@ -39,7 +47,8 @@ def _as_cluster_owner(command: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
-    if not (shutil.which("initdb") and shutil.which("pg_ctl")):
+    initdb, pg_ctl = _server_binary("initdb"), _server_binary("pg_ctl")
+    if not (initdb and pg_ctl):
         pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl) on this machine")
     if os.geteuid() == 0:
         try:
@@ -51,17 +60,17 @@ def pg_url() -> Iterator[str]:
     if os.geteuid() == 0:
         os.chown(folder, owner, -1)
     data, log, port = folder / "data", folder / "log", _free_port()
-    subprocess.run(_as_cluster_owner(f"initdb -D {data} -A trust -U ops >/dev/null"), check=True,
+    subprocess.run(_as_cluster_owner(f"{initdb} -D {data} -A trust -U ops >/dev/null"), check=True,
                    timeout=120)
     subprocess.run(_as_cluster_owner(
-        f"pg_ctl -D {data} -o '-p {port} -k {folder} -c listen_addresses=' -l {log} -w start"
+        f"{pg_ctl} -D {data} -o '-p {port} -k {folder} -c listen_addresses=' -l {log} -w start"
         " >/dev/null"), check=True, timeout=120)
     try:
         url = f"postgresql+psycopg2://ops@/postgres?host={folder}&port={port}"
         yield url
     finally:
         ops_store.dispose_engines()
-        subprocess.run(_as_cluster_owner(f"pg_ctl -D {data} -m immediate stop >/dev/null"),
+        subprocess.run(_as_cluster_owner(f"{pg_ctl} -D {data} -m immediate stop >/dev/null"),
                        timeout=120)
         shutil.rmtree(folder, ignore_errors=True)
 
