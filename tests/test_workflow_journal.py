@@ -182,3 +182,23 @@ def test_cli_export_journal(store: Settings, tmp_path: Path, capsys: pytest.Capt
     assert main(["adjustments", "export-journal", "--by", "fin", "--out", str(tmp_path)]) == 0
     assert "nothing to export" in capsys.readouterr().out
     assert len(list(tmp_path.glob("gl_journal_import_*.csv"))) == 1
+
+
+def test_a_store_whose_constraint_predates_posted_is_left_approved_with_a_warning(
+        store: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    made = _approved(store)
+    lines = _read(journal.export_journal(tmp_path, actor="fin", settings=store).file)
+    with ops_store.begin(store) as con:  # the table as an earlier release created it
+        ddl = con.exec_driver_sql("select sql from sqlite_master where name = "
+                                  "'adjustment_requests'").scalar_one()
+        assert ", 'POSTED')" in ddl
+        con.exec_driver_sql("alter table adjustment_requests rename to old_requests")
+        con.exec_driver_sql(ddl.replace(", 'POSTED')", ")"))
+        con.exec_driver_sql("insert into adjustment_requests select * from old_requests")
+        con.exec_driver_sql("drop table old_requests")
+    _warehouse(store, lines)
+    with connect(store, read_only=True) as con:
+        counts = post_imported_journals(con, as_of=datetime(2026, 12, 5), settings=store)
+    assert counts == {"posted": 0, "mismatched": 0, "waiting": 1}
+    assert "refuses status POSTED" in caplog.text
+    assert adj.get_adjustment(made.adjustment_id, settings=store).status == "APPROVED"
