@@ -23,7 +23,8 @@ if "AIRFLOW_HOME" not in os.environ:
 
 
 # The longest files start first, so that under pytest-xdist (`make test`) they overlap the rest.
-LONGEST_FIRST = ("tests/test_nightly_integration.py", "tests/test_dbt_incremental.py")
+LONGEST_FIRST = ("tests/test_nightly_integration.py", "tests/test_dbt_incremental.py",
+                 "tests/test_workflow_end_to_end.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
