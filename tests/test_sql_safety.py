@@ -60,6 +60,14 @@ REVIEWED: dict[str, dict[str, str]] = {
         "cols": "identifier() names of the raw-zone contract",
         "view": "identifier() of a raw-zone table name",
     },
+    "billops/ops_copy.py": {
+        "body": "column DDL from the ITEM_COLUMNS and EVENT_COLUMNS constants",
+        "table": "ops.work_items or ops.work_item_events (the _COPIES constant)",
+    },
+    "billops/workflow/journal.py": {
+        "_placeholders(accounts)": "? placeholders, one per bound account id",
+        "_placeholders(types)": "? placeholders, one per bound account type",
+    },
     "dashboards/process_data.py": {
         "' and '.join(clauses)": _FRAGMENT, "' or '.join(clauses)": _FRAGMENT,
         "column": _NAMES, "columns": _NAMES, "order": "an order-by from a fixed map",
