@@ -121,6 +121,17 @@ def sync_work_items_step(settings: Settings | None = None) -> dict[str, Any]:
         return {**synced, **{f"adjustments_{k}": v for k, v in posted.items()}}
 
 
+# The queue metrics and the models they read (the operational store's copy, the routing seed).
+WORK_QUEUE_SELECT = "+fct_work_queue_daily"
+
+
+def work_queue_metrics_step(settings: Settings | None = None) -> dict[str, Any]:
+    """The queue metrics of the sync just made: the work items and their events are copied into
+    the warehouse again and only ``fct_work_queue_daily`` and the models it reads are rebuilt, so
+    the mart never lags the work items by a run."""
+    return transform_step(settings, select=WORK_QUEUE_SELECT)
+
+
 def intraday_step(settings: Settings | None = None) -> dict[str, Any]:
     """The intraday refresh: new batches folded into the incremental facts and the event log."""
     settings = settings or get_settings()
@@ -226,6 +237,7 @@ NIGHTLY: tuple[Step, ...] = (
     Step("transform", dbt_build_step, dbt=True),
     Step("check", check_step),
     Step("sync_work_items", sync_work_items_step),
+    Step("work_queue_metrics", work_queue_metrics_step),
     Step("mine", mine_step),
     Step("score", score_step),
     Step("publish", publish_step),
@@ -235,6 +247,7 @@ INTRADAY: tuple[Step, ...] = (
     Step("check_raw", check_raw_step),
     Step("refresh_facts", intraday_step),
     Step("sync_work_items", sync_work_items_step),
+    Step("work_queue_metrics", work_queue_metrics_step),
 )
 MONTH_END: tuple[Step, ...] = (Step("close", close_step, params=("period",)),)
 
@@ -269,7 +282,8 @@ def run_step(pipeline: str, name: str, settings: Settings | None = None,
 def run_all(settings: Settings | None = None, progress: Any = None,
             pipeline: str = "nightly") -> dict[str, dict[str, Any]]:
     """The pipeline's steps in their one defined order (nightly: ingest -> validate_x12 ->
-    check_raw -> sync_ops -> transform -> check -> sync_work_items -> mine -> score -> publish),
+    check_raw -> sync_ops -> transform -> check -> sync_work_items -> work_queue_metrics -> mine ->
+    score -> publish),
     stopping at the first failure."""
     settings = settings or get_settings()
     results: dict[str, dict[str, Any]] = {}
