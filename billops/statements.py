@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ import sqlalchemy as sa
 from billops import ops_store
 from billops.config import Settings, get_settings
 from billops.errors import BillopsError
+from billops.fs_security import write_owner_only
 from billops.warehouse import as_of as warehouse_as_of
 from billops.warehouse import connect
 
@@ -190,25 +190,13 @@ def _free_path(folder: Path, stem: str) -> Path:
 
 def _write_atomically(path: Path, header: tuple[str, ...], rows: Iterable[tuple[Any, ...]],
                       *, replace: bool = True) -> None:
-    """Write a CSV to a temporary file beside ``path`` (0600), then rename it into place; with
+    """The CSV, owner-only and renamed into place (fs_security.write_owner_only); with
     ``replace=False`` an existing ``path`` is never overwritten (FileExistsError)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
     writer.writerows(rows)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(buffer.getvalue())
-            f.flush()
-            os.fsync(f.fileno())
-        if replace:
-            os.replace(partial, path)
-        else:
-            os.link(partial, path)  # atomic, and fails when another release took the name
-    finally:
-        partial.unlink(missing_ok=True)
+    write_owner_only(path, buffer.getvalue(), replace=replace)
 
 
 def _release_line(row: GateRow) -> tuple[Any, ...]:

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -45,6 +44,7 @@ import sqlalchemy as sa
 from billops import ops_store
 from billops.config import Settings, get_settings
 from billops.errors import BillopsError, ConflictError
+from billops.fs_security import write_owner_only
 from billops.warehouse import as_of as warehouse_as_of
 from billops.warehouse import connect
 from billops.workflow.adjustments import Adjustment, _adjustment
@@ -218,22 +218,12 @@ def _free_path(folder: Path, stem: str) -> Path:
 
 
 def write_atomically(path: Path, rows: Iterable[dict[str, str]]) -> None:
-    """The journal lines as CSV, written to an owner-only temporary file and renamed."""
+    """The journal lines as CSV, owner-only and renamed into place (fs_security)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=JOURNAL_COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(buffer.getvalue())
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(partial, path)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+    write_owner_only(path, buffer.getvalue())
 
 
 def _out_folder(out_dir: Path | None, settings: Settings) -> Path:
