@@ -1,0 +1,139 @@
+"""billops' own implementation-guide validator: one X12 file, every transaction set walked over
+the loop tree of its guide as pyx12 publishes it (see :mod:`maps`), with element checks and the
+envelope's control numbers and counts; the same result shape as pyx12's validation.
+
+Segments come from billops' tokenizer and transaction sets from its envelope reader (with its
+errors collected, not raised), in one pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from billops.sources import FileError
+from billops.sources.x12.envelope import iter_transaction_sets
+from billops.sources.x12.ig.maps import Guide, LoopRule, SegmentRule, find_map, load_guide
+from billops.sources.x12.ig.segments import segment_check
+from billops.sources.x12.ig.walker import Walker
+from billops.sources.x12.tokenizer import Segment, X12Error, iter_segments, read_chunks
+from billops.sources.x12.validate import INVALID, MAX_ERRORS, UNSUPPORTED, VALID, X12Validation
+
+
+class Unsupported(Exception):
+    """No pyx12 map for the group's guide."""
+
+
+def _first(loop: LoopRule) -> SegmentRule:
+    first = loop.children[0]
+    assert isinstance(first, SegmentRule)
+    return first
+
+
+def _loop(parent: LoopRule, loop_id: str) -> LoopRule:
+    return next(c for c in parent.children if isinstance(c, LoopRule) and c.id == loop_id)
+
+
+class FileWalk:
+    """The state of one file's validation: the guide, the walker's cursor, the errors."""
+
+    def __init__(self) -> None:
+        self.errors: list[dict[str, Any]] = []
+        self.count = 0
+        self.guide: Guide | None = None
+        self.walker: Walker | None = None
+        self.node: SegmentRule | LoopRule | None = None
+        self.isa: Segment | None = None
+        self.st: str | None = None
+
+    def error(self, seg: Segment | None, code: str, message: str, **where: Any) -> None:
+        self.count += 1
+        if len(self.errors) < MAX_ERRORS:
+            entry: dict[str, Any] = {"line": seg.number if seg else None}
+            if self.st is not None:
+                entry["transaction_set"] = self.st
+            if seg is not None:
+                entry["segment"] = seg.id
+            entry.update(where)
+            entry.update(code=code, message=message)
+            self.errors.append(entry)
+
+    def read(self, seg: Segment) -> None:
+        sid = seg.id
+        if sid == "ISA":
+            self.isa = seg  # walked at its GS, once the guide is known
+            return
+        if sid == "GS":
+            self._group(seg)
+            return
+        if sid == "ST":
+            self.st = seg[2]
+        walker = self.walker
+        if walker is None or self.node is None:
+            self.error(seg, "1", "Segment outside a functional group", level="segment")
+            return
+        found, walk_errors = walker.walk(self.node, seg)
+        for code, message, seg_id in walk_errors:
+            self.error(seg, code, message, level="segment", segment=seg_id)
+        if found is not None:
+            self.node = found
+            self._check(found, seg, walker)
+        if sid == "SE":
+            self.st = None
+
+    def _check(self, rule: SegmentRule, seg: Segment, walker: Walker) -> None:
+        elements = seg.elements
+        if len(elements) > 1 and elements[-1] == "":
+            self.error(seg, "SEG1", "Segment has trailing element separators", level="segment")
+        component = seg.delimiters.component if seg.id != "ISA" else "\x00"  # ISA16 is one
+        found = segment_check(rule, walker.guide.codes).errors(elements, component)
+        if found:
+            loop = walker.loop_of(rule)
+            for code, refdes, message in found:
+                self.error(seg, code, message, level="element", element=refdes, loop=loop)
+
+    def _group(self, gs: Segment) -> None:
+        isa = self.isa
+        icvn = isa[12] if isa is not None else ""
+        filename = find_map(icvn, gs[1], gs[8])
+        if filename is None:
+            raise Unsupported(f"Map not found.  icvn={icvn}, fic={gs[1]}, vriic={gs[8]}")
+        guide = load_guide(filename)
+        if self.walker is None or self.guide is not guide:
+            self.guide, self.walker = guide, Walker(guide)
+        walker = self.walker
+        isa_loop = _loop(guide.root, "ISA_LOOP")
+        if isa is not None:
+            self._check(walker.force(isa_loop, _first(isa_loop)), isa, walker)
+            self.isa = None
+        gs_loop = _loop(isa_loop, "GS_LOOP")
+        self.node = walker.force(gs_loop, _first(gs_loop))
+        self._check(self.node, gs, walker)
+
+
+def _walked(segments: Iterator[Segment], state: FileWalk) -> Iterator[Segment]:
+    read = state.read
+    for seg in segments:
+        read(seg)
+        yield seg
+
+
+def validate_file(path: Path, max_bytes: int | None = None) -> X12Validation:
+    """Validate one X12 file against its implementation guide (VALID, INVALID, UNSUPPORTED)."""
+    state = FileWalk()
+    envelope: list[X12Error] = []
+    try:
+        segments = iter_segments(read_chunks(path), max_bytes)
+        for _ts in iter_transaction_sets(_walked(segments, state), envelope):
+            pass
+    except Unsupported as exc:
+        return X12Validation(UNSUPPORTED, 0, [{"level": "file", "message": str(exc)}])
+    except FileError as exc:
+        state.error(None, "file", exc.reason, level="file")
+    for exc in envelope:
+        state.st = None
+        state.error(None, "envelope", exc.reason, level="envelope", line=exc.record)
+    if state.count == 0:
+        return X12Validation(VALID, 0, [])
+    return X12Validation(INVALID, state.count, state.errors)
