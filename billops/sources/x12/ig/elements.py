@@ -2,7 +2,8 @@
 usage (required, not used), length, control characters, trailing spaces, listed and external
 codes, data types (N, R, ID, AN, DT, D8, TM), composites and the syntax rules (P, R, C, L, E).
 
-Errors are ``(code, refdes, message)``; messages never hold an element's value.
+Errors are ``(code, refdes, message)``, refdes "" for an error pyx12 reports on the segment
+(composites, syntax rules); messages never hold an element's value.
 """
 
 from __future__ import annotations
@@ -117,14 +118,14 @@ def check_composite(
     parts = value.split(component) if value else []
     if not any(parts):
         if rule.usage == "R":
-            return [("1", rule.refdes, f"Mandatory composite {rule.refdes} is missing")]
+            return [("1", "", f"Mandatory composite {rule.refdes} is missing")]
         return []
     if rule.usage == "N":
-        return [("5", rule.refdes, f"Composite {rule.refdes} is marked as Not Used")]
+        return [("5", "", f"Composite {rule.refdes} is marked as Not Used")]
     out: list[EleError] = []
     components = rule.components
     if len(parts) > len(components):
-        out.append(("3", rule.refdes, f"Too many sub-elements in composite {rule.refdes}"))
+        out.append(("3", "", f"Too many sub-elements in composite {rule.refdes}"))
     for index, sub in enumerate(components):
         out += check_value(sub, parts[index] if index < len(parts) else "", external)
     return out
@@ -140,7 +141,7 @@ def check_syntax(rule: SegmentRule, elements: list[str]) -> list[EleError]:
         if len(idx) < 2:
             continue
         count = sum(1 for i in idx if _present(elements, i))
-        where = f"{rule.id}{idx[0]:02d}"
+        where = ""  # pyx12 reports a syntax error on the segment
         if kind == "P" and count not in (0, len(idx)):
             out.append(("2", where, f"Syntax {kind}: if any is present, all are required"))
         elif kind == "R" and count == 0:

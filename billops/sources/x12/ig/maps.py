@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import ClassVar
 
 MAXINT = 2**31 - 1
 _USAGES = frozenset({"R", "S", "N"})
@@ -51,6 +52,7 @@ class SegmentRule:
     syntax: tuple[tuple[str, tuple[int, ...]], ...]
     key: tuple[int, int, frozenset[str]] | None  # (element, component or 0, codes) to match
     node: int = 0  # index in the guide's node table (counters)
+    is_loop: ClassVar[bool] = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +65,7 @@ class LoopRule:
     node: int = 0
     descendants: tuple[int, ...] = ()  # node indexes reset on entry
     name: str = ""
+    is_loop: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)

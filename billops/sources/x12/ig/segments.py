@@ -10,7 +10,7 @@ CACHE_VALUES = 2048  # remembered values per element rule
 
 
 class SegmentCheck:
-    __slots__ = ("count", "external", "plan", "rule", "syntax")
+    __slots__ = ("count", "external", "plan", "rule", "syntax", "syntax_seen")
 
     def __init__(self, rule: SegmentRule, external: dict[str, frozenset[str]]) -> None:
         self.rule = rule
@@ -18,14 +18,15 @@ class SegmentCheck:
         self.count = len(rule.elements)
         self.plan = tuple((r.seq, {}, r) for r in rule.elements)
         self.syntax = bool(rule.syntax)
+        # The syntax rules' verdict hangs only on which elements are present.
+        self.syntax_seen: dict[tuple[bool, ...], list[EleError]] = {}
 
     def errors(self, elements: list[str], component: str) -> list[EleError]:
         """The element errors of a segment's ``elements`` (``elements[0]`` is its id)."""
         out: list[EleError] = []
         last = len(elements) - 1
         if last > self.count:
-            refdes = f"{self.rule.id}{self.count + 1:02d}"
-            out.append(("3", refdes, f"Too many elements in segment: {last} > {self.count}"))
+            out.append(("3", "", f"Too many elements in segment: {last} > {self.count}"))
         for seq, cache, rule in self.plan:
             value = elements[seq] if seq <= last else ""
             found = cache.get(value)
@@ -36,7 +37,12 @@ class SegmentCheck:
             if found:
                 out.extend(found)
         if self.syntax:
-            out.extend(check_syntax(self.rule, elements))
+            present = tuple(map(bool, elements))
+            verdict = self.syntax_seen.get(present)
+            if verdict is None:
+                verdict = self.syntax_seen[present] = check_syntax(self.rule, elements)
+            if verdict:
+                out.extend(verdict)
         return out
 
     def _check(

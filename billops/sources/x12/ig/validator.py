@@ -46,6 +46,7 @@ class FileWalk:
         self.node: SegmentRule | LoopRule | None = None
         self.isa: Segment | None = None
         self.st: str | None = None
+        self.icvn = ""
 
     def error(self, seg: Segment | None, code: str, message: str, **where: Any) -> None:
         self.count += 1
@@ -62,7 +63,7 @@ class FileWalk:
     def read(self, seg: Segment) -> None:
         sid = seg.id
         if sid == "ISA":
-            self.isa = seg  # walked at its GS, once the guide is known
+            self.isa, self.icvn = seg, seg[12]  # walked at its GS, once the guide is known
             return
         if sid == "GS":
             self._group(seg)
@@ -91,11 +92,14 @@ class FileWalk:
         if found:
             loop = walker.loop_of(rule)
             for code, refdes, message in found:
-                self.error(seg, code, message, level="element", element=refdes, loop=loop)
+                if refdes:
+                    self.error(seg, code, message, level="element", element=refdes, loop=loop)
+                else:
+                    self.error(seg, code, message, level="segment", loop=loop)
 
     def _group(self, gs: Segment) -> None:
         isa = self.isa
-        icvn = isa[12] if isa is not None else ""
+        icvn = self.icvn
         filename = find_map(icvn, gs[1], gs[8])
         if filename is None:
             raise Unsupported(f"Map not found.  icvn={icvn}, fic={gs[1]}, vriic={gs[8]}")

@@ -72,7 +72,8 @@ class Walker:
         for child in loop.children:
             if child.pos < pos:
                 continue
-            if isinstance(child, SegmentRule):
+            if not child.is_loop:
+                assert isinstance(child, SegmentRule)
                 if matches(child, seg):
                     if loop is not self.guide.root and self._loop_match(loop, seg):
                         return self._goto(loop, seg)
@@ -83,7 +84,7 @@ class Walker:
                     return child
                 if child.usage == "R" and counts[child.node] < 1:
                     self.missing.append((child, f"Mandatory segment {child.id} missing"))
-            elif self._loop_match(child, seg):
+            elif self._loop_match(child, seg):  # type: ignore[arg-type]
                 return self._goto(child, seg)
         return None
 
@@ -102,10 +103,10 @@ class Walker:
         first = children[0]
         if isinstance(first, LoopRule):
             return any(isinstance(c, LoopRule) and self._loop_match(c, seg) for c in children)
-        if matches(first, seg):
+        if matches(first, seg):  # type: ignore[arg-type]
             return True
         if loop.usage == "R" and self.counts[loop.node] < 1:
-            self.missing.append((first, f"Mandatory loop {loop.id} missing"))
+            self.missing.append((first, f"Mandatory loop {loop.id} missing"))  # type: ignore[arg-type]
         return False
 
     def _goto(self, loop: LoopRule, seg: Segment) -> SegmentRule | None:
