@@ -10,7 +10,6 @@ differences are not yet explained is listed in :data:`FILES_NOT_YET_AGREEING` wi
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -46,6 +45,19 @@ DIFFERENCES: dict[str, tuple[str, Callable[[dict[str, Any]], bool]]] = {
     ),
 }
 
+# Files on which the two differ for a reason found and documented; both still run on them.
+FILE_DIFFERENCES: dict[str, str] = {
+    "oopfactory__837P_ST1309-XX.837": (
+        "the file's last segment, its IEA, has no terminator: billops' tokenizer accepts a last "
+        "IEA without one (docs/ingestion.md), pyx12 reports the interchange trailer missing, a "
+        "pyx12 false positive; its other pyx12 errors are leading spaces (pyx12-leading-space)"
+    ),
+    "oopfactory__837I_Spec_3.1.1.837": (
+        "ISA11 and ISA16 are both '^': billops' tokenizer refuses the delimiters before the GS "
+        "names a guide (INVALID); pyx12 reads on and has no map for GS08 005010X222 "
+        "(UNSUPPORTED)"
+    ),
+}
 FILES_NOT_YET_AGREEING: dict[str, str] = {}
 
 
@@ -66,6 +78,9 @@ def differences(path: Path) -> list[str]:
     theirs = suppress_known_false_positives(validate_x12(path))
     if ours.status != theirs.status:
         return [f"verdict: billops {ours.status}, pyx12 {theirs.status}"]
+    if any(e.get("level") == "file" for e in ours.errors):
+        return []  # billops' tokenizer refused the file (bad segment id, delimiters): the
+        # verdict is compared, pyx12's errors past the point of refusal are not
     if theirs.error_count > len(theirs.errors) or ours.error_count > len(ours.errors):
         return []  # only the first MAX_ERRORS are kept on either side: verdicts compared
     a, b = _locations(ours.errors), _locations(theirs.errors)
@@ -75,6 +90,8 @@ def differences(path: Path) -> list[str]:
 
 def _check(path: Path) -> None:
     found = differences(path)
+    if path.name in FILE_DIFFERENCES:
+        return
     if path.name in FILES_NOT_YET_AGREEING:
         pytest.xfail(FILES_NOT_YET_AGREEING[path.name])
     assert not found, "\n".join(found[:20])
@@ -106,3 +123,77 @@ def test_generated_files_agree(tiny_system: Path) -> None:
     assert files
     for path in files:
         _check(path)
+
+
+def _lines(path: Path) -> list[str]:
+    return [line for line in path.read_text().split("~\n") if line]
+
+
+def _write(lines: list[str], path: Path, fix_count: bool = True) -> Path:
+    if fix_count:  # SE01 counted again, so only the intended error is made
+        start = 0
+        for i, line in enumerate(lines):
+            if line.startswith("ST*"):
+                start = i
+            elif line.startswith("SE*"):
+                parts = line.split("*")
+                parts[1] = str(i - start + 1)
+                lines[i] = "*".join(parts)
+    path.write_text("~\n".join(lines) + "~\n")
+    return path
+
+
+def _index(lines: list[str], prefix: str) -> int:
+    return next(i for i, line in enumerate(lines) if line.startswith(prefix))
+
+
+def _set(line: str, position: int, value: str) -> str:
+    parts = line.split("*")
+    parts[position] = value
+    return "*".join(parts)
+
+
+MUTATIONS: dict[str, Callable[[list[str]], tuple[list[str], bool]]] = {
+    "drop-patient-name": lambda ls: (_dropped(ls, "NM1*QC"), True),
+    "duplicate-trn": lambda ls: (_duplicated(ls, "TRN*"), True),
+    "move-n1-pe-first": lambda ls: (_moved(ls, "N1*PE", "N1*PR"), True),
+    "element-too-long": lambda ls: (_edit(ls, "CLP*", 1, "A" * 39), True),
+    "bad-qualifier": lambda ls: (_edit(ls, "CAS*", 1, "ZZ"), True),
+    "wrong-se-count": lambda ls: (_edit(ls, "SE*", 1, "999"), False),
+    "missing-required-segment": lambda ls: (_dropped(ls, "TRN*"), True),
+    "bad-iea-control-number": lambda ls: (_edit(ls, "IEA*", 2, "999999999"), True),
+    "bad-date": lambda ls: (_edit(ls, "DTM*472", 2, "20261399"), True),
+    "too-many-elements": lambda ls: (_edit(ls, "TRN*", 3, "1883343491*X*Y*Z"), True),
+}
+
+
+def _dropped(lines: list[str], prefix: str) -> list[str]:
+    at = _index(lines, prefix)
+    return [*lines[:at], *lines[at + 1 :]]
+
+
+def _duplicated(lines: list[str], prefix: str) -> list[str]:
+    at = _index(lines, prefix)
+    return [*lines[: at + 1], lines[at], *lines[at + 1 :]]
+
+
+def _edit(lines: list[str], prefix: str, position: int, value: str) -> list[str]:
+    at = _index(lines, prefix)
+    return [*lines[:at], _set(lines[at], position, value), *lines[at + 1 :]]
+
+
+def _moved(lines: list[str], what: str, before: str) -> list[str]:
+    at = _index(lines, what)
+    block = lines[at : at + 4]  # N1, N3, N4, REF
+    rest = lines[:at] + lines[at + 4 :]
+    to = _index(rest, before)
+    return rest[:to] + block + rest[to:]
+
+
+@pytest.mark.parametrize("name", sorted(MUTATIONS))
+def test_mutated_835_agrees(name: str, tiny_system: Path, tmp_path: Path) -> None:
+    source = max((tiny_system / "landing" / "rcm").glob("*/835/*"), key=lambda p: p.stat().st_size)
+    lines, fix_count = MUTATIONS[name](_lines(source))
+    path = _write(lines, tmp_path / f"{name}.835", fix_count)
+    assert validate_file(path).status == "INVALID"
+    assert not differences(path)

@@ -103,7 +103,24 @@ def check_value(
         out.append(("7", rule.refdes, f"Not a valid code{shown} for {rule.refdes}"))
     if not valid_type(data_type, value):
         out.append(_type_error(rule))
+    if rule.regex is not None and rule.regex.search(value) is None:
+        out.append(("7", rule.refdes, f"{rule.refdes} does not match the guide's pattern"))
     return out
+
+
+_DATE_TYPES = ("RD8", "DT", "D8", "D6")
+
+
+def check_type_list(rule: ElementRule, value: str, types: tuple[str, ...]) -> list[EleError]:
+    """pyx12's check of a 1251 value against the formats its 1250 qualifier allows (DTP03 against
+    DTP02's value): an error only when none fits and a date or time format was among them."""
+    if not value or not types or any(valid_type(t, value) for t in types):
+        return []
+    if "TM" in types:
+        return [("9", rule.refdes, f"{rule.refdes} holds an invalid time")]
+    if any(t in types for t in _DATE_TYPES):
+        return [("8", rule.refdes, f"{rule.refdes} holds an invalid date")]
+    return []
 
 
 def _code_ok(rule: ElementRule, value: str, external: dict[str, frozenset[str]]) -> bool:

@@ -8,6 +8,7 @@ and compiled into small frozen dataclasses.
 from __future__ import annotations
 
 import functools
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from importlib import resources
@@ -32,6 +33,8 @@ class ElementRule:
     external: str | None  # a codes.xml code list name (checked when not listed)
     first_of_optional_composite: bool = False  # component 1 of a composite that is not R
     first_code: str = ""  # the first listed code, in the map's order
+    data_ele: str = ""  # its data element number (1250/1251: a format qualifier and its value)
+    regex: re.Pattern[str] | None = None  # a pattern the value must hold (searched)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +80,7 @@ class Guide:
     codes: dict[str, frozenset[str]] = field(repr=False)
     parents: dict[int, LoopRule] = field(repr=False)  # node -> its parent loop
     nodes: int = 0
+    paths: dict[str, int] = field(default_factory=dict, repr=False)  # pyx12 path -> node
 
 
 def map_dir() -> Path:
@@ -157,6 +161,8 @@ def _element(elem: ET.Element, optional_composite: bool = False) -> ElementRule:
         external=external,
         first_of_optional_composite=optional_composite and seq == 1,
         first_code=ordered[0] if ordered else "",
+        data_ele=number,
+        regex=re.compile(pattern, re.S) if (pattern := _text(elem, "regex")) else None,
     )
 
 
@@ -310,4 +316,5 @@ def load_guide(filename: str) -> Guide:
     )
     for child in children:
         builder.parents[child.node] = root
-    return Guide(filename, root, external_codes(), builder.parents, len(builder.paths) + 1)
+    nodes = len(builder.paths) + 1
+    return Guide(filename, root, external_codes(), builder.parents, nodes, builder.paths)

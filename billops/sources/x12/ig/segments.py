@@ -3,14 +3,20 @@ on a value remembered (bounded) so the common values of a file are checked once.
 
 from __future__ import annotations
 
-from billops.sources.x12.ig.elements import EleError, check_composite, check_syntax, check_value
+from billops.sources.x12.ig.elements import (
+    EleError,
+    check_composite,
+    check_syntax,
+    check_type_list,
+    check_value,
+)
 from billops.sources.x12.ig.maps import CompositeRule, ElementRule, SegmentRule
 
 CACHE_VALUES = 2048  # remembered values per element rule
 
 
 class SegmentCheck:
-    __slots__ = ("count", "external", "plan", "rule", "syntax", "syntax_seen")
+    __slots__ = ("count", "external", "plan", "rule", "syntax", "syntax_seen", "typed")
 
     def __init__(self, rule: SegmentRule, external: dict[str, frozenset[str]]) -> None:
         self.rule = rule
@@ -18,6 +24,7 @@ class SegmentCheck:
         self.count = len(rule.elements)
         self.plan = tuple((r.seq, {}, r) for r in rule.elements)
         self.syntax = bool(rule.syntax)
+        self.typed = _typed(rule)
         # The syntax rules' verdict hangs only on which elements are present.
         self.syntax_seen: dict[tuple[bool, ...], list[EleError]] = {}
 
@@ -36,6 +43,8 @@ class SegmentCheck:
                     cache[value] = found
             if found:
                 out.extend(found)
+        if self.typed:
+            out.extend(self._types(elements))
         if self.syntax:
             present = tuple(map(bool, elements))
             verdict = self.syntax_seen.get(present)
@@ -43,6 +52,16 @@ class SegmentCheck:
                 verdict = self.syntax_seen[present] = check_syntax(self.rule, elements)
             if verdict:
                 out.extend(verdict)
+        return out
+
+    def _types(self, elements: list[str]) -> list[EleError]:
+        out: list[EleError] = []
+        for seq, rule, types in self.typed:
+            value = elements[seq] if seq < len(elements) else ""
+            if types is None:  # DTP03: the format DTP02 names
+                named = elements[2] if len(elements) > 2 else ""
+                types = (named,) if named in _DTP_FORMATS else ()
+            out.extend(check_type_list(rule, value, types))
         return out
 
     def _check(
@@ -53,6 +72,27 @@ class SegmentCheck:
         if component in value:
             return (("6", rule.refdes, f"Data element {rule.refdes} is an invalid composite"),)
         return tuple(check_value(rule, value, self.external))
+
+
+_DTP_FORMATS = ("RD8", "D8", "D6", "DT", "TM")
+Typed = tuple[tuple[int, ElementRule, tuple[str, ...] | None], ...]
+
+
+def _typed(rule: SegmentRule) -> Typed:
+    """The elements pyx12 checks against a format list: DTP03 (the format in DTP02, None here)
+    and any 1251 value after a 1250 qualifier (the formats its listed codes name)."""
+    out: list[tuple[int, ElementRule, tuple[str, ...] | None]] = []
+    formats: list[str] = []
+    for element in rule.elements:
+        if not isinstance(element, ElementRule):
+            continue
+        if rule.id == "DTP" and element.seq == 3:
+            out.append((3, element, None))
+        elif element.data_ele == "1251" and formats:
+            out.append((element.seq, element, tuple(formats)))
+        if element.data_ele == "1250" and element.codes:
+            formats.extend(sorted(element.codes))
+    return tuple(out)
 
 
 _CHECKS: dict[int, SegmentCheck] = {}

@@ -105,11 +105,18 @@ class FileWalk:
             raise Unsupported(f"Map not found.  icvn={icvn}, fic={gs[1]}, vriic={gs[8]}")
         guide = load_guide(filename)
         if self.walker is None or self.guide is not guide:
-            self.guide, self.walker = guide, Walker(guide)
+            previous, self.walker = self.walker, Walker(guide)
+            self.guide = guide
+            if previous is not None:
+                self.walker.adopt(previous)
         walker = self.walker
         isa_loop = _loop(guide.root, "ISA_LOOP")
-        if isa is not None:
-            self._check(walker.force(isa_loop, _first(isa_loop)), isa, walker)
+        if isa is not None:  # checked against pyx12's control map, as pyx12 does
+            walker.force(isa_loop, _first(isa_loop))
+            control = load_guide(
+                f"x12.control.{icvn}.xml" if icvn == "00501" else "x12.control.00401.xml"
+            )
+            self._check(_first(_loop(control.root, "ISA_LOOP")), isa, walker)
             self.isa = None
         gs_loop = _loop(isa_loop, "GS_LOOP")
         self.node = walker.force(gs_loop, _first(gs_loop))

@@ -39,6 +39,15 @@ class Walker:
         self.missing: list[tuple[SegmentRule, str]] = []
         self.errors: list[WalkError] = []
 
+    def adopt(self, previous: Walker) -> None:
+        """Takes over the counts of ``previous`` (another guide's walker in the same file) for
+        the paths both guides have, as pyx12's one counter keyed by path does across maps."""
+        old = previous.counts
+        for path, node in self.guide.paths.items():
+            theirs = previous.guide.paths.get(path)
+            if theirs is not None:
+                self.counts[node] = old[theirs]
+
     def force(self, loop: LoopRule, first: SegmentRule) -> SegmentRule:
         """pyx12's forceWalkCounterToLoopStart at ISA and GS."""
         counts = self.counts
