@@ -68,6 +68,7 @@ class LoopRule:
     node: int = 0
     descendants: tuple[int, ...] = ()  # node indexes reset on entry
     name: str = ""
+    positions: tuple[int, ...] = ()  # the children's positions, in order (for bisect)
     is_loop: ClassVar[bool] = True
 
 
@@ -255,6 +256,7 @@ class _Builder:
             node=node,
             descendants=descendants,
             name=_text(elem, "name"),
+            positions=tuple(c.pos for c in children),
         )
         for child in children:
             self.parents[child.node] = rule
@@ -305,6 +307,7 @@ def load_guide(filename: str) -> Guide:
     builder = _Builder()
     children = builder.children(root_elem, "")
     root = LoopRule(
+        positions=tuple(c.pos for c in children),
         id="",
         usage="R",
         pos=0,

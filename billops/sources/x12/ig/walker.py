@@ -8,6 +8,8 @@ loops, and segments found nowhere are reported with pyx12's error codes.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from billops.sources.x12.ig.maps import Guide, LoopRule, SegmentRule
 from billops.sources.x12.tokenizer import Segment
 
@@ -36,7 +38,8 @@ class Walker:
         self.guide = guide
         self.parents = guide.parents
         self.counts = [0] * (guide.nodes + 1)
-        self.missing: list[tuple[SegmentRule, str]] = []
+        # mandatory segments and loops passed over: (first segment, "segment" or "loop", id)
+        self.missing: list[tuple[SegmentRule, str, str]] = []
         self.errors: list[WalkError] = []
 
     def adopt(self, previous: Walker) -> None:
@@ -64,7 +67,7 @@ class Walker:
         self.missing = []
         self.errors = errors = []
         pos = node.pos
-        loop = node if isinstance(node, LoopRule) else self.parents[node.node]
+        loop = node if node.is_loop else self.parents[node.node]  # type: ignore[assignment]
         root = self.guide.root
         while True:
             found = self._scan(loop, pos, seg)
@@ -78,23 +81,27 @@ class Walker:
 
     def _scan(self, loop: LoopRule, pos: int, seg: Segment) -> SegmentRule | None:
         counts = self.counts
-        for child in loop.children:
-            if child.pos < pos:
+        children = loop.children
+        sid = seg.id
+        for index in range(bisect_left(loop.positions, pos), len(children)):
+            child = children[index]
+            if child.is_loop:
+                if self._loop_match(child, seg):  # type: ignore[arg-type]
+                    return self._goto(child, seg)  # type: ignore[arg-type]
                 continue
-            if not child.is_loop:
-                assert isinstance(child, SegmentRule)
-                if matches(child, seg):
-                    if loop is not self.guide.root and self._loop_match(loop, seg):
-                        return self._goto(loop, seg)
-                    counts[child.node] += 1
-                    self._segment_usage(child, seg)
+            if child.id == sid and (child.key is None or matches(child, seg)):  # type: ignore[union-attr]
+                if loop is not self.guide.root and self._loop_match(loop, seg):
+                    return self._goto(loop, seg)
+                node = child.node
+                counts[node] += 1
+                if child.usage == "N" or counts[node] > child.max_use:  # type: ignore[union-attr]
+                    self._segment_usage(child, seg)  # type: ignore[arg-type]
+                if self.missing:
                     self.missing = [m for m in self.missing if m[0] is not child]
                     self._flush(child.pos)
-                    return child
-                if child.usage == "R" and counts[child.node] < 1:
-                    self.missing.append((child, f"Mandatory segment {child.id} missing"))
-            elif self._loop_match(child, seg):  # type: ignore[arg-type]
-                return self._goto(child, seg)
+                return child  # type: ignore[return-value]
+            if child.usage == "R" and counts[child.node] < 1:
+                self.missing.append((child, "segment", child.id))  # type: ignore[arg-type]
         return None
 
     def _segment_usage(self, rule: SegmentRule, seg: Segment) -> None:
@@ -115,7 +122,7 @@ class Walker:
         if matches(first, seg):  # type: ignore[arg-type]
             return True
         if loop.usage == "R" and self.counts[loop.node] < 1:
-            self.missing.append((first, f"Mandatory loop {loop.id} missing"))  # type: ignore[arg-type]
+            self.missing.append((first, "loop", loop.id))  # type: ignore[arg-type]
         return False
 
     def _goto(self, loop: LoopRule, seg: Segment) -> SegmentRule | None:
@@ -123,7 +130,8 @@ class Walker:
         if isinstance(first, SegmentRule) and matches(first, seg):
             self._loop_usage(loop, seg)
             self.counts[first.node] += 1
-            self._flush(None)
+            if self.missing:
+                self._flush(None)
             return first
         for child in loop.children:
             if isinstance(child, LoopRule):
@@ -144,12 +152,13 @@ class Walker:
             self.errors.append(("4", f"Loop {loop.id} exceeded max count {loop.repeat}", seg.id))
 
     def _flush(self, pos: int | None) -> None:
-        keep: list[tuple[SegmentRule, str]] = []
-        for rule, message in self.missing:
+        keep: list[tuple[SegmentRule, str, str]] = []
+        for entry in self.missing:
+            rule, kind, what = entry
             if rule.pos == pos:
-                keep.append((rule, message))
+                keep.append(entry)
             else:
-                self.errors.append(("3", message, rule.id))
+                self.errors.append(("3", f"Mandatory {kind} {what} missing", rule.id))
         self.missing = keep
 
     def loop_of(self, rule: SegmentRule) -> str:
