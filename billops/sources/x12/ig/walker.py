@@ -4,31 +4,32 @@ From the map node of the last segment, the next segment is looked for among the 
 after that position, then in the enclosing loops, outward to the root; entering a loop resets the
 counters below it. Repeat counts, mandatory segments and loops passed over, not-used segments and
 loops, and segments found nowhere are reported with pyx12's error codes.
+
+Where the walk goes depends only on the map, the node it starts from and the segment's id and
+qualifiers, never on the counts: so a walk is planned once per (node, segment id, qualifiers) as
+a short list of counter operations (:mod:`plan`) and replayed on the counts for each segment.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
-
 from billops.sources.x12.ig.maps import Guide, LoopRule, SegmentRule
+from billops.sources.x12.ig.plan import (
+    ENTER,
+    LOOP,
+    MISS_LOOP,
+    MISS_SEGMENT,
+    NOT_FOUND,
+    SEGMENT,
+    Plan,
+    plan_walk,
+)
 from billops.sources.x12.tokenizer import Segment
 
 # (code, message, segment id to report) of one structural error; no element values in messages.
 WalkError = tuple[str, str, str]
+MEMO_SIZE = 20_000  # planned walks kept per guide
 
-
-def matches(rule: SegmentRule, seg: Segment) -> bool:
-    """pyx12's is_match: the id and, when the rule has one, the qualifier code."""
-    if seg.id != rule.id:
-        return False
-    key = rule.key
-    if key is None:
-        return True
-    index, sub, codes = key
-    value = seg[index]
-    if sub:
-        value = value.split(seg.delimiters.component)[0] if value else ""
-    return value in codes
+_MEMOS: dict[str, dict[tuple[int, str, str, str], Plan]] = {}
 
 
 class Walker:
@@ -41,6 +42,7 @@ class Walker:
         # mandatory segments and loops passed over: (first segment, "segment" or "loop", id)
         self.missing: list[tuple[SegmentRule, str, str]] = []
         self.errors: list[WalkError] = []
+        self.memo = _MEMOS.setdefault(guide.name, {})
 
     def adopt(self, previous: Walker) -> None:
         """Takes over the counts of ``previous`` (another guide's walker in the same file) for
@@ -64,81 +66,79 @@ class Walker:
         self, node: SegmentRule | LoopRule, seg: Segment
     ) -> tuple[SegmentRule | None, list[WalkError]]:
         """The rule of ``seg`` from the cursor ``node``, and the errors met on the way."""
+        elements = seg.elements
+        size = len(elements)
+        key = (
+            node.node,
+            seg.id,
+            elements[1] if size > 1 else "",
+            elements[3] if size > 3 and seg.id == "HL" else "",
+        )
+        planned = self.memo.get(key)
+        if planned is None:
+            planned = plan_walk(self.guide, node, seg)
+            if len(self.memo) < MEMO_SIZE:
+                self.memo[key] = planned
+        found, ops, tested, rest = planned
+        counts = self.counts
+        if tested and min(map(counts.__getitem__, tested)) < 1:
+            return found, self._replay(ops, seg)  # something mandatory may be missing
         self.missing = []
         self.errors = errors = []
-        pos = node.pos
-        loop = node if node.is_loop else self.parents[node.node]  # type: ignore[assignment]
-        root = self.guide.root
-        while True:
-            found = self._scan(loop, pos, seg)
-            if found is not None:
-                return found, errors
-            if loop is root:
+        for op in rest:  # nothing missing: only the counts and their limits
+            code, rule = op[0], op[1]
+            if code == SEGMENT:
+                number = rule.node  # type: ignore[attr-defined]
+                counts[number] += 1
+                if rule.usage == "N" or counts[number] > rule.max_use:  # type: ignore[attr-defined]
+                    counts[number] -= 1
+                    self._segment(rule, seg)  # type: ignore[arg-type]
+            elif code == LOOP:
+                self._loop_usage(rule, seg)  # type: ignore[arg-type]
+            elif code == ENTER:
+                counts[rule.node] += 1  # type: ignore[attr-defined]
+            else:
                 errors.append(("1", "Segment not found where the guide allows it", seg.id))
-                return None, errors
-            pos = loop.pos
-            loop = self.parents[loop.node]
+        return found, errors
 
-    def _scan(self, loop: LoopRule, pos: int, seg: Segment) -> SegmentRule | None:
+    def _replay(self, ops: tuple[tuple[int, ...], ...], seg: Segment) -> list[WalkError]:
+        self.missing = []
+        self.errors = errors = []
         counts = self.counts
-        children = loop.children
-        sid = seg.id
-        for index in range(bisect_left(loop.positions, pos), len(children)):
-            child = children[index]
-            if child.is_loop:
-                if self._loop_match(child, seg):  # type: ignore[arg-type]
-                    return self._goto(child, seg)  # type: ignore[arg-type]
-                continue
-            if child.id == sid and (child.key is None or matches(child, seg)):  # type: ignore[union-attr]
-                if loop is not self.guide.root and self._loop_match(loop, seg):
-                    return self._goto(loop, seg)
-                node = child.node
-                counts[node] += 1
-                if child.usage == "N" or counts[node] > child.max_use:  # type: ignore[union-attr]
-                    self._segment_usage(child, seg)  # type: ignore[arg-type]
+        for op in ops:
+            code, rule = op[0], op[1]
+            if code == SEGMENT:
+                self._segment(rule, seg)  # type: ignore[arg-type]
+            elif code == MISS_SEGMENT:
+                if counts[rule.node] < 1:  # type: ignore[attr-defined]
+                    self.missing.append((rule, "segment", rule.id))  # type: ignore[arg-type, attr-defined]
+            elif code == MISS_LOOP:
+                if counts[rule.node] < 1:  # type: ignore[attr-defined]
+                    self.missing.append((op[2], "loop", rule.id))  # type: ignore[arg-type, attr-defined]
+            elif code == LOOP:
+                self._loop_usage(rule, seg)  # type: ignore[arg-type]
+            elif code == ENTER:
+                counts[rule.node] += 1  # type: ignore[attr-defined]
                 if self.missing:
-                    self.missing = [m for m in self.missing if m[0] is not child]
-                    self._flush(child.pos)
-                return child  # type: ignore[return-value]
-            if child.usage == "R" and counts[child.node] < 1:
-                self.missing.append((child, "segment", child.id))  # type: ignore[arg-type]
-        return None
+                    self._flush(None)
+            elif code == NOT_FOUND:
+                errors.append(("1", "Segment not found where the guide allows it", seg.id))
+        return errors
 
-    def _segment_usage(self, rule: SegmentRule, seg: Segment) -> None:
+    def _segment(self, rule: SegmentRule, seg: Segment) -> None:
+        """A segment found in its loop: counted, its usage and repeat checked, the mandatory
+        ones passed over reported unless they share its position."""
+        counts = self.counts
+        counts[rule.node] += 1
         if rule.usage == "N":
             self.errors.append(("2", f"Segment {rule.id} found but marked as not used", seg.id))
-        elif self.counts[rule.node] > rule.max_use:
+        elif counts[rule.node] > rule.max_use:
             self.errors.append(
                 ("5", f"Segment {rule.id} exceeded max count {rule.max_use}", seg.id)
             )
-
-    def _loop_match(self, loop: LoopRule, seg: Segment) -> bool:
-        children = loop.children
-        if not children:
-            return False
-        first = children[0]
-        if isinstance(first, LoopRule):
-            return any(isinstance(c, LoopRule) and self._loop_match(c, seg) for c in children)
-        if matches(first, seg):  # type: ignore[arg-type]
-            return True
-        if loop.usage == "R" and self.counts[loop.node] < 1:
-            self.missing.append((first, "loop", loop.id))  # type: ignore[arg-type]
-        return False
-
-    def _goto(self, loop: LoopRule, seg: Segment) -> SegmentRule | None:
-        first = loop.children[0] if loop.children else None
-        if isinstance(first, SegmentRule) and matches(first, seg):
-            self._loop_usage(loop, seg)
-            self.counts[first.node] += 1
-            if self.missing:
-                self._flush(None)
-            return first
-        for child in loop.children:
-            if isinstance(child, LoopRule):
-                found = self._goto(child, seg)
-                if found is not None:
-                    return found
-        return None
+        if self.missing:
+            self.missing = [m for m in self.missing if m[0] is not rule]
+            self._flush(rule.pos)
 
     def _loop_usage(self, loop: LoopRule, seg: Segment) -> None:
         if loop.usage == "N":
