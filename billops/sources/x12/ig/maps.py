@@ -69,6 +69,7 @@ class LoopRule:
     descendants: tuple[int, ...] = ()  # node indexes reset on entry
     name: str = ""
     positions: tuple[int, ...] = ()  # the children's positions, in order (for bisect)
+    span: tuple[int, int] | None = None  # descendants as one range of node numbers, if they are
     is_loop: ClassVar[bool] = True
 
 
@@ -257,6 +258,7 @@ class _Builder:
             descendants=descendants,
             name=_text(elem, "name"),
             positions=tuple(c.pos for c in children),
+            span=_span(descendants),
         )
         for child in children:
             self.parents[child.node] = rule
@@ -277,6 +279,14 @@ class _Builder:
                 else:
                     out.append(self.segment(child, path, shared))
         return tuple(out)
+
+
+def _span(nodes: tuple[int, ...]) -> tuple[int, int] | None:
+    """(first, end) when ``nodes`` are exactly one run of consecutive numbers."""
+    if not nodes:
+        return None
+    low, high = min(nodes), max(nodes) + 1
+    return (low, high) if len(set(nodes)) == high - low else None
 
 
 def _guess_key(seg_id: str, rules: tuple[ElementRule | CompositeRule, ...]) -> str | None:

@@ -1,5 +1,6 @@
-"""One segment's element checks, precompiled per segment rule, with each element's verdict
-on a value remembered (bounded) so the common values of a file are checked once."""
+"""One segment's element checks, precompiled per segment rule, with the verdict on a whole
+segment and each element's verdict on a value remembered (bounded), so what repeats in a file
+is checked once. A check, and what it remembers, lives as long as one file's validation."""
 
 from __future__ import annotations
 
@@ -13,10 +14,21 @@ from billops.sources.x12.ig.elements import (
 from billops.sources.x12.ig.maps import CompositeRule, ElementRule, SegmentRule
 
 CACHE_VALUES = 2048  # remembered values per element rule
+CACHE_SEGMENTS = 4096  # remembered segments per segment rule
 
 
 class SegmentCheck:
-    __slots__ = ("count", "external", "plan", "rule", "syntax", "syntax_seen", "typed")
+    __slots__ = (
+        "component",
+        "count",
+        "external",
+        "plan",
+        "rule",
+        "seen",
+        "syntax",
+        "syntax_seen",
+        "typed",
+    )
 
     def __init__(self, rule: SegmentRule, external: dict[str, frozenset[str]]) -> None:
         self.rule = rule
@@ -27,9 +39,25 @@ class SegmentCheck:
         self.typed = _typed(rule)
         # The syntax rules' verdict hangs only on which elements are present.
         self.syntax_seen: dict[tuple[bool, ...], list[EleError]] = {}
+        self.seen: dict[tuple[str, ...], list[EleError]] = {}
+        self.component = ""
 
     def errors(self, elements: list[str], component: str) -> list[EleError]:
-        """The element errors of a segment's ``elements`` (``elements[0]`` is its id)."""
+        """The element errors of a segment's ``elements`` (``elements[0]`` is its id); the
+        list returned may be shared: not to be changed."""
+        if component != self.component:  # another interchange's delimiters: start afresh
+            self.component = component
+            self.seen = {}
+            self.plan = tuple((seq, {}, rule) for seq, _cache, rule in self.plan)
+        key = tuple(elements)
+        out = self.seen.get(key)
+        if out is None:
+            out = self._errors(elements, component)
+            if len(self.seen) < CACHE_SEGMENTS:
+                self.seen[key] = out
+        return out
+
+    def _errors(self, elements: list[str], component: str) -> list[EleError]:
         out: list[EleError] = []
         last = len(elements) - 1
         if last > self.count:
@@ -95,12 +123,14 @@ def _typed(rule: SegmentRule) -> Typed:
     return tuple(out)
 
 
-_CHECKS: dict[int, SegmentCheck] = {}
+class SegmentChecks:
+    """The checks of one file's segment rules, made as its segments need them."""
 
+    def __init__(self) -> None:
+        self.checks: dict[int, SegmentCheck] = {}
 
-def segment_check(rule: SegmentRule, external: dict[str, frozenset[str]]) -> SegmentCheck:
-    """The (per process) check of ``rule``."""
-    found = _CHECKS.get(id(rule))
-    if found is None or found.rule is not rule:
-        found = _CHECKS[id(rule)] = SegmentCheck(rule, external)
-    return found
+    def get(self, rule: SegmentRule, external: dict[str, frozenset[str]]) -> SegmentCheck:
+        found = self.checks.get(id(rule))
+        if found is None:
+            found = self.checks[id(rule)] = SegmentCheck(rule, external)
+        return found

@@ -29,6 +29,7 @@ from billops.sources.x12.tokenizer import Segment
 WalkError = tuple[str, str, str]
 MEMO_SIZE = 20_000  # planned walks kept per guide
 
+_ZEROS = [0] * 4096
 _MEMOS: dict[str, dict[tuple[int, str, str, str], Plan]] = {}
 
 
@@ -145,8 +146,13 @@ class Walker:
             self.errors.append(("2", f"Loop {loop.id} found but marked as not used", seg.id))
             return
         counts = self.counts
-        for node in loop.descendants:
-            counts[node] = 0
+        span = loop.span
+        if span is not None:
+            low, high = span
+            counts[low:high] = _ZEROS[: high - low]
+        else:
+            for node in loop.descendants:
+                counts[node] = 0
         counts[loop.node] += 1
         if counts[loop.node] > loop.repeat:
             self.errors.append(("4", f"Loop {loop.id} exceeded max count {loop.repeat}", seg.id))
