@@ -213,3 +213,26 @@ def test_two_plb_segments_are_pyx12s_known_false_positive_on_both_sides(
     assert [(e["segment"], e["code"]) for e in raw.errors] == [("PLB", "4")]
     assert suppress_known_false_positives(raw).status == "VALID"
     assert not differences(path)
+
+
+MUTATIONS_837: dict[str, Callable[[list[str]], tuple[list[str], bool]]] = {
+    "drop-subscriber": lambda ls: (_dropped(ls, "SBR*"), True),
+    "duplicate-bht": lambda ls: (_duplicated(ls, "BHT*"), True),
+    "claim-id-too-long": lambda ls: (_edit(ls, "CLM*", 1, "A" * 39), True),
+    "bad-entity-qualifier": lambda ls: (_edit(ls, "NM1*85", 1, "ZZ"), True),
+    "bad-service-date": lambda ls: (_edit(ls, "DTP*472", 3, "20261399"), True),
+    "bad-birth-date": lambda ls: (_edit(ls, "DMG*", 2, "19870231"), True),
+    "wrong-se-count": lambda ls: (_edit(ls, "SE*", 1, "7"), False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MUTATIONS_837))
+def test_mutated_837_agrees(name: str, tiny_system: Path, tmp_path: Path) -> None:
+    source = next((tiny_system / "landing" / "rcm").glob("*/837/*"))
+    lines = _lines(source)
+    first_set = [*lines[: _index(lines, "GE*") + 1], lines[-1]]  # one group, one set: fast
+    first_set[-1] = _set(first_set[-1], 1, "1")  # IEA01: one group
+    mutated, fix_count = MUTATIONS_837[name](first_set)
+    path = _write(mutated, tmp_path / f"{name}.837", fix_count)
+    assert validate_file(path).status == "INVALID"
+    assert not differences(path)
