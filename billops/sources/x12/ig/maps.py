@@ -83,6 +83,9 @@ class Guide:
     parents: dict[int, LoopRule] = field(repr=False)  # node -> its parent loop
     nodes: int = 0
     paths: dict[str, int] = field(default_factory=dict, repr=False)  # pyx12 path -> node
+    # segment id -> where its rules read the qualifier that tells them apart (element,
+    # component or 0); absent when no rule of that id has one
+    match_keys: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict, repr=False)
 
 
 def map_dir() -> Path:
@@ -330,4 +333,18 @@ def load_guide(filename: str) -> Guide:
     for child in children:
         builder.parents[child.node] = root
     nodes = len(builder.paths) + 1
-    return Guide(filename, root, external_codes(), builder.parents, nodes, builder.paths)
+    keys: dict[str, set[tuple[int, int]]] = {}
+    for rule in _all_segments(root):
+        if rule.key is not None:
+            keys.setdefault(rule.id, set()).add(rule.key[:2])
+    match_keys = {sid: tuple(sorted(where)) for sid, where in keys.items()}
+    return Guide(
+        filename, root, external_codes(), builder.parents, nodes, builder.paths, match_keys
+    )
+
+
+def _all_segments(loop: LoopRule) -> list[SegmentRule]:
+    out: list[SegmentRule] = []
+    for child in loop.children:
+        out += _all_segments(child) if isinstance(child, LoopRule) else [child]
+    return out

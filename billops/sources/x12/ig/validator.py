@@ -16,11 +16,14 @@ from typing import Any
 
 from billops.sources import FileError
 from billops.sources.x12.envelope import iter_transaction_sets
+from billops.sources.x12.ig.elements import EleError
 from billops.sources.x12.ig.maps import Guide, LoopRule, SegmentRule, find_map, load_guide
 from billops.sources.x12.ig.segments import SegmentChecks
 from billops.sources.x12.ig.walker import Walker
 from billops.sources.x12.tokenizer import Segment, X12Error, iter_segments, read_chunks
 from billops.sources.x12.validate import INVALID, MAX_ERRORS, UNSUPPORTED, VALID, X12Validation
+
+_OPENERS = frozenset({"ISA", "GS", "ST"})
 
 
 class Unsupported(Exception):
@@ -65,40 +68,53 @@ class FileWalk:
 
     def read(self, seg: Segment) -> None:
         sid = seg.id
-        if sid == "ISA":
-            self.isa, self.icvn = seg, seg[12]  # walked at its GS, once the guide is known
-            return
-        if sid == "GS":
-            self._group(seg)
-            return
-        if sid == "ST":
+        if sid in _OPENERS:
+            if sid == "ISA":
+                self.isa, self.icvn = seg, seg[12]  # walked at its GS, once the guide is known
+                return
+            if sid == "GS":
+                self._group(seg)
+                return
             self.st = seg[2]
         walker = self.walker
         if walker is None or self.node is None:
             self.error(seg, "1", "Segment outside a functional group", level="segment")
             return
         found, walk_errors = walker.walk(self.node, seg)
-        for code, message, seg_id in walk_errors:
-            self.error(seg, code, message, level="segment", segment=seg_id)
+        if walk_errors:
+            for code, message, seg_id in walk_errors:
+                self.error(seg, code, message, level="segment", segment=seg_id)
         if found is not None:
             self.node = found
-            self._check(found, seg, walker)
+            elements = seg.elements
+            if elements[-1] == "" and len(elements) > 1:
+                self.error(seg, "SEG1", "Segment has trailing element separators", level="segment")
+            check = self.checks.get(found, walker.guide.codes)
+            errors = check.errors(elements, seg.delimiters.component)
+            if errors:
+                self._report(found, seg, errors, walker)
         if sid == "SE":
             self.st = None
 
     def _check(self, rule: SegmentRule, seg: Segment, walker: Walker) -> None:
+        """The element checks of an ISA (against the control map) or GS."""
         elements = seg.elements
         if len(elements) > 1 and elements[-1] == "":
             self.error(seg, "SEG1", "Segment has trailing element separators", level="segment")
         component = seg.delimiters.component if seg.id != "ISA" else "\x00"  # ISA16 is one
         found = self.checks.get(rule, walker.guide.codes).errors(elements, component)
         if found:
-            loop = walker.loop_of(rule)
-            for code, refdes, message in found:
-                if refdes:
-                    self.error(seg, code, message, level="element", element=refdes, loop=loop)
-                else:
-                    self.error(seg, code, message, level="segment", loop=loop)
+            self._report(rule, seg, found, walker)
+
+    def _report(
+        self, rule: SegmentRule, seg: Segment, found: list[EleError], walker: Walker
+    ) -> None:
+        loop = walker.loop_of(rule)
+        for code, refdes, message in found:
+            if refdes:
+                self.error(seg, code, message, level="element", element=refdes, loop=loop)
+            else:
+                self.error(seg, code, message, level="segment", loop=loop)
 
     def _group(self, gs: Segment) -> None:
         isa = self.isa

@@ -30,7 +30,15 @@ WalkError = tuple[str, str, str]
 MEMO_SIZE = 20_000  # planned walks kept per guide
 
 _ZEROS = [0] * 4096
-_MEMOS: dict[str, dict[tuple[int, str, str, str], Plan]] = {}
+_MEMOS: dict[str, dict[tuple[int, str, object], Plan]] = {}
+
+
+def _qualifier(seg: Segment, where: tuple[int, int]) -> str:
+    index, sub = where
+    value = seg[index]
+    if sub and value:
+        value = value.split(seg.delimiters.component, 1)[0]
+    return value
 
 
 class Walker:
@@ -44,6 +52,7 @@ class Walker:
         self.missing: list[tuple[SegmentRule, str, str]] = []
         self.errors: list[WalkError] = []
         self.memo = _MEMOS.setdefault(guide.name, {})
+        self.match_keys = guide.match_keys
 
     def adopt(self, previous: Walker) -> None:
         """Takes over the counts of ``previous`` (another guide's walker in the same file) for
@@ -67,14 +76,19 @@ class Walker:
         self, node: SegmentRule | LoopRule, seg: Segment
     ) -> tuple[SegmentRule | None, list[WalkError]]:
         """The rule of ``seg`` from the cursor ``node``, and the errors met on the way."""
-        elements = seg.elements
-        size = len(elements)
-        key = (
-            node.node,
-            seg.id,
-            elements[1] if size > 1 else "",
-            elements[3] if size > 3 and seg.id == "HL" else "",
-        )
+        sid = seg.id
+        where = self.match_keys.get(sid)
+        qualifier: object = ""
+        if where is not None:  # only the qualifier: never a value that may be PHI
+            if len(where) == 1:
+                index, sub = where[0]
+                elements = seg.elements
+                qualifier = elements[index] if index < len(elements) else ""
+                if sub and qualifier:
+                    qualifier = qualifier.split(seg.delimiters.component, 1)[0]  # type: ignore[attr-defined]
+            else:
+                qualifier = tuple(_qualifier(seg, at) for at in where)
+        key = (node.node, sid, qualifier)
         planned = self.memo.get(key)
         if planned is None:
             planned = plan_walk(self.guide, node, seg)
