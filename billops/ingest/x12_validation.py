@@ -1,5 +1,9 @@
 """``billops validate-x12``: pyx12 validation of loaded X12 files, off the load path.
 
+``settings.x12_validator`` (``BILLOPS_X12_VALIDATOR``) picks the validator: ``pyx12`` (the
+default) or ``billops``, billops' own (``billops.sources.x12.ig``, driven by pyx12's maps and
+checked against pyx12 by tests/test_x12_ig_differential.py); results are recorded the same way.
+
 pyx12's map-driven walk of the implementation guide is about fifty times slower than loading the
 file, so ``billops ingest`` does not run it: it loads each X12 file with the streaming tokenizer
 and records it ``PENDING`` in raw._x12_validation. This step validates the pending files, oldest
