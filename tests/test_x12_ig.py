@@ -177,3 +177,29 @@ def test_data_types(data_type: str, value: str, ok: bool) -> None:
 def test_dates_and_times() -> None:
     assert valid_date("DT", "202601011230") and not valid_date("D6", "2026")
     assert valid_time("123059") and not valid_time("12305")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "no ISA segment"),
+        (b"hello world", "does not start with an ISA"),
+        (b"\xff\xfe", "not valid UTF-8"),
+        (ISA.encode() + b"~\n", "IEA missing"),
+    ],
+)
+def test_what_is_not_x12_is_invalid_at_file_level(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "odd.x12"
+    path.write_bytes(content)
+    result = validate_file(path)
+    assert result.status == "INVALID"
+    assert message in result.errors[0]["message"]
+
+
+def test_a_truncated_file_is_invalid(tmp_path: Path) -> None:
+    text = _file(tmp_path).read_text()
+    path = tmp_path / "cut.835"
+    path.write_text(text[: len(text) // 2])
+    assert validate_file(path).status == "INVALID"
