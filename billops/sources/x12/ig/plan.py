@@ -19,8 +19,11 @@ ENTER = 4  # the first segment of the loop just entered: count it, flush missing
 NOT_FOUND = 5
 
 Op = tuple[int, ...]
-# (the segment's rule or None, all operations, the nodes the MISS operations test, the others)
-Plan = tuple[SegmentRule | None, tuple[Op, ...], tuple[int, ...], tuple[Op, ...]]
+# (the segment's rule or None, all operations, the nodes the MISS operations test, the others,
+# the rule when the others are one SEGMENT operation: the common step)
+Plan = tuple[
+    SegmentRule | None, tuple[Op, ...], tuple[int, ...], tuple[Op, ...], SegmentRule | None
+]
 
 
 def matches(rule: SegmentRule, seg: Segment) -> bool:
@@ -108,4 +111,5 @@ def plan_walk(guide: Guide, node: SegmentRule | LoopRule, seg: Segment) -> Plan:
     ops = tuple(planner.ops)
     tested = tuple(op[1].node for op in ops if op[0] in (MISS_SEGMENT, MISS_LOOP))  # type: ignore[attr-defined]
     rest = tuple(op for op in ops if op[0] not in (MISS_SEGMENT, MISS_LOOP))
-    return found, ops, tested, rest
+    simple = rest[0][1] if len(rest) == 1 and rest[0][0] == SEGMENT else None
+    return found, ops, tested, rest, simple  # type: ignore[return-value]

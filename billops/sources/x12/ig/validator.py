@@ -89,7 +89,9 @@ class FileWalk:
             elements = seg.elements
             if elements[-1] == "" and len(elements) > 1:
                 self.error(seg, "SEG1", "Segment has trailing element separators", level="segment")
-            check = self.checks.get(found, walker.guide.codes)
+            check = self.checks.checks.get(id(found))
+            if check is None:
+                check = self.checks.get(found, walker.guide.codes)
             errors = check.errors(elements, seg.delimiters.component)
             if errors:
                 self._report(found, seg, errors, walker)

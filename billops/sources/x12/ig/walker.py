@@ -30,6 +30,7 @@ WalkError = tuple[str, str, str]
 MEMO_SIZE = 20_000  # planned walks kept per guide
 
 _ZEROS = [0] * 4096
+_NONE: list[WalkError] = []  # shared, never changed: no errors
 _MEMOS: dict[str, dict[tuple[int, str, object], Plan]] = {}
 
 
@@ -94,10 +95,15 @@ class Walker:
             planned = plan_walk(self.guide, node, seg)
             if len(self.memo) < MEMO_SIZE:
                 self.memo[key] = planned
-        found, ops, tested, rest = planned
+        found, ops, tested, rest, simple = planned
         counts = self.counts
         if tested and min(map(counts.__getitem__, tested)) < 1:
             return found, self._replay(ops, seg)  # something mandatory may be missing
+        if simple is not None:  # the next segment of the same loop, within its limits
+            number = simple.node
+            if counts[number] < simple.max_use and simple.usage != "N":
+                counts[number] += 1
+                return found, _NONE
         self.missing = []
         self.errors = errors = []
         for op in rest:  # nothing missing: only the counts and their limits
