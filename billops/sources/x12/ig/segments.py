@@ -15,13 +15,16 @@ from billops.sources.x12.ig.maps import CompositeRule, ElementRule, SegmentRule
 
 CACHE_VALUES = 2048  # remembered values per element rule
 CACHE_SEGMENTS = 4096  # remembered segments per segment rule
+Plan = tuple[tuple[int, dict[str, tuple[EleError, ...]], ElementRule | CompositeRule], ...]
 
 
 class SegmentCheck:
     __slots__ = (
+        "absent",
         "component",
         "count",
         "external",
+        "ordered",
         "plan",
         "rule",
         "seen",
@@ -34,7 +37,9 @@ class SegmentCheck:
         self.rule = rule
         self.external = external
         self.count = len(rule.elements)
-        self.plan = tuple((r.seq, {}, r) for r in rule.elements)
+        self.plan: Plan = tuple((r.seq, {}, r) for r in rule.elements)
+        self.ordered = all(r.seq == n for n, r in enumerate(rule.elements, start=1))
+        self.absent: dict[int, list[EleError]] = {}  # last element present -> absent's errors
         self.syntax = bool(rule.syntax)
         self.typed = _typed(rule)
         # The syntax rules' verdict hangs only on which elements are present.
@@ -49,6 +54,7 @@ class SegmentCheck:
             self.component = component
             self.seen = {}
             self.plan = tuple((seq, {}, rule) for seq, _cache, rule in self.plan)
+            self.absent = {}
         key = tuple(elements)
         out = self.seen.get(key)
         if out is None:
@@ -62,7 +68,14 @@ class SegmentCheck:
         last = len(elements) - 1
         if last > self.count:
             out.append(("3", "", f"Too many elements in segment: {last} > {self.count}"))
-        for seq, cache, rule in self.plan:
+        plan = self.plan
+        if self.ordered:  # element n at plan[n - 1]: the absent ones' verdict is known
+            present, absent = plan[:last], self.absent.get(last)
+            if absent is None:
+                absent = self.absent[last] = self._absent(plan[last:], component)
+        else:
+            present, absent = plan, []
+        for seq, cache, rule in present:
             value = elements[seq] if seq <= last else ""
             found = cache.get(value)
             if found is None:
@@ -71,6 +84,8 @@ class SegmentCheck:
                     cache[value] = found
             if found:
                 out.extend(found)
+        if absent:
+            out.extend(absent)
         if self.typed:
             out.extend(self._types(elements))
         if self.syntax:
@@ -80,6 +95,13 @@ class SegmentCheck:
                 verdict = self.syntax_seen[present] = check_syntax(self.rule, elements)
             if verdict:
                 out.extend(verdict)
+        return out
+
+    def _absent(self, rules: Plan, component: str) -> list[EleError]:
+        """The errors of the elements after the last one present (a required one missing)."""
+        out: list[EleError] = []
+        for _seq, _cache, rule in rules:
+            out.extend(self._check(rule, "", component))
         return out
 
     def _types(self, elements: list[str]) -> list[EleError]:
