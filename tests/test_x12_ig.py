@@ -3,10 +3,12 @@ element checks, the result shape and locations, and no PHI in messages."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from billops.config import Settings
 from billops.ingest.manifest import digest
 from billops.ingest.x12_validation import _validate
 from billops.sources.x12.ig.elements import valid_date, valid_time, valid_type
@@ -203,3 +205,34 @@ def test_a_truncated_file_is_invalid(tmp_path: Path) -> None:
     path = tmp_path / "cut.835"
     path.write_text(text[: len(text) // 2])
     assert validate_file(path).status == "INVALID"
+
+
+def test_validate_x12_with_billops_validator_records_what_pyx12_records(
+    billops_home: Settings,
+) -> None:
+    from test_ingest import B1, claim_837, file_835, file_837, query, write_batch
+    from test_x12_ig_differential import _locations
+
+    from billops.ingest import ingest
+    from billops.ingest.x12_validation import validate_pending
+
+    good = (Path(__file__).parent / "fixtures" / "x12" / "pyx12__835_mult_loops.835").read_bytes()
+    files = {
+        "835/good.x12": good,
+        "835/bad.x12": file_835("EFT0001"),
+        "837/claims.x12": file_837(claim_837("ENC1", [("CHG1", "J1100", "100.00")])),
+    }
+    write_batch(billops_home.landing, "rcm", B1, files)
+    ingest(settings=billops_home)
+    ours = billops_home.model_copy(update={"x12_validator": "billops"})
+    report = validate_pending(ours, workers=1)
+    assert (report.valid, report.invalid) == (1, 2)
+    recorded = query(
+        billops_home, "select file, status, error_count, errors from raw._x12_validation"
+    )
+    for file, status, _count, errors in recorded:
+        path = billops_home.landing / "rcm" / B1 / file
+        theirs = _validate(path, digest(path)[0], "pyx12")
+        assert status == theirs.status, file
+        # the same locations, once the documented differences are set aside
+        assert _locations(json.loads(errors)) == _locations(theirs.errors), file
