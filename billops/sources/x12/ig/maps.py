@@ -86,6 +86,7 @@ class Guide:
     # segment id -> where its rules read the qualifier that tells them apart (element,
     # component or 0); absent when no rule of that id has one
     match_keys: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict, repr=False)
+    xid: str = ""  # the map's transaction xid ("837" for 837P, "837Q3" for 837I, "835W1")
 
 
 def map_dir() -> Path:
@@ -339,7 +340,14 @@ def load_guide(filename: str) -> Guide:
             keys.setdefault(rule.id, set()).add(rule.key[:2])
     match_keys = {sid: tuple(sorted(where)) for sid, where in keys.items()}
     return Guide(
-        filename, root, external_codes(), builder.parents, nodes, builder.paths, match_keys
+        filename,
+        root,
+        external_codes(),
+        builder.parents,
+        nodes,
+        builder.paths,
+        match_keys,
+        root_elem.get("xid", ""),
     )
 
 

@@ -18,6 +18,7 @@ from billops.sources import FileError
 from billops.sources.x12.envelope import iter_transaction_sets
 from billops.sources.x12.ig.elements import EleError
 from billops.sources.x12.ig.maps import Guide, LoopRule, SegmentRule, find_map, load_guide
+from billops.sources.x12.ig.numbering import NUMBERED, Numbering
 from billops.sources.x12.ig.segments import SegmentChecks
 from billops.sources.x12.ig.walker import Walker
 from billops.sources.x12.tokenizer import Segment, X12Error, iter_segments, read_chunks
@@ -53,6 +54,7 @@ class FileWalk:
         self.st: str | None = None
         self.icvn = ""
         self.checks = SegmentChecks()  # per file: what they remember goes with the file
+        self.numbering = Numbering()
 
     def error(self, seg: Segment | None, code: str, message: str, **where: Any) -> None:
         self.count += 1
@@ -80,6 +82,9 @@ class FileWalk:
         if walker is None or self.node is None:
             self.error(seg, "1", "Segment outside a functional group", level="segment")
             return
+        if sid in NUMBERED:
+            for code, message in self.numbering.read(seg):
+                self.error(seg, code, message, level="segment")
         found, walk_errors = walker.walk(self.node, seg)
         if walk_errors:
             for code, message, seg_id in walk_errors:
@@ -125,6 +130,7 @@ class FileWalk:
         if filename is None:
             raise Unsupported(f"Map not found.  icvn={icvn}, fic={gs[1]}, vriic={gs[8]}")
         guide = load_guide(filename)
+        self.numbering.check_lx = guide.xid == "837"
         if self.walker is None or self.guide is not guide:
             previous, self.walker = self.walker, Walker(guide)
             self.guide = guide
