@@ -109,7 +109,13 @@ def plan_walk(guide: Guide, node: SegmentRule | LoopRule, seg: Segment) -> Plan:
     planner = _Planner(guide, seg)
     found = planner.walk(node)
     ops = tuple(planner.ops)
-    tested = tuple(op[1].node for op in ops if op[0] in (MISS_SEGMENT, MISS_LOOP))  # type: ignore[attr-defined]
+    # The cursor's own segment is always counted (it was found last), so never missing: the
+    # test is left out for it. MISS operations always come before the others.
+    tested = tuple(
+        op[1].node  # type: ignore[attr-defined]
+        for op in ops
+        if op[0] in (MISS_SEGMENT, MISS_LOOP) and not (op[0] == MISS_SEGMENT and op[1] is node)
+    )
     rest = tuple(op for op in ops if op[0] not in (MISS_SEGMENT, MISS_LOOP))
     simple = rest[0][1] if len(rest) == 1 and rest[0][0] == SEGMENT else None
     return found, ops, tested, rest, simple  # type: ignore[return-value]

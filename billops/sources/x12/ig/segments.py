@@ -37,7 +37,7 @@ class SegmentCheck:
         self.rule = rule
         self.external = external
         self.count = len(rule.elements)
-        self.plan: Plan = tuple((r.seq, {}, r) for r in rule.elements)
+        self.plan: Plan = tuple((r.seq, {}, r) for r in rule.elements)  # set on first use
         self.ordered = all(r.seq == n for n, r in enumerate(rule.elements, start=1))
         self.absent: dict[int, list[EleError]] = {}  # last element present -> absent's errors
         self.syntax = bool(rule.syntax)
@@ -53,7 +53,7 @@ class SegmentCheck:
         if component != self.component:  # another interchange's delimiters: start afresh
             self.component = component
             self.seen = {}
-            self.plan = tuple((seq, {}, rule) for seq, _cache, rule in self.plan)
+            self.plan = tuple((seq, _cache(rule, component), rule) for seq, _old, rule in self.plan)
             self.absent = {}
         key = tuple(elements)
         out = self.seen.get(key)
@@ -143,6 +143,21 @@ def _typed(rule: SegmentRule) -> Typed:
         if element.data_ele == "1250" and element.codes:
             formats.extend(sorted(element.codes))
     return tuple(out)
+
+
+# Element verdicts kept for the process, for the types that never hold PHI: codes (ID),
+# amounts and counts (N, R) and times; the others (AN, dates) are remembered per file only.
+_SHARED_TYPES = frozenset({"ID", "R", "TM"})
+_SHARED: dict[tuple[int, str], dict[str, tuple[EleError, ...]]] = {}
+
+
+def _cache(rule: ElementRule | CompositeRule, component: str) -> dict[str, tuple[EleError, ...]]:
+    """Where an element's verdicts are remembered (they hang on the component separator)."""
+    if isinstance(rule, ElementRule) and (
+        rule.data_type in _SHARED_TYPES or rule.data_type.startswith("N")
+    ):
+        return _SHARED.setdefault((id(rule), component), {})
+    return {}
 
 
 class SegmentChecks:
