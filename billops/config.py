@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -171,6 +172,9 @@ class Settings(BaseSettings):
     # --- Hostile input (docs/security.md, docs/ingestion.md). A line (CSV, NDJSON) or an X12
     # segment longer than this is rejected as one record, never buffered whole.
     max_record_bytes: int = 1_000_000
+    # Which validator `billops validate-x12` runs on the PENDING X12 files (docs/ingestion.md):
+    # "pyx12" (the reference, slow) or "billops" (billops.sources.x12.ig, driven by pyx12's maps).
+    x12_validator: Literal["pyx12", "billops"] = "pyx12"
     # JSON nested deeper than this is rejected with its record.
     max_json_depth: int = 64
     # A batch's extracted_at must lie within this many hours of its batch id, and never beyond

@@ -1,5 +1,9 @@
 """``billops validate-x12``: pyx12 validation of loaded X12 files, off the load path.
 
+``settings.x12_validator`` (``BILLOPS_X12_VALIDATOR``) picks the validator: ``pyx12`` (the
+default) or ``billops``, billops' own (``billops.sources.x12.ig``, driven by pyx12's maps and
+checked against pyx12 by tests/test_x12_ig_differential.py); results are recorded the same way.
+
 pyx12's map-driven walk of the implementation guide is about fifty times slower than loading the
 file, so ``billops ingest`` does not run it: it loads each X12 file with the streaming tokenizer
 and records it ``PENDING`` in raw._x12_validation. This step validates the pending files, oldest
@@ -39,6 +43,7 @@ from billops.errors import BillopsError
 from billops.ingest import ledger
 from billops.ingest.ledger import PendingValidation, ValidationRecord
 from billops.ingest.manifest import digest
+from billops.sources.x12.ig.validator import validate_file
 from billops.sources.x12.validate import INVALID, UNSUPPORTED, VALID, X12Validation, validate_x12
 from billops.warehouse import connect
 
@@ -139,29 +144,32 @@ def suppress_known_false_positives(
     return X12Validation(VALID if left == 0 else INVALID, left, errors)
 
 
-def _validate(path: Path, sha256: str) -> X12Validation:
-    """pyx12's verdict on the landing file, if it is still the content that was loaded, with
-    its known false positives suppressed."""
+def _validate(path: Path, sha256: str, validator: str = "pyx12") -> X12Validation:
+    """The verdict of ``validator`` (``settings.x12_validator``: pyx12, or billops' own) on the
+    landing file, if it is still the content that was loaded, with pyx12's known false positives
+    suppressed (billops' validator walks as pyx12 does, so it reports them too)."""
     if not path.is_file():
         return _unavailable("the landing file is no longer there")
     if digest(path)[0] != sha256:
         return _unavailable("the landing file changed since it was loaded (sha256 differs)")
+    if validator == "billops":
+        return suppress_known_false_positives(validate_file(path))
     return suppress_known_false_positives(validate_x12(path))
 
 
 def _results(
-    todo: list[tuple[PendingValidation, Path]], workers: int
+    todo: list[tuple[PendingValidation, Path]], workers: int, validator: str = "pyx12"
 ) -> Iterator[tuple[PendingValidation, X12Validation]]:
     """Validation results in ``todo`` order, in ``workers`` processes when that helps."""
     inline = workers <= 1 or len(todo) <= 1 or multiprocessing.current_process().daemon
     if inline:
         for item, path in todo:
-            yield item, _validate(path, item.sha256)
+            yield item, _validate(path, item.sha256, validator)
         return
     # spawn, not fork: the parent may hold DuckDB threads; children only run pyx12.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context) as pool:
-        futures = [pool.submit(_validate, path, item.sha256) for item, path in todo]
+        futures = [pool.submit(_validate, path, item.sha256, validator) for item, path in todo]
         for (item, _path), future in zip(todo, futures, strict=True):
             yield item, future.result()
 
@@ -203,7 +211,9 @@ def validate_pending(
     report = ValidationReport(pending_left=total)
     todo = [(item, landing / item.system / item.batch_id / item.file) for item in pending]
     done: list[tuple[PendingValidation, X12Validation]] = []
-    for count, (item, result) in enumerate(_results(todo, workers), start=1):
+    for count, (item, result) in enumerate(
+        _results(todo, workers, settings.x12_validator), start=1
+    ):
         if progress:
             progress(count, len(todo), f"{item.system}/{item.batch_id}/{item.file}")
         done.append((item, result))
