@@ -90,7 +90,7 @@ run: setup manifest airflow-db
 
 # One test file per worker process (module fixtures stay shared); the suite is CPU-bound.
 test: setup test-debs manifest
-	$(BIN)/pytest -q -p no:cacheprovider -n auto --maxprocesses $(TEST_WORKERS) --dist loadfile --durations=15
+	$(BIN)/pytest -q -p no:cacheprovider -n auto --maxprocesses $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15
 
 lint: setup
 	$(BIN)/ruff check .
