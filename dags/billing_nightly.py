@@ -1,4 +1,4 @@
-"""Nightly billing run: land -> validate X12 -> check raw -> sync ops -> reconcile (dbt, one task per model) -> check -> sync work items -> work queue metrics -> mine -> score -> publish.
+"""Nightly billing run: land -> validate X12 -> check raw -> sync ops -> reconcile (dbt, one task per model) -> mine -> check -> sync work items -> work queue metrics -> score -> publish.
 
 The steps and their order are ``billops.pipeline.NIGHTLY``, which ``billops run`` walks too; every
 task calls a ``billops`` function with the settings read when it runs, and the dbt tasks get the

@@ -16,7 +16,7 @@ from __future__ import annotations
 import multiprocessing
 import time
 from collections.abc import Iterable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from datetime import datetime
 from pathlib import Path
 
@@ -70,8 +70,13 @@ class SuiteHelper:
     """A helper process: ``submit`` a suite's frame, ``finish`` to render its Data Docs pages
     and stop it (``close`` stops it without rendering, after a failure)."""
 
+    # Frames sent and not yet validated, at most: the sender keeps each until its result is
+    # back, so this bounds the memory both sides hold.
+    IN_FLIGHT = 2
+
     def __init__(self, docs_dir: Path | None, store_dir: Path | None) -> None:
         self._docs = docs_dir is not None
+        self._sent: list[Future[tuple[list[ExpectationOutcome], float]]] = []
         self._pool = ProcessPoolExecutor(
             1,
             mp_context=multiprocessing.get_context("spawn"),  # the parent holds DuckDB's threads
@@ -82,7 +87,14 @@ class SuiteHelper:
     def submit(
         self, frame: pd.DataFrame, spec: SuiteSpec, as_of: datetime | None, run_id: str
     ) -> Future[tuple[list[ExpectationOutcome], float]]:
-        return self._pool.submit(_validate, frame, spec.name, as_of, run_id)
+        """Sends the frame once fewer than ``IN_FLIGHT`` of this helper's are still out."""
+        self._sent = [f for f in self._sent if not f.done()]
+        while len(self._sent) >= self.IN_FLIGHT:
+            wait(self._sent, return_when=FIRST_COMPLETED)
+            self._sent = [f for f in self._sent if not f.done()]
+        future = self._pool.submit(_validate, frame, spec.name, as_of, run_id)
+        self._sent.append(future)
+        return future
 
     def render(self, index: bool = False, also: tuple[str, ...] = (),
                as_of: datetime | None = None) -> Future[None] | None:

@@ -284,8 +284,10 @@ final as (
         cast(events.amount as decimal(18, 2)) as amount,
         cast(row_number() over (
             partition by events.case_id
+            -- every column breaks ties, so two builds of the same data number alike
             order by events.ts, events.source_rank, events._batch_id, events._file,
-                events._record, events.activity
+                events._record, events.activity, events.amount, events.resource,
+                events.entity, events.payer_id
         ) as {{ bigint }}) as event_order,
         cast(loads.loaded_at as {{ ts }}) as _loaded_at
     from events
