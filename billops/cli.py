@@ -244,14 +244,34 @@ def publish() -> None:
 
 
 @app.command()
-def run() -> None:
-    """ingest -> transform -> check -> mine -> score -> publish (what the nightly DAG runs)."""
-    from billops.pipeline import run_all
+def run(
+    pipeline: Annotated[str, typer.Option(
+        help="nightly (the default) or intraday: the steps of that DAG")] = "nightly",
+    timings: Annotated[Path | None, typer.Option(
+        help="also write each step's start and seconds to this JSON file")] = None,
+) -> None:
+    """ingest -> validate_x12 -> check_raw -> transform -> mine (beside check and the work-item
+    sync) -> score -> publish: what the nightly DAG runs (``--pipeline intraday``: what the
+    intraday DAG runs). Ends with each step's time."""
+    from billops.pipeline import StepTime, run_all
 
+    if pipeline not in ("nightly", "intraday"):
+        raise BillopsError(f"--pipeline {pipeline}: expected nightly or intraday (month-end: "
+                           "billops close --period YYYY-MM)")
+    clock: dict[str, StepTime] = {}
     with _progress("billops run") as progress:
-        results = run_all(progress=progress)
+        results = run_all(progress=progress, pipeline=pipeline, timings=clock)
     for name, result in results.items():
         _print_summary(name, result)
+    table = Table(title="step times (seconds)")
+    for column in ("step", "began at", "took"):
+        table.add_column(column)
+    for name, took in clock.items():
+        table.add_row(name + (" (background)" if took.background else ""),
+                      f"{took.started_s:.1f}", f"{took.seconds:.1f}")
+    out.print(table)
+    if timings is not None:
+        timings.write_text(json.dumps({name: vars(t) for name, t in clock.items()}, indent=2))
     if results.get("ingest", {}).get("blocked_alert"):  # the rest is published; still loud
         raise BillopsError(results["ingest"]["blocked_alert"])
 

@@ -173,8 +173,13 @@ class Settings(BaseSettings):
     # segment longer than this is rejected as one record, never buffered whole.
     max_record_bytes: int = 1_000_000
     # Which validator `billops validate-x12` runs on the PENDING X12 files (docs/ingestion.md):
-    # "pyx12" (the reference, slow) or "billops" (billops.sources.x12.ig, driven by pyx12's maps).
-    x12_validator: Literal["pyx12", "billops"] = "pyx12"
+    # "billops" (billops.sources.x12.ig, driven by pyx12's maps; about 30 times faster) or
+    # "pyx12" (the reference it is tested against).
+    x12_validator: Literal["pyx12", "billops"] = "billops"
+    # `billops check` hands about half of the suites to a second process when their tables hold
+    # at least this many rows (docs/data-quality.md); below it, starting that process (Great
+    # Expectations' import, about 5 s) costs more than it saves.
+    check_share_rows: int = Field(default=200_000, ge=0)
     # JSON nested deeper than this is rejected with its record.
     max_json_depth: int = 64
     # A batch's extracted_at must lie within this many hours of its batch id, and never beyond

@@ -480,5 +480,15 @@ def sync_exception_status(con: Any, settings: Settings | None = None) -> int:
     statuses = work_item_statuses(settings)
     con.execute(_WAREHOUSE_DDL)
     if statuses:
-        con.executemany(f"insert into {WAREHOUSE_TABLE} values (?, ?, ?, ?, ?, ?)", statuses)
+        # One columnar insert: DuckDB's executemany runs one statement per row (seconds for a
+        # few thousand work items).
+        import pyarrow as pa
+
+        names = ("exception_id", "status", "assignee", "note", "acted_by", "acted_at")
+        rows = pa.Table.from_pylist([dict(zip(names, row, strict=True)) for row in statuses])
+        con.register("_billops_exception_status", rows)
+        try:
+            con.execute(f"insert into {WAREHOUSE_TABLE} select * from _billops_exception_status")
+        finally:
+            con.unregister("_billops_exception_status")
     return len(statuses)

@@ -17,10 +17,13 @@ Steps that write the warehouse must run one at a time (Airflow pool ``warehouse`
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from billops.config import Settings, get_settings
 from billops.fs_security import owner_only_umask
@@ -177,12 +180,43 @@ def check_raw_step(settings: Settings | None = None) -> dict[str, Any]:
     return _plain(check_raw(settings=settings))
 
 
+MINE_SUMMARY = ("cases", "events", "activities", "variants")
+
+
 def mine_step(settings: Settings | None = None) -> dict[str, Any]:
+    return start_mine_step(settings, background=False).finish()
+
+
+def start_mine_step(settings: Settings | None = None, background: bool = True) -> Started:
+    """The mine step begun: the event log's snapshot is taken now and mined in a worker process
+    (``background``) while the caller runs other steps; ``finish()`` writes the ``pm`` tables."""
     settings = settings or get_settings()
     require_loaded(settings)
-    from process_mining.mine import mine_warehouse
-    result = mine_warehouse(settings=settings)
-    return {k: result[k] for k in ("cases", "events", "activities", "variants")}
+    from process_mining.mine import MiningJob
+
+    return _Summarised(MiningJob(settings, background=background), MINE_SUMMARY)
+
+
+class Started(Protocol):
+    """A step begun in the background: ``finish`` waits for it and writes its results (only the
+    process that holds the warehouse calls it); ``cancel`` abandons it."""
+
+    def finish(self) -> dict[str, Any]: ...
+
+    def cancel(self) -> None: ...
+
+
+@dataclass
+class _Summarised:
+    job: Started
+    keys: tuple[str, ...]
+
+    def finish(self) -> dict[str, Any]:
+        result = self.job.finish()
+        return {k: result[k] for k in self.keys}
+
+    def cancel(self) -> None:
+        self.job.cancel()
 
 
 def score_step(settings: Settings | None = None) -> dict[str, Any]:
@@ -222,6 +256,14 @@ class Step:
     function: Callable[..., dict[str, Any]]
     dbt: bool = False
     params: tuple[str, ...] = ()
+    # ``billops run`` may begin this step with ``start(settings)`` and go on with the next steps,
+    # finishing it before the step named ``finish_before``. The work it does meanwhile must not
+    # touch the warehouse (one writing process), and no step before that one may read its output.
+    start: Callable[[Settings], Started] | None = None
+    finish_before: str | None = None
+    # ``billops run`` runs this step in a process of its own (as every Airflow task is), so the
+    # memory it takes (Great Expectations' frames and context) is returned when it ends.
+    isolated: bool = False
 
     @property
     def task_id(self) -> str:
@@ -232,19 +274,21 @@ class Step:
 NIGHTLY: tuple[Step, ...] = (
     Step("ingest", ingest_step),
     Step("validate_x12", validate_x12_step),
-    Step("check_raw", check_raw_step),
+    Step("check_raw", check_raw_step, isolated=True),
     Step("sync_ops", sync_ops_step),
     Step("transform", dbt_build_step, dbt=True),
-    Step("check", check_step),
+    # Mining reads only marts.billing_event_log, which transform writes; only publish reads pm.*.
+    Step("mine", mine_step, start=start_mine_step, finish_before="publish"),
+    Step("check", check_step, isolated=True),
     Step("sync_work_items", sync_work_items_step),
     Step("work_queue_metrics", work_queue_metrics_step),
-    Step("mine", mine_step),
     Step("score", score_step),
     Step("publish", publish_step),
 )
 INTRADAY: tuple[Step, ...] = (
     Step("ingest", ingest_step),
-    Step("check_raw", check_raw_step),
+    Step("validate_x12", validate_x12_step),
+    Step("check_raw", check_raw_step, isolated=True),
     Step("refresh_facts", intraday_step),
     Step("sync_work_items", sync_work_items_step),
     Step("work_queue_metrics", work_queue_metrics_step),
@@ -279,17 +323,76 @@ def run_step(pipeline: str, name: str, settings: Settings | None = None,
     return step.function(settings, **accepted)
 
 
+def run_isolated(pipeline: str, name: str, settings: Settings) -> dict[str, Any]:
+    """``run_step`` in a fresh process (spawned: this one holds DuckDB's threads), which opens
+    the warehouse while this process holds no connection to it; its error is raised here."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        return pool.submit(run_step, pipeline, name, settings).result()
+
+
+def start_step(pipeline: str, name: str, settings: Settings) -> Started:
+    """Begin a step that can run in the background (``Step.start``); see ``run_all``."""
+    owner_only_umask()
+    step = get_step(pipeline, name)
+    if step.start is None:
+        raise KeyError(f"{pipeline} step {name!r} cannot run in the background")
+    return step.start(settings)
+
+
+@dataclass(frozen=True)
+class StepTime:
+    """When a step of ``run_all`` began (seconds after the run began) and how long it took; a
+    background step's time runs until it was finished."""
+
+    started_s: float
+    seconds: float
+    background: bool = False
+
+
 def run_all(settings: Settings | None = None, progress: Any = None,
-            pipeline: str = "nightly") -> dict[str, dict[str, Any]]:
+            pipeline: str = "nightly",
+            timings: dict[str, StepTime] | None = None) -> dict[str, dict[str, Any]]:
     """The pipeline's steps in their one defined order (nightly: ingest -> validate_x12 ->
-    check_raw -> sync_ops -> transform -> check -> sync_work_items -> work_queue_metrics -> mine ->
-    score -> publish),
-    stopping at the first failure."""
+    check_raw -> sync_ops -> transform -> mine -> check -> sync_work_items -> work_queue_metrics ->
+    score -> publish), stopping at the first failure. A step with ``start`` is begun in the
+    background and finished before its ``finish_before`` step (mine runs in a worker process
+    beside check, the work-item sync and the queue metrics); its results are written by this
+    process, so the warehouse keeps one writer. ``timings``, when given, receives each step's
+    :class:`StepTime`."""
     settings = settings or get_settings()
+    steps = PIPELINES[pipeline]
     results: dict[str, dict[str, Any]] = {}
-    for step in PIPELINES[pipeline]:
-        if progress:
-            progress(step.name)
-        results[step.name] = run_step(pipeline, step.name, settings)
-        log.info("step %s done: %s", step.name, results[step.name])
-    return results
+    running: dict[str, tuple[Step, Started, float]] = {}
+    clock = timings if timings is not None else {}
+    origin = time.perf_counter()
+
+    def finish(name: str) -> None:
+        _step, job, began = running.pop(name)
+        results[name] = job.finish()
+        clock[name] = StepTime(round(began - origin, 2), round(time.perf_counter() - began, 2), True)
+        log.info("step %s done in %.1f s: %s", name, clock[name].seconds, results[name])
+
+    try:
+        for step in steps:
+            for name in [n for n, (begun, _job, _t) in running.items()
+                         if begun.finish_before == step.name]:
+                finish(name)
+            if progress:
+                progress(step.name)
+            began = time.perf_counter()
+            if step.start is not None and step.finish_before is not None:
+                running[step.name] = (step, start_step(pipeline, step.name, settings), began)
+                continue
+            results[step.name] = (run_isolated if step.isolated else run_step)(
+                pipeline, step.name, settings)
+            clock[step.name] = StepTime(round(began - origin, 2),
+                                        round(time.perf_counter() - began, 2))
+            log.info("step %s done in %.1f s: %s", step.name, clock[step.name].seconds,
+                     results[step.name])
+        for name in list(running):
+            finish(name)
+    finally:
+        for _step, job, _began in running.values():
+            job.cancel()
+    return {step.name: results[step.name] for step in steps}

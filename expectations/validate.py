@@ -246,20 +246,25 @@ class FrameValidator:
         self._context.validation_results_store.set(key, result)
         self._stored.append(key)
 
-    def build_docs(self) -> Path | None:
-        """Renders this run's results (and the index over every stored run) into Data Docs.
+    def build_docs(self, index: bool = True, also: tuple[tuple[SuiteSpec, datetime | None], ...] = ()
+                   ) -> Path | None:
+        """Renders this run's results (and, with ``index``, the index over every stored run) into
+        Data Docs. ``also`` names suites validated elsewhere in the same check (by another
+        helper process) that the index lists beside this context's own.
 
         Only the new results are rendered, so a long history does not slow the nightly run.
         """
-        if not self._docs or not self._stored:
+        if not self._docs or not (self._stored or (index and also)):
             return None
         from great_expectations.data_context.types.resource_identifiers import (
             ExpectationSuiteIdentifier,
         )
 
+        for spec, as_of in also:
+            self._context.suites.add_or_update(self._suite(spec, spec.rules(as_of)))
         suites = {k.expectation_suite_identifier.name for k in self._stored}
         identifiers = [*self._stored, *(ExpectationSuiteIdentifier(name=n) for n in sorted(suites))]
-        self._context.build_data_docs(resource_identifiers=identifiers)
+        self._context.build_data_docs(resource_identifiers=identifiers, build_index=index)
         self._stored = []
         return self.index_page()
 

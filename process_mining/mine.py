@@ -16,7 +16,11 @@ alignments' ``pm.alignment_summary``, ``pm.alignments``, ``pm.alignment_moves``,
 
 from __future__ import annotations
 
+import multiprocessing
+import shutil
+import tempfile
 import uuid
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +30,7 @@ import duckdb
 import pandas as pd
 
 from billops.config import Settings, get_settings
+from billops.sql import literal
 from billops.warehouse import connect
 from process_mining.conformance import REFERENCE_MODEL, Conformance, conformance
 from process_mining.dfg import (
@@ -200,10 +205,26 @@ def mine_warehouse(
     settings: Settings | None = None, sla_chosen: tuple[str, ...] = ()
 ) -> dict[str, Any]:
     """Mines ``marts.billing_event_log`` and replaces the ``pm`` results with this run's."""
-    settings = settings or get_settings()
-    mined_at = datetime.now(UTC).replace(tzinfo=None)  # audit time of the run, not a rule input
-    run_id = f"pm-{mined_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
-    with connect(settings) as con:
+    return MiningJob(settings or get_settings(), sla_chosen).finish()
+
+
+@dataclass(frozen=True)
+class MinedLog:
+    """A mining run's contract object and its rows for every ``pm`` table."""
+
+    contract: dict[str, Any]
+    frames: dict[str, pd.DataFrame]
+
+
+def mine_log_snapshot(
+    path: Path, settings: Settings, run_id: str, mined_at: datetime, sla_chosen: tuple[str, ...]
+) -> MinedLog:
+    """Mines a Parquet copy of the warehouse log in an in-memory database, as
+    ``marts.billing_event_log``, so the same code runs wherever the copy is read: no warehouse
+    connection is needed, and a worker process may do it while the pipeline writes elsewhere."""
+    with duckdb.connect() as con:
+        con.execute("create schema marts")
+        con.execute(f"create view {WAREHOUSE_LOG} as select * from read_parquet({literal(str(path))})")
         events = stage_warehouse_log(con)
         analysis = analyze(con, events)
         model = discover_model(
@@ -211,8 +232,68 @@ def mine_warehouse(
         )
         measures = measure(con, events, analysis, settings, sla_chosen)
         checked = conformance(con, events, staged=analysis.staged)
-        write_results(con, run_id, mined_at, analysis, model, measures, checked)
-    return analysis.contract()
+    frames = _analysis_frames(run_id, mined_at, analysis, model)
+    frames.update(_measure_frames(run_id, measures))
+    frames.update(_conformance_frames(run_id, checked))
+    return MinedLog(analysis.contract(), frames)
+
+
+class MiningJob:
+    """One mining run of the warehouse log, in three parts: a snapshot of the staged log is
+    written to Parquet under the home (by the process that holds the warehouse; about a second
+    on a medium month), mined in memory (:func:`mine_log_snapshot`: here, or with
+    ``background=True`` in a worker process while this one goes on with other steps), and its
+    rows written to the ``pm`` tables by :meth:`finish`. The snapshot fixes what is mined, so the
+    result does not depend on what the warehouse holds meanwhile."""
+
+    def __init__(
+        self, settings: Settings, sla_chosen: tuple[str, ...] = (), background: bool = False
+    ) -> None:
+        self.settings = settings
+        self.mined_at = datetime.now(UTC).replace(tzinfo=None)  # audit time, not a rule input
+        self.run_id = f"pm-{self.mined_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+        scratch = Path(settings.home) / "work"
+        scratch.mkdir(parents=True, exist_ok=True)
+        self._folder = Path(tempfile.mkdtemp(prefix="mine-", dir=scratch))
+        snapshot = self._folder / "events.parquet"
+        args = (snapshot, settings, self.run_id, self.mined_at, sla_chosen)
+        self._pool: ProcessPoolExecutor | None = None
+        self._future: Future[MinedLog] | None = None
+        self._mined: MinedLog | None = None
+        try:
+            with connect(settings) as con:
+                staged = stage_warehouse_log(con)
+                con.execute(f"copy (select * from {staged}) to {literal(str(snapshot))} (format parquet)")
+            if background:
+                # spawn, not fork: this process holds DuckDB's threads.
+                self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+                self._future = self._pool.submit(mine_log_snapshot, *args)
+            else:
+                self._mined = mine_log_snapshot(*args)
+        except BaseException:
+            self._close()
+            raise
+
+    def finish(self) -> dict[str, Any]:
+        """Waits for the mining, writes its rows and returns the contract object."""
+        try:
+            mined = self._future.result() if self._future is not None else self._mined
+            assert mined is not None
+            with connect(self.settings) as con:
+                write_frames(con, mined.frames)
+            return mined.contract
+        finally:
+            self._close()
+
+    def cancel(self) -> None:
+        """Abandons the run: the worker is stopped and the snapshot removed; nothing is written."""
+        self._close()
+
+    def _close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+        shutil.rmtree(self._folder, ignore_errors=True)
 
 
 # ---------------------------------------------------------------- pm.* tables
@@ -386,21 +467,8 @@ def _measure_frames(run_id: str, measures: Measures) -> dict[str, pd.DataFrame]:
     return frames
 
 
-def write_results(
-    con: duckdb.DuckDBPyConnection,
-    run_id: str,
-    mined_at: datetime,
-    analysis: Analysis,
-    model: Model,
-    measures: Measures | None = None,
-    checked: Conformance | None = None,
-) -> None:
-    """Replaces every pm table's rows with this run's, in one transaction."""
-    frames = _analysis_frames(run_id, mined_at, analysis, model)
-    if measures is not None:
-        frames.update(_measure_frames(run_id, measures))
-    if checked is not None:
-        frames.update(_conformance_frames(run_id, checked))
+def write_frames(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]) -> None:
+    """Replaces the rows of each named pm table with its frame's, in one transaction."""
     con.execute(pm_ddl())
     con.begin()
     try:

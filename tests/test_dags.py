@@ -52,13 +52,17 @@ def test_nightly_shape(dagbag, dbt_manifest: Path) -> None:
     first_dbt = {t.task_id for t in dbt_tasks if "sync_ops" in t.upstream_task_ids}
     assert first_dbt, "no dbt task waits for sync_ops"
     assert all(t.startswith("dbt.") for t in dag.get_task("sync_ops").downstream_task_ids)
-    assert all(t.startswith("dbt.") for t in dag.get_task("check").upstream_task_ids)
+    # mining reads the event log dbt wrote; billops run mines it beside the checks
+    assert all(t.startswith("dbt.") for t in dag.get_task("mine").upstream_task_ids)
+    assert dag.get_task("check").upstream_task_ids == {"mine"}
 
 
 def test_intraday_shape(dagbag) -> None:
     dag = dagbag.dags["billing_intraday"]
     assert dag.max_active_runs == 1
-    assert dag.get_task("check_raw").upstream_task_ids == {"ingest"}
+    # the files an intraday batch brings are validated before the raw checks read the verdicts
+    assert dag.get_task("validate_x12").upstream_task_ids == {"ingest"}
+    assert dag.get_task("check_raw").upstream_task_ids == {"validate_x12"}
     assert dag.get_task("refresh_facts").upstream_task_ids == {"check_raw"}
     for task in dag.tasks:
         assert task.pool == WAREHOUSE_POOL, task.task_id
@@ -122,13 +126,76 @@ def test_run_all_walks_the_nightly_definition(monkeypatch, non_default_env) -> N
         calls.append((name_of_pipeline, name, settings))
         return {}
 
+    finished: list[str] = []
+
+    class FakeStarted:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def finish(self) -> dict:
+            finished.append(self.name)
+            return {"finished": True}
+
+        def cancel(self) -> None:
+            raise AssertionError("nothing failed, nothing to cancel")
+
+    def fake_start_step(name_of_pipeline: str, name: str, settings) -> FakeStarted:
+        calls.append((name_of_pipeline, name, settings))
+        return FakeStarted(name)
+
     monkeypatch.setattr(pipeline, "run_step", fake_run_step)
+    monkeypatch.setattr(pipeline, "run_isolated", fake_run_step)
+    monkeypatch.setattr(pipeline, "start_step", fake_start_step)
     results = pipeline.run_all(non_default_env, progress=progress.append)
     names = [step.name for step in pipeline.NIGHTLY]
     assert progress == names == list(results) == list(pipeline.STEPS)
     assert names.index("sync_ops") == names.index("transform") - 1
     assert calls == [("nightly", name, non_default_env) for name in names]
+    # mining begins right after dbt and is finished (its pm tables written) before publish
+    assert names.index("mine") == names.index("transform") + 1
+    assert finished == ["mine"] and results["mine"] == {"finished": True}
     assert [s.task_id for s in pipeline.NIGHTLY if s.dbt] == ["dbt"]
+
+
+def test_run_all_cancels_a_background_step_when_a_later_step_fails(
+    monkeypatch, non_default_env
+) -> None:
+    from billops import pipeline
+    from billops.errors import BillopsError
+
+    cancelled: list[str] = []
+
+    class FakeStarted:
+        def finish(self) -> dict:
+            raise AssertionError("a failed run does not write the background step's results")
+
+        def cancel(self) -> None:
+            cancelled.append("mine")
+
+    def fake_run_step(name_of_pipeline: str, name: str, settings=None, **params) -> dict:
+        if name == "check":
+            raise BillopsError("check failed")
+        return {}
+
+    monkeypatch.setattr(pipeline, "run_step", fake_run_step)
+    monkeypatch.setattr(pipeline, "run_isolated", fake_run_step)
+    monkeypatch.setattr(pipeline, "start_step", lambda *_: FakeStarted())
+    with pytest.raises(BillopsError, match="check failed"):
+        pipeline.run_all(non_default_env)
+    assert cancelled == ["mine"]
+
+
+def test_an_isolated_step_runs_in_its_own_process_and_its_error_reaches_the_caller(
+    billops_home,
+) -> None:
+    """check_raw and check run in a process of their own under ``billops run``; a failure there
+    is the same one-line BillopsError here."""
+    from billops import pipeline
+    from billops.errors import BillopsError
+
+    assert {s.name for s in pipeline.NIGHTLY if s.isolated} == {"check_raw", "check"}
+    with pytest.raises(BillopsError, match="warehouse not found"):
+        pipeline.run_isolated("nightly", "check_raw", billops_home)
 
 
 def test_cosmos_operator_args_carry_dbt_vars(non_default_env) -> None:

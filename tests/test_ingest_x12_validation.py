@@ -172,7 +172,7 @@ def test_cli_validate_x12(billops_home: Settings) -> None:
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
-    assert f"rcm/{B1}/835/remit.x12: pyx12 validation INVALID" in result.stderr + result.stdout
+    assert f"rcm/{B1}/835/remit.x12: X12 validation (billops) INVALID" in result.stderr + result.stdout
     assert statuses(billops_home) == {f"{B1}/835/remit.x12": "INVALID"}
     bad = subprocess.run(
         [

@@ -1,13 +1,13 @@
-"""``billops validate-x12``: pyx12 validation of loaded X12 files, off the load path.
+"""``billops validate-x12``: implementation-guide validation of loaded X12 files, after the load.
 
-``settings.x12_validator`` (``BILLOPS_X12_VALIDATOR``) picks the validator: ``pyx12`` (the
-default) or ``billops``, billops' own (``billops.sources.x12.ig``, driven by pyx12's maps and
-checked against pyx12 by tests/test_x12_ig_differential.py); results are recorded the same way.
+``settings.x12_validator`` (``BILLOPS_X12_VALIDATOR``) picks the validator: ``billops`` (the
+default: ``billops.sources.x12.ig``, driven by pyx12's maps and checked against pyx12 by
+tests/test_x12_ig_differential.py) or ``pyx12`` itself; results are recorded the same way.
 
-pyx12's map-driven walk of the implementation guide is about fifty times slower than loading the
-file, so ``billops ingest`` does not run it: it loads each X12 file with the streaming tokenizer
-and records it ``PENDING`` in raw._x12_validation. This step validates the pending files, oldest
-batch first, and writes each result over its PENDING row:
+``billops ingest`` loads each X12 file with the streaming tokenizer and records it ``PENDING`` in
+raw._x12_validation, so a load never waits on a validator (pyx12's walk is about fifty times
+slower than loading). This step validates the pending files, oldest batch first, and writes each
+result over its PENDING row:
 
 * ``VALID``: the file passes its guide, or every error pyx12 reports is one of its known false
   positives (:data:`KNOWN_FALSE_POSITIVES`). Those errors are still recorded in ``errors``, each
@@ -217,7 +217,7 @@ def validate_pending(
         if progress:
             progress(count, len(todo), f"{item.system}/{item.batch_id}/{item.file}")
         done.append((item, result))
-        _tally(report, item, result)
+        _tally(report, item, result, settings.x12_validator)
         if len(done) >= WRITE_EVERY:
             report.pending_left -= _record(settings, done)
             done = []
@@ -226,7 +226,8 @@ def validate_pending(
     return report
 
 
-def _tally(report: ValidationReport, item: PendingValidation, result: X12Validation) -> None:
+def _tally(report: ValidationReport, item: PendingValidation, result: X12Validation,
+           validator: str = "billops") -> None:
     where = f"{item.system}/{item.batch_id}/{item.file}"
     report.files_validated += 1
     if result.status == VALID:
@@ -240,7 +241,7 @@ def _tally(report: ValidationReport, item: PendingValidation, result: X12Validat
     elif result.status == INVALID:
         report.invalid += 1
         report.note(
-            f"{where}: pyx12 validation INVALID ({result.error_count} error(s)); its rows "
+            f"{where}: X12 validation ({validator}) INVALID ({result.error_count} error(s)); its rows "
             "stay loaded, see raw._x12_validation"
         )
     elif result.status == UNSUPPORTED:

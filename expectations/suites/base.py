@@ -17,7 +17,7 @@ NOT_READ = frozenset({"resource_json"})
 
 RuleList = Callable[[datetime | None], list[Rule]]
 
-# pyx12's verdict on the file a row came from (raw._x12_validation): rows of an INVALID file stay
+# The validator's verdict on the file a row came from (raw._x12_validation): rows of an INVALID file stay
 # loaded by policy, so the break is raised here; PENDING means not validated yet.
 X12_VALIDATION_ACCEPTED = ("VALID", "PENDING", "UNSUPPORTED")
 X12_VALIDATION_JOIN = """left join raw._x12_validation v
@@ -39,7 +39,7 @@ def x12_file_not_invalid() -> Rule:
         "warning",
         "DATA_ENGINEERING",
         name="x12_file_passes_pyx12",
-        notes="the X12 file passes pyx12 validation against its 5010 guide (or awaits it)",
+        notes="the X12 file passes validation against its 5010 implementation guide (or awaits it)",
     )
 
 
