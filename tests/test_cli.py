@@ -61,6 +61,8 @@ CASES = {
     "score-no-warehouse": (("score",), ("warehouse not found",)),
     "publish-no-warehouse": (("publish",), ("warehouse not found",)),
     "run-empty-landing": (("run",), ("no landing batch loaded",)),
+    "run-intraday-empty-landing": (("run", "--pipeline", "intraday"), ("no landing batch loaded",)),
+    "run-unknown-pipeline": (("run", "--pipeline", "month_end"), ("--pipeline", "nightly or intraday")),
     "close-bad-period": (("close", "--period", "October"), ("--period", "YYYY-MM")),
     "close-no-warehouse": (("close", "--period", "2026-10"), ("warehouse not found",)),
     "scorecard-missing-truth": (("scorecard", "--truth", "no-truth"), ("defects.csv", "not found")),

@@ -4,6 +4,7 @@ same exceptions."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
+from billops.pipeline import NIGHTLY
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -143,7 +146,13 @@ def test_billing_nightly_end_to_end(tmp_path: Path, dbt_manifest: Path) -> None:
 
     # The settings reach the rules the same way under Airflow as under `billops run`: the CLI
     # alone, on a copy of the landing zone in its own home, flags the same exceptions.
-    _run([str(bin_dir / "billops"), "run"], _env(tmp_path, cli_home), tmp_path)
+    timings = tmp_path / "timings.json"
+    _run([str(bin_dir / "billops"), "run", "--timings", str(timings)], _env(tmp_path, cli_home),
+         tmp_path)
+    took = json.loads(timings.read_text())
+    assert set(took) == {s.name for s in NIGHTLY}  # every step's start and seconds
+    assert took["mine"]["background"] and not took["check"]["background"]
+    assert took["mine"]["started_s"] <= took["check"]["started_s"]  # mined beside the checks
     flagged_cli = _exceptions(cli_home)
     only_airflow, only_cli = flagged_airflow - flagged_cli, flagged_cli - flagged_airflow
     assert not only_airflow and not only_cli, (
