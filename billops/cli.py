@@ -163,10 +163,13 @@ def check(
     reason: Annotated[str, typer.Option(help="why the waived batch is accepted")] = "",
     by: Annotated[str | None, typer.Option(
         help="who waives the batch (recorded with the waiver; default: the login name)")] = None,
+    new_batches: Annotated[bool, typer.Option(
+        "--new-batches", help="raw suites on the rows of the batches awaiting a verdict only "
+        "(the intraday check)")] = False,
 ) -> None:
     """Run the Great Expectations suites (see docs/data-quality.md); a critical raw failure exits
     non-zero."""
-    from billops.pipeline import check_raw_step, check_step
+    from billops.pipeline import check_new_batches_step, check_raw_step, check_step
 
     if waive is not None:
         from expectations.runner import waive_batch
@@ -179,8 +182,11 @@ def check(
         return
     if layer not in ("raw", "mart", "all"):
         raise BillopsError(f"--layer {layer!r}: expected raw, mart or all")
+    if new_batches and layer != "raw":
+        raise BillopsError("--new-batches checks raw suites only: add --layer raw")
     if layer in ("raw", "all"):
-        _print_summary("check (raw)", check_raw_step())
+        _print_summary("check (raw)", check_new_batches_step() if new_batches
+                       else check_raw_step())
     if layer in ("mart", "all"):
         _print_summary("check (marts)", check_step())
 

@@ -11,6 +11,9 @@ first seen:
   passes is ``RELEASED`` as corrected; its own rows stay excluded, so the correction posts once;
 * a unit that no longer fails (its batch waived, the reference data it lacked arrived) is
   ``RELEASED`` and its rows flow again.
+
+A check of the new batches only (``expectations.coverage``) rewrites the units of those batches
+and of the older rows it saw; a unit of any other batch stays as the last check left it.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import pandas as pd
 
 from billops import quarantine as q
 from billops.raw_schema import TABLES
+from expectations.coverage import Coverage
 from expectations.validate import ExpectationOutcome
 
 # Owner team of an ingestion reject, by unit: the team that fixes what the feed sent.
@@ -133,11 +137,16 @@ def refresh(
     run_id: str,
     outcomes: Iterable[ExpectationOutcome],
     at: datetime,
+    coverage: Coverage | None = None,
 ) -> dict[str, int]:
     """Rewrites ``dq.quarantine_units`` from this raw check's failures and the rejects; returns
-    the count of units per status."""
+    the count of units per status. Under a ``coverage`` of new batches, the held units of the
+    batches it did not check are kept as they were."""
     q.ensure_table(con)
     current = _current_units(con, outcomes)
+    if coverage is not None and not coverage.whole:
+        for unit in _held_outside(con, coverage):
+            current.setdefault(tuple(unit[c] for c in IDENT), unit)
     previous = {
         tuple(r[:5]): r[5:]
         for r in con.execute(
@@ -147,12 +156,12 @@ def refresh(
     }
     rows = [
         {
-            **unit,
             "first_seen_at": previous.get(ident, (at,))[0],
             "last_seen_at": at,
             "status": q.HELD,
             "released_at": None,
             "release_reason": None,
+            **unit,
         }
         for ident, unit in current.items()
     ]
@@ -165,6 +174,20 @@ def refresh(
     _mark_corrected(con, at)
     _count_rows(con)
     return dict(con.execute(f"select status, count(*) from {q.TABLE} group by all").fetchall())
+
+
+IDENT = ("system", "batch_id", "file", "unit", "unit_key")
+
+
+def _held_outside(con: duckdb.DuckDBPyConnection, coverage: Coverage) -> list[dict[str, Any]]:
+    """The held units of batches the check did not cover, as the last check wrote them."""
+    frame = con.execute(
+        f"select * from {q.TABLE} where status = '{q.HELD}' and source_table <> 'raw._rejects' "
+        "and not list_contains(?::varchar[], system || '/' || batch_id)",
+        [[f"{system}/{batch}" for system, batch in coverage.pending]],
+    ).df()
+    return [{k: (None if pd.isna(v) else v) for k, v in row.items()}
+            for row in frame.to_dict("records")]
 
 
 def _current_units(
@@ -247,8 +270,8 @@ def _write(
     rows: list[dict[str, Any]],
     run_id: str,
 ) -> None:
-    frame = pd.DataFrame(rows, columns=[c for c in q.COLUMNS if c != "run_id"])
-    frame["run_id"] = run_id
+    frame = pd.DataFrame(rows, columns=list(q.COLUMNS))
+    frame["run_id"] = frame["run_id"].where(frame["run_id"].notna(), run_id)
     # A released unit keeps what it was held for.
     old = con.execute(
         f"select system, batch_id, file, unit, unit_key, source_table, rule, reason, "

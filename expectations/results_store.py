@@ -29,6 +29,7 @@ SUITE_COLUMNS: dict[str, str] = {
     "duration_s": "double",
     "as_of": "timestamp",
     "evaluated_at": "timestamp",
+    "coverage": "varchar",  # table | batches: every row, or the new batches' (expectations.coverage)
 }
 EXPECTATION_COLUMNS: dict[str, str] = {
     "run_id": "varchar",
@@ -51,6 +52,7 @@ EXPECTATION_COLUMNS: dict[str, str] = {
     "as_of": "timestamp",
     "evaluated_at": "timestamp",
     "scope": "varchar",  # block | quarantine | warn: what the failure does (raw layer)
+    "coverage": "varchar",
 }
 
 
@@ -94,8 +96,10 @@ def append_runs(
     runs: Sequence[SuiteRun],
     as_of: datetime | None,
     evaluated_at: datetime,
+    coverage: str = "table",
 ) -> int:
-    """Appends one suite row per run and one expectation row per outcome; returns the latter."""
+    """Appends one suite row per run and one expectation row per outcome; returns the latter.
+    ``coverage`` says which rows the runs saw (``expectations.coverage``)."""
     ensure_tables(con)
     suite_rows = []
     expectation_rows = []
@@ -117,6 +121,7 @@ def append_runs(
                 round(run.duration_s, 3),
                 as_of,
                 evaluated_at,
+                coverage,
             )
         )
         expectation_rows += [
@@ -141,6 +146,7 @@ def append_runs(
                 as_of,
                 evaluated_at,
                 o.scope,
+                coverage,
             )
             for o in run.outcomes
         ]

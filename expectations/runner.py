@@ -28,6 +28,7 @@ from billops.warehouse import as_of as warehouse_as_of
 from billops.warehouse import connect
 from expectations import batches, parallel, quarantine
 from expectations.breaks import refresh_breaks
+from expectations.coverage import Coverage
 from expectations.results_store import SuiteRun, append_runs
 from expectations.scores import refresh_scores
 from expectations.spec import SuiteSpec
@@ -57,6 +58,7 @@ class CheckSummary:
     quarantine: dict[str, int] = field(default_factory=dict)  # units per status (raw checks)
     results: list[ExpectationOutcome] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # suites whose table does not exist yet
+    coverage: str = "table"  # what the raw suites covered (expectations.coverage)
 
 
 def new_run_id(now: datetime) -> str:
@@ -69,9 +71,12 @@ def run_checks(
     suites: tuple[SuiteSpec, ...] = SUITES,
     docs: bool = True,
     share: bool = True,
+    coverage: Coverage | None = None,
 ) -> CheckSummary:
-    """Validates each suite's table (``share``: large checks in helper processes); appends the suite and expectation results; refreshes the
-    quality scores and the open breaks; gives pending batches their verdict when raw suites ran.
+    """Validates each suite's table (``share``: large checks in helper processes); appends the
+    suite and expectation results; refreshes the quality scores and the open breaks; gives
+    pending batches their verdict when raw suites ran. ``coverage`` (raw suites): every row, the
+    default, or the rows of the batches awaiting a verdict (``expectations.coverage``).
 
     Rules that depend on time use the data's as-of; ``evaluated_at`` is the real run time because
     it is an audit timestamp, not a rule input.
@@ -84,16 +89,20 @@ def run_checks(
     with connect(settings) as con:
         batches.ensure_table(con)
         as_of = warehouse_as_of(con)
+        coverage = coverage or Coverage()
+        raw_run = any(s.layer == "raw" for s in suites)
+        suites = tuple(s for s in suites if s.layer != "raw" or coverage.covers(s))
         done = _validate_suites(con, suites, as_of, run_id, docs_dir, store_dir,
-                                share_rows=settings.check_share_rows if share else None)
+                                share_rows=settings.check_share_rows if share else None,
+                                coverage=coverage)
         runs, skipped, validator = done.runs, done.skipped, done.validator
         outcomes = [o for run in runs for o in run.outcomes]
-        append_runs(con, run_id, runs, as_of, evaluated_at)
-        raw_run = any(s.layer == "raw" for s in suites)
+        append_runs(con, run_id, runs, as_of, evaluated_at, coverage=coverage.kind)
         verdicts = (
             batches.record_verdicts(con, run_id, outcomes, evaluated_at) if raw_run else {}
         )
-        held = quarantine.refresh(con, run_id, outcomes, evaluated_at) if raw_run else {}
+        held = (quarantine.refresh(con, run_id, outcomes, evaluated_at, coverage)
+                if raw_run else {})
         refresh_scores(con)
         open_breaks = refresh_breaks(con)
     index = (validator.build_docs() if validator else None) or done.docs_index
@@ -113,6 +122,7 @@ def run_checks(
         quarantine=held,
         results=outcomes,
         skipped=skipped,
+        coverage=coverage.kind,
     )
 
 
@@ -135,9 +145,11 @@ def _validate_suites(
     docs_dir: Path | None,
     store_dir: Path | None,
     share_rows: int | None = None,
+    coverage: Coverage | None = None,
 ) -> _Validated:
     """Each suite's run, in ``suites`` order. When the suites' tables hold ``share_rows`` rows or
     more, helper processes validate them (``expectations.parallel``) and this one reads."""
+    coverage = coverage or Coverage()
     done = _Validated()
     present: dict[str, tuple[SuiteSpec, list[str]]] = {}
     for spec in suites:
@@ -146,11 +158,14 @@ def _validate_suites(
             done.skipped.append(spec.name)
         else:
             present[spec.name] = (spec, columns)
-    rows = {name: _row_count(con, spec) for name, (spec, _c) in present.items()}
+    rows = {name: _row_count(con, spec, coverage) for name, (spec, _c) in present.items()}
+    if not coverage.whole:  # a table the new batches sent no row of has nothing new to check
+        present = {name: kept for name, kept in present.items() if rows[name]}
     chosen: dict[str, int] = {}
     if share_rows is not None and len(present) > 1 and sum(rows.values()) >= share_rows and \
             parallel.can_share(spec for spec, _c in present.values()):
-        chosen = parallel.assign(_costs(con, present, rows, as_of), parallel.CHECK_HELPERS)
+        chosen = parallel.assign(_costs(con, present, rows, as_of, coverage.kind),
+                                 parallel.CHECK_HELPERS)
     helpers = [parallel.SuiteHelper(docs_dir, store_dir)
                for _ in range(max(chosen.values(), default=-1) + 1)]
     runs: dict[str, SuiteRun] = {}
@@ -160,7 +175,7 @@ def _validate_suites(
             spec, columns = present[name]
             started = time.perf_counter()
             try:
-                frame = read_frame(con, spec, columns)
+                frame = read_frame(con, spec, columns, coverage)
             except duckdb.Error as exc:
                 reason = (f"{spec.data_asset}: cannot read for checks "
                           f"({' '.join(str(exc).split())[:300]})")
@@ -193,24 +208,29 @@ def _validate_suites(
 
 
 def _costs(con: duckdb.DuckDBPyConnection, present: dict[str, tuple[SuiteSpec, list[str]]],
-           rows: dict[str, int], as_of: datetime | None) -> dict[str, float]:
-    """Each suite's expected cost: its seconds in the last check that ran it, else rows times
-    rules (scaled to seconds by the suites that have both)."""
+           rows: dict[str, int], as_of: datetime | None, coverage: str) -> dict[str, float]:
+    """Each suite's expected cost: its seconds in the last check of the same coverage that ran
+    it, else rows times rules (scaled to seconds by the suites that have both)."""
     last: dict[str, float] = {}
     if table_columns(con, "dq.validation_results"):
         last = dict(con.execute(
             "select suite, arg_max(duration_s, evaluated_at) from dq.validation_results "
-            "group by suite").fetchall())
+            "where coalesce(coverage, 'table') = ? group by suite", [coverage]).fetchall())
     work = {name: max(rows[name], 1) * len(spec.rules(as_of)) for name, (spec, _c) in present.items()}
     known = [name for name in present if last.get(name)]
     per_unit = (sum(last[n] for n in known) / sum(work[n] for n in known)) if known else 1.0
     return {name: last.get(name) or work[name] * per_unit for name in present}
 
 
-def _row_count(con: duckdb.DuckDBPyConnection, spec: SuiteSpec) -> int:
-    """The rows of the suite's table: its cost estimate (a Parquet view answers from metadata)."""
+def _row_count(con: duckdb.DuckDBPyConnection, spec: SuiteSpec, coverage: Coverage) -> int:
+    """The rows of the suite's table the check covers: its cost estimate (a Parquet view answers
+    a whole count from metadata)."""
+    sql, params = f"select * from {spec.data_asset}", []
+    if not coverage.whole:
+        sql = f"{sql} where list_contains(?::varchar[], _batch_id)"
+        params = [coverage.batch_ids(batches.system_of(spec.data_asset))]
     try:
-        return int(con.execute(f"select count(*) from {spec.data_asset}").fetchone()[0])
+        return int(con.execute(f"select count(*) from ({sql})", params).fetchone()[0])
     except duckdb.Error:
         return 0
 
@@ -222,10 +242,16 @@ def _suite_run(spec: SuiteSpec, outcomes: list[ExpectationOutcome], element_coun
                     duration_s=seconds)
 
 
-def check_raw(settings: Settings | None = None, docs: bool = True) -> CheckSummary:
+def check_raw(settings: Settings | None = None, docs: bool = True,
+              new_batches: bool = False) -> CheckSummary:
     """Raw suites; a blocking failure raises ``DataQualityError`` after the results are saved.
-    Failed quarantine rules hold back their units and the run goes on."""
-    summary = run_checks(settings, suites=RAW_SUITES, docs=docs)
+    Failed quarantine rules hold back their units and the run goes on. ``new_batches``: only the
+    rows of the batches awaiting a verdict (the intraday check, ``expectations.coverage``)."""
+    coverage = None
+    if new_batches:
+        with connect(settings or get_settings()) as con:
+            coverage = Coverage.new_batches(con)
+    summary = run_checks(settings, suites=RAW_SUITES, docs=docs, coverage=coverage)
     blocking = sorted({f"{o.suite}.{o.rule}" for o in summary.results if batches.blocks(o)})
     if blocking:
         shown = ", ".join(blocking[:5]) + (
@@ -273,19 +299,24 @@ def table_columns(con: duckdb.DuckDBPyConnection, data_asset: str) -> list[str] 
     return [r[0] for r in rows] or None
 
 
-def read_frame(con: duckdb.DuckDBPyConnection, spec: SuiteSpec, columns: list[str]) -> pd.DataFrame:
-    """The suite's frame. Without a query, the contract columns the table has: a missing one
-    fails the schema expectation and the rules that read it, with the reason."""
+def read_frame(con: duckdb.DuckDBPyConnection, spec: SuiteSpec, columns: list[str],
+               coverage: Coverage | None = None) -> pd.DataFrame:
+    """The suite's frame (the rows ``coverage`` covers, by default all). Without a query, the
+    contract columns the table has: a missing one fails the schema expectation and the rules that
+    read it, with the reason."""
     if spec.query:
         sql = spec.sql()
     else:
         present = ", ".join(f'"{c}"' for c in spec.columns if c in columns)
         sql = f"select {present} from {spec.data_asset}"
     system = batches.system_of(spec.data_asset)
-    params: list[str] = []
+    params: list[object] = []
     if spec.layer == "raw" and system and table_columns(con, batches.QUALITY_TABLE):
         predicate, params = batches.waived_filter(system)
         sql = f"select * from ({sql}) where {predicate}"
+    if spec.layer == "raw" and coverage is not None:
+        sql, more = coverage.restrict(sql, spec)
+        params = [*params, *more]
     # In a fixed order, so the failing rows GX samples are the same on every run of the same
     # data (a parallel scan returns rows in any order).
     return vectorizable(con.execute(f"select * from ({sql}) order by all", params).df())

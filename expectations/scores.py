@@ -1,7 +1,8 @@
 """``dq.quality_scores``: a quality score per source and per day, with its trend and grade.
 
 Formula (docs/data-quality.md): for each source and data day (the as-of date of the run), take
-the latest result of every expectation of the source's suites that day. An expectation weighs
+the latest result of every expectation of the source's suites that day, from the checks that
+covered whole tables (an intraday check of new batches is not a day's score). An expectation weighs
 ``CRITICAL_WEIGHT`` when critical and 1 when a warning, and scores 1 when it passed, else
 ``1 - unexpected_share`` capped to at most ``FAILED_CAP`` (a failure never earns more than half
 credit; an expectation that could not run or has no row count earns 0). The score is
@@ -38,7 +39,8 @@ def refresh_scores(con: duckdb.DuckDBPyConnection) -> int:
                    arg_max(unexpected_percent, evaluated_at) as unexpected_percent,
                    arg_max(error, evaluated_at) as error,
                    max(evaluated_at) as evaluated_at
-            from dq.expectation_results group by all),
+            from dq.expectation_results where coalesce(coverage, 'table') = 'table'
+            group by all),
         credited as (
             select *, case when severity = 'critical' then {CRITICAL_WEIGHT} else 1 end as weight,
                    case when success then 1.0
