@@ -57,17 +57,21 @@ class Coverage:
             return sql, []
         ids = self.batch_ids(batches.system_of(spec.data_asset))
         new = "list_contains(?::varchar[], _batch_id)"
-        params: list[object] = [ids]
-        context = []
-        for columns in _unique_keys(spec):
-            same = " and ".join(f'n."{c}" is not distinct from c."{c}"' for c in columns)
-            present = " or ".join(f'n."{c}" is not null' for c in columns)
-            context.append(f"exists (select 1 from checked n where list_contains(?::varchar[], "
-                           f"n._batch_id) and ({present}) and {same})")
-            params.append(ids)
-        where = " or ".join([new.replace("_batch_id", "c._batch_id"), *context])
-        return (f"with checked as materialized ({sql}) select * from checked c where {where}",
-                params)
+        keys = _unique_keys(spec)
+        if not keys:  # the filter reaches the table scan
+            return f"select * from ({sql}) where {new}", [ids]
+        # The new rows are few and read once; an older row joins them when it shares a key
+        # value with one of them (all-missing keys are never duplicates).
+        shares = " or ".join(
+            "exists (select 1 from new_rows n where ("
+            + " or ".join(f'n."{c}" is not null' for c in columns) + ") and "
+            + " and ".join(f'n."{c}" is not distinct from c."{c}"' for c in columns) + ")"
+            for columns in keys)
+        return (f"with checked as not materialized ({sql}), "
+                f"new_rows as materialized (select * from checked where {new}) "
+                f"select * from new_rows union all "
+                f"select c.* from checked c where not {new.replace('_batch_id', 'c._batch_id')} "
+                f"and ({shares})", [ids, ids])
 
 
 def _unique_keys(spec: SuiteSpec) -> list[tuple[str, ...]]:
