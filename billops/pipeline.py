@@ -170,13 +170,6 @@ def check_step(settings: Settings | None = None) -> dict[str, Any]:
     return _plain(check_marts(settings=settings))
 
 
-def warm_check_step(settings: Settings) -> None:
-    """Ready the mart check's process (Great Expectations imported, its validator made) without
-    touching the warehouse."""
-    from expectations.runner import warm_validator
-    warm_validator(settings)
-
-
 def check_raw_step(settings: Settings | None = None) -> dict[str, Any]:
     """Raw suites, right after ingest: a blocking failure raises ``DataQualityError`` (a
     ``BillopsError``), so dbt and publish never run on an untrustworthy extract and the snapshot
@@ -281,10 +274,6 @@ class Step:
     # ``billops run`` runs this step in a process of its own (as every Airflow task is), so the
     # memory it takes (Great Expectations' frames and context) is returned when it ends.
     isolated: bool = False
-    # For an isolated step: what its process may do before the step is due, while the steps
-    # before it run (imports; never the warehouse). ``billops run`` starts the process with the
-    # step before it.
-    warm: Callable[[Settings], None] | None = None
 
     @property
     def task_id(self) -> str:
@@ -300,7 +289,7 @@ NIGHTLY: tuple[Step, ...] = (
     Step("transform", dbt_build_step, dbt=True),
     # Mining reads only marts.billing_event_log, which transform writes; only publish reads pm.*.
     Step("mine", mine_step, start=start_mine_step, finish_before="publish"),
-    Step("check", check_step, isolated=True, warm=warm_check_step),
+    Step("check", check_step, isolated=True),
     Step("sync_work_items", sync_work_items_step),
     Step("work_queue_metrics", work_queue_metrics_step),
     Step("score", score_step),
@@ -344,62 +333,12 @@ def run_step(pipeline: str, name: str, settings: Settings | None = None,
     return step.function(settings, **accepted)
 
 
-def run_isolated(pipeline: str, name: str, settings: Settings,
-                 process: IsolatedProcess | None = None) -> dict[str, Any]:
+def run_isolated(pipeline: str, name: str, settings: Settings) -> dict[str, Any]:
     """``run_step`` in a fresh process (spawned: this one holds DuckDB's threads), which opens
-    the warehouse while this process holds no connection to it; its error is raised here.
-    ``process``: the one ``warm_isolated`` began for this step."""
-    process = process or IsolatedProcess(pipeline, name, settings)
-    try:
-        return process.run()
-    finally:
-        process.close()
-
-
-def warm_isolated(pipeline: str, name: str, settings: Settings) -> IsolatedProcess:
-    """The isolated step's process, begun now with its warm-up (``Step.warm``)."""
-    return IsolatedProcess(pipeline, name, settings, warm=True)
-
-
-def _warm_step(pipeline: str, name: str, settings: Settings) -> None:
-    owner_only_umask()
-    warm = get_step(pipeline, name).warm
-    if warm is not None:
-        warm(settings)
-
-
-class IsolatedProcess:
-    """The spawned process of an isolated step; ``warm`` begins the step's ``Step.warm`` in it
-    at once, so it is ready when ``run`` is called."""
-
-    def __init__(self, pipeline: str, name: str, settings: Settings, warm: bool = False) -> None:
-        self.pipeline, self.name, self.settings = pipeline, name, settings
-        self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-        self.warming = self.pool.submit(_warm_step, pipeline, name, settings) if warm else None
-
-    def run(self) -> dict[str, Any]:
-        if self.warming is not None:
-            try:
-                self.warming.result()
-            except Exception as exc:  # the step itself does what the warm-up could not
-                log.warning("step %s: warm-up failed (%s); running without it", self.name,
-                            _first_line(str(exc)))
-        return self.pool.submit(run_step, self.pipeline, self.name, self.settings).result()
-
-    def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _first_line(text: str) -> str:
-    return (text.strip().splitlines() or [""])[0][:300]
-
-
-def _next_due(steps: tuple[Step, ...], index: int) -> Step | None:
-    """The step after ``steps[index]`` that waits for it (background steps begin and go on)."""
-    for step in steps[index + 1:]:
-        if step.start is None or step.finish_before is None:
-            return step
-    return None
+    the warehouse while this process holds no connection to it; its error is raised here."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        return pool.submit(run_step, pipeline, name, settings).result()
 
 
 def start_step(pipeline: str, name: str, settings: Settings) -> Started:
@@ -435,7 +374,6 @@ def run_all(settings: Settings | None = None, progress: Any = None,
     steps = PIPELINES[pipeline]
     results: dict[str, dict[str, Any]] = {}
     running: dict[str, tuple[Step, Started, float]] = {}
-    warmed: dict[str, IsolatedProcess | None] = {}
     clock = timings if timings is not None else {}
     origin = time.perf_counter()
 
@@ -446,7 +384,7 @@ def run_all(settings: Settings | None = None, progress: Any = None,
         log.info("step %s done in %.1f s: %s", name, clock[name].seconds, results[name])
 
     try:
-        for index, step in enumerate(steps):
+        for step in steps:
             for name in [n for n, (begun, _job, _t) in running.items()
                          if begun.finish_before == step.name]:
                 finish(name)
@@ -456,14 +394,8 @@ def run_all(settings: Settings | None = None, progress: Any = None,
             if step.start is not None and step.finish_before is not None:
                 running[step.name] = (step, start_step(pipeline, step.name, settings), began)
                 continue
-            due = _next_due(steps, index)
-            if due is not None and due.isolated and due.warm is not None:
-                warmed[due.name] = warm_isolated(pipeline, due.name, settings)
-            if step.isolated:
-                results[step.name] = run_isolated(pipeline, step.name, settings,
-                                                  process=warmed.pop(step.name, None))
-            else:
-                results[step.name] = run_step(pipeline, step.name, settings)
+            results[step.name] = (run_isolated if step.isolated else run_step)(
+                pipeline, step.name, settings)
             clock[step.name] = StepTime(round(began - origin, 2),
                                         round(time.perf_counter() - began, 2))
             log.info("step %s done in %.1f s: %s", step.name, clock[step.name].seconds,
@@ -473,7 +405,4 @@ def run_all(settings: Settings | None = None, progress: Any = None,
     finally:
         for _step, job, _began in running.values():
             job.cancel()
-        for process in warmed.values():
-            if process is not None:
-                process.close()
     return {step.name: results[step.name] for step in steps}

@@ -38,8 +38,6 @@ from expectations.validate import ExpectationOutcome, FrameValidator, failed_wit
 log = logging.getLogger(__name__)
 
 DOCS_RUNS_KEPT = 30  # validation results (and their Data Docs pages) kept per suite
-# Validators made ahead of a check in this process (``warm_validator``), by (docs, store) folder.
-_WARM: dict[tuple[Path | None, Path | None], FrameValidator] = {}
 
 
 class DataQualityError(BillopsError):
@@ -188,8 +186,7 @@ def _validate_suites(
             if name in chosen:
                 handed[name] = helpers[chosen[name]].submit(frame, spec, as_of, run_id)
                 continue
-            done.validator = (done.validator or _WARM.pop((docs_dir, store_dir), None)
-                              or FrameValidator(docs_dir, store_dir))
+            done.validator = done.validator or FrameValidator(docs_dir, store_dir)
             outcomes = done.validator.validate(frame, spec, as_of, run_id=run_id)
             runs[name] = _suite_run(spec, outcomes, len(frame), time.perf_counter() - started)
         for name, future in handed.items():
@@ -267,16 +264,6 @@ def check_raw(settings: Settings | None = None, docs: bool = True,
             "marts.dq_breaks and Data Docs)"
         )
     return summary
-
-
-def warm_validator(settings: Settings | None = None, docs: bool = True) -> None:
-    """Import Great Expectations and make the validator the next check in this process will use
-    (about five seconds), without opening the warehouse: ``billops run`` calls it in the mart
-    check's process while dbt still writes."""
-    settings = settings or get_settings()
-    docs_dir = Path(settings.data_docs) if docs else None
-    store_dir = Path(settings.home) / "gx" / "validations" if docs else None
-    _WARM[(docs_dir, store_dir)] = FrameValidator(docs_dir, store_dir)
 
 
 def check_marts(settings: Settings | None = None, docs: bool = True) -> CheckSummary:

@@ -145,12 +145,8 @@ def test_run_all_walks_the_nightly_definition(monkeypatch, non_default_env) -> N
 
     monkeypatch.setattr(pipeline, "run_step", fake_run_step)
     monkeypatch.setattr(pipeline, "run_isolated", fake_run_step)
-    warmed: list[tuple[str, str]] = []  # (step being run, step whose process is readied)
-    monkeypatch.setattr(pipeline, "warm_isolated",
-                        lambda _p, name, _s: warmed.append((progress[-1], name)))
     monkeypatch.setattr(pipeline, "start_step", fake_start_step)
     results = pipeline.run_all(non_default_env, progress=progress.append)
-    assert warmed == [("transform", "check")]
     names = [step.name for step in pipeline.NIGHTLY]
     assert progress == names == list(results) == list(pipeline.STEPS)
     assert names.index("sync_ops") == names.index("transform") - 1
@@ -183,7 +179,6 @@ def test_run_all_cancels_a_background_step_when_a_later_step_fails(
 
     monkeypatch.setattr(pipeline, "run_step", fake_run_step)
     monkeypatch.setattr(pipeline, "run_isolated", fake_run_step)
-    monkeypatch.setattr(pipeline, "warm_isolated", lambda *_: None)
     monkeypatch.setattr(pipeline, "start_step", lambda *_: FakeStarted())
     with pytest.raises(BillopsError, match="check failed"):
         pipeline.run_all(non_default_env)
@@ -201,55 +196,6 @@ def test_an_isolated_step_runs_in_its_own_process_and_its_error_reaches_the_call
     assert {s.name for s in pipeline.NIGHTLY if s.isolated} == {"check_raw", "check"}
     with pytest.raises(BillopsError, match="warehouse not found"):
         pipeline.run_isolated("nightly", "check_raw", billops_home)
-
-
-def test_the_mart_check_process_is_readied_while_dbt_runs(billops_home) -> None:
-    """``billops run`` starts the mart check's process with the step before it (transform; mine
-    only begins); the warm-up imports Great Expectations and makes its validator, never touching
-    the warehouse, and the step then runs in that same process."""
-    from pathlib import Path
-
-    from billops import pipeline
-    from billops.errors import BillopsError
-
-    warmed = [s.name for s in pipeline.NIGHTLY if s.warm is not None]
-    assert warmed == ["check"]
-    index = [s.name for s in pipeline.NIGHTLY].index("transform")
-    assert pipeline._next_due(pipeline.NIGHTLY, index).name == "check"
-    process = pipeline.IsolatedProcess("nightly", "check", billops_home, warm=True)
-    try:
-        process.warming.result()  # no warehouse yet: the warm-up does not need one
-        assert not Path(billops_home.warehouse).exists()
-        with pytest.raises(BillopsError, match="warehouse not found"):
-            process.run()
-    finally:
-        process.close()
-
-
-def test_a_warmed_validator_is_the_one_the_check_uses(billops_home, monkeypatch) -> None:
-    import duckdb
-
-    from expectations import rules, runner
-    from expectations.spec import SuiteSpec
-
-    made = []
-    real = runner.FrameValidator
-
-    class Counting(real):  # type: ignore[misc, valid-type]
-        def __init__(self, *args, **kwargs) -> None:
-            made.append(args)
-            super().__init__(*args, **kwargs)
-
-    monkeypatch.setattr(runner, "FrameValidator", Counting)
-    runner.warm_validator(billops_home, docs=False)
-    assert len(made) == 1
-    con = duckdb.connect()
-    con.execute("create schema marts; create table marts.t as select range as id from range(3)")
-    spec = SuiteSpec("t", "marts.t", ("id",),
-                     lambda _as_of: [rules.unique("id", "critical", "BILLING")])
-    done = runner._validate_suites(con, (spec,), None, "r1", None, None)
-    assert [o.success for run in done.runs for o in run.outcomes] == [True]
-    assert len(made) == 1 and not runner._WARM  # the warm one was used, no other made
 
 
 def test_cosmos_operator_args_carry_dbt_vars(non_default_env) -> None:
