@@ -49,24 +49,38 @@ class TreeMemory(threading.Thread):
         self.root = psutil.Process(pid)
         self.peak_sum = 0
         self.peak_single = 0
+        self.peak_at_s = 0.0  # seconds after sampling began, at the tree's peak
+        self.peak_processes: list[tuple[str, int]] = []  # (process, MB) at the tree's peak
         self.done = threading.Event()
 
     def run(self) -> None:
+        began = time.perf_counter()
         while not self.done.is_set():
             try:
                 procs = [self.root, *self.root.children(recursive=True)]
             except psutil.Error:
                 break
-            sizes = []
+            sizes: list[tuple[str, int]] = []
             for proc in procs:
                 try:
-                    sizes.append(proc.memory_info().rss)
+                    sizes.append((_label(proc, self.root), proc.memory_info().rss))
                 except psutil.Error:
                     continue
             if sizes:
-                self.peak_sum = max(self.peak_sum, sum(sizes))
-                self.peak_single = max(self.peak_single, max(sizes))
+                total = sum(size for _name, size in sizes)
+                if total > self.peak_sum:
+                    self.peak_sum = total
+                    self.peak_at_s = round(time.perf_counter() - began, 1)
+                    self.peak_processes = sorted(
+                        ((name, round(size / 2**20)) for name, size in sizes),
+                        key=lambda pair: -pair[1])
+                self.peak_single = max(self.peak_single, max(size for _n, size in sizes))
             self.done.wait(0.05)
+
+
+def _label(proc: psutil.Process, root: psutil.Process) -> str:
+    """``run`` for the run itself, else ``worker <pid>`` (spawned helpers look alike)."""
+    return "run" if proc.pid == root.pid else f"worker {proc.pid}"
 
 
 def _billops() -> str:
@@ -86,7 +100,8 @@ def _run(args: list[str], env: dict[str, str], log: Path) -> dict[str, Any]:
     if code:
         raise RuntimeError(f"{' '.join(args)} exited {code}; see {log}")
     return {"wall_s": round(wall, 2), "peak_tree_mb": round(memory.peak_sum / 2**20),
-            "peak_process_mb": round(memory.peak_single / 2**20)}
+            "peak_process_mb": round(memory.peak_single / 2**20),
+            "peak_tree_at_s": memory.peak_at_s, "peak_tree_processes": memory.peak_processes}
 
 
 def _generate(root: Path) -> Path:
@@ -191,11 +206,17 @@ def run() -> dict[str, Any]:
             shutil.rmtree(root, ignore_errors=True)
     nightly = figures[validators[0]]["nightly"]
     intraday = figures[validators[0]]["intraday"]
+    scale = os.environ.get("BENCH_NIGHTLY_SCALE", "medium")
+    figures["scale"] = scale
+    # The issue's targets are for the medium month; any other scale is recorded.
+    medium = scale == "medium"
     targets = [
         {"name": f"{validators[0]}: nightly wall seconds", "value": nightly["wall_s"],
-         "target": "<= 90", "met": nightly["wall_s"] <= 90},
+         "target": "<= 90" if medium else "recorded",
+         "met": nightly["wall_s"] <= 90 or not medium},
         {"name": f"{validators[0]}: nightly peak memory of the process tree, MB",
-         "value": nightly["peak_tree_mb"], "target": "< 2048", "met": nightly["peak_tree_mb"] < 2048},
+         "value": nightly["peak_tree_mb"], "target": "< 2048" if medium else "recorded",
+         "met": nightly["peak_tree_mb"] < 2048 or not medium},
         {"name": f"{validators[0]}: intraday wall seconds", "value": intraday["wall_s"],
          "target": "recorded", "met": True},
     ]
