@@ -216,41 +216,26 @@ class MinedLog:
     frames: dict[str, pd.DataFrame]
 
 
-# The two halves of a mining run, independent of each other once the log is staged: the
-# analysis (statistics, directly-follows graph, variants), the discovered model and the measures;
-# and the conformance against the reference model (token replay, alignments). A background run
-# mines them in two processes at once.
-DISCOVERY, CONFORMANCE = "discovery", "conformance"
-PARTS = (DISCOVERY, CONFORMANCE)
-
-
 def mine_log_snapshot(
-    path: Path, settings: Settings, run_id: str, mined_at: datetime, sla_chosen: tuple[str, ...],
-    parts: tuple[str, ...] = PARTS,
+    path: Path, settings: Settings, run_id: str, mined_at: datetime, sla_chosen: tuple[str, ...]
 ) -> MinedLog:
     """Mines a Parquet copy of the warehouse log in an in-memory database, as
     ``marts.billing_event_log``, so the same code runs wherever the copy is read: no warehouse
-    connection is needed, and a worker process may do it while the pipeline writes elsewhere.
-    ``parts``: which halves to mine (``PARTS``); the contract object comes with the discovery."""
-    frames: dict[str, pd.DataFrame] = {}
-    contract: dict[str, Any] = {}
+    connection is needed, and a worker process may do it while the pipeline writes elsewhere."""
     with duckdb.connect() as con:
         con.execute("create schema marts")
         con.execute(f"create view {WAREHOUSE_LOG} as select * from read_parquet({literal(str(path))})")
         events = stage_warehouse_log(con)
-        staged = None
-        if DISCOVERY in parts:
-            analysis = analyze(con, events)
-            staged = analysis.staged
-            model = discover_model(con, events, analysis.edges,
-                                   [v.activities for v in analysis.variants], staged)
-            measures = measure(con, events, analysis, settings, sla_chosen)
-            frames.update(_analysis_frames(run_id, mined_at, analysis, model))
-            frames.update(_measure_frames(run_id, measures))
-            contract = analysis.contract()
-        if CONFORMANCE in parts:
-            frames.update(_conformance_frames(run_id, conformance(con, events, staged=staged)))
-    return MinedLog(contract, frames)
+        analysis = analyze(con, events)
+        model = discover_model(
+            con, events, analysis.edges, [v.activities for v in analysis.variants], analysis.staged
+        )
+        measures = measure(con, events, analysis, settings, sla_chosen)
+        checked = conformance(con, events, staged=analysis.staged)
+    frames = _analysis_frames(run_id, mined_at, analysis, model)
+    frames.update(_measure_frames(run_id, measures))
+    frames.update(_conformance_frames(run_id, checked))
+    return MinedLog(analysis.contract(), frames)
 
 
 class MiningJob:
@@ -273,18 +258,16 @@ class MiningJob:
         snapshot = self._folder / "events.parquet"
         args = (snapshot, settings, self.run_id, self.mined_at, sla_chosen)
         self._pool: ProcessPoolExecutor | None = None
-        self._futures: list[Future[MinedLog]] = []
+        self._future: Future[MinedLog] | None = None
         self._mined: MinedLog | None = None
         try:
             with connect(settings) as con:
                 staged = stage_warehouse_log(con)
                 con.execute(f"copy (select * from {staged}) to {literal(str(snapshot))} (format parquet)")
             if background:
-                # spawn, not fork: this process holds DuckDB's threads. One process per half.
-                self._pool = ProcessPoolExecutor(
-                    len(PARTS), mp_context=multiprocessing.get_context("spawn"))
-                self._futures = [self._pool.submit(mine_log_snapshot, *args, (part,))
-                                 for part in PARTS]
+                # spawn, not fork: this process holds DuckDB's threads.
+                self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+                self._future = self._pool.submit(mine_log_snapshot, *args)
             else:
                 self._mined = mine_log_snapshot(*args)
         except BaseException:
@@ -294,12 +277,7 @@ class MiningJob:
     def finish(self) -> dict[str, Any]:
         """Waits for the mining, writes its rows and returns the contract object."""
         try:
-            if self._futures:
-                halves = [future.result() for future in self._futures]
-                mined = MinedLog(halves[0].contract,
-                                 {k: v for half in halves for k, v in half.frames.items()})
-            else:
-                mined = self._mined
+            mined = self._future.result() if self._future is not None else self._mined
             assert mined is not None
             with connect(self.settings) as con:
                 write_frames(con, mined.frames)

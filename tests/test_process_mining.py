@@ -382,30 +382,6 @@ def test_mine_warehouse_writes_pm_tables(settings: Settings) -> None:
     assert len(again["dfg"]) == len(tables["dfg"])
 
 
-def test_mining_in_two_background_processes_equals_mining_in_one(settings: Settings) -> None:
-    """``billops run`` mines the discovery and the conformance halves in two worker processes;
-    every pm table holds what one in-process run writes (run ids and times aside)."""
-    from process_mining.mine import MiningJob
-    from process_mining.tables import PM_TABLES
-
-    _event_log(settings, _billing_rows())
-
-    def mined(background: bool) -> dict[str, pd.DataFrame]:
-        contract = MiningJob(settings, background=background).finish()
-        with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-            frames = {t: con.execute(f"select * exclude (run_id) from pm.{t} order by all").df()
-                      for t in PM_TABLES}
-        frames["runs"] = frames["runs"].drop(columns=["mined_at"])  # the runs' own clocks
-        frames["alignment_summary"] = frames["alignment_summary"].drop(columns=["seconds"])
-        return {"contract": pd.DataFrame([{"json": repr(contract)}]), **frames}
-
-    one, two = mined(False), mined(True)
-    assert set(one) == set(two)
-    assert len(one["conformance"]) and len(one["model"])  # both halves wrote rows
-    for table in one:
-        pd.testing.assert_frame_equal(one[table], two[table], obj=table)
-
-
 def test_mine_warehouse_on_an_empty_log_gives_zeros(settings: Settings) -> None:
     _event_log(settings, [])
     result = mine_warehouse(settings)
