@@ -34,6 +34,8 @@ from typing import Any
 import duckdb
 import psutil
 
+from billops.sql import literal
+
 HELD_BACK = 2  # batches per system landed after the nightly, for the intraday run
 # marts columns whose value is the run's own clock or id, not a result of the data
 RUN_COLUMNS = ("_loaded_at", "run_id")
@@ -156,8 +158,8 @@ def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
 def compare(first: Path, second: Path) -> dict[str, Any]:
     """Tables of ``marts`` that differ between two homes' warehouses, and X12 verdicts that do."""
     con = duckdb.connect()
-    con.execute(f"attach '{first}' as a (read_only)")
-    con.execute(f"attach '{second}' as b (read_only)")
+    con.execute(f"attach {literal(str(first))} as a (read_only)")
+    con.execute(f"attach {literal(str(second))} as b (read_only)")
     differ: list[str] = []
     tables = _tables(con, "marts")
     for table in tables:

@@ -41,6 +41,15 @@ _NAMES = "a table, schema or column name from the module's fixed lists"
 _FRAGMENT = "an SQL fragment this module builds from fixed names and ? placeholders"
 _STAGED = "the name of a temporary table this module creates (a constant or a staging result)"
 REVIEWED: dict[str, dict[str, str]] = {
+    "bench/bench_nightly.py": {
+        "kept": "quoted column names read from the attached warehouse's catalog",
+        "table": "a marts table name read from the attached warehouse's catalog",
+    },
+    "expectations/coverage.py": {
+        "new": _FRAGMENT, "new.replace('_batch_id', 'c._batch_id')": _FRAGMENT,
+        "shares": "a fragment over a suite's declared key columns and ? placeholders",
+        "sql": "the suite's own query (expectations.runner.read_frame)",
+    },
     "bench/bench_mining.py": {
         "cases": "an int from the benchmark's own sizes",
         "events": "an int from the benchmark's own sizes",
@@ -134,7 +143,7 @@ REVIEWED: dict[str, dict[str, str]] = {
         "staged.activities": _STAGED, "staged.traces": _STAGED, "staged.variants": _STAGED,
         "w": "float(rule.window_s) of a parsed SLA rule",
     },
-    "process_mining/mine.py": {"table": "a pm table from the module's fixed list"},
+    "process_mining/mine.py": {"staged": _STAGED, "table": "a pm table from the module's fixed list"},
     "process_mining/tables.py": {
         "table": "a pm table name declared in the module",
         "typed": "column names and types declared in the module",
