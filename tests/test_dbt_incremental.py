@@ -39,6 +39,8 @@ INCREMENTAL_MODELS = (
     "fct_remittance_adjustments",
     "billing_event_log",
 )
+# The touched-key tables the facts read: incremental too, on their own newest touch.
+TOUCHED_MODELS = ("int_touched_accounts", "int_touched_traces")
 
 
 @dataclass
@@ -99,12 +101,14 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
         intraday_run = transform_intraday(settings=settings)
         target = home / "dbt" / "target"
         run_results_nodes = len(json.loads((target / "run_results.json").read_text())["results"])
+        folders = {**{n: "marts" for n in INCREMENTAL_MODELS},
+                   **{n: "intermediate/incremental" for n in TOUCHED_MODELS}}
         incremental_sql = {
             name: tuple(
-                (target / kind / "billops" / "models" / "marts" / f"{name}.sql").read_text()
+                (target / kind / "billops" / "models" / folder / f"{name}.sql").read_text()
                 for kind in ("compiled", "run")
             )
-            for name in INCREMENTAL_MODELS
+            for name, folder in folders.items()
         }
         _land(final, settings.landing)
         ingest(settings=settings)
@@ -132,7 +136,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
 def test_incremental_facts_are_incremental(runs: Runs) -> None:
     manifest = (runs.settings.home / "dbt" / "target" / "manifest.json").read_text()
     nodes = json.loads(manifest)["nodes"]
-    for name in INCREMENTAL_MODELS:
+    for name in (*INCREMENTAL_MODELS, *TOUCHED_MODELS):
         config = nodes[f"model.billops.{name}"]["config"]
         assert config["materialized"] == "incremental", name
         assert config["incremental_strategy"] == "delete+insert", name
@@ -187,6 +191,16 @@ def test_second_run_merged_only_touched_rows(runs: Runs) -> None:
         assert f'"marts"."{name}" as built' in compiled, name  # the watermark
         assert '"int_touched_accounts" as touched' in compiled, name
         assert "touched.touched_at >" in compiled, name
+
+
+def test_touched_keys_are_read_from_what_arrived_after_the_newest_touch(runs: Runs) -> None:
+    """The intraday run merges the touched-key tables too: the raw rows and held units it reads
+    are those after the newest touch the table already holds (the history is not scanned)."""
+    for name in TOUCHED_MODELS:
+        compiled, executed = (text.lower() for text in runs.incremental_sql[name])
+        assert "delete from" in executed and "insert into" in executed, name
+        assert f'"{name}" as kept' in compiled, name
+        assert "_loaded_at > (select coalesce(max(kept.touched_at)" in compiled, name
 
 
 def test_intraday_run_builds_the_facts_and_the_tables_they_read(runs: Runs) -> None:

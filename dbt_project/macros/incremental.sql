@@ -68,3 +68,17 @@
         {%- endif %}
     {%- endif -%}
 {%- endmacro %}
+
+
+{#- The touched-key tables themselves are incremental: a run reads only the rows loaded (or units
+    held back or released) after the newest touch the table holds, and delete+insert keeps the
+    newest touch per key. `column` is the time of a touch; on a full build every row counts. -#}
+{% macro touched_after_watermark(column) -%}
+    {%- if is_incremental() -%}
+    {{ column }} > (select coalesce(max(kept.touched_at),
+                                    cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+                    from {{ this }} as kept)
+    {%- else -%}
+    true
+    {%- endif -%}
+{%- endmacro %}
