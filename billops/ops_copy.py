@@ -68,15 +68,6 @@ def copy_work_queue(con: Any, settings: Settings | None = None) -> dict[str, int
     for table, name, columns, order in _COPIES:
         rows = _rows(settings, name, columns, order)
         con.execute(_ddl(table, columns))
-        if rows:
-            import pyarrow as pa
-
-            names = [c for c, _ in columns]
-            frame = pa.Table.from_pylist([dict(zip(names, row, strict=True)) for row in rows])
-            con.register("_billops_ops_copy", frame)
-            try:
-                con.execute(f"insert into {table} select * from _billops_ops_copy")
-            finally:
-                con.unregister("_billops_ops_copy")
+        ops_store.insert_rows(con, table, [c for c, _ in columns], rows)
         counts[name] = len(rows)
     return counts

@@ -27,7 +27,7 @@ import json
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -479,16 +479,22 @@ def sync_exception_status(con: Any, settings: Settings | None = None) -> int:
     """
     statuses = work_item_statuses(settings)
     con.execute(_WAREHOUSE_DDL)
-    if statuses:
-        # One columnar insert: DuckDB's executemany runs one statement per row (seconds for a
-        # few thousand work items).
-        import pyarrow as pa
-
-        names = ("exception_id", "status", "assignee", "note", "acted_by", "acted_at")
-        rows = pa.Table.from_pylist([dict(zip(names, row, strict=True)) for row in statuses])
-        con.register("_billops_exception_status", rows)
-        try:
-            con.execute(f"insert into {WAREHOUSE_TABLE} select * from _billops_exception_status")
-        finally:
-            con.unregister("_billops_exception_status")
+    insert_rows(con, WAREHOUSE_TABLE,
+                ("exception_id", "status", "assignee", "note", "acted_by", "acted_at"), statuses)
     return len(statuses)
+
+
+def insert_rows(con: Any, table: str, names: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Insert ``rows`` (values in the order of ``names``, the table's columns) into the DuckDB
+    ``table`` in one columnar statement: DuckDB's executemany runs one statement per row
+    (seconds for a few thousand work items)."""
+    if not rows:
+        return
+    import pyarrow as pa
+
+    frame = pa.Table.from_pylist([dict(zip(names, row, strict=True)) for row in rows])
+    con.register("_billops_rows", frame)
+    try:
+        con.execute(f"insert into {table} select * from _billops_rows")
+    finally:
+        con.unregister("_billops_rows")

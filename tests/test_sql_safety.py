@@ -69,6 +69,9 @@ REVIEWED: dict[str, dict[str, str]] = {
         "cols": "identifier() names of the raw-zone contract",
         "view": "identifier() of a raw-zone table name",
     },
+    "billops/ops_store.py": {
+        "table": "ops.exception_status or an ops_copy table (the callers' constants)",
+    },
     "billops/ops_copy.py": {
         "body": "column DDL from the ITEM_COLUMNS and EVENT_COLUMNS constants",
         "table": "ops.work_items or ops.work_item_events (the _COPIES constant)",
