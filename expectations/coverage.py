@@ -51,15 +51,20 @@ class Coverage:
         """Whether the suite runs: always on a whole check, else when its system has batches."""
         return self.whole or bool(self.batch_ids(batches.system_of(spec.data_asset)))
 
+    def new_rows(self, spec: SuiteSpec, batch_id: str = "_batch_id") -> tuple[str, list[object]]:
+        """The predicate on ``batch_id`` (a column) that keeps the rows of the suite's system's
+        batches under check, and its parameter (a BATCHES check only)."""
+        return (f"list_contains(?::varchar[], {batch_id})",
+                [self.batch_ids(batches.system_of(spec.data_asset))])
+
     def restrict(self, sql: str, spec: SuiteSpec) -> tuple[str, list[object]]:
         """``sql`` (the suite's rows) cut to the rows this check covers, and its parameters."""
         if self.whole:
             return sql, []
-        ids = self.batch_ids(batches.system_of(spec.data_asset))
-        new = "list_contains(?::varchar[], _batch_id)"
+        new, params = self.new_rows(spec)
         keys = _unique_keys(spec)
         if not keys:  # the filter reaches the table scan
-            return f"select * from ({sql}) where {new}", [ids]
+            return f"select * from ({sql}) where {new}", params
         # The new rows are few and read once; an older row joins them when it shares a key
         # value with one of them (all-missing keys are never duplicates).
         shares = " or ".join(
@@ -70,8 +75,8 @@ class Coverage:
         return (f"with checked as not materialized ({sql}), "
                 f"new_rows as materialized (select * from checked where {new}) "
                 f"select * from new_rows union all "
-                f"select c.* from checked c where not {new.replace('_batch_id', 'c._batch_id')} "
-                f"and ({shares})", [ids, ids])
+                f"select c.* from checked c where not {self.new_rows(spec, 'c._batch_id')[0]} "
+                f"and ({shares})", [*params, *params])
 
 
 def _unique_keys(spec: SuiteSpec) -> list[tuple[str, ...]]:

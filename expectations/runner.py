@@ -71,12 +71,12 @@ def run_checks(
     suites: tuple[SuiteSpec, ...] = SUITES,
     docs: bool = True,
     share: bool = True,
-    coverage: Coverage | None = None,
+    new_batches: bool = False,
 ) -> CheckSummary:
     """Validates each suite's table (``share``: large checks in helper processes); appends the
     suite and expectation results; refreshes the quality scores and the open breaks; gives
-    pending batches their verdict when raw suites ran. ``coverage`` (raw suites): every row, the
-    default, or the rows of the batches awaiting a verdict (``expectations.coverage``).
+    pending batches their verdict when raw suites ran. Raw suites cover every row, or with
+    ``new_batches`` the rows of the batches awaiting a verdict (``expectations.coverage``).
 
     Rules that depend on time use the data's as-of; ``evaluated_at`` is the real run time because
     it is an audit timestamp, not a rule input.
@@ -89,7 +89,7 @@ def run_checks(
     with connect(settings) as con:
         batches.ensure_table(con)
         as_of = warehouse_as_of(con)
-        coverage = coverage or Coverage()
+        coverage = Coverage.new_batches(con) if new_batches else Coverage()
         raw_run = any(s.layer == "raw" for s in suites)
         suites = tuple(s for s in suites if s.layer != "raw" or coverage.covers(s))
         done = _validate_suites(con, suites, as_of, run_id, docs_dir, store_dir,
@@ -227,8 +227,8 @@ def _row_count(con: duckdb.DuckDBPyConnection, spec: SuiteSpec, coverage: Covera
     a whole count from metadata)."""
     sql, params = f"select * from {spec.data_asset}", []
     if not coverage.whole:
-        sql = f"{sql} where list_contains(?::varchar[], _batch_id)"
-        params = [coverage.batch_ids(batches.system_of(spec.data_asset))]
+        new, params = coverage.new_rows(spec)
+        sql = f"{sql} where {new}"
     try:
         return int(con.execute(f"select count(*) from ({sql})", params).fetchone()[0])
     except duckdb.Error:
@@ -247,11 +247,7 @@ def check_raw(settings: Settings | None = None, docs: bool = True,
     """Raw suites; a blocking failure raises ``DataQualityError`` after the results are saved.
     Failed quarantine rules hold back their units and the run goes on. ``new_batches``: only the
     rows of the batches awaiting a verdict (the intraday check, ``expectations.coverage``)."""
-    coverage = None
-    if new_batches:
-        with connect(settings or get_settings()) as con:
-            coverage = Coverage.new_batches(con)
-    summary = run_checks(settings, suites=RAW_SUITES, docs=docs, coverage=coverage)
+    summary = run_checks(settings, suites=RAW_SUITES, docs=docs, new_batches=new_batches)
     blocking = sorted({f"{o.suite}.{o.rule}" for o in summary.results if batches.blocks(o)})
     if blocking:
         shown = ", ".join(blocking[:5]) + (

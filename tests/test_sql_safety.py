@@ -46,7 +46,7 @@ REVIEWED: dict[str, dict[str, str]] = {
         "table": "a marts table name read from the attached warehouse's catalog",
     },
     "expectations/coverage.py": {
-        "new": _FRAGMENT, "new.replace('_batch_id', 'c._batch_id')": _FRAGMENT,
+        "new": _FRAGMENT, "self.new_rows(spec, 'c._batch_id')[0]": _FRAGMENT,
         "shares": "a fragment over a suite's declared key columns and ? placeholders",
         "sql": "the suite's own query (expectations.runner.read_frame)",
     },
