@@ -31,6 +31,7 @@ from billops.raw_schema import TABLES
 from expectations.coverage import Coverage
 from expectations.validate import ExpectationOutcome
 
+IDENT = ("system", "batch_id", "file", "unit", "unit_key")  # a unit's key in the table
 # Owner team of an ingestion reject, by unit: the team that fixes what the feed sent.
 REJECT_OWNER = {
     "transaction_set": "CASH_POSTING",
@@ -176,18 +177,15 @@ def refresh(
     return dict(con.execute(f"select status, count(*) from {q.TABLE} group by all").fetchall())
 
 
-IDENT = ("system", "batch_id", "file", "unit", "unit_key")
-
-
 def _held_outside(con: duckdb.DuckDBPyConnection, coverage: Coverage) -> list[dict[str, Any]]:
     """The held units of batches the check did not cover, as the last check wrote them."""
-    frame = con.execute(
+    cursor = con.execute(
         f"select * from {q.TABLE} where status = '{q.HELD}' and source_table <> 'raw._rejects' "
-        "and not list_contains(?::varchar[], system || '/' || batch_id)",
-        [[f"{system}/{batch}" for system, batch in coverage.pending]],
-    ).df()
-    return [{k: (None if pd.isna(v) else v) for k, v in row.items()}
-            for row in frame.to_dict("records")]
+        "and not list_contains(?::struct(s varchar, b varchar)[], {'s': system, 'b': batch_id})",
+        [[{"s": system, "b": batch} for system, batch in coverage.pending]],
+    )
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _current_units(
