@@ -170,24 +170,21 @@ def check_step(settings: Settings | None = None) -> dict[str, Any]:
     return _plain(check_marts(settings=settings))
 
 
-def check_raw_step(settings: Settings | None = None) -> dict[str, Any]:
+def check_raw_step(settings: Settings | None = None, new_batches: bool = False) -> dict[str, Any]:
     """Raw suites, right after ingest: a blocking failure raises ``DataQualityError`` (a
     ``BillopsError``), so dbt and publish never run on an untrustworthy extract and the snapshot
-    stays; failing units of any other critical rule are held back and the run goes on."""
+    stays; failing units of any other critical rule are held back and the run goes on.
+    ``new_batches``: only the rows of the batches awaiting a verdict (``expectations.coverage``)."""
     settings = settings or get_settings()
     require_loaded(settings)
     from expectations.runner import check_raw
-    return _plain(check_raw(settings=settings))
+    return _plain(check_raw(settings=settings, new_batches=new_batches))
 
 
 def check_new_batches_step(settings: Settings | None = None) -> dict[str, Any]:
-    """The intraday raw check: the raw suites on the rows of the batches awaiting a verdict
-    (``expectations.coverage``), so it costs what the batches cost; the same policy on failure
-    as ``check_raw_step``. The nightly checks every row again."""
-    settings = settings or get_settings()
-    require_loaded(settings)
-    from expectations.runner import check_raw
-    return _plain(check_raw(settings=settings, new_batches=True))
+    """The intraday raw check: ``check_raw_step`` on the new batches, so it costs what they
+    cost. The nightly checks every row again."""
+    return check_raw_step(settings, new_batches=True)
 
 
 MINE_SUMMARY = ("cases", "events", "activities", "variants")
